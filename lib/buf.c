@@ -1,0 +1,130 @@
+/*
+ * buf.c - a growable byte buffer with a hard maximum size, so that one
+ * absurd input cannot eat all memory; and (pointer, length) slice helpers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pfi-int.h"
+
+void pfi_buf_init(struct pfi_buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max ? max : PFI_BUF_DEFAULT_MAX;
+}
+
+/* Makes room for `extra` more bytes plus the terminating NUL. */
+static int buf_grow(struct pfi_buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (extra > b->max - b->len)
+		return PFI_EINVAL;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return PFI_OK;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	p = realloc(b->data, cap);
+	if (p == NULL)
+		return PFI_ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return PFI_OK;
+}
+
+int pfi_buf_append(struct pfi_buf *b, const void *p, size_t n)
+{
+	int rc = buf_grow(b, n);
+
+	if (rc != PFI_OK)
+		return rc;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return PFI_OK;
+}
+
+int pfi_buf_appends(struct pfi_buf *b, const char *s)
+{
+	return pfi_buf_append(b, s, strlen(s));
+}
+
+int pfi_buf_appendc(struct pfi_buf *b, char c)
+{
+	return pfi_buf_append(b, &c, 1);
+}
+
+int pfi_buf_printf(struct pfi_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return PFI_EINVAL;
+	rc = buf_grow(b, (size_t)n);
+	if (rc != PFI_OK)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return PFI_OK;
+}
+
+void pfi_buf_reset(struct pfi_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void pfi_buf_release(struct pfi_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+char *pfi_buf_detach(struct pfi_buf *b)
+{
+	char *p = b->data;
+
+	if (p == NULL)
+		p = calloc(1, 1);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	return p;
+}
+
+int pfi_slice_eq(struct pfi_slice s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.p != NULL && s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+char *pfi_slice_dup(struct pfi_slice s)
+{
+	char *p;
+
+	if (s.p == NULL)
+		return NULL;
+	p = malloc(s.n + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s.p, s.n);
+	p[s.n] = '\0';
+	return p;
+}

@@ -1,0 +1,313 @@
+/*
+ * pfi.h - the public interface of libpfi, the Postfix log index.
+ *
+ * libpfi reads Postfix maillog files (plain or compressed), parses and
+ * correlates their lines into messages and per-recipient deliveries, keeps
+ * them in an SQLite index, and answers queries from it.
+ *
+ * Conventions (see man/libpfi.3):
+ * - Functions that can fail return an int: PFI_OK (0) or a negative
+ *   enum pfi_status code.  Outputs come first, as `T **out`.
+ * - A value returned through `T **out` belongs to the caller and is freed
+ *   with the matching pfi_T_free().  Every _free/_close accepts NULL.
+ * - Strings inside a returned record are borrowed: they live as long as the
+ *   record's owner (the trace, the info, the query row).
+ * - A readable message for the last failure on a store is pfi_errmsg().
+ * - The library never writes to stdout or stderr, never exits, and never
+ *   reads the environment; pfi_out writes only to the FILE it is given.
+ * - Times are microseconds since the Unix epoch (UTC), as int64_t; 0 means
+ *   unknown.  Durations are seconds, as double; a negative value means
+ *   unknown.
+ */
+#ifndef PFI_H
+#define PFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PFI_EXTERN __attribute__((visibility("default")))
+#else
+#define PFI_EXTERN
+#endif
+
+/* ---- errors ---------------------------------------------------------- */
+
+enum pfi_status {
+	PFI_OK = 0,
+	PFI_ERROR = -1,     /* generic failure */
+	PFI_ENOMEM = -2,    /* out of memory */
+	PFI_EIO = -3,       /* cannot read or write a file; truncated input */
+	PFI_EPARSE = -4,    /* input is not in the expected form */
+	PFI_ENOTFOUND = -5, /* nothing matched */
+	PFI_EINVAL = -6,    /* invalid argument */
+	PFI_ESCHEMA = -7,   /* not a pfi index, or an unknown schema version */
+	PFI_EOF = -8,       /* end of iteration; not a failure */
+	PFI_EBUSY = -9      /* the index is locked by another writer */
+};
+
+/* A static English text for a status code.  Never NULL. */
+PFI_EXTERN const char *pfi_strerror(int code);
+
+/* The library version as "MAJOR.MINOR.PATCH".  Static, never NULL. */
+PFI_EXTERN const char *pfi_version(void);
+
+/* Frees a string the library handed to the caller.  Accepts NULL. */
+PFI_EXTERN void pfi_free(void *p);
+
+/* ---- the store (the SQLite index) -------------------------------------- */
+
+typedef struct pfi_store pfi_store;
+
+enum pfi_open_flags {
+	PFI_OPEN_READONLY = 0, /* fail with PFI_ENOTFOUND if it does not exist */
+	PFI_OPEN_WRITE = 1,    /* create (mode 0600, parent dirs 0700) if absent */
+};
+
+/*
+ * Opens the index at `path`.  On success *out is a handle to close with
+ * pfi_store_close().  On failure *out is still set when a handle could be
+ * made, so pfi_errmsg(*out) explains; close it all the same.
+ * Returns PFI_OK, PFI_ENOTFOUND (read-only and absent), PFI_ESCHEMA (not a
+ * pfi index or a newer schema), PFI_EBUSY, PFI_EIO or PFI_ENOMEM.
+ */
+PFI_EXTERN int pfi_store_open(pfi_store **out, const char *path, int flags);
+
+/* Closes the index, rolling back anything uncommitted.  Accepts NULL. */
+PFI_EXTERN void pfi_store_close(pfi_store *st);
+
+/* The message for the last failure on `st`.  Borrowed; never NULL. */
+PFI_EXTERN const char *pfi_errmsg(const pfi_store *st);
+
+/* ---- indexing ---------------------------------------------------------- */
+
+struct pfi_progress {
+	const char *path;       /* the file being read (borrowed) */
+	uint64_t bytes_done;    /* compressed bytes consumed in this file */
+	uint64_t bytes_total;   /* its size on disk; 0 if unknown (stdin) */
+	uint64_t lines;         /* lines read in this run so far */
+};
+
+struct pfi_index_opts {
+	/* Called for each problem that does not stop the run (a file that
+	 * cannot be read or is truncated): one line naming file and line. */
+	void (*warn)(void *ctx, const char *msg);
+	/* Called now and then during a long run; may be NULL. */
+	void (*progress)(void *ctx, const struct pfi_progress *p);
+	void *ctx;                 /* passed to the callbacks */
+	time_t now;                /* "now" for stdin's classic timestamps; 0 = time() */
+	volatile const int *stop;  /* when *stop becomes non-zero, stop at the
+	                              next line and commit what is complete */
+};
+
+struct pfi_index_report {
+	uint64_t files_read;     /* files with new lines */
+	uint64_t files_skipped;  /* files already indexed in full */
+	uint64_t files_failed;   /* files that could not be read to the end */
+	uint64_t lines;          /* new lines read */
+	uint64_t postfix_lines;  /* of which Postfix lines understood */
+	uint64_t unparsed_lines; /* Postfix lines not understood */
+	uint64_t foreign_lines;  /* lines of other programs */
+	uint64_t messages;       /* messages completed (written) this run */
+	uint64_t open_messages;  /* still open at the end (kept for next run) */
+	uint64_t deliveries;     /* delivery rows written */
+	uint64_t rejects;        /* reject rows written */
+};
+
+/*
+ * Indexes `paths` (files; "-" is standard input) into `st`, oldest content
+ * first whatever the order given.  Files already indexed are recognised by
+ * identity and content fingerprint and only their new lines are read.
+ * Messages still open at the end are kept in the index and completed by a
+ * later run.  `opts` and `report` may be NULL.
+ * Returns PFI_OK; PFI_EIO if any file failed (the others are indexed, and
+ * each failure went to opts->warn); PFI_ENOMEM; PFI_ERROR on a database
+ * failure (nothing of the failing batch is kept).
+ */
+PFI_EXTERN int pfi_index_paths(pfi_store *st, const char *const *paths,
+                               size_t npaths, const struct pfi_index_opts *opts,
+                               struct pfi_index_report *report);
+
+/* ---- records ------------------------------------------------------------ */
+
+/*
+ * One recipient's delivery, or one rejected recipient: a `pfi search` row
+ * and a trace recipient.  NULL strings are unknown; `from` is "" for the
+ * null sender.  Numbers are -1 when unknown.
+ */
+struct pfi_delivery {
+	int64_t time;          /* final attempt, or the reject line */
+	const char *host;      /* MTA host that logged it */
+	const char *queue_id;  /* NULL for NOQUEUE rejects */
+	const char *message_id;
+	const char *from;
+	const char *to;
+	const char *orig_to;
+	const char *domain;    /* recipient domain, lower case */
+	const char *status;    /* SPEC vocabulary */
+	const char *dsn;
+	const char *relay;
+	double delay;
+	double delays[4];      /* before_qmgr, in_qmgr, conn_setup, transmission */
+	int attempts;          /* deferred attempts before the final state */
+	const char *response;  /* server reply, or reject reason */
+	const char *client;    /* client host name */
+	const char *client_ip;
+	const char *subject;
+	int64_t size;
+};
+
+struct pfi_link {
+	const char *queue_id;
+	const char *host;
+	const char *relation;  /* "filter", "relay" or "bounce" */
+};
+
+/* One message: one (host, queue ID) lifetime. */
+struct pfi_message {
+	const char *queue_id;
+	const char *host;
+	const char *message_id;
+	const char *from;      /* "" null sender, NULL unknown */
+	int64_t size;
+	int64_t nrcpt;
+	const char *client;
+	const char *client_ip;
+	const char *sasl_username;
+	const char *subject;
+	const char *tls_protocol;
+	const char *tls_cipher;
+	int64_t received;      /* arrival time */
+	int64_t removed;       /* 0 while still queued */
+	struct pfi_link parent;           /* parent.queue_id NULL if none */
+	const struct pfi_link *children;
+	size_t nchildren;
+	const struct pfi_delivery *recipients;
+	size_t nrecipients;
+	const char *const *lines;         /* raw log lines, oldest first */
+	size_t nlines;
+};
+
+/* ---- trace --------------------------------------------------------------- */
+
+typedef struct pfi_trace pfi_trace;
+
+/*
+ * Finds the message(s) named by `id` (a queue ID or a Message-ID, with or
+ * without angle brackets) and every message linked to them (content filter
+ * hops, relays to indexed hosts, bounce notifications), oldest first.
+ * Returns PFI_OK, PFI_ENOTFOUND, PFI_ENOMEM or PFI_ERROR.
+ */
+PFI_EXTERN int pfi_trace_new(pfi_trace **out, pfi_store *st, const char *id);
+PFI_EXTERN size_t pfi_trace_count(const pfi_trace *t);
+/* The i-th message, borrowed from `t`; NULL when i is out of range. */
+PFI_EXTERN const struct pfi_message *pfi_trace_message(const pfi_trace *t,
+                                                       size_t i);
+PFI_EXTERN void pfi_trace_free(pfi_trace *t);
+
+/* ---- info ---------------------------------------------------------------- */
+
+struct pfi_file_info {
+	const char *path;
+	int64_t lines;
+	int64_t bytes;   /* uncompressed bytes read */
+	int64_t first;   /* first and last timestamp */
+	int64_t last;
+};
+
+struct pfi_count {
+	const char *key;
+	int64_t count;
+};
+
+struct pfi_info {
+	const struct pfi_file_info *files;
+	size_t nfiles;
+	int64_t lines, postfix_lines, unparsed_lines, foreign_lines;
+	const struct pfi_count *unparsed_by_program;
+	size_t nunparsed_by_program;
+	int64_t messages, deliveries, rejects;
+	int64_t first, last;
+	int64_t db_bytes;
+};
+
+/* Fills *out with what is indexed.  PFI_OK, PFI_ENOMEM or PFI_ERROR. */
+PFI_EXTERN int pfi_info_get(struct pfi_info **out, pfi_store *st);
+PFI_EXTERN void pfi_info_free(struct pfi_info *info);
+
+/* ---- output --------------------------------------------------------------- */
+
+enum pfi_format {
+	PFI_FMT_TABLE,
+	PFI_FMT_JSON,
+	PFI_FMT_NDJSON,
+	PFI_FMT_CSV,
+	PFI_FMT_TSV
+};
+
+enum pfi_out_flags {
+	PFI_OUT_UTC = 1,     /* times in UTC ("Z") instead of local time */
+	PFI_OUT_COLOR = 2,   /* colour (table format only) */
+	PFI_OUT_ESCAPE = 4,  /* escape control characters (for terminals) */
+};
+
+typedef struct pfi_out pfi_out;
+
+/*
+ * An emitter of records in one format, writing to `fp` (which the caller
+ * owns).  A document is a list of records under `list_key`:
+ *   begin(list_key) { record_begin, fields..., record_end }* end
+ * Records of one document should have the same keys in the same order.
+ * json prints {"list_key":[...]} (a bare array if list_key is NULL);
+ * ndjson one object per line; csv/tsv a header row of the first record's
+ * keys, nested objects flattened as "parent.child", arrays as JSON text;
+ * table aligned columns (width from pfi_out_set_width), buffered until end.
+ * Returns PFI_OK, PFI_ENOMEM, PFI_EINVAL (unknown format).
+ */
+PFI_EXTERN int pfi_out_new(pfi_out **out, FILE *fp, enum pfi_format fmt,
+                           unsigned flags);
+PFI_EXTERN void pfi_out_set_width(pfi_out *o, int columns);
+PFI_EXTERN int pfi_out_begin(pfi_out *o, const char *list_key);
+PFI_EXTERN int pfi_out_record_begin(pfi_out *o);
+PFI_EXTERN int pfi_out_str(pfi_out *o, const char *key, const char *val);
+PFI_EXTERN int pfi_out_int(pfi_out *o, const char *key, int64_t val);
+PFI_EXTERN int pfi_out_num(pfi_out *o, const char *key, double val);
+PFI_EXTERN int pfi_out_bool(pfi_out *o, const char *key, int val);
+PFI_EXTERN int pfi_out_null(pfi_out *o, const char *key);
+/* A time as an RFC3339 string (null when t == 0). */
+PFI_EXTERN int pfi_out_time(pfi_out *o, const char *key, int64_t t);
+PFI_EXTERN int pfi_out_object_begin(pfi_out *o, const char *key);
+PFI_EXTERN int pfi_out_object_end(pfi_out *o);
+PFI_EXTERN int pfi_out_array_begin(pfi_out *o, const char *key);
+PFI_EXTERN int pfi_out_array_end(pfi_out *o);
+PFI_EXTERN int pfi_out_record_end(pfi_out *o);
+/* Finishes the document.  PFI_EIO if writing to fp failed at any point. */
+PFI_EXTERN int pfi_out_end(pfi_out *o);
+PFI_EXTERN void pfi_out_free(pfi_out *o);
+
+/*
+ * Formats time `t` as RFC3339 into buf (at least 40 bytes): UTC with "Z"
+ * when utc is non-zero, else local time with its offset; microseconds are
+ * printed only when non-zero.  Returns buf.
+ */
+PFI_EXTERN char *pfi_time_format(char *buf, size_t size, int64_t t, int utc);
+
+/*
+ * Parses a user time `spec` relative to `now` (seconds): "90s", "15m",
+ * "2h", "3d", "1w" (ago), "today", "yesterday", "2026-11-02",
+ * "2026-11-02T10:00", "2026-11-02 10:00:00", RFC3339 with offset,
+ * "@1793491200".  Local time unless an offset is given.
+ * Returns PFI_OK or PFI_EINVAL.
+ */
+PFI_EXTERN int pfi_time_parse(int64_t *out, const char *spec, time_t now);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PFI_H */
