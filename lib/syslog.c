@@ -1,1 +1,467 @@
-/* placeholder */
+/*
+ * syslog.c - the syslog envelope of a log line: timestamp, host,
+ * program[pid] and the message text, as slices into the line.
+ *
+ * Timestamps:
+ * - classic BSD "Mmm dd hh:mm:ss" (RFC 3164; the day may be space- or
+ *   zero-padded), optionally with a leading "YYYY " and a fraction of 1 to
+ *   9 digits ("Nov  2 03:04:05.123456"), in local time (TZ);
+ * - RFC 3339 / ISO 8601 "YYYY-MM-DDThh:mm:ss[.frac]" with "Z", "+hh:mm" or
+ *   "+hhmm" (rsyslog RSYSLOG_FileFormat, journalctl -o short-iso); without
+ *   a zone it is local time.
+ * Fractions keep microseconds; digits past the sixth are dropped.
+ *
+ * Local times: mktime() is far too slow to run on every line of a
+ * multi-gigabyte log, so the epoch of the current local hour is cached
+ * (one entry per thread, emptied by pfi_syslog_init()) and minutes and
+ * seconds are added to it.  Caching per hour rather than per day keeps DST
+ * change days right, as zones change their offset on a whole hour.  In
+ * the hour that a DST end repeats, every line gets mktime()'s choice of
+ * the two offsets.
+ *
+ * Classic years (the line has none): the first line takes the local year
+ * of ctx->ref, one less if that puts it more than REF_SLACK after ref (a
+ * day, so that a sender's clock running a little ahead does not push a
+ * line back a whole year).  After that, a line whose time runs back by
+ * more than half a year has moved into the next year (Dec 31 -> Jan 1),
+ * and a line running forward by more than half a year (a late "Dec 31"
+ * line written after "Jan 1") belongs to the previous year, for that line
+ * only.  A line with an explicit year sets the year for the lines after
+ * it.  Zoned RFC 3339 lines do not touch the context.
+ *
+ * Lenient where syslog daemons differ: any number of spaces between the
+ * fields, "prog:" without a pid, and a line ending right after "prog:"
+ * (empty text).  Strict elsewhere: a line without a host (the word after
+ * the timestamp ends in ':'), without "prog:" or with an impossible time
+ * is not a syslog line.
+ */
+#include <limits.h>
+#include <string.h>
+#include <time.h>
+
+#include "pfi-int.h"
+
+#define USEC 1000000LL
+#define HALF_YEAR (183LL * 86400 * USEC)
+#define REF_SLACK 86400
+
+/* A timestamp as written in the line. */
+struct stamp {
+	int year;          /* 0 when the line does not say (classic) */
+	int mon, day;      /* 1-12, 1-31 */
+	int hour, min, sec;
+	long us;           /* microseconds from the fraction */
+	int zoned;         /* an offset was given: `off` is valid */
+	int off;           /* seconds east of UTC */
+};
+
+/* The unread part [p, end) of a line. */
+struct cursor {
+	const char *p;
+	const char *end;
+};
+
+/* The epoch of one local hour: key (y, m, d, h) -> base. */
+static _Thread_local struct {
+	int valid;
+	int y, m, d, h;
+	int64_t base;
+} hour_cache;
+
+void pfi_syslog_init(struct pfi_syslog_ctx *ctx, time_t ref)
+{
+	ctx->ref = ref;
+	ctx->year = 0;
+	ctx->last = 0;
+	hour_cache.valid = 0;
+}
+
+/* ---- cursor primitives: each advances only on success ------------------ */
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int cur_lit(struct cursor *c, char ch)
+{
+	if (c->p == c->end || *c->p != ch)
+		return 0;
+	c->p++;
+	return 1;
+}
+
+static int cur_prefix(struct cursor *c, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
+		return 0;
+	c->p += n;
+	return 1;
+}
+
+/* Skips one or more spaces. */
+static int cur_spaces(struct cursor *c)
+{
+	const char *s = c->p;
+
+	while (c->p < c->end && *c->p == ' ')
+		c->p++;
+	return c->p > s;
+}
+
+/* Exactly `n` digits with a value in [lo, hi]. */
+static int cur_num(struct cursor *c, int n, int lo, int hi, int *out)
+{
+	int v = 0, i;
+
+	if (c->end - c->p < n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!is_digit(c->p[i]))
+			return 0;
+		v = v * 10 + (c->p[i] - '0');
+	}
+	if (v < lo || v > hi)
+		return 0;
+	*out = v;
+	c->p += n;
+	return 1;
+}
+
+/* 1 to 10 digits with a value in [min, max]. */
+static int cur_count(struct cursor *c, long min, long max, long *out)
+{
+	const char *s = c->p;
+	long long v = 0;
+
+	while (s < c->end && is_digit(*s) && s - c->p < 10)
+		v = v * 10 + (*s++ - '0');
+	if (s == c->p || (s < c->end && is_digit(*s)) || v < min || v > max)
+		return 0;
+	*out = (long)v;
+	c->p = s;
+	return 1;
+}
+
+/* An optional ".d" of 1 to 9 digits as microseconds. */
+static int cur_frac(struct cursor *c, long *us)
+{
+	struct cursor t = *c;
+	long v = 0;
+	int n = 0;
+
+	*us = 0;
+	if (!cur_lit(&t, '.'))
+		return 1;
+	for (; t.p < t.end && is_digit(*t.p); t.p++, n++)
+		if (n < 6)
+			v = v * 10 + (*t.p - '0');
+	if (n == 0 || n > 9)
+		return 0;
+	for (; n < 6; n++)
+		v *= 10;
+	*us = v;
+	*c = t;
+	return 1;
+}
+
+/* ---- timestamps ------------------------------------------------------------- */
+
+static int days_in_month(int y, int m)
+{
+	static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = y == 0 || (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return dim[m - 1] + (m == 2 && leap);
+}
+
+static int cur_month(struct cursor *c, int *mon)
+{
+	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int i;
+
+	if (c->end - c->p < 3)
+		return 0;
+	for (i = 0; i < 12; i++) {
+		if (memcmp(c->p, names + 3 * i, 3) == 0) {
+			*mon = i + 1;
+			c->p += 3;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The day of a classic stamp: " 2", "  2", " 02" or " 22". */
+static int cur_day(struct cursor *c, int *day)
+{
+	struct cursor t = *c;
+
+	if (!cur_lit(&t, ' '))
+		return 0;
+	cur_lit(&t, ' ');
+	if (t.end - t.p >= 2 && is_digit(t.p[1])) {
+		if (!cur_num(&t, 2, 1, 31, day))
+			return 0;
+	} else if (!cur_num(&t, 1, 1, 9, day)) {
+		return 0;
+	}
+	*c = t;
+	return 1;
+}
+
+/* "hh:mm:ss[.fraction]"; a leap second :60 is accepted. */
+static int cur_clock(struct cursor *c, struct stamp *st)
+{
+	struct cursor t = *c;
+
+	if (!cur_num(&t, 2, 0, 23, &st->hour) || !cur_lit(&t, ':') ||
+	    !cur_num(&t, 2, 0, 59, &st->min) || !cur_lit(&t, ':') ||
+	    !cur_num(&t, 2, 0, 60, &st->sec) || !cur_frac(&t, &st->us))
+		return 0;
+	*c = t;
+	return 1;
+}
+
+/* "[YYYY ]Mmm dd hh:mm:ss[.fraction]" */
+static int cur_classic(struct cursor *c, struct stamp *st)
+{
+	struct cursor t = *c;
+
+	if (is_digit(*t.p) &&
+	    (!cur_num(&t, 4, 1970, 9999, &st->year) || !cur_lit(&t, ' ')))
+		return 0;
+	if (!cur_month(&t, &st->mon) || !cur_day(&t, &st->day) ||
+	    st->day > days_in_month(st->year, st->mon) ||
+	    !cur_lit(&t, ' ') || !cur_clock(&t, st))
+		return 0;
+	*c = t;
+	return 1;
+}
+
+/* Nothing (local time), "Z", "+hh:mm" or "+hhmm" (also with '-'). */
+static int cur_zone(struct cursor *c, struct stamp *st)
+{
+	struct cursor t = *c;
+	int sign, h, m;
+
+	if (cur_lit(&t, 'Z')) {
+		st->zoned = 1;
+		*c = t;
+		return 1;
+	}
+	if (t.p == t.end || (*t.p != '+' && *t.p != '-'))
+		return 1;
+	sign = *t.p++ == '-' ? -1 : 1;
+	if (!cur_num(&t, 2, 0, 23, &h))
+		return 0;
+	cur_lit(&t, ':');
+	if (!cur_num(&t, 2, 0, 59, &m))
+		return 0;
+	st->zoned = 1;
+	st->off = sign * (h * 3600 + m * 60);
+	*c = t;
+	return 1;
+}
+
+/* "YYYY-MM-DDThh:mm:ss[.fraction][zone]" */
+static int cur_rfc3339(struct cursor *c, struct stamp *st)
+{
+	struct cursor t = *c;
+
+	if (!cur_num(&t, 4, 1970, 9999, &st->year) || !cur_lit(&t, '-') ||
+	    !cur_num(&t, 2, 1, 12, &st->mon) || !cur_lit(&t, '-') ||
+	    !cur_num(&t, 2, 1, 31, &st->day) ||
+	    st->day > days_in_month(st->year, st->mon) ||
+	    !cur_lit(&t, 'T') || !cur_clock(&t, st) || !cur_zone(&t, st))
+		return 0;
+	*c = t;
+	return 1;
+}
+
+static int cur_stamp(struct cursor *c, struct stamp *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (c->end - c->p >= 5 && c->p[4] == '-')
+		return cur_rfc3339(c, st);
+	return c->p < c->end && cur_classic(c, st);
+}
+
+/* ---- timestamp -> epoch ---------------------------------------------------- */
+
+/* Seconds since the epoch of local y-m-d h:00:00, mktime() once per hour. */
+static int64_t local_hour(int y, int m, int d, int h)
+{
+	if (!hour_cache.valid || hour_cache.h != h || hour_cache.d != d ||
+	    hour_cache.m != m || hour_cache.y != y) {
+		hour_cache.base = pfi_local_to_epoch(y, m, d, h, 0, 0);
+		hour_cache.y = y;
+		hour_cache.m = m;
+		hour_cache.d = d;
+		hour_cache.h = h;
+		hour_cache.valid = 1;
+	}
+	return hour_cache.base;
+}
+
+static int64_t stamp_local(const struct stamp *st, int year)
+{
+	int64_t s = local_hour(year, st->mon, st->day, st->hour) +
+	            st->min * 60 + st->sec;
+
+	return s * USEC + st->us;
+}
+
+static int64_t stamp_utc(const struct stamp *st)
+{
+	int64_t s = pfi_days_from_civil(st->year, st->mon, st->day) * 86400 +
+	            st->hour * 3600 + st->min * 60 + st->sec - st->off;
+
+	return s * USEC + st->us;
+}
+
+/* The first classic line: the year of ref, or the one before. */
+static int64_t classic_first(struct pfi_syslog_ctx *ctx, const struct stamp *st)
+{
+	time_t ref = ctx->ref;
+	struct tm tm;
+	int64_t t;
+
+	ctx->year = localtime_r(&ref, &tm) ? tm.tm_year + 1900 : 1970;
+	t = stamp_local(st, ctx->year);
+	if (t > ((int64_t)ref + REF_SLACK) * USEC)
+		t = stamp_local(st, --ctx->year);
+	return t;
+}
+
+/* A classic line after the first: same year, next year or previous. */
+static int64_t classic_next(struct pfi_syslog_ctx *ctx, const struct stamp *st)
+{
+	int64_t t = stamp_local(st, ctx->year);
+
+	if (t < ctx->last - HALF_YEAR)
+		t = stamp_local(st, ++ctx->year);
+	else if (t > ctx->last + HALF_YEAR)
+		t = stamp_local(st, ctx->year - 1);
+	return t;
+}
+
+static int64_t stamp_time(struct pfi_syslog_ctx *ctx, const struct stamp *st)
+{
+	int64_t t;
+
+	if (st->zoned)
+		return stamp_utc(st);
+	if (st->year != 0) {
+		t = stamp_local(st, st->year);
+		ctx->year = st->year;
+	} else if (ctx->year == 0) {
+		t = classic_first(ctx, st);
+	} else {
+		t = classic_next(ctx, st);
+	}
+	ctx->last = t;
+	return t;
+}
+
+/* ---- host, program[pid], text ------------------------------------------------ */
+
+/* The host: a word that is not a program tag ("prog:" means no host). */
+static int cur_host(struct cursor *c, struct pfi_slice *host)
+{
+	struct cursor t = *c;
+	const char *s;
+
+	if (!cur_spaces(&t))
+		return 0;
+	for (s = t.p; t.p < t.end && *t.p != ' '; t.p++)
+		;
+	if (t.p == s || t.p[-1] == ':')
+		return 0;
+	host->n = (size_t)(t.p - s);
+	if (!cur_spaces(&t))
+		return 0;
+	host->p = s;
+	*c = t;
+	return 1;
+}
+
+/* "prog[pid]: " or "prog: "; the pid is -1 when absent. */
+static int cur_tag(struct cursor *c, struct pfi_envelope *env)
+{
+	struct cursor t = *c;
+	const char *s = t.p;
+
+	while (t.p < t.end && *t.p != '[' && *t.p != ':' && *t.p != ' ')
+		t.p++;
+	if (t.p == s)
+		return 0;
+	env->program.p = s;
+	env->program.n = (size_t)(t.p - s);
+	env->pid = -1;
+	if (cur_lit(&t, '[') &&
+	    (!cur_count(&t, 0, LONG_MAX, &env->pid) || !cur_lit(&t, ']')))
+		return 0;
+	if (!cur_lit(&t, ':') || (t.p < t.end && !cur_lit(&t, ' ')))
+		return 0;
+	*c = t;
+	return 1;
+}
+
+static void slice_set(struct pfi_slice *s, const struct cursor *c)
+{
+	s->p = c->p;
+	s->n = (size_t)(c->end - c->p);
+}
+
+/* rsyslog's "message repeated N times: [ text]" -> repeat N, "text". */
+static void unwrap_repeat(struct pfi_envelope *env)
+{
+	struct cursor c = {env->text.p, env->text.p + env->text.n};
+	long n;
+
+	if (!cur_prefix(&c, "message repeated ") || !cur_count(&c, 1, INT_MAX, &n) ||
+	    !cur_prefix(&c, " times: [") || c.p == c.end || c.end[-1] != ']')
+		return;
+	c.end--;
+	cur_lit(&c, ' ');
+	env->repeat = (int)n;
+	slice_set(&env->text, &c);
+}
+
+/* Solaris' "[ID 197553 mail.info] " before the text. */
+static void skip_solaris_id(struct pfi_slice *text)
+{
+	struct cursor c = {text->p, text->p + text->n};
+	const char *s;
+	long id;
+
+	if (!cur_prefix(&c, "[ID ") || !cur_count(&c, 0, LONG_MAX, &id) ||
+	    !cur_lit(&c, ' '))
+		return;
+	for (s = c.p; c.p < c.end && *c.p != ']' && *c.p != ' '; c.p++)
+		;
+	if (c.p == s || !cur_lit(&c, ']'))
+		return;
+	cur_lit(&c, ' ');
+	slice_set(text, &c);
+}
+
+int pfi_syslog_parse(struct pfi_syslog_ctx *ctx, const char *line, size_t len,
+                     struct pfi_envelope *env)
+{
+	struct cursor c = {line, line + len};
+	struct stamp st;
+
+	if (line == NULL || !cur_stamp(&c, &st) || !cur_host(&c, &env->host) ||
+	    !cur_tag(&c, env))
+		return PFI_EPARSE;
+	slice_set(&env->text, &c);
+	env->repeat = 1;
+	unwrap_repeat(env);
+	skip_solaris_id(&env->text);
+	env->time = stamp_time(ctx, &st);
+	return PFI_OK;
+}

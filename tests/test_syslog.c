@@ -1,1 +1,389 @@
+/*
+ * test_syslog.c - the syslog envelope: both timestamp styles, host,
+ * program[pid], Solaris tags, repeated messages, classic year inference
+ * and rollover, local time across DST changes, and malformed lines.
+ * Real lines come from the Postfix 3.7 / rsyslog corpus (mx1, 2026-11-22).
+ */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pfi-int.h"
+
+/* 2026-11-23T19:13:00Z, the corpus files' modification time. */
+#define CORPUS_MTIME 1795461180
+
+static void use_tz(const char *tz)
+{
+	cr_assert_eq(setenv("TZ", tz, 1), 0);
+	tzset();
+}
+
+static void suite_init(void)
+{
+	use_tz("UTC");
+}
+
+TestSuite(syslog, .init = suite_init, .timeout = 10);
+
+static void assert_slice(struct pfi_slice s, const char *want, const char *what)
+{
+	cr_assert_not_null(s.p, "%s is absent", what);
+	cr_assert(s.n == strlen(want) && memcmp(s.p, want, s.n) == 0,
+	          "%s is '%.*s', expected '%s'", what, (int)s.n, s.p, want);
+}
+
+/* Parses one line with a fresh context whose reference time is `ref`. */
+static int parse_one(const char *line, time_t ref, struct pfi_envelope *env)
+{
+	struct pfi_syslog_ctx ctx;
+
+	pfi_syslog_init(&ctx, ref);
+	return pfi_syslog_parse(&ctx, line, strlen(line), env);
+}
+
+/* ---- good lines --------------------------------------------------------- */
+
+struct env_case {
+	char line[420];
+	char host[24];
+	char program[40];
+	long pid;
+	char text[320];
+	long long time;        /* microseconds since the epoch */
+	int repeat;
+};
+
+static struct env_case env_cases[] = {
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809]: connect from localhost[127.0.0.1]",
+	 "mx1", "postfix/smtpd", 28809, "connect from localhost[127.0.0.1]",
+	 1795354265000000LL, 1},
+	{"Nov 22 13:31:05 mx1 postfix/reinject-out/smtp[28849]: BFDF61161A5: to=<bob@local.test>, relay=127.0.0.1[127.0.0.1]:10025, delay=0.01, delays=0/0.01/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as C20591161A8)",
+	 "mx1", "postfix/reinject-out/smtp", 28849,
+	 "BFDF61161A5: to=<bob@local.test>, relay=127.0.0.1[127.0.0.1]:10025, delay=0.01, delays=0/0.01/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as C20591161A8)",
+	 1795354265000000LL, 1},
+	{"Nov 22 13:31:05 mx1 postfix/submission/smtpd[28847]: connect from localhost[127.0.0.1]",
+	 "mx1", "postfix/submission/smtpd", 28847, "connect from localhost[127.0.0.1]",
+	 1795354265000000LL, 1},
+	{"Nov 22 13:31:05 mx1 postfix/qmgr[28797]: 6C4CA116195: from=<carol@local.test>, size=500, nrcpt=2 (queue active)",
+	 "mx1", "postfix/qmgr", 28797,
+	 "6C4CA116195: from=<carol@local.test>, size=500, nrcpt=2 (queue active)",
+	 1795354265000000LL, 1},
+	{"Nov 22 13:41:57 mx1 postfix/master[28795]: terminating on signal 15",
+	 "mx1", "postfix/master", 28795, "terminating on signal 15",
+	 1795354917000000LL, 1},
+	{"2026-11-22T13:31:05.827161+00:00 mx1 postfix/smtps/smtpd[28850]: connect from localhost[127.0.0.1]",
+	 "mx1", "postfix/smtps/smtpd", 28850, "connect from localhost[127.0.0.1]",
+	 1795354265827161LL, 1},
+	{"2026-11-22T13:31:05.459735+00:00 mx1 postfix/qmgr[28797]: 6C4CA116195: removed",
+	 "mx1", "postfix/qmgr", 28797, "6C4CA116195: removed",
+	 1795354265459735LL, 1},
+	{"2026-11-22T13:31:05.607212+00:00 mx1 amavis[28712]: (28712-01) Passed CLEAN {RelayedInbound}, [127.0.0.1]:33893 <partner-news@partner.test> -> <v1@vmail.test>,<v2@vmail.test>, Queue-ID: 85CA911619C",
+	 "mx1", "amavis", 28712,
+	 "(28712-01) Passed CLEAN {RelayedInbound}, [127.0.0.1]:33893 <partner-news@partner.test> -> <v1@vmail.test>,<v2@vmail.test>, Queue-ID: 85CA911619C",
+	 1795354265607212LL, 1},
+	/* space-padded, single-space and zero-padded days */
+	{"Nov  2 03:04:05 mx2 postfix-out/smtp[4711]: 4F3A21C0B2: to=<bob@example.com>, status=sent (250 ok)",
+	 "mx2", "postfix-out/smtp", 4711, "4F3A21C0B2: to=<bob@example.com>, status=sent (250 ok)",
+	 1793588645000000LL, 1},
+	{"Nov 2 03:04:05 mx2 postfix/pickup[9]: 4F3A21C0B2: uid=0 from=<root>",
+	 "mx2", "postfix/pickup", 9, "4F3A21C0B2: uid=0 from=<root>",
+	 1793588645000000LL, 1},
+	{"Nov 02 03:04:05 mx2 postfix/pickup[9]: x",
+	 "mx2", "postfix/pickup", 9, "x", 1793588645000000LL, 1},
+	/* classic with a fraction, with a leading year */
+	{"Nov  2 03:04:05.123456 mx2 postfix/smtpd[12]: connect from a[192.0.2.1]",
+	 "mx2", "postfix/smtpd", 12, "connect from a[192.0.2.1]",
+	 1793588645123456LL, 1},
+	{"2024 Jun 10 06:27:30.123 mail.example.org postfix/cleanup[77]: 4Xy3Kq2bZTz9abc: message-id=<a@b>",
+	 "mail.example.org", "postfix/cleanup", 77, "4Xy3Kq2bZTz9abc: message-id=<a@b>",
+	 1718000850123000LL, 1},
+	{"2024 Jun 10 06:27:30 mail postfix/cleanup[77]: x",
+	 "mail", "postfix/cleanup", 77, "x", 1718000850000000LL, 1},
+	/* RFC 3339 and journalctl short-iso offsets and fractions */
+	{"2026-11-02T03:04:05.123456+01:00 mx2 postfix/smtpd[12]: x",
+	 "mx2", "postfix/smtpd", 12, "x", 1793585045123456LL, 1},
+	{"2026-11-02T03:04:05+0100 mx2 postfix/smtpd[12]: x",
+	 "mx2", "postfix/smtpd", 12, "x", 1793585045000000LL, 1},
+	{"2026-11-02T03:04:05Z mx2 postfix/smtpd[12]: x",
+	 "mx2", "postfix/smtpd", 12, "x", 1793588645000000LL, 1},
+	{"2026-11-02T03:04:05.5-05:00 mx2 postfix/smtpd[12]: x",
+	 "mx2", "postfix/smtpd", 12, "x", 1793606645500000LL, 1},
+	{"2026-11-02T03:04:05.123456789Z mx2 postfix/smtpd[12]: x",
+	 "mx2", "postfix/smtpd", 12, "x", 1793588645123456LL, 1},
+	{"2026-11-02T03:04:05 mx2 postfix/smtpd[12]: zone-less is local time",
+	 "mx2", "postfix/smtpd", 12, "zone-less is local time", 1793588645000000LL, 1},
+	/* no pid, Solaris tag, repeated message, empty text, extra spaces */
+	{"Nov 22 13:31:05 mx1 postfix/smtpd: connect from localhost[127.0.0.1]",
+	 "mx1", "postfix/smtpd", -1, "connect from localhost[127.0.0.1]",
+	 1795354265000000LL, 1},
+	{"Nov  2 03:04:05 sol1 sendmail[1234]: [ID 801593 mail.info] r1: from=<a@b>, size=1",
+	 "sol1", "sendmail", 1234, "r1: from=<a@b>, size=1", 1793588645000000LL, 1},
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809]: message repeated 3 times: [ warning: hostname x.test does not resolve to address 192.0.2.7]",
+	 "mx1", "postfix/smtpd", 28809, "warning: hostname x.test does not resolve to address 192.0.2.7",
+	 1795354265000000LL, 3},
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809]: message repeated 3 times: not bracketed",
+	 "mx1", "postfix/smtpd", 28809, "message repeated 3 times: not bracketed",
+	 1795354265000000LL, 1},
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809]: [ID no tag]",
+	 "mx1", "postfix/smtpd", 28809, "[ID no tag]", 1795354265000000LL, 1},
+	{"Nov 22 13:31:05 mx1 postfix/anvil[5]:",
+	 "mx1", "postfix/anvil", 5, "", 1795354265000000LL, 1},
+	{"Nov 22 13:31:05  mx1  postfix/smtpd[1]: two spaces",
+	 "mx1", "postfix/smtpd", 1, "two spaces", 1795354265000000LL, 1},
+	{"Nov 22 13:31:05 mx1 kernel[0]: pid zero",
+	 "mx1", "kernel", 0, "pid zero", 1795354265000000LL, 1},
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809]: message repeated 0 times: [ x]",
+	 "mx1", "postfix/smtpd", 28809, "message repeated 0 times: [ x]",
+	 1795354265000000LL, 1},
+	{"Nov 22 13:31:05 mx1 postfix.v2/smtpd-in[1]: a: b: c",
+	 "mx1", "postfix.v2/smtpd-in", 1, "a: b: c", 1795354265000000LL, 1},
+};
+
+ParameterizedTestParameters(syslog, envelope_fields_match_the_line)
+{
+	return cr_make_param_array(struct env_case, env_cases,
+	                           PFI_ARRAY_SIZE(env_cases));
+}
+
+ParameterizedTest(struct env_case *c, syslog, envelope_fields_match_the_line)
+{
+	struct pfi_envelope env;
+	int rc = parse_one(c->line, CORPUS_MTIME, &env);
+
+	cr_assert_eq(rc, PFI_OK, "rc %d for '%s'", rc, c->line);
+	assert_slice(env.host, c->host, "host");
+	assert_slice(env.program, c->program, "program");
+	assert_slice(env.text, c->text, "text");
+	cr_assert_eq(env.pid, c->pid, "pid %ld, expected %ld", env.pid, c->pid);
+	cr_assert_eq(env.time, c->time, "time %lld, expected %lld",
+	             (long long)env.time, c->time);
+	cr_assert_eq(env.repeat, c->repeat);
+}
+
+/* ---- malformed lines --------------------------------------------------------- */
+
+struct bad_case {
+	char line[160];
+};
+
+static struct bad_case bad_cases[] = {
+	{""},
+	{"hello world"},
+	{"Nov 22 13:31:05"},
+	{"Nov 22 13:31:05 "},
+	{"Nov 22 13:31:05 mx1"},
+	{"Nov 22 13:31:05 mx1 "},
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809]"},
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809] connect from x"},
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809]:connect from x"},
+	{"Nov 22 13:31:05 postfix/smtpd[28809]: connect from x"},
+	{"Nov 22 13:31:05 mx1: connect from x"},
+	{"Nov 22 13:31:05 postfix/qmgr[28797]: 6C4CA116195: removed"},
+	{"Nov 22 13:31:05 mx1 last message repeated 3 times"},
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[]: x"},
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[12a]: x"},
+	{"Nov 22 13:31:05 mx1 postfix/smtpd[12: x"},
+	{"Nov 22 13:31:05 mx1 [12]: x"},
+	{"nov 22 13:31:05 mx1 p[1]: x"},
+	{"Foo 22 13:31:05 mx1 p[1]: x"},
+	{"Nov 32 13:31:05 mx1 p[1]: x"},
+	{"Nov 31 13:31:05 mx1 p[1]: x"},
+	{"Nov  0 13:31:05 mx1 p[1]: x"},
+	{"Nov 22 24:00:00 mx1 p[1]: x"},
+	{"Nov 22 13:60:00 mx1 p[1]: x"},
+	{"Nov 22 13:31:61 mx1 p[1]: x"},
+	{"Nov 22 13:31 mx1 p[1]: x"},
+	{"Nov 22 13:31:05. mx1 p[1]: x"},
+	{"Nov 22 13:31:05.1234567890 mx1 p[1]: x"},
+	{"Nov 22 1:31:05 mx1 p[1]: x"},
+	{"Nov 22 13:31:05mx1 p[1]: x"},
+	{"24 Jun 10 06:27:30 mx1 p[1]: x"},
+	{"2024Jun 10 06:27:30 mx1 p[1]: x"},
+	{"2026-13-02T03:04:05Z mx1 p[1]: x"},
+	{"2026-02-29T03:04:05Z mx1 p[1]: x"},
+	{"2026-11-02 03:04:05Z mx1 p[1]: x"},
+	{"2026-11-02T03:04:05+25:00 mx1 p[1]: x"},
+	{"2026-11-02T03:04:05+01:60 mx1 p[1]: x"},
+	{"2026-11-02T03:04:05+1 mx1 p[1]: x"},
+	{"2026-11-02T03:04:05.Z mx1 p[1]: x"},
+	{"2026-11-02T03:04:05Zmx1 p[1]: x"},
+	{"2026-11-02 mx1 p[1]: x"},
+	{"1969-12-31T23:59:59Z mx1 p[1]: x"},
+};
+
+ParameterizedTestParameters(syslog, malformed_line_is_a_parse_error)
+{
+	return cr_make_param_array(struct bad_case, bad_cases,
+	                           PFI_ARRAY_SIZE(bad_cases));
+}
+
+ParameterizedTest(struct bad_case *c, syslog, malformed_line_is_a_parse_error)
+{
+	struct pfi_envelope env;
+	int rc = parse_one(c->line, CORPUS_MTIME, &env);
+
+	cr_assert_eq(rc, PFI_EPARSE, "rc %d for '%s'", rc, c->line);
+}
+
+/*
+ * Every prefix of a line is handed over in a heap block of exactly its
+ * length (no NUL), so a read past len trips AddressSanitizer; a prefix
+ * parses exactly when it reaches the colon after the tag.
+ */
+static void check_prefixes(const char *line)
+{
+	size_t len = strlen(line), need = (size_t)(strstr(line, "]:") - line) + 2;
+	struct pfi_syslog_ctx ctx;
+	struct pfi_envelope env;
+	size_t n;
+
+	for (n = 0; n <= len; n++) {
+		char *copy = malloc(n ? n : 1);
+		int rc;
+
+		cr_assert_not_null(copy);
+		memcpy(copy, line, n);
+		pfi_syslog_init(&ctx, CORPUS_MTIME);
+		rc = pfi_syslog_parse(&ctx, copy, n, &env);
+		cr_assert_eq(rc, n >= need ? PFI_OK : PFI_EPARSE,
+		             "prefix of %zu bytes: rc %d", n, rc);
+		if (rc == PFI_OK)
+			cr_assert(env.text.p + env.text.n <= copy + n);
+		free(copy);
+	}
+}
+
+Test(syslog, parser_never_reads_past_the_given_length)
+{
+	check_prefixes("Nov  2 03:04:05.123 mx1 postfix/smtpd[28809]: connect");
+	check_prefixes("2026-11-22T13:31:05.827161+00:00 mx1 postfix/smtps/smtpd[28850]: "
+	               "message repeated 2 times: [ [ID 1 mail.info] x]");
+	check_prefixes("2024 Jun 10 06:27:30 mail postfix/cleanup[77]: x");
+}
+
+/* ---- classic year inference ------------------------------------------------ */
+
+/* Parses `lines` in order in one context; checks each line's time. */
+static void check_sequence(time_t ref, const char *const *lines,
+                           const long long *want, size_t n)
+{
+	struct pfi_syslog_ctx ctx;
+	struct pfi_envelope env;
+	size_t i;
+
+	pfi_syslog_init(&ctx, ref);
+	for (i = 0; i < n; i++) {
+		int rc = pfi_syslog_parse(&ctx, lines[i], strlen(lines[i]), &env);
+
+		cr_assert_eq(rc, PFI_OK, "line %zu: rc %d", i, rc);
+		cr_assert_eq(env.time, want[i], "line %zu: time %lld, expected %lld",
+		             i, (long long)env.time, want[i]);
+	}
+}
+
+Test(syslog, classic_year_rolls_over_from_december_to_january)
+{
+	/* ref 2027-01-01T12:00:00Z: the December lines are 2026. */
+	static const char *const lines[] = {
+		"Dec 31 23:59:58 mx1 postfix/qmgr[1]: a",
+		"Dec 31 23:59:59 mx1 postfix/qmgr[1]: b",
+		"Jan  1 00:00:00 mx1 postfix/qmgr[1]: c",
+		"Jan  1 00:00:01 mx1 postfix/qmgr[1]: d",
+	};
+	static const long long want[] = {
+		1798761598000000LL, 1798761599000000LL,
+		1798761600000000LL, 1798761601000000LL,
+	};
+
+	check_sequence(1798804800, lines, want, PFI_ARRAY_SIZE(lines));
+}
+
+Test(syslog, late_december_line_after_the_rollover_belongs_to_the_old_year)
+{
+	static const char *const lines[] = {
+		"Dec 31 23:59:59 mx1 postfix/qmgr[1]: a",
+		"Jan  1 00:00:01 mx1 postfix/qmgr[1]: b",
+		"Dec 31 23:59:58 mx1 postfix/smtp[2]: late",
+		"Jan  1 00:00:02 mx1 postfix/qmgr[1]: c",
+	};
+	static const long long want[] = {
+		1798761599000000LL, 1798761601000000LL,
+		1798761598000000LL, 1798761602000000LL,
+	};
+
+	check_sequence(1798804800, lines, want, PFI_ARRAY_SIZE(lines));
+}
+
+Test(syslog, first_classic_line_after_ref_takes_the_previous_year)
+{
+	/* ref 2026-06-01T00:00:00Z; "Jun 10" of 2026 would be after it. */
+	static const char *const lines[] = {
+		"Jun 10 00:00:00 mx1 postfix/qmgr[1]: a",
+	};
+	static const long long want[] = {1749513600000000LL};
+
+	check_sequence(1780272000, lines, want, PFI_ARRAY_SIZE(lines));
+}
+
+Test(syslog, first_classic_line_within_a_day_after_ref_keeps_its_year)
+{
+	/* ref 2026-11-22T13:31:05Z; a line 29 minutes later is clock skew. */
+	static const char *const lines[] = {
+		"Nov 22 14:00:00 mx1 postfix/qmgr[1]: a",
+	};
+	static const long long want[] = {1795356000000000LL};
+
+	check_sequence(1795354265, lines, want, PFI_ARRAY_SIZE(lines));
+}
+
+Test(syslog, leading_year_sets_the_year_of_later_classic_lines)
+{
+	static const char *const lines[] = {
+		"2024 Jun 10 06:27:30 mx1 postfix/qmgr[1]: a",
+		"Jun 10 06:27:31 mx1 postfix/qmgr[1]: b",
+	};
+	static const long long want[] = {1718000850000000LL, 1718000851000000LL};
+
+	check_sequence(CORPUS_MTIME, lines, want, PFI_ARRAY_SIZE(lines));
+}
+
+Test(syslog, zoned_and_malformed_lines_leave_the_year_context_alone)
+{
+	static const char zoned[] = "2026-11-22T13:31:05Z mx1 postfix/qmgr[1]: a";
+	static const char bad[] = "Nov 22 13:31:05 mx1 no colon here";
+	struct pfi_syslog_ctx ctx;
+	struct pfi_envelope env;
+
+	pfi_syslog_init(&ctx, CORPUS_MTIME);
+	cr_assert_eq(pfi_syslog_parse(&ctx, zoned, strlen(zoned), &env), PFI_OK);
+	cr_assert_eq(pfi_syslog_parse(&ctx, bad, strlen(bad), &env), PFI_EPARSE);
+	cr_assert_eq(ctx.year, 0);
+	cr_assert_eq(ctx.last, 0);
+	cr_assert_eq(ctx.ref, CORPUS_MTIME);
+}
+
+Test(syslog, local_time_in_berlin_follows_the_dst_changes)
+{
+	/* One context, so the per-hour cache is crossed at both changes. */
+	static const char *const lines[] = {
+		"Jan 15 13:00:00 mx1 postfix/qmgr[1]: winter, +01:00",
+		"Mar 29 01:59:59 mx1 postfix/qmgr[1]: last second of CET",
+		"Mar 29 03:00:00 mx1 postfix/qmgr[1]: first second of CEST",
+		"Jul 15 14:00:00 mx1 postfix/qmgr[1]: summer, +02:00",
+		"Oct 25 01:30:00 mx1 postfix/qmgr[1]: still CEST",
+		"Oct 25 03:30:00 mx1 postfix/qmgr[1]: CET again",
+		"Nov  2 00:00:00 mx1 postfix/qmgr[1]: local midnight",
+		"2026-03-29T03:00:00 mx1 postfix/qmgr[1]: zone-less RFC 3339",
+	};
+	static const long long want[] = {
+		1768478400000000LL, 1774745999000000LL, 1774746000000000LL,
+		1784116800000000LL, 1792884600000000LL, 1792895400000000LL,
+		1793574000000000LL, 1774746000000000LL,
+	};
+
+	use_tz("Europe/Berlin");
+	check_sequence(CORPUS_MTIME, lines, want, PFI_ARRAY_SIZE(lines));
+}
