@@ -1,1 +1,1145 @@
-/* placeholder */
+/*
+ * postfix.c - the Postfix line stage: turns the message text of one line
+ * (after "postfix/<daemon>[pid]: ") into a typed struct pfi_event.
+ *
+ * Design: a table dispatches on the daemon (last component of the
+ * program, so "postfix-out/submission/smtpd" is smtpd), then fixed
+ * prefixes of the text are tested with memcmp.  There is no regex and no
+ * allocation; every read is bounded by env->text.n (the text is not
+ * NUL-terminated).  Slices in the event point into env->text.
+ *
+ * Modelled on Postfix 2.x-3.x logging (smtpd_check.c log_whatsup,
+ * cleanup_message.c cleanup_act_log, log_adhoc.c, qmgr, bounce, postsuper).
+ * Choices the correlator can rely on:
+ *  - "QID: skipped, still being delivered" (qmgr), "QID: resent-message-id=",
+ *    "QID: proxy-accept: ..." (with new_qid) are NOISE with the qid set.
+ *  - "warning: QID: text" is QID_WARNING with reason = text; so are
+ *    smtp/lmtp "QID: host X said: ...", "QID: lost connection with ...",
+ *    "QID: conversation with ...".  "QID: warning: " only starts header
+ *    and body check lines (HEADER); other text after it is UNPARSED.
+ *  - smtpd "lost connection / timeout / too many errors / improper command
+ *    pipelining after CMD from NAME[IP]" are NOISE with stage = CMD and the
+ *    client filled.
+ *  - TLS_OUT: relay = "NAME[IP]:PORT", client_name/client_ip = the peer.
+ *  - postsuper "QID: expired" (postsuper -e) is POSTSUPER, action "expire".
+ *  - HEADER with action reject: code/dsn are taken from the detail and
+ *    reason is the detail after them; other actions: reason = the detail.
+ *  - A client "[IPv6:2001:db8::1]" gives client_ip "2001:db8::1".
+ *  - An UNPARSED event keeps only its daemon; all other fields are absent.
+ */
+#include <string.h>
+
+#include "pfi-int.h"
+
+/* ---- cursor helpers --------------------------------------------------- */
+
+/* A bounded view [p, end) of the text that parsers advance on success. */
+struct cur {
+	const char *p;     /* next unread byte */
+	const char *end;   /* one past the last byte */
+};
+
+#define LIT(s) (s), (sizeof(s) - 1)
+
+static size_t cur_len(const struct cur *c)
+{
+	return (size_t)(c->end - c->p);
+}
+
+static struct pfi_slice slice(const char *p, size_t n)
+{
+	struct pfi_slice s = { p, n };
+
+	return s;
+}
+
+static struct pfi_slice cur_rest(const struct cur *c)
+{
+	return slice(c->p, cur_len(c));
+}
+
+static int cur_starts(const struct cur *c, const char *lit, size_t n)
+{
+	return cur_len(c) >= n && memcmp(c->p, lit, n) == 0;
+}
+
+static int cur_skip(struct cur *c, const char *lit, size_t n)
+{
+	if (!cur_starts(c, lit, n))
+		return 0;
+	c->p += n;
+	return 1;
+}
+
+static int cur_equals(const struct cur *c, const char *lit, size_t n)
+{
+	return cur_len(c) == n && memcmp(c->p, lit, n) == 0;
+}
+
+static int slice_is(struct pfi_slice s, const char *lit, size_t n)
+{
+	return s.p != NULL && s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+/* The last occurrence of needle in [p, p + n), or NULL. */
+static const char *mem_rfind(const char *p, size_t n, const char *needle,
+                             size_t m)
+{
+	size_t i;
+
+	if (m == 0 || n < m)
+		return NULL;
+	for (i = n - m + 1; i-- > 0;)
+		if (p[i] == needle[0] && memcmp(p + i, needle, m) == 0)
+			return p + i;
+	return NULL;
+}
+
+/* Takes a non-empty run of bytes accepted by `ok` into *out. */
+static int cur_word(struct cur *c, int (*ok)(char), struct pfi_slice *out)
+{
+	const char *q = c->p;
+
+	while (q < c->end && ok(*q))
+		q++;
+	if (q == c->p)
+		return 0;
+	*out = slice(c->p, (size_t)(q - c->p));
+	c->p = q;
+	return 1;
+}
+
+static int is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static int is_action_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || ch == '_' || ch == '-';
+}
+
+static int is_stage_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || ch == '-';
+}
+
+static int is_not_space(char ch)
+{
+	return ch != ' ';
+}
+
+static int is_alnum(char ch)
+{
+	return is_digit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+/* ---- numbers: bounded digit loops ------------------------------------- */
+
+/* A decimal integer of 1-18 digits filling all of s. */
+static int parse_i64(struct pfi_slice s, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (s.p == NULL || s.n == 0 || s.n > 18)
+		return 0;
+	for (i = 0; i < s.n; i++) {
+		if (!is_digit(s.p[i]))
+			return 0;
+		v = v * 10 + (s.p[i] - '0');
+	}
+	*out = v;
+	return 1;
+}
+
+/* "12", "0.03", "1.5": digits with an optional fraction, all of s. */
+static int parse_double(struct pfi_slice s, double *out)
+{
+	const char *dot = s.p ? memchr(s.p, '.', s.n) : NULL;
+	struct pfi_slice ip, fp;
+	int64_t iv, fv = 0;
+	double scale = 1;
+	size_t i;
+
+	ip = slice(s.p, dot ? (size_t)(dot - s.p) : s.n);
+	if (!parse_i64(ip, &iv))
+		return 0;
+	if (dot) {
+		fp = slice(dot + 1, s.n - ip.n - 1);
+		if (!parse_i64(fp, &fv))
+			return 0;
+		for (i = 0; i < fp.n; i++)
+			scale *= 10;
+	}
+	*out = (double)iv + (double)fv / scale;
+	return 1;
+}
+
+/* "a/b/c/d" into four numbers; leaves them -1 when malformed. */
+static void parse_delays(struct pfi_slice s, double d[4])
+{
+	double v[4];
+	size_t i = 0, k, start = 0;
+
+	for (k = 0; k <= s.n && i < 4; k++) {
+		if (k < s.n && s.p[k] != '/')
+			continue;
+		if (!parse_double(slice(s.p + start, k - start), &v[i]))
+			return;
+		i++;
+		start = k + 1;
+	}
+	if (i == 4 && start == s.n + 1)
+		memcpy(d, v, sizeof(v));
+}
+
+/* ---- queue IDs -------------------------------------------------------- */
+
+/* Short IDs: 5-20 upper-case hex digits ("6C4CA116195"). */
+static int is_short_qid(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n < 5 || n > 20)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_digit(p[i]) && !(p[i] >= 'A' && p[i] <= 'F'))
+			return 0;
+	return 1;
+}
+
+/* The long-ID alphabet: digits and letters without vowels. */
+static int is_long_char(char ch)
+{
+	if (is_digit(ch))
+		return 1;
+	unsigned b = (unsigned)((ch | 0x20) - 'a');
+
+	/* bits 0, 4, 8, 14, 20: a e i o u */
+	return b < 26 && ((0x104111u >> b) & 1) == 0;
+}
+
+/*
+ * Long IDs ("4jXVQ51ggdz8Z5d"): at least 10 time characters, the 'z'
+ * separator, then the inode number in an alphabet without 'z'.
+ */
+static int is_long_qid(const char *p, size_t n)
+{
+	const char *z;
+	size_t i;
+
+	if (n < 12 || n > 25)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_long_char(p[i]))
+			return 0;
+	z = mem_rfind(p, n, LIT("z"));
+	return z != NULL && z - p >= 10 && (size_t)(z - p) < n - 1;
+}
+
+static int is_qid(struct pfi_slice s)
+{
+	return s.p != NULL && (is_short_qid(s.p, s.n) || is_long_qid(s.p, s.n));
+}
+
+/* "QID: " at the cursor: stores the ID and skips past the ": ". */
+static int cur_qid(struct cur *c, struct pfi_slice *qid)
+{
+	struct cur t = *c;
+	struct pfi_slice w;
+
+	if (!cur_word(&t, is_alnum, &w) || !is_qid(w) || !cur_skip(&t, LIT(": ")))
+		return 0;
+	*qid = w;
+	*c = t;
+	return 1;
+}
+
+/* ---- clients: NAME[IP], [IP]:PORT, bare NAME -------------------------- */
+
+static void set_client_ip(struct pfi_event *ev, const char *p, size_t n)
+{
+	if (n > 5 && memcmp(p, "IPv6:", 5) == 0) {
+		p += 5;
+		n -= 5;
+	}
+	ev->client_ip = slice(p, n);
+}
+
+/*
+ * NAME[IP] (NAME may be empty, IP may hold ':'), or a bare NAME such as
+ * "local" that ends at ' ', ';', ':' or the end.
+ */
+static int cur_client(struct cur *c, struct pfi_event *ev)
+{
+	const char *q = c->p, *rb;
+
+	while (q < c->end && *q != '[' && *q != ' ' && *q != ';' && *q != ':')
+		q++;
+	if (q == c->end || *q != '[') {
+		if (q == c->p)
+			return 0;
+		ev->client_name = slice(c->p, (size_t)(q - c->p));
+		c->p = q;
+		return 1;
+	}
+	rb = memchr(q, ']', (size_t)(c->end - q));
+	if (rb == NULL)
+		return 0;
+	ev->client_name = slice(c->p, (size_t)(q - c->p));
+	set_client_ip(ev, q + 1, (size_t)(rb - q - 1));
+	c->p = rb + 1;
+	return 1;
+}
+
+/* Skips ":PORT" after a client when digits follow the colon. */
+static void cur_port(struct cur *c)
+{
+	const char *q = c->p + 1;
+
+	if (cur_len(c) < 2 || c->p[0] != ':' || !is_digit(c->p[1]))
+		return;
+	while (q < c->end && is_digit(*q))
+		q++;
+	c->p = q;
+}
+
+/* ---- replies and key=value tails -------------------------------------- */
+
+/* "550 " at the cursor: an SMTP reply code 2xx-5xx. */
+static int cur_code(struct cur *c, struct pfi_slice *code)
+{
+	if (cur_len(c) < 4 || c->p[0] < '2' || c->p[0] > '5' ||
+	    !is_digit(c->p[1]) || !is_digit(c->p[2]) || c->p[3] != ' ')
+		return 0;
+	*code = slice(c->p, 3);
+	c->p += 4;
+	return 1;
+}
+
+/* "5.7.1 " (or "5.7.1" at the end): an enhanced status code. */
+static int cur_dsn(struct cur *c, struct pfi_slice *dsn)
+{
+	const char *q = c->p;
+	int part;
+
+	for (part = 0; part < 3; part++) {
+		const char *start = q;
+
+		while (q < c->end && is_digit(*q) && q - start < 3)
+			q++;
+		if (q == start || (part == 0 && q - start != 1))
+			return 0;
+		if (part < 2 && (q == c->end || *q++ != '.'))
+			return 0;
+	}
+	if (q < c->end && *q != ' ')
+		return 0;
+	*dsn = slice(c->p, (size_t)(q - c->p));
+	c->p = q < c->end ? q + 1 : q;
+	return 1;
+}
+
+/* [CODE ][DSN ]REASON: the rest of the cursor. */
+static void reply_parse(struct cur *c, struct pfi_event *ev)
+{
+	cur_code(c, &ev->code);
+	cur_dsn(c, &ev->dsn);
+	ev->reason = cur_rest(c);
+}
+
+static int is_tail_key(const char *q, const char *end)
+{
+	struct cur t = { q, end };
+
+	return cur_starts(&t, LIT("from=")) || cur_starts(&t, LIT("to=")) ||
+	       cur_starts(&t, LIT("proto=")) || cur_starts(&t, LIT("helo="));
+}
+
+/*
+ * Splits "REASON; from=<a> to=<b> proto=P helo=<h>" at the last "; "
+ * followed by a tail key: c keeps the reason, *tail gets the keys.
+ */
+static int tail_split(struct cur *c, struct cur *tail)
+{
+	size_t i = cur_len(c);
+
+	while (i-- > 1) {
+		const char *q = c->p + i - 1;
+
+		if (q[0] == ';' && q[1] == ' ' && is_tail_key(q + 2, c->end)) {
+			tail->p = q + 2;
+			tail->end = c->end;
+			c->end = q;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* from= to= proto= helo= (separated by ' ' or ", "); advances the cursor. */
+static void tail_parse(struct cur *t, struct pfi_event *ev)
+{
+	struct pfi_slice k, v;
+
+	while (pfi_kv_next(&t->p, t->end, &k, &v)) {
+		if (slice_is(k, LIT("from")))
+			ev->from = v;
+		else if (slice_is(k, LIT("to")))
+			ev->to = v;
+		else if (slice_is(k, LIT("proto")))
+			ev->proto = v;
+		else if (slice_is(k, LIT("helo")))
+			ev->helo = v;
+	}
+}
+
+/* ---- rejects: ACTION: STAGE from CLIENT: [CODE] [DSN] REASON; TAIL ---- */
+
+/* " from CLIENT[:PORT]: " after the stage; proxy-* lines have ": " only. */
+static int reject_client(struct cur *c, struct pfi_event *ev)
+{
+	if (cur_skip(c, LIT(": ")))
+		return 1;
+	if (!cur_skip(c, LIT(" from ")) || !cur_client(c, ev))
+		return 0;
+	cur_port(c);
+	return cur_skip(c, LIT(": "));
+}
+
+static void response_new_qid(struct pfi_slice r, struct pfi_slice *out);
+
+/*
+ * smtpd/postscreen "NOQUEUE: reject: RCPT from x[1.2.3.4]: 550 5.1.1 <a>:
+ * text; from=<s> to=<r> proto=ESMTP helo=<h>" (after the "NOQUEUE: "),
+ * cleanup "milter-reject: END-OF-MESSAGE from ...", smtpd "proxy-reject:
+ * END-OF-MESSAGE: ...".  proxy-accept is NOISE with new_qid.
+ */
+static enum pfi_ev reject_parse(struct cur *c, struct pfi_event *ev)
+{
+	struct cur tail;
+
+	if (!cur_word(c, is_action_char, &ev->action) ||
+	    !cur_skip(c, LIT(": ")) ||
+	    !cur_word(c, is_stage_char, &ev->stage) ||
+	    !reject_client(c, ev) || !tail_split(c, &tail))
+		return PFI_EV_UNPARSED;
+	reply_parse(c, ev);
+	tail_parse(&tail, ev);
+	if (slice_is(ev->action, LIT("proxy-accept"))) {
+		response_new_qid(ev->reason, &ev->new_qid);
+		return PFI_EV_NOISE;
+	}
+	return PFI_EV_REJECT;
+}
+
+/* ---- cleanup header/body checks --------------------------------------- */
+
+/*
+ * In "VALUE from CLIENT; from=<", the last " from " whose following
+ * space-free token is followed by "; from=<" (VALUE may hold " from ").
+ */
+static const char *header_split(const struct cur *c)
+{
+	const char *q = c->p, *best = NULL, *at, *t;
+
+	while ((at = memmem(q, (size_t)(c->end - q), LIT(" from "))) != NULL) {
+		struct cur rest;
+
+		t = at + 6;
+		while (t < c->end && *t != ' ' && *t != ';')
+			t++;
+		rest.p = t;
+		rest.end = c->end;
+		if (t > at + 6 && cur_starts(&rest, LIT("; from=<")))
+			best = at;
+		q = at + 1;
+	}
+	return best;
+}
+
+/* "Subject: VALUE" or, for body checks, the body line itself. */
+static int header_value(struct pfi_slice what, const char *p, const char *e,
+                        struct pfi_event *ev)
+{
+	const char *colon;
+
+	if (slice_is(what, LIT("body"))) {
+		ev->header_value = slice(p, (size_t)(e - p));
+		return 1;
+	}
+	colon = memchr(p, ':', (size_t)(e - p));
+	if (colon == NULL || colon == p)
+		return 0;
+	ev->header_name = slice(p, (size_t)(colon - p));
+	p = colon + 1;
+	if (p < e && *p == ' ')
+		p++;
+	ev->header_value = slice(p, (size_t)(e - p));
+	return 1;
+}
+
+/* ": DETAIL" after the tail; reject details carry a DSN (and maybe a code). */
+static void header_detail(struct cur *t, struct pfi_event *ev)
+{
+	if (!cur_skip(t, LIT(": ")))
+		return;
+	if (slice_is(ev->action, LIT("reject")))
+		reply_parse(t, ev);
+	else
+		ev->reason = cur_rest(t);
+}
+
+/*
+ * "warning: header Subject: hi from x[1.2.3.4]; from=<a> to=<b>
+ * proto=ESMTP helo=<h>: detail" (after "QID: "); also "body LINE ...".
+ */
+static enum pfi_ev header_parse(struct cur *c, struct pfi_event *ev)
+{
+	struct cur t;
+	const char *split;
+
+	if (!cur_word(c, is_action_char, &ev->action) || !cur_skip(c, LIT(": ")))
+		return PFI_EV_UNPARSED;
+	if (!cur_word(c, is_action_char, &ev->stage) || !cur_skip(c, LIT(" ")))
+		return PFI_EV_UNPARSED;
+	split = header_split(c);
+	if (split == NULL || !header_value(ev->stage, c->p, split, ev))
+		return PFI_EV_UNPARSED;
+	t.p = split + 6;
+	t.end = c->end;
+	if (!cur_client(&t, ev) || !cur_skip(&t, LIT("; ")))
+		return PFI_EV_UNPARSED;
+	tail_parse(&t, ev);
+	header_detail(&t, ev);
+	return PFI_EV_HEADER;
+}
+
+/* "ACTION: header " or "ACTION: body " at the cursor. */
+static int is_header_line(const struct cur *c)
+{
+	struct cur t = *c;
+	struct pfi_slice w;
+
+	if (!cur_word(&t, is_action_char, &w) || !cur_skip(&t, LIT(": ")))
+		return 0;
+	return cur_starts(&t, LIT("header ")) || cur_starts(&t, LIT("body "));
+}
+
+/* ---- deliveries: to=<R>, ..., status=S (RESPONSE) --------------------- */
+
+/* The token after the last "queued as " or a leading "forwarded as ". */
+static void response_new_qid(struct pfi_slice r, struct pfi_slice *out)
+{
+	const char *at = mem_rfind(r.p, r.n, LIT("queued as "));
+	const char *e = r.p + r.n, *q;
+
+	if (at != NULL)
+		at += 10;
+	else if (r.n > 13 && memcmp(r.p, "forwarded as ", 13) == 0)
+		at = r.p + 13;
+	else
+		return;
+	for (q = at; q < e && is_alnum(*q); q++)
+		;
+	if (q > at)
+		*out = slice(at, (size_t)(q - at));
+}
+
+static void delivery_field(struct pfi_event *ev, struct pfi_slice k,
+                           struct pfi_slice v)
+{
+	int64_t n;
+
+	if (slice_is(k, LIT("to")))
+		ev->to = v;
+	else if (slice_is(k, LIT("orig_to")))
+		ev->orig_to = v;
+	else if (slice_is(k, LIT("relay")))
+		ev->relay = v;
+	else if (slice_is(k, LIT("conn_use")) && parse_i64(v, &n) && n < 1000000)
+		ev->conn_use = (int)n;
+	else if (slice_is(k, LIT("delay")))
+		parse_double(v, &ev->delay);
+	else if (slice_is(k, LIT("delays")))
+		parse_delays(v, ev->delays);
+	else if (slice_is(k, LIT("dsn")))
+		ev->dsn = v;
+	else if (slice_is(k, LIT("status")))
+		ev->status = v;
+}
+
+static enum pfi_ev delivery_parse(struct cur *c, struct pfi_event *ev)
+{
+	struct pfi_slice k, v;
+	const char *rp;
+
+	while (pfi_kv_next(&c->p, c->end, &k, &v))
+		delivery_field(ev, k, v);
+	if (ev->to.p == NULL || ev->status.p == NULL || !cur_skip(c, LIT("(")))
+		return PFI_EV_UNPARSED;
+	rp = memrchr(c->p, ')', cur_len(c));
+	if (rp == NULL)
+		return PFI_EV_UNPARSED;
+	ev->response = slice(c->p, (size_t)(rp - c->p));
+	response_new_qid(ev->response, &ev->new_qid);
+	return PFI_EV_DELIVERY;
+}
+
+/* ---- TLS sessions ----------------------------------------------------- */
+
+static const char *const tls_trusts[] = {
+	"Anonymous", "Untrusted", "Verified", "Trusted"
+};
+
+static void tls_trust(struct cur *c, struct pfi_event *ev)
+{
+	size_t i, n;
+
+	for (i = 0; i < PFI_ARRAY_SIZE(tls_trusts); i++) {
+		n = strlen(tls_trusts[i]);
+		if (cur_starts(c, tls_trusts[i], n) && n < cur_len(c) &&
+		    c->p[n] == ' ') {
+			ev->tls_trust = slice(c->p, n);
+			c->p += n + 1;
+			return;
+		}
+	}
+}
+
+/* ": TLSv1.3 with cipher NAME (..." after the peer. */
+static int tls_cipher(struct cur *c, struct pfi_event *ev)
+{
+	if (!cur_skip(c, LIT(": ")) ||
+	    !cur_word(c, is_not_space, &ev->tls_protocol) ||
+	    !cur_skip(c, LIT(" with cipher ")) ||
+	    !cur_word(c, is_not_space, &ev->tls_cipher))
+		return 0;
+	return 1;
+}
+
+/*
+ * "[TRUST ]TLS connection established from NAME[IP]: PROTO with cipher C"
+ * (smtpd, TLS_IN) or "... established to NAME[IP]:PORT: ..." (smtp, TLS_OUT).
+ */
+static enum pfi_ev tls_parse(struct cur *c, struct pfi_event *ev)
+{
+	const char *peer;
+
+	tls_trust(c, ev);
+	if (!cur_skip(c, LIT("TLS connection established ")))
+		return PFI_EV_UNPARSED;
+	if (cur_skip(c, LIT("from ")))
+		return cur_client(c, ev) && tls_cipher(c, ev) ?
+		       PFI_EV_TLS_IN : PFI_EV_UNPARSED;
+	if (!cur_skip(c, LIT("to ")))
+		return PFI_EV_UNPARSED;
+	peer = c->p;
+	if (!cur_client(c, ev))
+		return PFI_EV_UNPARSED;
+	cur_port(c);
+	ev->relay = slice(peer, (size_t)(c->p - peer));
+	return tls_cipher(c, ev) ? PFI_EV_TLS_OUT : PFI_EV_UNPARSED;
+}
+
+static int is_tls_line(const struct cur *c)
+{
+	const char *sp = memchr(c->p, ' ', cur_len(c) < 12 ? cur_len(c) : 12);
+	struct cur t = *c;
+
+	if (sp != NULL && !cur_starts(c, LIT("TLS ")))
+		t.p = sp + 1;
+	return cur_starts(&t, LIT("TLS connection established "));
+}
+
+/* ---- smtpd ------------------------------------------------------------ */
+
+/* "client=NAME[IP], sasl_method=M, sasl_username=U, orig_queue_id=Q, ..." */
+static enum pfi_ev client_parse(struct cur *c, struct pfi_event *ev)
+{
+	struct pfi_slice k, v;
+	int have_client = 0;
+
+	while (pfi_kv_next(&c->p, c->end, &k, &v)) {
+		struct cur t = { v.p, v.p + v.n };
+
+		if (slice_is(k, LIT("client")))
+			have_client = cur_client(&t, ev);
+		else if (slice_is(k, LIT("sasl_method")))
+			ev->sasl_method = v;
+		else if (slice_is(k, LIT("sasl_username")))
+			ev->sasl_username = v;
+		else if (slice_is(k, LIT("orig_queue_id")))
+			ev->orig_queue_id = v;
+	}
+	return have_client && cur_len(c) == 0 ? PFI_EV_CLIENT : PFI_EV_UNPARSED;
+}
+
+/* "connect from NAME[IP]" / "disconnect from NAME[IP] ehlo=1 ..." */
+static enum pfi_ev connect_parse(struct cur *c, struct pfi_event *ev,
+                                 enum pfi_ev kind)
+{
+	if (!cur_client(c, ev) || ev->client_ip.p == NULL)
+		return PFI_EV_UNPARSED;
+	return kind;
+}
+
+/* "lost connection after CMD from NAME[IP]" and friends: NOISE with client. */
+static enum pfi_ev after_cmd_parse(struct cur *c, struct pfi_event *ev)
+{
+	if (cur_word(c, is_not_space, &ev->stage) && cur_skip(c, LIT(" from ")))
+		cur_client(c, ev);
+	return PFI_EV_NOISE;
+}
+
+static const char *const smtpd_after_cmd[] = {
+	"lost connection after ", "timeout after ", "too many errors after ",
+	"improper command pipelining after "
+};
+
+static const char *const smtpd_noise[] = {
+	"SSL_accept error from ", "setting up TLS connection from ",
+	"discarding EHLO keywords", "SASL authentication failure",
+	"NOQUEUE: lost connection", "Trusted TLS", "TLS SNI "
+};
+
+/* Whether the cursor starts with one of the n strings of `list`. */
+static int starts_any(const struct cur *c, const char *const *list, size_t n,
+                      size_t *len)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		k = strlen(list[i]);
+		if (cur_starts(c, list[i], k)) {
+			if (len)
+				*len = k;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static enum pfi_ev smtpd_plain(struct cur *c, struct pfi_event *ev)
+{
+	size_t n;
+
+	if (cur_skip(c, LIT("connect from ")))
+		return connect_parse(c, ev, PFI_EV_CONNECT);
+	if (cur_skip(c, LIT("disconnect from ")))
+		return connect_parse(c, ev, PFI_EV_DISCONNECT);
+	if (cur_skip(c, LIT("NOQUEUE: ")))
+		return reject_parse(c, ev);
+	if (is_tls_line(c))
+		return tls_parse(c, ev);
+	if (starts_any(c, smtpd_after_cmd, PFI_ARRAY_SIZE(smtpd_after_cmd), &n)) {
+		c->p += n;
+		return after_cmd_parse(c, ev);
+	}
+	if (starts_any(c, smtpd_noise, PFI_ARRAY_SIZE(smtpd_noise), NULL))
+		return PFI_EV_NOISE;
+	return PFI_EV_UNPARSED;
+}
+
+/* After "QID: " in smtpd and cleanup: client=, checks, rejects. */
+static enum pfi_ev smtpd_qid(struct cur *c, struct pfi_event *ev)
+{
+	if (cur_starts(c, LIT("client=")))
+		return client_parse(c, ev);
+	if (is_header_line(c))
+		return header_parse(c, ev);
+	return reject_parse(c, ev);
+}
+
+/* ---- smtp and lmtp ---------------------------------------------------- */
+
+static const char *const smtp_noise[] = {
+	"connect to ", "server certificate verification failed",
+	"certificate verification failed", "SSL_connect error",
+	"setting up TLS connection to ", "Host offered STARTTLS",
+	"server certificate not trusted", "untrusted issuer",
+	"unverified TLS"
+};
+
+static enum pfi_ev smtp_plain(struct cur *c, struct pfi_event *ev)
+{
+	if (is_tls_line(c))
+		return tls_parse(c, ev);
+	if (starts_any(c, smtp_noise, PFI_ARRAY_SIZE(smtp_noise), NULL))
+		return PFI_EV_NOISE;
+	return PFI_EV_UNPARSED;
+}
+
+static const char *const smtp_trouble[] = {
+	"host ", "lost connection with ", "conversation with ",
+	"enabling PIX workarounds", "connect to ", "Protocol error: "
+};
+
+/* "QID: host mx[1.2.3.4] said: 450 ..." - a failed attempt, kept as text. */
+static enum pfi_ev smtp_qid(struct cur *c, struct pfi_event *ev)
+{
+	if (!starts_any(c, smtp_trouble, PFI_ARRAY_SIZE(smtp_trouble), NULL))
+		return PFI_EV_UNPARSED;
+	ev->reason = cur_rest(c);
+	return PFI_EV_QID_WARNING;
+}
+
+/* ---- cleanup, qmgr, pickup, bounce, postsuper ------------------------- */
+
+static struct pfi_slice unbracket(struct pfi_slice s)
+{
+	if (s.n >= 2 && s.p[0] == '<' && s.p[s.n - 1] == '>')
+		return slice(s.p + 1, s.n - 2);
+	return s;
+}
+
+static enum pfi_ev cleanup_qid(struct cur *c, struct pfi_event *ev)
+{
+	if (cur_skip(c, LIT("message-id="))) {
+		ev->message_id = unbracket(cur_rest(c));
+		return PFI_EV_MESSAGE_ID;
+	}
+	if (cur_starts(c, LIT("resent-message-id=")))
+		return PFI_EV_NOISE;
+	if (is_header_line(c))
+		return header_parse(c, ev);
+	return reject_parse(c, ev);
+}
+
+/* "from=<S>, size=N, nrcpt=N (queue active)" or "..., status=expired, ..." */
+static enum pfi_ev qmgr_from(struct cur *c, struct pfi_event *ev)
+{
+	struct pfi_slice k, v;
+
+	while (pfi_kv_next(&c->p, c->end, &k, &v)) {
+		if (slice_is(k, LIT("from")))
+			ev->from = v;
+		else if (slice_is(k, LIT("size")))
+			parse_i64(v, &ev->size);
+		else if (slice_is(k, LIT("nrcpt")))
+			parse_i64(v, &ev->nrcpt);
+		else if (slice_is(k, LIT("status")))
+			ev->status = v;
+	}
+	if (ev->from.p == NULL)
+		return PFI_EV_UNPARSED;
+	if (slice_is(ev->status, LIT("expired")))
+		return PFI_EV_EXPIRED;
+	return ev->size >= 0 && ev->nrcpt >= 0 ? PFI_EV_QUEUED : PFI_EV_UNPARSED;
+}
+
+static enum pfi_ev qmgr_qid(struct cur *c, struct pfi_event *ev)
+{
+	if (cur_equals(c, LIT("removed")))
+		return PFI_EV_REMOVED;
+	if (cur_starts(c, LIT("from=")))
+		return qmgr_from(c, ev);
+	if (cur_starts(c, LIT("skipped, still being delivered")))
+		return PFI_EV_NOISE;
+	return PFI_EV_UNPARSED;
+}
+
+/* "uid=0 from=<S> [orig_id=Q]" */
+static enum pfi_ev pickup_qid(struct cur *c, struct pfi_event *ev)
+{
+	struct pfi_slice k, v;
+
+	while (pfi_kv_next(&c->p, c->end, &k, &v)) {
+		if (slice_is(k, LIT("uid")))
+			ev->uid = v;
+		else if (slice_is(k, LIT("from")))
+			ev->from = v;
+		else if (slice_is(k, LIT("orig_id")))
+			ev->orig_queue_id = v;
+	}
+	if (ev->uid.p == NULL || ev->from.p == NULL || cur_len(c) != 0)
+		return PFI_EV_UNPARSED;
+	return PFI_EV_PICKUP;
+}
+
+/* "sender non-delivery notification: NEWQID" (also delay, delivery status). */
+static enum pfi_ev bounce_qid(struct cur *c, struct pfi_event *ev)
+{
+	const char *at = memmem(c->p, cur_len(c), LIT(" notification: "));
+	struct pfi_slice nq;
+
+	if (at == NULL ||
+	    !(cur_starts(c, LIT("sender ")) || cur_starts(c, LIT("postmaster "))))
+		return PFI_EV_UNPARSED;
+	nq = slice(at + 15, (size_t)(c->end - at - 15));
+	if (!is_qid(nq))
+		return PFI_EV_UNPARSED;
+	ev->action = slice(c->p, (size_t)(at - c->p));
+	ev->new_qid = nq;
+	return PFI_EV_NOTIFY;
+}
+
+/* A postsuper line and where its action word sits inside it. */
+struct postsuper_op {
+	const char *text;   /* the whole text after "QID: " */
+	size_t off, len;    /* the action inside it: "hold" in "placed on hold" */
+};
+
+static const struct postsuper_op postsuper_ops[] = {
+	{ "removed", 0, 7 },
+	{ "placed on hold", 10, 4 },
+	{ "released from hold", 0, 7 },
+	{ "requeued", 0, 7 },
+	{ "expired", 0, 6 },
+};
+
+static enum pfi_ev postsuper_qid(struct cur *c, struct pfi_event *ev)
+{
+	size_t i;
+
+	for (i = 0; i < PFI_ARRAY_SIZE(postsuper_ops); i++) {
+		const struct postsuper_op *op = &postsuper_ops[i];
+
+		if (cur_equals(c, op->text, strlen(op->text))) {
+			ev->action = slice(c->p + op->off, op->len);
+			return PFI_EV_POSTSUPER;
+		}
+	}
+	return PFI_EV_UNPARSED;
+}
+
+static const char *const postsuper_summaries[] = {
+	"Deleted: ", "Placed on hold: ", "Released from hold: ", "Requeued: ",
+	"Expired: "
+};
+
+static enum pfi_ev postsuper_plain(struct cur *c, struct pfi_event *ev)
+{
+	if (starts_any(c, postsuper_summaries,
+	               PFI_ARRAY_SIZE(postsuper_summaries), NULL))
+		return PFI_EV_NOISE;
+	return PFI_EV_UNPARSED;
+}
+
+/* ---- postscreen ------------------------------------------------------- */
+
+static const char *const postscreen_noise[] = {
+	"CONNECT from ", "PASS NEW ", "PASS OLD ", "PREGREET ", "HANGUP ",
+	"DNSBL rank ", "ALLOWLISTED ", "DENYLISTED ", "WHITELISTED ",
+	"BLACKLISTED ", "ALLOWLIST VETO ", "WHITELIST VETO ", "DISCONNECT ",
+	"cache ", "COMMAND ", "NON-SMTP COMMAND ", "BARE NEWLINE ",
+	"BDAT without valid RCPT"
+};
+
+static enum pfi_ev postscreen_plain(struct cur *c, struct pfi_event *ev)
+{
+	if (cur_skip(c, LIT("NOQUEUE: ")))
+		return reject_parse(c, ev);
+	if (starts_any(c, postscreen_noise, PFI_ARRAY_SIZE(postscreen_noise),
+	               NULL))
+		return PFI_EV_NOISE;
+	return PFI_EV_UNPARSED;
+}
+
+/* ---- levels: warning:, error:, fatal:, panic: ------------------------- */
+
+static int cur_level(struct cur *c)
+{
+	return cur_skip(c, LIT("warning: ")) || cur_skip(c, LIT("error: ")) ||
+	       cur_skip(c, LIT("fatal: ")) || cur_skip(c, LIT("panic: "));
+}
+
+/* "NAME[IP]: SASL M authentication failed: TEXT[, sasl_username=U]" */
+static int sasl_fail_parse(struct cur *c, struct pfi_event *ev)
+{
+	struct cur t = *c;
+	const char *u;
+
+	if (!cur_client(&t, ev) || ev->client_ip.p == NULL ||
+	    !cur_skip(&t, LIT(": SASL ")) ||
+	    !cur_word(&t, is_not_space, &ev->sasl_method) ||
+	    !cur_skip(&t, LIT(" authentication failed"))) {
+		ev->client_name = ev->client_ip = ev->sasl_method = slice(NULL, 0);
+		return 0;
+	}
+	cur_skip(&t, LIT(": "));
+	u = mem_rfind(t.p, cur_len(&t), LIT(", sasl_username="));
+	if (u != NULL) {
+		ev->sasl_username = slice(u + 16, (size_t)(t.end - u - 16));
+		t.end = u;
+	}
+	ev->reason = cur_rest(&t);
+	return 1;
+}
+
+static enum pfi_ev level_parse(struct cur *c, struct pfi_event *ev)
+{
+	if (cur_qid(c, &ev->qid)) {
+		ev->reason = cur_rest(c);
+		return PFI_EV_QID_WARNING;
+	}
+	if (sasl_fail_parse(c, ev))
+		return PFI_EV_SASL_FAIL;
+	return PFI_EV_NOISE;
+}
+
+/* ---- daemon table and entry point ------------------------------------- */
+
+/* How one daemon's lines are read. */
+struct daemon {
+	const char *name;   /* last component of the program */
+	size_t len;         /* strlen(name) */
+	int noise;          /* every line is NOISE */
+	enum pfi_ev (*plain)(struct cur *, struct pfi_event *); /* no queue ID */
+	enum pfi_ev (*qid)(struct cur *, struct pfi_event *);   /* after "QID: " */
+};
+
+#define D(name) name, sizeof(name) - 1
+
+static const struct daemon daemons[] = {
+	{ D("smtpd"), 0, smtpd_plain, smtpd_qid },
+	{ D("cleanup"), 0, NULL, cleanup_qid },
+	{ D("qmgr"), 0, NULL, qmgr_qid },
+	{ D("smtp"), 0, smtp_plain, smtp_qid },
+	{ D("lmtp"), 0, smtp_plain, smtp_qid },
+	{ D("local"), 0, NULL, NULL },
+	{ D("virtual"), 0, NULL, NULL },
+	{ D("pipe"), 0, NULL, NULL },
+	{ D("error"), 0, NULL, NULL },
+	{ D("retry"), 0, NULL, NULL },
+	{ D("discard"), 0, NULL, NULL },
+	{ D("bounce"), 0, NULL, bounce_qid },
+	{ D("pickup"), 0, NULL, pickup_qid },
+	{ D("postscreen"), 0, postscreen_plain, NULL },
+	{ D("postsuper"), 0, postsuper_plain, postsuper_qid },
+	{ D("nqmgr"), 0, NULL, qmgr_qid },
+	{ D("oqmgr"), 0, NULL, qmgr_qid },
+	{ D("master"), 1, NULL, NULL },
+	{ D("anvil"), 1, NULL, NULL },
+	{ D("scache"), 1, NULL, NULL },
+	{ D("dnsblog"), 1, NULL, NULL },
+	{ D("verify"), 1, NULL, NULL },
+	{ D("trivial-rewrite"), 1, NULL, NULL },
+	{ D("tlsproxy"), 1, NULL, NULL },
+	{ D("tlsmgr"), 1, NULL, NULL },
+	{ D("postfix-script"), 1, NULL, NULL },
+	{ D("postlogd"), 1, NULL, NULL },
+	{ D("postlog"), 1, NULL, NULL },
+	{ D("proxymap"), 1, NULL, NULL },
+	{ D("showq"), 1, NULL, NULL },
+	{ D("flush"), 1, NULL, NULL },
+	{ D("spawn"), 1, NULL, NULL },
+};
+
+#undef D
+
+static const struct daemon *daemon_find(struct pfi_slice name)
+{
+	size_t i;
+
+	for (i = 0; i < PFI_ARRAY_SIZE(daemons); i++)
+		if (name.n == daemons[i].len &&
+		    memcmp(name.p, daemons[i].name, name.n) == 0)
+			return &daemons[i];
+	return NULL;
+}
+
+static void event_reset(struct pfi_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->delay = -1;
+	ev->delays[0] = ev->delays[1] = ev->delays[2] = ev->delays[3] = -1;
+	ev->conn_use = -1;
+	ev->size = -1;
+	ev->nrcpt = -1;
+}
+
+static enum pfi_ev qid_line(const struct daemon *d, struct cur *c,
+                            struct pfi_event *ev)
+{
+	if (cur_starts(c, LIT("to=<")))
+		return delivery_parse(c, ev);
+	if (d != NULL && d->qid != NULL)
+		return d->qid(c, ev);
+	return PFI_EV_UNPARSED;
+}
+
+static enum pfi_ev parse_text(const struct daemon *d, struct cur *c,
+                              struct pfi_event *ev)
+{
+	struct cur q = *c;
+
+	if (d != NULL && d->noise)
+		return PFI_EV_NOISE;
+	if (cur_level(c))
+		return level_parse(c, ev);
+	if (cur_qid(&q, &ev->qid))
+		return qid_line(d, &q, ev);
+	if (d != NULL && d->plain != NULL)
+		return d->plain(c, ev);
+	return PFI_EV_UNPARSED;
+}
+
+/* Whether the first component of the program starts with "postfix". */
+static int is_postfix_program(struct pfi_slice prog)
+{
+	return prog.p != NULL && prog.n >= 7 && memcmp(prog.p, "postfix", 7) == 0;
+}
+
+static struct pfi_slice program_daemon(struct pfi_slice prog)
+{
+	const char *slash = memrchr(prog.p, '/', prog.n);
+
+	if (slash == NULL)
+		return prog;
+	return slice(slash + 1, (size_t)(prog.p + prog.n - slash - 1));
+}
+
+enum pfi_ev pfi_postfix_parse(const struct pfi_envelope *env,
+                              struct pfi_event *ev)
+{
+	struct pfi_slice daemon;
+	struct cur c;
+
+	event_reset(ev);
+	if (!is_postfix_program(env->program))
+		return ev->kind = PFI_EV_FOREIGN;
+	daemon = program_daemon(env->program);
+	ev->daemon = daemon;
+	if (env->text.p == NULL)
+		return ev->kind = PFI_EV_UNPARSED;
+	c.p = env->text.p;
+	c.end = env->text.p + env->text.n;
+	ev->kind = parse_text(daemon_find(daemon), &c, ev);
+	if (ev->kind == PFI_EV_UNPARSED) {
+		event_reset(ev);
+		ev->daemon = daemon;
+	}
+	return ev->kind;
+}
+
+static const char *const ev_names[PFI_EV__COUNT] = {
+	[PFI_EV_UNPARSED] = "unparsed",
+	[PFI_EV_FOREIGN] = "foreign",
+	[PFI_EV_NOISE] = "noise",
+	[PFI_EV_CONNECT] = "connect",
+	[PFI_EV_DISCONNECT] = "disconnect",
+	[PFI_EV_TLS_IN] = "tls_in",
+	[PFI_EV_TLS_OUT] = "tls_out",
+	[PFI_EV_SASL_FAIL] = "sasl_fail",
+	[PFI_EV_CLIENT] = "client",
+	[PFI_EV_PICKUP] = "pickup",
+	[PFI_EV_MESSAGE_ID] = "message_id",
+	[PFI_EV_HEADER] = "header",
+	[PFI_EV_QUEUED] = "queued",
+	[PFI_EV_EXPIRED] = "expired",
+	[PFI_EV_REMOVED] = "removed",
+	[PFI_EV_DELIVERY] = "delivery",
+	[PFI_EV_REJECT] = "reject",
+	[PFI_EV_NOTIFY] = "notify",
+	[PFI_EV_POSTSUPER] = "postsuper",
+	[PFI_EV_QID_WARNING] = "qid_warning",
+};
+
+const char *pfi_ev_name(enum pfi_ev kind)
+{
+	if ((unsigned)kind >= PFI_EV__COUNT || ev_names[kind] == NULL)
+		return "unknown";
+	return ev_names[kind];
+}
