@@ -1,1 +1,1165 @@
-/* placeholder */
+/*
+ * correlate.c - from parsed Postfix events to messages and outcomes.
+ *
+ * Model (Postfix 3.x logging, see postconf(5) and the daemons' manuals):
+ * - A message is keyed by (host, queue ID) and lives from the first line
+ *   naming that ID until qmgr's or postsuper's "QID: removed".  Short queue
+ *   IDs are reused, so a line after "removed" starts a new message.
+ * - smtpd logs per process; a session (host, program, pid) runs from
+ *   "connect from" to "disconnect from".  Its TLS line and its NOQUEUE
+ *   filter/hold/discard actions come before the "QID: client=" line of the
+ *   message they belong to, so the session keeps them until then.
+ * - Each recipient keeps its latest delivery attempt; "deferred" attempts
+ *   are counted.  qmgr's "status=expired" is message-level: recipients
+ *   still deferred then are expired.  postsuper -d deletes, -h holds.
+ * - "queued as X", "forwarded as X" and bounce(8) notifications become
+ *   links by queue ID; the store resolves them to messages (the child may
+ *   be on another host, in a file indexed later).
+ * Deliberate deviations:
+ * - A message that smtpd created but cleanup never saw (client dropped,
+ *   rejected at DATA) gets no "removed" line.  When its session ends it
+ *   is marked an orphan, and a checkpoint closes orphans that stayed
+ *   quiet for ORPHAN_QUIET of log time (cleanup's lines may still come
+ *   after smtpd's disconnect, as syslog does not order processes).
+ * - A message rejected by cleanup (header/body/milter reject) is closed at
+ *   the reject line for the same reason.
+ * - "message repeated N times" lines are fed N times by the caller.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate.h"
+
+/* How long (microseconds of log time) an orphan waits for late lines. */
+#define ORPHAN_QUIET (300 * INT64_C(1000000))
+
+/* ---- small string helpers --------------------------------------------------- */
+
+/* Replaces *dst with a copy of the slice (absent leaves *dst alone). */
+static int set_str(char **dst, struct pfi_slice s)
+{
+	char *p;
+
+	if (!PFI_SLICE_PRESENT(s))
+		return PFI_OK;
+	p = pfi_slice_dup(s);
+	if (p == NULL)
+		return PFI_ENOMEM;
+	free(*dst);
+	*dst = p;
+	return PFI_OK;
+}
+
+/* Sets *dst from the slice only when *dst is still unset. */
+static int set_once(char **dst, struct pfi_slice s)
+{
+	return *dst ? PFI_OK : set_str(dst, s);
+}
+
+static int set_cstr(char **dst, const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		return PFI_ENOMEM;
+	free(*dst);
+	*dst = p;
+	return PFI_OK;
+}
+
+static int streq_slice(const char *s, struct pfi_slice sl)
+{
+	if (s == NULL || sl.p == NULL)
+		return s == NULL && sl.p == NULL;
+	return strlen(s) == sl.n && memcmp(s, sl.p, sl.n) == 0;
+}
+
+static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* ---- messages ------------------------------------------------------------- */
+
+struct pfi_msg *pfi_msg_new(int64_t id, const char *host, const char *qid)
+{
+	struct pfi_msg *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->id = id;
+	m->size = -1;
+	m->nrcpt = -1;
+	m->host = strdup(host);
+	m->qid = strdup(qid);
+	if (m->host == NULL || m->qid == NULL) {
+		pfi_msg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void rcpt_release(struct pfi_rcpt *r)
+{
+	free(r->to);
+	free(r->orig_to);
+	free(r->status);
+	free(r->dsn);
+	free(r->relay);
+	free(r->response);
+	free(r->child_qid);
+	free(r->stage);
+	free(r->code);
+}
+
+void pfi_msg_free(struct pfi_msg *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->nrcpts; i++)
+		rcpt_release(&m->rcpts[i]);
+	for (i = 0; i < m->nlinks; i++) {
+		free(m->links[i].qid);
+		free(m->links[i].hint);
+	}
+	free(m->rcpts);
+	free(m->links);
+	free(m->host);
+	free(m->qid);
+	free(m->message_id);
+	free(m->sender);
+	free(m->client);
+	free(m->client_ip);
+	free(m->sasl_method);
+	free(m->sasl_username);
+	free(m->subject);
+	free(m->tls_protocol);
+	free(m->tls_cipher);
+	free(m->origin);
+	free(m->orig_qid);
+	free(m);
+}
+
+struct pfi_rcpt *pfi_msg_add_rcpt(struct pfi_msg *m, const char *to,
+                                  const char *orig_to)
+{
+	struct pfi_rcpt *r;
+
+	if (m->nrcpts == m->rcap) {
+		size_t cap = m->rcap ? m->rcap * 2 : 4;
+		r = realloc(m->rcpts, cap * sizeof(*r));
+		if (r == NULL)
+			return NULL;
+		m->rcpts = r;
+		m->rcap = cap;
+	}
+	r = &m->rcpts[m->nrcpts];
+	memset(r, 0, sizeof(*r));
+	r->delay = -1;
+	r->delays[0] = r->delays[1] = r->delays[2] = r->delays[3] = -1;
+	r->to = strdup(to);
+	r->orig_to = orig_to ? strdup(orig_to) : NULL;
+	if (r->to == NULL || (orig_to && r->orig_to == NULL)) {
+		rcpt_release(r);
+		return NULL;
+	}
+	m->nrcpts++;
+	return r;
+}
+
+int pfi_msg_add_link(struct pfi_msg *m, const char *qid, const char *hint,
+                     int relation, int64_t time, size_t rcpt)
+{
+	struct pfi_mlink *l;
+
+	if (m->nlinks == m->lcap) {
+		size_t cap = m->lcap ? m->lcap * 2 : 2;
+		l = realloc(m->links, cap * sizeof(*l));
+		if (l == NULL)
+			return PFI_ENOMEM;
+		m->links = l;
+		m->lcap = cap;
+	}
+	l = &m->links[m->nlinks];
+	l->qid = strdup(qid);
+	l->hint = hint ? strdup(hint) : NULL;
+	if (l->qid == NULL || (hint && l->hint == NULL)) {
+		free(l->qid);
+		free(l->hint);
+		return PFI_ENOMEM;
+	}
+	l->relation = relation;
+	l->time = time;
+	l->rcpt = rcpt;
+	m->nlinks++;
+	return PFI_OK;
+}
+
+const char *pfi_rcpt_outcome(const struct pfi_msg *m, const struct pfi_rcpt *r,
+                             int open)
+{
+	if (r->final && r->status)
+		return r->status;
+	if (m->flags & PFI_MSG_DELETED)
+		return "deleted";
+	if (m->flags & PFI_MSG_EXPIRED)
+		return "expired";
+	if (m->flags & PFI_MSG_DISCARDED)
+		return "discarded";
+	if (m->flags & PFI_MSG_HELD)
+		return "held";
+	if (m->flags & PFI_MSG_REJECTED)
+		return "rejected";
+	if (!open && (m->flags & PFI_MSG_REQUEUED))
+		return "filtered";
+	return "deferred";
+}
+
+/* ---- the correlator state ---------------------------------------------------- */
+
+/* A NOQUEUE action seen in a session before its message had an ID. */
+struct pending_action {
+	char *action;   /* hold, discard, filter */
+	char *to;
+};
+
+/* An smtpd process's session, from connect to disconnect. */
+struct session {
+	char *key;                 /* host NUL program NUL pid */
+	size_t keylen;
+	char *client, *client_ip;
+	char *tls_protocol, *tls_cipher;
+	char *last_qid;            /* the latest message of this session */
+	int64_t last_id;
+	struct pending_action *pend;
+	size_t npend;
+	int64_t *lines;            /* lines waiting for a message */
+	size_t nlines, lcap;
+	struct session *next;
+};
+
+struct pfi_corr {
+	struct pfi_sink sink;
+	int64_t next_id;
+	struct pfi_msg **mtab;     /* open messages by (host, qid) */
+	size_t mcap, mcount;
+	struct session **stab;     /* smtpd sessions */
+	size_t scap, scount;
+	int64_t latest;            /* latest log time fed */
+};
+
+int pfi_corr_new(struct pfi_corr **out, const struct pfi_sink *sink,
+                 int64_t next_id)
+{
+	struct pfi_corr *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (c == NULL)
+		return PFI_ENOMEM;
+	c->sink = *sink;
+	c->next_id = next_id > 0 ? next_id : 1;
+	c->mcap = 1024;
+	c->scap = 256;
+	c->mtab = calloc(c->mcap, sizeof(*c->mtab));
+	c->stab = calloc(c->scap, sizeof(*c->stab));
+	if (c->mtab == NULL || c->stab == NULL) {
+		pfi_corr_free(c);
+		return PFI_ENOMEM;
+	}
+	*out = c;
+	return PFI_OK;
+}
+
+int64_t pfi_corr_next_id(const struct pfi_corr *c)
+{
+	return c->next_id;
+}
+
+size_t pfi_corr_open_count(const struct pfi_corr *c)
+{
+	return c->mcount;
+}
+
+/* ---- the open-message table ------------------------------------------------------ */
+
+static uint64_t msg_hash(const char *host, size_t hn, const char *qid, size_t qn)
+{
+	uint64_t h = hash_bytes(14695981039346656037ULL, host, hn);
+
+	h = hash_bytes(h ^ 0xff, qid, qn);
+	return h;
+}
+
+static struct pfi_msg **msg_slot(struct pfi_corr *c, struct pfi_slice host,
+                                 struct pfi_slice qid)
+{
+	uint64_t h = msg_hash(host.p, host.n, qid.p, qid.n);
+	struct pfi_msg **pp = &c->mtab[h & (c->mcap - 1)];
+
+	while (*pp && !(streq_slice((*pp)->host, host) &&
+	                streq_slice((*pp)->qid, qid)))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int msg_table_grow(struct pfi_corr *c)
+{
+	size_t i, cap = c->mcap * 2;
+	struct pfi_msg **tab = calloc(cap, sizeof(*tab));
+
+	if (tab == NULL)
+		return PFI_ENOMEM;
+	for (i = 0; i < c->mcap; i++) {
+		struct pfi_msg *m = c->mtab[i], *next;
+		for (; m; m = next) {
+			uint64_t h = msg_hash(m->host, strlen(m->host), m->qid,
+			                      strlen(m->qid));
+			next = m->next;
+			m->next = tab[h & (cap - 1)];
+			tab[h & (cap - 1)] = m;
+		}
+	}
+	free(c->mtab);
+	c->mtab = tab;
+	c->mcap = cap;
+	return PFI_OK;
+}
+
+static int msg_insert(struct pfi_corr *c, struct pfi_msg *m)
+{
+	struct pfi_slice host = { m->host, strlen(m->host) };
+	struct pfi_slice qid = { m->qid, strlen(m->qid) };
+	struct pfi_msg **pp;
+
+	if (c->mcount >= c->mcap && msg_table_grow(c) != PFI_OK)
+		return PFI_ENOMEM;
+	pp = msg_slot(c, host, qid);
+	m->next = *pp;
+	*pp = m;
+	c->mcount++;
+	return PFI_OK;
+}
+
+static struct pfi_msg *msg_find(struct pfi_corr *c, struct pfi_slice host,
+                                struct pfi_slice qid)
+{
+	return *msg_slot(c, host, qid);
+}
+
+/* The open message (host, qid), created at `t` if there is none. */
+static int msg_get(struct pfi_corr *c, const struct pfi_envelope *env,
+                   struct pfi_slice qid, struct pfi_msg **out)
+{
+	struct pfi_msg *m = msg_find(c, env->host, qid);
+	char host[256], id[64];
+
+	if (m == NULL) {
+		if (env->host.n >= sizeof(host) || qid.n >= sizeof(id))
+			return PFI_EPARSE;
+		memcpy(host, env->host.p, env->host.n);
+		host[env->host.n] = '\0';
+		memcpy(id, qid.p, qid.n);
+		id[qid.n] = '\0';
+		m = pfi_msg_new(c->next_id, host, id);
+		if (m == NULL || msg_insert(c, m) != PFI_OK) {
+			pfi_msg_free(m);
+			return PFI_ENOMEM;
+		}
+		c->next_id++;
+		m->first = env->time;
+		m->received = env->time;
+	}
+	m->last = env->time;
+	*out = m;
+	return PFI_OK;
+}
+
+/* Hands a finished message to the sink and forgets it. */
+static int msg_close(struct pfi_corr *c, struct pfi_msg *m)
+{
+	struct pfi_slice host = { m->host, strlen(m->host) };
+	struct pfi_slice qid = { m->qid, strlen(m->qid) };
+	struct pfi_msg **pp = msg_slot(c, host, qid);
+	int rc;
+
+	m->flags |= PFI_MSG_CLOSED;
+	rc = c->sink.message(c->sink.ctx, m, 0);
+	if (*pp == m) {
+		*pp = m->next;
+		c->mcount--;
+	}
+	pfi_msg_free(m);
+	return rc;
+}
+
+int pfi_corr_adopt(struct pfi_corr *c, struct pfi_msg *m)
+{
+	if (m->id >= c->next_id)
+		c->next_id = m->id + 1;
+	return msg_insert(c, m);
+}
+
+
+/* ---- sessions ----------------------------------------------------------------------- */
+
+static int session_key(const struct pfi_envelope *env, char *buf, size_t size,
+                       size_t *len)
+{
+	int n;
+
+	if (env->host.n + env->program.n + 24 > size)
+		return PFI_EPARSE;
+	memcpy(buf, env->host.p, env->host.n);
+	buf[env->host.n] = '\0';
+	memcpy(buf + env->host.n + 1, env->program.p, env->program.n);
+	n = snprintf(buf + env->host.n + 1 + env->program.n, 24, "%c%ld", '\0',
+	             env->pid);
+	*len = env->host.n + 1 + env->program.n + (size_t)n;
+	return PFI_OK;
+}
+
+static struct session **session_slot(struct pfi_corr *c, const char *key,
+                                     size_t len)
+{
+	uint64_t h = hash_bytes(14695981039346656037ULL, key, len);
+	struct session **pp = &c->stab[h & (c->scap - 1)];
+
+	while (*pp && !((*pp)->keylen == len && memcmp((*pp)->key, key, len) == 0))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void session_clear(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->npend; i++) {
+		free(s->pend[i].action);
+		free(s->pend[i].to);
+	}
+	free(s->pend);
+	s->pend = NULL;
+	s->npend = 0;
+	free(s->client);
+	free(s->client_ip);
+	free(s->tls_protocol);
+	free(s->tls_cipher);
+	free(s->last_qid);
+	s->client = s->client_ip = s->tls_protocol = s->tls_cipher = NULL;
+	s->last_qid = NULL;
+	s->last_id = 0;
+	s->nlines = 0;
+}
+
+static void session_free(struct session *s)
+{
+	session_clear(s);
+	free(s->lines);
+	free(s->key);
+	free(s);
+}
+
+static int session_table_grow(struct pfi_corr *c)
+{
+	size_t i, cap = c->scap * 2;
+	struct session **tab = calloc(cap, sizeof(*tab));
+
+	if (tab == NULL)
+		return PFI_ENOMEM;
+	for (i = 0; i < c->scap; i++) {
+		struct session *s = c->stab[i], *next;
+		for (; s; s = next) {
+			uint64_t h = hash_bytes(14695981039346656037ULL, s->key,
+			                        s->keylen);
+			next = s->next;
+			s->next = tab[h & (cap - 1)];
+			tab[h & (cap - 1)] = s;
+		}
+	}
+	free(c->stab);
+	c->stab = tab;
+	c->scap = cap;
+	return PFI_OK;
+}
+
+/* The session of the line's process; created when `create` is set. */
+static int session_get(struct pfi_corr *c, const struct pfi_envelope *env,
+                       int create, struct session **out)
+{
+	char key[512];
+	size_t len;
+	struct session **pp, *s;
+
+	*out = NULL;
+	if (session_key(env, key, sizeof(key), &len) != PFI_OK)
+		return PFI_OK;
+	pp = session_slot(c, key, len);
+	if (*pp || !create) {
+		*out = *pp;
+		return PFI_OK;
+	}
+	if (c->scount >= c->scap && session_table_grow(c) != PFI_OK)
+		return PFI_ENOMEM;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->key = malloc(len)) == NULL) {
+		free(s);
+		return PFI_ENOMEM;
+	}
+	memcpy(s->key, key, len);
+	s->keylen = len;
+	pp = session_slot(c, key, len);
+	s->next = *pp;
+	*pp = s;
+	c->scount++;
+	*out = s;
+	return PFI_OK;
+}
+
+static void session_remove(struct pfi_corr *c, struct session *s)
+{
+	struct session **pp = session_slot(c, s->key, s->keylen);
+
+	if (*pp == s) {
+		*pp = s->next;
+		c->scount--;
+	}
+	session_free(s);
+}
+
+static int session_add_line(struct session *s, int64_t line_id)
+{
+	if (s->nlines == s->lcap) {
+		size_t cap = s->lcap ? s->lcap * 2 : 4;
+		int64_t *p = realloc(s->lines, cap * sizeof(*p));
+		if (p == NULL)
+			return PFI_ENOMEM;
+		s->lines = p;
+		s->lcap = cap;
+	}
+	s->lines[s->nlines++] = line_id;
+	return PFI_OK;
+}
+
+static int session_add_pending(struct session *s, struct pfi_slice action,
+                               struct pfi_slice to)
+{
+	struct pending_action *p = realloc(s->pend, (s->npend + 1) * sizeof(*p));
+
+	if (p == NULL)
+		return PFI_ENOMEM;
+	s->pend = p;
+	p = &s->pend[s->npend];
+	p->action = pfi_slice_dup(action);
+	p->to = pfi_slice_dup(to);
+	if (p->action == NULL || (to.p && p->to == NULL)) {
+		free(p->action);
+		free(p->to);
+		return PFI_ENOMEM;
+	}
+	s->npend++;
+	return PFI_OK;
+}
+
+/* ---- recipients ---------------------------------------------------------------------- */
+
+static int rcpt_match(const struct pfi_rcpt *r, struct pfi_slice to,
+                      struct pfi_slice orig_to)
+{
+	if (!streq_slice(r->to, to))
+		return 0;
+	if (!orig_to.p || !r->orig_to)
+		return 1;
+	return streq_slice(r->orig_to, orig_to);
+}
+
+/* The message's recipient `to` (with orig_to), added if new. */
+static struct pfi_rcpt *rcpt_get(struct pfi_msg *m, struct pfi_slice to,
+                                 struct pfi_slice orig_to)
+{
+	char *t, *o;
+	struct pfi_rcpt *r;
+	size_t i;
+
+	for (i = 0; i < m->nrcpts; i++)
+		if (rcpt_match(&m->rcpts[i], to, orig_to)) {
+			r = &m->rcpts[i];
+			if (orig_to.p && !r->orig_to)
+				r->orig_to = pfi_slice_dup(orig_to);
+			return r;
+		}
+	t = to.p ? pfi_slice_dup(to) : strdup("");
+	o = pfi_slice_dup(orig_to);
+	r = (t && (o || !orig_to.p)) ? pfi_msg_add_rcpt(m, t, o) : NULL;
+	free(t);
+	free(o);
+	return r;
+}
+
+/* Sets a recipient's outcome to `status`, final unless deferred. */
+static int rcpt_set_status(struct pfi_rcpt *r, const char *status, int64_t t)
+{
+	if (r->final && strcmp(status, "deferred") == 0)
+		return PFI_OK;
+	r->final = strcmp(status, "deferred") != 0;
+	r->time = t;
+	return set_cstr(&r->status, status);
+}
+
+/* ---- event handlers ------------------------------------------------------------------------ */
+
+struct feed {
+	struct pfi_corr *c;
+	const struct pfi_envelope *env;
+	const struct pfi_event *ev;
+	int64_t line_id;
+	int64_t owner;       /* out: the message the line belongs to */
+};
+
+static int apply_pending(struct pfi_msg *m, struct session *s, int64_t t)
+{
+	size_t i;
+
+	for (i = 0; i < s->npend; i++) {
+		struct pending_action *p = &s->pend[i];
+		struct pfi_slice to = { p->to, p->to ? strlen(p->to) : 0 };
+		struct pfi_slice none = { NULL, 0 };
+		struct pfi_rcpt *r;
+
+		if (strcmp(p->action, "hold") == 0)
+			m->flags |= PFI_MSG_HELD;
+		else if (strcmp(p->action, "discard") == 0)
+			m->flags |= PFI_MSG_DISCARDED;
+		else
+			continue;
+		if (p->to && (r = rcpt_get(m, to, none)) == NULL)
+			return PFI_ENOMEM;
+	}
+	for (i = 0; i < s->npend; i++) {
+		free(s->pend[i].action);
+		free(s->pend[i].to);
+	}
+	s->npend = 0;
+	(void)t;
+	return PFI_OK;
+}
+
+/* A message smtpd started but cleanup never saw may be over: mark it. */
+static void mark_if_orphan(struct pfi_corr *c, struct session *s,
+                           struct pfi_slice host)
+{
+	struct pfi_slice qid;
+	struct pfi_msg *m;
+
+	if (s->last_qid == NULL)
+		return;
+	qid.p = s->last_qid;
+	qid.n = strlen(s->last_qid);
+	m = msg_find(c, host, qid);
+	if (m != NULL && m->id == s->last_id)
+		m->flags |= PFI_MSG_ORPHAN;
+}
+
+/* An orphan nobody wrote about for a while is closed as rejected. */
+static int is_stale_orphan(const struct pfi_corr *c, const struct pfi_msg *m)
+{
+	if (!(m->flags & PFI_MSG_ORPHAN))
+		return 0;
+	if (m->flags & (PFI_MSG_CLEANUP | PFI_MSG_QUEUED | PFI_MSG_HELD |
+	                PFI_MSG_DISCARDED))
+		return 0;
+	return m->last + ORPHAN_QUIET < c->latest;
+}
+
+int pfi_corr_checkpoint(struct pfi_corr *c)
+{
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; i < c->mcap && rc == PFI_OK; i++) {
+		struct pfi_msg *m = c->mtab[i], *next;
+		for (; m && rc == PFI_OK; m = next) {
+			next = m->next;
+			if (is_stale_orphan(c, m)) {
+				m->flags |= PFI_MSG_REJECTED;
+				rc = msg_close(c, m);
+			} else {
+				rc = c->sink.message(c->sink.ctx, m, 1);
+			}
+		}
+	}
+	return rc;
+}
+
+static int on_connect(struct feed *f)
+{
+	struct session *s;
+	int rc = session_get(f->c, f->env, 1, &s);
+
+	if (rc != PFI_OK || s == NULL)
+		return rc;
+	mark_if_orphan(f->c, s, f->env->host);
+	session_clear(s);
+	rc = set_str(&s->client, f->ev->client_name);
+	if (rc == PFI_OK)
+		rc = set_str(&s->client_ip, f->ev->client_ip);
+	return rc == PFI_OK ? session_add_line(s, f->line_id) : rc;
+}
+
+static int on_tls_in(struct feed *f)
+{
+	struct session *s;
+	int rc = session_get(f->c, f->env, 1, &s);
+
+	if (rc != PFI_OK || s == NULL)
+		return rc;
+	rc = set_str(&s->tls_protocol, f->ev->tls_protocol);
+	if (rc == PFI_OK)
+		rc = set_str(&s->tls_cipher, f->ev->tls_cipher);
+	return rc == PFI_OK ? session_add_line(s, f->line_id) : rc;
+}
+
+static int on_disconnect(struct feed *f)
+{
+	struct session *s;
+	int rc = session_get(f->c, f->env, 0, &s);
+
+	if (rc != PFI_OK || s == NULL)
+		return rc;
+	f->owner = s->last_id;
+	mark_if_orphan(f->c, s, f->env->host);
+	session_remove(f->c, s);
+	return PFI_OK;
+}
+
+/* Gives the session's waiting lines and TLS state to its new message. */
+static int session_adopt(struct pfi_corr *c, struct session *s, struct pfi_msg *m)
+{
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; i < s->nlines && rc == PFI_OK; i++)
+		rc = c->sink.line_owner(c->sink.ctx, s->lines[i], m->id);
+	s->nlines = 0;
+	if (rc == PFI_OK && s->tls_protocol && !m->tls_protocol)
+		rc = set_cstr(&m->tls_protocol, s->tls_protocol);
+	if (rc == PFI_OK && s->tls_cipher && !m->tls_cipher)
+		rc = set_cstr(&m->tls_cipher, s->tls_cipher);
+	if (rc == PFI_OK)
+		rc = set_cstr(&s->last_qid, m->qid);
+	s->last_id = m->id;
+	return rc;
+}
+
+static int on_client(struct feed *f, struct pfi_msg *m)
+{
+	const struct pfi_event *ev = f->ev;
+	struct session *s;
+	int rc;
+
+	m->received = f->env->time;
+	rc = set_str(&m->client, ev->client_name);
+	if (rc == PFI_OK)
+		rc = set_str(&m->client_ip, ev->client_ip);
+	if (rc == PFI_OK)
+		rc = set_str(&m->sasl_method, ev->sasl_method);
+	if (rc == PFI_OK)
+		rc = set_str(&m->sasl_username, ev->sasl_username);
+	if (rc == PFI_OK)
+		rc = set_str(&m->orig_qid, ev->orig_queue_id);
+	if (rc == PFI_OK && !m->origin)
+		rc = set_cstr(&m->origin, "smtpd");
+	if (rc != PFI_OK)
+		return rc;
+	rc = session_get(f->c, f->env, 1, &s);
+	if (rc != PFI_OK || s == NULL)
+		return rc;
+	if (s->last_id != m->id) {
+		mark_if_orphan(f->c, s, f->env->host);
+		rc = session_adopt(f->c, s, m);
+	}
+	return rc == PFI_OK ? apply_pending(m, s, f->env->time) : rc;
+}
+
+static int on_pickup(struct feed *f, struct pfi_msg *m)
+{
+	int rc;
+
+	m->received = f->env->time;
+	rc = set_str(&m->sender, f->ev->from);
+	if (rc == PFI_OK)
+		rc = set_str(&m->orig_qid, f->ev->orig_queue_id);
+	if (rc == PFI_OK)
+		rc = set_cstr(&m->origin, "pickup");
+	if (rc == PFI_OK && f->ev->orig_queue_id.p)
+		rc = pfi_msg_add_link(m, m->orig_qid, NULL, PFI_REL_REQUEUE,
+		                      f->env->time, SIZE_MAX);
+	return rc;
+}
+
+/* header_checks / body_checks actions in cleanup. */
+static int on_header(struct feed *f, struct pfi_msg *m)
+{
+	const struct pfi_event *ev = f->ev;
+	struct pfi_rcpt *r;
+	int rc = PFI_OK;
+
+	m->flags |= PFI_MSG_CLEANUP;
+	if (ev->header_name.p && ev->header_name.n == 7 &&
+	    strncasecmp(ev->header_name.p, "Subject", 7) == 0)
+		rc = set_once(&m->subject, ev->header_value);
+	if (rc != PFI_OK || !ev->action.p)
+		return rc;
+	if (pfi_slice_eq(ev->action, "hold")) {
+		m->flags |= PFI_MSG_HELD;
+	} else if (pfi_slice_eq(ev->action, "discard")) {
+		m->flags |= PFI_MSG_DISCARDED;
+	} else if (pfi_slice_eq(ev->action, "reject")) {
+		m->flags |= PFI_MSG_REJECTED;
+	} else {
+		return PFI_OK;
+	}
+	if (ev->to.p && (r = rcpt_get(m, ev->to, ev->orig_to)) == NULL)
+		return PFI_ENOMEM;
+	if (rc == PFI_OK && (m->flags & PFI_MSG_REJECTED)) {
+		size_t i;
+		for (i = 0; i < m->nrcpts && rc == PFI_OK; i++) {
+			r = &m->rcpts[i];
+			rc = rcpt_set_status(r, "rejected", f->env->time);
+			if (rc == PFI_OK)
+				rc = set_str(&r->dsn, ev->dsn);
+			if (rc == PFI_OK)
+				rc = set_str(&r->response, ev->reason);
+			if (rc == PFI_OK)
+				rc = set_str(&r->stage, ev->stage);
+		}
+		f->owner = m->id;
+		return rc == PFI_OK ? msg_close(f->c, m) : rc;
+	}
+	return rc;
+}
+
+static int on_queued(struct feed *f, struct pfi_msg *m)
+{
+	m->flags |= PFI_MSG_QUEUED;
+	if (f->ev->size >= 0)
+		m->size = f->ev->size;
+	if (f->ev->nrcpt >= 0)
+		m->nrcpt = f->ev->nrcpt;
+	return set_str(&m->sender, f->ev->from);
+}
+
+static int on_expired(struct feed *f, struct pfi_msg *m)
+{
+	m->flags |= PFI_MSG_EXPIRED;
+	return set_str(&m->sender, f->ev->from);
+}
+
+/* The SPEC outcome of a delivery line's status= word. */
+static const char *delivery_outcome(const struct pfi_event *ev)
+{
+	if (pfi_slice_eq(ev->daemon, "discard") && pfi_slice_eq(ev->status, "sent"))
+		return "discarded";
+	if (pfi_slice_eq(ev->status, "expired"))
+		return "expired";
+	return NULL;
+}
+
+/* Copies a delivery line's fields into the recipient. */
+static int rcpt_update(struct pfi_rcpt *r, const struct pfi_event *ev, int64_t t)
+{
+	char status[32];
+	const char *st = delivery_outcome(ev);
+	int rc;
+
+	if (st == NULL) {
+		if (!ev->status.p || ev->status.n >= sizeof(status))
+			return PFI_OK;
+		memcpy(status, ev->status.p, ev->status.n);
+		status[ev->status.n] = '\0';
+		st = status;
+	}
+	if (strcmp(st, "deferred") == 0)
+		r->attempts++;
+	if (r->final && strcmp(st, "deferred") == 0)
+		return PFI_OK;
+	rc = rcpt_set_status(r, st, t);
+	if (rc == PFI_OK)
+		rc = set_str(&r->dsn, ev->dsn);
+	if (rc == PFI_OK)
+		rc = set_str(&r->relay, ev->relay);
+	if (rc == PFI_OK)
+		rc = set_str(&r->response, ev->response);
+	if (rc == PFI_OK)
+		rc = set_str(&r->child_qid, ev->new_qid);
+	r->delay = ev->delay;
+	memcpy(r->delays, ev->delays, sizeof(r->delays));
+	return rc;
+}
+
+/* The host name of a relay "name[addr]:port", for linking relays. */
+static char *relay_host(struct pfi_slice relay)
+{
+	size_t n = 0;
+
+	while (n < relay.n && relay.p[n] != '[')
+		n++;
+	relay.n = n;
+	return pfi_slice_dup(relay);
+}
+
+static int on_delivery(struct feed *f, struct pfi_msg *m)
+{
+	const struct pfi_event *ev = f->ev;
+	struct pfi_rcpt *r = rcpt_get(m, ev->to, ev->orig_to);
+	char *hint;
+	int rc, forward;
+
+	if (r == NULL)
+		return PFI_ENOMEM;
+	rc = rcpt_update(r, ev, f->env->time);
+	if (rc != PFI_OK || !ev->new_qid.p || !r->child_qid || r->relation)
+		return rc;
+	forward = pfi_slice_eq(ev->daemon, "local");
+	r->relation = forward ? PFI_REL_FORWARD : PFI_REL_QUEUED;
+	hint = forward ? NULL : relay_host(ev->relay);
+	if (!forward && hint == NULL)
+		return PFI_ENOMEM;
+	rc = pfi_msg_add_link(m, r->child_qid, hint, r->relation, f->env->time,
+	                      (size_t)(r - m->rcpts));
+	free(hint);
+	return rc;
+}
+
+/* Whole-message reject stages: nothing of the message is queued. */
+static int reject_is_final(const struct pfi_event *ev)
+{
+	return pfi_slice_eq(ev->stage, "DATA") ||
+	       pfi_slice_eq(ev->stage, "END-OF-MESSAGE") ||
+	       pfi_slice_eq(ev->action, "milter-reject");
+}
+
+static int rcpt_reject(struct pfi_rcpt *r, const struct pfi_event *ev,
+                       int64_t t)
+{
+	int rc = rcpt_set_status(r, "rejected", t);
+
+	if (rc == PFI_OK)
+		rc = set_str(&r->dsn, ev->dsn);
+	if (rc == PFI_OK)
+		rc = set_str(&r->response, ev->reason);
+	if (rc == PFI_OK)
+		rc = set_str(&r->stage, ev->stage);
+	if (rc == PFI_OK)
+		rc = set_str(&r->code, ev->code);
+	return rc;
+}
+
+/* A reject naming a queue ID: one recipient, or the whole message. */
+static int reject_rcpts(struct feed *f, struct pfi_msg *m)
+{
+	const struct pfi_event *ev = f->ev;
+	struct pfi_rcpt *r;
+	size_t i;
+	int rc = PFI_OK;
+
+	if (ev->to.p || !reject_is_final(ev)) {
+		r = rcpt_get(m, ev->to, ev->orig_to);
+		if (r == NULL)
+			return PFI_ENOMEM;
+		rc = rcpt_reject(r, ev, f->env->time);
+	}
+	if (rc != PFI_OK || !reject_is_final(ev))
+		return rc;
+	for (i = 0; i < m->nrcpts && rc == PFI_OK; i++)
+		if (!m->rcpts[i].final)
+			rc = rcpt_reject(&m->rcpts[i], ev, f->env->time);
+	m->flags |= PFI_MSG_REJECTED;
+	return rc == PFI_OK ? msg_close(f->c, m) : rc;
+}
+
+/* A reject (or hold/discard/filter action) of smtpd, postscreen, cleanup. */
+static int on_reject(struct feed *f)
+{
+	const struct pfi_event *ev = f->ev;
+	struct pfi_msg *m;
+	struct pfi_rcpt *r;
+	struct session *s;
+	int rc;
+
+	if (pfi_slice_eq(ev->action, "reject_warning"))
+		return PFI_OK;
+	if (!ev->qid.p) {
+		if (pfi_slice_eq(ev->action, "reject"))
+			return f->c->sink.reject(f->c->sink.ctx, f->env, ev);
+		rc = session_get(f->c, f->env, 1, &s);
+		if (rc == PFI_OK && s)
+			rc = session_add_pending(s, ev->action, ev->to);
+		if (rc == PFI_OK && s)
+			rc = session_add_line(s, f->line_id);
+		return rc;
+	}
+	rc = msg_get(f->c, f->env, ev->qid, &m);
+	if (rc != PFI_OK)
+		return rc;
+	f->owner = m->id;
+	if (pfi_slice_eq(ev->action, "hold"))
+		m->flags |= PFI_MSG_HELD;
+	else if (pfi_slice_eq(ev->action, "discard"))
+		m->flags |= PFI_MSG_DISCARDED;
+	if (!pfi_slice_eq(ev->action, "reject") &&
+	    !pfi_slice_eq(ev->action, "milter-reject")) {
+		r = ev->to.p ? rcpt_get(m, ev->to, ev->orig_to) : NULL;
+		return (ev->to.p && r == NULL) ? PFI_ENOMEM : PFI_OK;
+	}
+	return reject_rcpts(f, m);
+}
+
+static int on_notify(struct feed *f, struct pfi_msg *m)
+{
+	char *q;
+	int rc;
+
+	if (!f->ev->new_qid.p)
+		return PFI_OK;
+	q = pfi_slice_dup(f->ev->new_qid);
+	if (q == NULL)
+		return PFI_ENOMEM;
+	rc = pfi_msg_add_link(m, q, NULL, PFI_REL_BOUNCE, f->env->time, SIZE_MAX);
+	free(q);
+	return rc;
+}
+
+static int on_postsuper(struct feed *f, struct pfi_msg *m)
+{
+	const struct pfi_slice a = f->ev->action;
+
+	if (pfi_slice_eq(a, "hold")) {
+		m->flags |= PFI_MSG_HELD;
+	} else if (pfi_slice_eq(a, "release")) {
+		m->flags &= ~(unsigned)PFI_MSG_HELD;
+	} else if (pfi_slice_eq(a, "requeue")) {
+		m->flags |= PFI_MSG_REQUEUED;
+	} else if (pfi_slice_eq(a, "removed")) {
+		if (!(m->flags & PFI_MSG_REQUEUED))
+			m->flags |= PFI_MSG_DELETED;
+		m->removed = f->env->time;
+		return msg_close(f->c, m);
+	}
+	return PFI_OK;
+}
+
+static int on_removed(struct feed *f, struct pfi_msg *m)
+{
+	m->removed = f->env->time;
+	return msg_close(f->c, m);
+}
+
+/* Events about one message (they carry its queue ID). */
+static int on_message_event(struct feed *f)
+{
+	const struct pfi_event *ev = f->ev;
+	struct pfi_msg *m;
+	int rc = msg_get(f->c, f->env, ev->qid, &m);
+
+	if (rc != PFI_OK)
+		return rc;
+	f->owner = m->id;
+	switch (ev->kind) {
+	case PFI_EV_CLIENT: return on_client(f, m);
+	case PFI_EV_PICKUP: return on_pickup(f, m);
+	case PFI_EV_MESSAGE_ID:
+		m->flags |= PFI_MSG_CLEANUP;
+		return set_str(&m->message_id, ev->message_id);
+	case PFI_EV_HEADER: return on_header(f, m);
+	case PFI_EV_QUEUED: return on_queued(f, m);
+	case PFI_EV_EXPIRED: return on_expired(f, m);
+	case PFI_EV_REMOVED: return on_removed(f, m);
+	case PFI_EV_DELIVERY: return on_delivery(f, m);
+	case PFI_EV_NOTIFY: return on_notify(f, m);
+	case PFI_EV_POSTSUPER: return on_postsuper(f, m);
+	default: return PFI_OK;
+	}
+}
+
+/* Other lines: those naming an open message's queue ID belong to it. */
+static int on_other(struct feed *f)
+{
+	struct pfi_msg *m;
+
+	if (!f->ev->qid.p)
+		return PFI_OK;
+	m = msg_find(f->c, f->env->host, f->ev->qid);
+	if (m != NULL) {
+		m->last = f->env->time;
+		f->owner = m->id;
+	}
+	return PFI_OK;
+}
+
+int pfi_corr_feed(struct pfi_corr *c, const struct pfi_envelope *env,
+                  const struct pfi_event *ev, int64_t line_id, int64_t *owner)
+{
+	struct feed f = { c, env, ev, line_id, 0 };
+	int rc = PFI_OK;
+
+	if (env->time > c->latest)
+		c->latest = env->time;
+
+	switch (ev->kind) {
+	case PFI_EV_CONNECT: rc = on_connect(&f); break;
+	case PFI_EV_TLS_IN: rc = on_tls_in(&f); break;
+	case PFI_EV_DISCONNECT: rc = on_disconnect(&f); break;
+	case PFI_EV_REJECT: rc = on_reject(&f); break;
+	case PFI_EV_CLIENT:
+	case PFI_EV_PICKUP:
+	case PFI_EV_MESSAGE_ID:
+	case PFI_EV_HEADER:
+	case PFI_EV_QUEUED:
+	case PFI_EV_EXPIRED:
+	case PFI_EV_REMOVED:
+	case PFI_EV_DELIVERY:
+	case PFI_EV_NOTIFY:
+	case PFI_EV_POSTSUPER:
+		if (ev->qid.p)
+			rc = on_message_event(&f);
+		break;
+	default:
+		rc = on_other(&f);
+		break;
+	}
+	*owner = f.owner;
+	return rc == PFI_EPARSE ? PFI_OK : rc;
+}
+
+void pfi_corr_free(struct pfi_corr *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; c->mtab && i < c->mcap; i++) {
+		struct pfi_msg *m = c->mtab[i], *next;
+		for (; m; m = next) {
+			next = m->next;
+			pfi_msg_free(m);
+		}
+	}
+	for (i = 0; c->stab && i < c->scap; i++) {
+		struct session *s = c->stab[i], *next;
+		for (; s; s = next) {
+			next = s->next;
+			session_free(s);
+		}
+	}
+	free(c->mtab);
+	free(c->stab);
+	free(c);
+}

@@ -1,1 +1,135 @@
-/* placeholder */
+/*
+ * correlate.h - the correlator's records and its sink.
+ *
+ * The correlator turns parsed events into messages (one per host and queue
+ * ID lifetime) with per-recipient outcomes, NOQUEUE rejects and links
+ * between messages.  It owns no storage: finished and still-open messages
+ * go to a sink (the store, or a test's recorder).
+ */
+#ifndef PFI_CORRELATE_H
+#define PFI_CORRELATE_H
+
+#include "pfi-int.h"
+
+/* One recipient of a message and its latest outcome. */
+struct pfi_rcpt {
+	char *to;            /* recipient address, "" for a reject without to= */
+	char *orig_to;       /* original recipient (alias expansion), or NULL */
+	char *status;        /* SPEC vocabulary, NULL before any outcome */
+	char *dsn;
+	char *relay;
+	char *response;      /* server reply or reject reason */
+	char *child_qid;     /* "queued as X" / "forwarded as X" */
+	char *stage;         /* reject stage (RCPT, DATA ...) */
+	char *code;          /* reject SMTP code */
+	double delay;
+	double delays[4];
+	int64_t time;        /* time of the latest attempt */
+	int attempts;        /* deferred attempts */
+	int final;           /* status is final: no later attempt changes it */
+	int relation;        /* enum pfi_link_rel of child_qid */
+};
+
+enum pfi_msg_flag {
+	PFI_MSG_QUEUED = 1 << 0,     /* qmgr took it (from=, size=, nrcpt=) */
+	PFI_MSG_CLEANUP = 1 << 1,    /* cleanup saw it (message-id) */
+	PFI_MSG_HELD = 1 << 2,       /* on hold now */
+	PFI_MSG_EXPIRED = 1 << 3,    /* qmgr expired it */
+	PFI_MSG_DELETED = 1 << 4,    /* postsuper -d */
+	PFI_MSG_DISCARDED = 1 << 5,  /* header/body or smtpd DISCARD */
+	PFI_MSG_REJECTED = 1 << 6,   /* rejected in cleanup or at DATA */
+	PFI_MSG_CLOSED = 1 << 7,     /* lifetime over: removed or aborted */
+	PFI_MSG_REQUEUED = 1 << 8,   /* postsuper -r: continues as a new ID */
+	PFI_MSG_ORPHAN = 1 << 9,     /* its smtpd session ended before cleanup
+	                                or qmgr saw it */
+};
+
+enum pfi_link_rel {
+	PFI_REL_NONE = 0,
+	PFI_REL_QUEUED,   /* "queued as": a content filter (same host) or relay */
+	PFI_REL_FORWARD,  /* local(8) "forwarded as" */
+	PFI_REL_BOUNCE,   /* a notification sent by bounce(8) */
+	PFI_REL_REQUEUE,  /* pickup orig_id= after postsuper -r */
+};
+
+/* A link from this message to another, by the other's queue ID. */
+struct pfi_mlink {
+	char *qid;        /* the other message's queue ID */
+	char *hint;       /* relay host name for PFI_REL_QUEUED, else NULL */
+	int relation;     /* enum pfi_link_rel */
+	int64_t time;
+	size_t rcpt;      /* index of the recipient it came from, or SIZE_MAX */
+};
+
+/* One message: a (host, queue ID) lifetime. */
+struct pfi_msg {
+	int64_t id;              /* messages.id, fixed when first seen */
+	char *host;
+	char *qid;
+	int64_t first, last;     /* first and last line */
+	int64_t received;        /* arrival (client=, pickup, first line) */
+	int64_t removed;
+	char *message_id;
+	char *sender;            /* "" null sender, NULL unknown */
+	char *client, *client_ip;
+	char *sasl_method, *sasl_username;
+	char *subject;
+	char *tls_protocol, *tls_cipher;
+	char *origin;            /* smtpd, pickup, local, bounce ... */
+	char *orig_qid;          /* XFORWARD orig_queue_id or pickup orig_id */
+	int64_t size, nrcpt;
+	unsigned flags;          /* enum pfi_msg_flag */
+	struct pfi_rcpt *rcpts;
+	size_t nrcpts, rcap;
+	struct pfi_mlink *links;
+	size_t nlinks, lcap;
+	struct pfi_msg *next;    /* hash chain */
+};
+
+/* Where the correlator's results go.  Each callback returns PFI_OK or an
+ * error that stops the run. */
+struct pfi_sink {
+	void *ctx;
+	/* A message, finished (open == 0) or still open at a checkpoint. */
+	int (*message)(void *ctx, const struct pfi_msg *m, int open);
+	/* A rejected recipient without a queue ID (NOQUEUE, postscreen). */
+	int (*reject)(void *ctx, const struct pfi_envelope *env,
+	              const struct pfi_event *ev);
+	/* An earlier line (a session's connect, TLS ...) belongs to msg_id. */
+	int (*line_owner)(void *ctx, int64_t line_id, int64_t msg_id);
+};
+
+struct pfi_corr;
+
+/* A correlator writing to `sink`; message ids start at `next_id`. */
+int pfi_corr_new(struct pfi_corr **out, const struct pfi_sink *sink,
+                 int64_t next_id);
+/*
+ * Takes one parsed line (line_id is its row id in the store).  Sets
+ * *owner to the id of the message the line belongs to, or 0.
+ * Returns PFI_OK, PFI_ENOMEM or a sink error.
+ */
+int pfi_corr_feed(struct pfi_corr *c, const struct pfi_envelope *env,
+                  const struct pfi_event *ev, int64_t line_id,
+                  int64_t *owner);
+/* Adopts a message left open by an earlier run (takes ownership). */
+int pfi_corr_adopt(struct pfi_corr *c, struct pfi_msg *m);
+/* Hands every open message to the sink as open (they stay open here). */
+int pfi_corr_checkpoint(struct pfi_corr *c);
+/* The next message id the correlator would assign. */
+int64_t pfi_corr_next_id(const struct pfi_corr *c);
+size_t pfi_corr_open_count(const struct pfi_corr *c);
+void pfi_corr_free(struct pfi_corr *c);
+
+/* Message helpers shared with the store (which rebuilds open messages). */
+struct pfi_msg *pfi_msg_new(int64_t id, const char *host, const char *qid);
+struct pfi_rcpt *pfi_msg_add_rcpt(struct pfi_msg *m, const char *to,
+                                  const char *orig_to);
+int pfi_msg_add_link(struct pfi_msg *m, const char *qid, const char *hint,
+                     int relation, int64_t time, size_t rcpt);
+void pfi_msg_free(struct pfi_msg *m);
+/* The SPEC outcome of recipient r of message m now ("deferred" if none). */
+const char *pfi_rcpt_outcome(const struct pfi_msg *m, const struct pfi_rcpt *r,
+                             int open);
+
+#endif /* PFI_CORRELATE_H */

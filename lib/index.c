@@ -1,1 +1,795 @@
-/* placeholder */
+/*
+ * index.c - pfi_index_paths(): read files, parse, correlate, store.
+ *
+ * One run is one transaction: an interrupted run leaves the index as it
+ * was, and a stopped run (opts->stop) commits what it read, with messages
+ * still open kept as open rows for the next run to complete.  Files are
+ * read oldest content first, whatever order they were named in, and are
+ * recognised by identity and by a fingerprint of their first bytes, so a
+ * file renamed or compressed by logrotate is not read twice and a file
+ * that grew is read from where the last run stopped.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+#define FP_MAX 4096                  /* bytes fingerprinted */
+#define PROGRESS_EVERY 65536         /* lines between progress calls */
+
+/* A file named on the command line, before reading. */
+struct input {
+	const char *path;
+	int64_t first;       /* first timestamp, for ordering; 0 unknown */
+	size_t order;        /* position given, to keep ties stable */
+	int64_t file_id;     /* files.id when known */
+	uint64_t skip;       /* decompressed bytes already indexed */
+	int64_t lines_done;  /* lines already indexed */
+	int unchanged;       /* identity unchanged: nothing to read */
+	uint64_t fp_hash;    /* fingerprint of the first fp_len bytes */
+	size_t fp_len;
+	struct pfi_reader *stdin_reader;  /* "-" stays open between phases */
+};
+
+/* Lines counted by kind and program during the run. */
+struct line_count {
+	int kind;
+	char program[64];
+	int64_t count;
+};
+
+struct run {
+	pfi_store *st;
+	const struct pfi_index_opts *opts;
+	struct pfi_index_report *rep;
+	struct pfi_corr *corr;
+	int64_t next_line;      /* lines.id of the next line */
+	int64_t msg0, link0;    /* first message and link ids of this run */
+	struct line_count *counts;
+	size_t ncounts;
+	uint64_t lines_total;
+};
+
+static void warn(struct run *r, const char *msg)
+{
+	if (r->opts && r->opts->warn)
+		r->opts->warn(r->opts->ctx, msg);
+}
+
+static int stopped(const struct run *r)
+{
+	return r->opts && r->opts->stop && *r->opts->stop;
+}
+
+/* ---- fingerprints and file identity --------------------------------------------------- */
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Finds a file already indexed whose first bytes match `data`. */
+static int find_known(struct run *r, const char *data, size_t got,
+                      struct input *in, uint64_t dev, uint64_t ino,
+                      uint64_t size, time_t mtime)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(r->st->db, "SELECT id, fp_hash, fp_len, offset,"
+	                        " lines, dev, ino, size, mtime FROM files", -1,
+	                        &s, NULL);
+	if (rc != SQLITE_OK)
+		return pfi_store_dberr(r->st, PFI_ERROR, "cannot read index");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		uint64_t len = (uint64_t)sqlite3_column_int64(s, 2);
+		uint64_t h = (uint64_t)sqlite3_column_int64(s, 1);
+		if (len > got || len == 0 || fnv1a(data, len) != h)
+			continue;
+		in->file_id = sqlite3_column_int64(s, 0);
+		in->skip = (uint64_t)sqlite3_column_int64(s, 3);
+		in->lines_done = sqlite3_column_int64(s, 4);
+		in->unchanged = dev && (uint64_t)sqlite3_column_int64(s, 5) == dev &&
+		                (uint64_t)sqlite3_column_int64(s, 6) == ino &&
+		                (uint64_t)sqlite3_column_int64(s, 7) == size &&
+		                sqlite3_column_int64(s, 8) == (int64_t)mtime;
+		break;
+	}
+	sqlite3_finalize(s);
+	return PFI_OK;
+}
+
+/* The time of the first syslog line in `data`, 0 if none. */
+static int64_t first_time(const char *data, size_t n, time_t ref)
+{
+	struct pfi_syslog_ctx ctx;
+	struct pfi_envelope env;
+	const char *p = data, *end = data + n, *nl;
+
+	pfi_syslog_init(&ctx, ref);
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			break;
+		if (pfi_syslog_parse(&ctx, p, (size_t)(nl - p), &env) == PFI_OK)
+			return env.time;
+	}
+	return 0;
+}
+
+/* Phase one: what each input is, where it starts, what is known of it. */
+static int survey(struct run *r, struct input *in)
+{
+	struct pfi_reader *rd;
+	struct pfi_err err = { 0, "" };
+	const char *data;
+	size_t got;
+	uint64_t dev, ino, size;
+	time_t mtime;
+	int rc;
+
+	if (pfi_reader_open(&rd, in->path, &err) != PFI_OK) {
+		warn(r, err.msg);
+		return PFI_EIO;
+	}
+	rc = pfi_reader_peek(rd, FP_MAX, &data, &got);
+	if (rc != PFI_OK) {
+		warn(r, pfi_reader_err(rd)->msg);
+		pfi_reader_close(rd);
+		return PFI_EIO;
+	}
+	pfi_reader_stat(rd, &dev, &ino, &size, &mtime);
+	if (strcmp(in->path, "-") == 0)
+		mtime = r->opts && r->opts->now ? r->opts->now : time(NULL);
+	in->first = first_time(data, got, mtime);
+	in->fp_hash = fnv1a(data, got);
+	in->fp_len = got;
+	rc = find_known(r, data, got, in, dev, ino, size, mtime);
+	if (strcmp(in->path, "-") == 0)
+		in->stdin_reader = rd;
+	else
+		pfi_reader_close(rd);
+	return rc;
+}
+
+static int input_cmp(const void *a, const void *b)
+{
+	const struct input *x = a, *y = b;
+
+	if (x->first != y->first && x->first && y->first)
+		return x->first < y->first ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* ---- line counts ------------------------------------------------------------------------- */
+
+static int count_line(struct run *r, int kind, struct pfi_slice program)
+{
+	struct line_count *c;
+	size_t i, n = program.n < 63 ? program.n : 63;
+
+	for (i = 0; i < r->ncounts; i++) {
+		c = &r->counts[i];
+		if (c->kind == kind && strlen(c->program) == n &&
+		    memcmp(c->program, program.p, n) == 0) {
+			c->count++;
+			return PFI_OK;
+		}
+	}
+	c = realloc(r->counts, (r->ncounts + 1) * sizeof(*c));
+	if (c == NULL)
+		return PFI_ENOMEM;
+	r->counts = c;
+	c = &r->counts[r->ncounts++];
+	c->kind = kind;
+	if (n)
+		memcpy(c->program, program.p, n);
+	c->program[n] = '\0';
+	c->count = 1;
+	return PFI_OK;
+}
+
+static int flush_counts(struct run *r)
+{
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; i < r->ncounts && rc == PFI_OK; i++) {
+		sqlite3_stmt *s = pfi_store_stmt(r->st, ST_COUNT_LINES);
+		if (s == NULL)
+			return PFI_ERROR;
+		sqlite3_bind_int(s, 1, r->counts[i].kind);
+		sqlite3_bind_text(s, 2, r->counts[i].program, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, r->counts[i].count);
+		rc = pfi_store_step_done(r->st, s, "cannot count lines");
+	}
+	return rc;
+}
+
+/* ---- the correlator's sink: the store ------------------------------------------------- */
+
+static int sink_message(void *ctx, const struct pfi_msg *m, int open)
+{
+	struct run *r = ctx;
+
+	if (!open)
+		r->rep->messages++;
+	r->rep->deliveries += m->nrcpts;
+	return pfi_store_put_message(r->st, m, open);
+}
+
+static int sink_reject(void *ctx, const struct pfi_envelope *env,
+                       const struct pfi_event *ev)
+{
+	struct run *r = ctx;
+
+	r->rep->rejects++;
+	return pfi_store_put_reject(r->st, env, ev, r->next_line);
+}
+
+static int sink_line_owner(void *ctx, int64_t line_id, int64_t msg_id)
+{
+	struct run *r = ctx;
+	sqlite3_stmt *s = pfi_store_stmt(r->st, ST_LINE_OWNER);
+
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, line_id);
+	sqlite3_bind_int64(s, 2, msg_id);
+	return pfi_store_step_done(r->st, s, "cannot link line");
+}
+
+/* ---- one line ----------------------------------------------------------------------------- */
+
+static int store_line(struct run *r, const char *line, size_t len,
+                      int64_t time, int kind, struct pfi_slice program,
+                      int64_t owner)
+{
+	sqlite3_stmt *s = pfi_store_stmt(r->st, ST_INSERT_LINE);
+
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, r->next_line);
+	sqlite3_bind_int64(s, 2, time);
+	sqlite3_bind_int(s, 3, kind);
+	pfi_bind_slice(s, 4, program);
+	if (owner > 0)
+		sqlite3_bind_int64(s, 5, owner);
+	sqlite3_bind_text(s, 6, line, (int)len, SQLITE_STATIC);
+	return pfi_store_step_done(r->st, s, "cannot write line");
+}
+
+static int line_kind(enum pfi_ev ev)
+{
+	if (ev == PFI_EV_FOREIGN)
+		return PFI_LINE_FOREIGN;
+	return ev == PFI_EV_UNPARSED ? PFI_LINE_UNPARSED : PFI_LINE_POSTFIX;
+}
+
+static void report_kind(struct pfi_index_report *rep, int kind)
+{
+	rep->lines++;
+	if (kind == PFI_LINE_POSTFIX || kind == PFI_LINE_UNPARSED)
+		rep->postfix_lines++;
+	else
+		rep->foreign_lines++;
+	if (kind == PFI_LINE_UNPARSED)
+		rep->unparsed_lines++;
+}
+
+static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
+                      const char *line, size_t len, int64_t *last_time)
+{
+	struct pfi_envelope env;
+	struct pfi_event ev;
+	struct pfi_slice none = { NULL, 0 };
+	int64_t owner = 0;
+	int kind, i, rc = PFI_OK;
+
+	if (pfi_syslog_parse(ctx, line, len, &env) != PFI_OK) {
+		kind = PFI_LINE_NOSYSLOG;
+		env.time = *last_time;
+		env.program = none;
+	} else {
+		kind = line_kind(pfi_postfix_parse(&env, &ev));
+		for (i = 0; i < env.repeat && rc == PFI_OK; i++)
+			rc = pfi_corr_feed(r->corr, &env, &ev, r->next_line, &owner);
+		*last_time = env.time;
+	}
+	if (rc == PFI_OK)
+		rc = store_line(r, line, len, env.time, kind, env.program, owner);
+	if (rc == PFI_OK)
+		rc = count_line(r, kind, env.program);
+	report_kind(r->rep, kind);
+	r->next_line++;
+	return rc;
+}
+
+/* ---- one file ------------------------------------------------------------------------------ */
+
+struct file_span {
+	int64_t first, last;
+	uint64_t lines;
+};
+
+static int save_file(struct run *r, struct input *in, struct pfi_reader *rd,
+                     const struct file_span *sp)
+{
+	uint64_t dev, ino, size;
+	time_t mtime;
+	sqlite3_stmt *s;
+	int rc;
+
+	pfi_reader_stat(rd, &dev, &ino, &size, &mtime);
+	rc = sqlite3_prepare_v2(r->st->db, in->file_id ?
+		"UPDATE files SET path = ?2, dev = ?3, ino = ?4, size = ?5,"
+		" mtime = ?6, offset = ?7, lines = lines + ?8,"
+		" first = coalesce(first, ?9), last = coalesce(?10, last)"
+		" WHERE id = ?1" :
+		"INSERT INTO files(path, dev, ino, size, mtime, offset, lines,"
+		" first, last, fp_hash, fp_len) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11, ?12)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return pfi_store_dberr(r->st, PFI_ERROR, "cannot record file");
+	if (in->file_id)
+		sqlite3_bind_int64(s, 1, in->file_id);
+	else {
+		sqlite3_bind_int64(s, 11, (int64_t)in->fp_hash);
+		sqlite3_bind_int64(s, 12, (int64_t)in->fp_len);
+	}
+	pfi_bind_str(s, 2, in->path);
+	sqlite3_bind_int64(s, 3, (int64_t)dev);
+	sqlite3_bind_int64(s, 4, (int64_t)ino);
+	sqlite3_bind_int64(s, 5, (int64_t)size);
+	sqlite3_bind_int64(s, 6, (int64_t)mtime);
+	sqlite3_bind_int64(s, 7, (int64_t)pfi_reader_offset(rd));
+	sqlite3_bind_int64(s, 8, (int64_t)sp->lines);
+	pfi_bind_time(s, 9, sp->first);
+	pfi_bind_time(s, 10, sp->last);
+	rc = pfi_store_step_done(r->st, s, "cannot record file");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static void progress(struct run *r, struct pfi_reader *rd)
+{
+	struct pfi_progress p;
+	uint64_t dev, ino;
+	time_t mtime;
+
+	if (!r->opts || !r->opts->progress)
+		return;
+	p.path = pfi_reader_path(rd);
+	p.bytes_done = pfi_reader_raw_offset(rd);
+	pfi_reader_stat(rd, &dev, &ino, &p.bytes_total, &mtime);
+	p.lines = r->lines_total;
+	r->opts->progress(r->opts->ctx, &p);
+}
+
+/* Reads the new lines of one file.  PFI_EIO (warned) leaves the lines
+ * before the damage indexed. */
+static int read_lines(struct run *r, struct pfi_reader *rd, time_t ref,
+                      struct file_span *sp)
+{
+	struct pfi_syslog_ctx ctx;
+	const char *line;
+	size_t len;
+	int64_t last_time = 0;
+	int rc;
+
+	pfi_syslog_init(&ctx, ref);
+	while (!stopped(r) && (rc = pfi_reader_next(rd, &line, &len)) == PFI_OK) {
+		rc = index_line(r, &ctx, line, len, &last_time);
+		if (rc != PFI_OK)
+			return rc;
+		if (last_time && !sp->first)
+			sp->first = last_time;
+		sp->last = last_time;
+		sp->lines++;
+		if (++r->lines_total % PROGRESS_EVERY == 0)
+			progress(r, rd);
+	}
+	if (stopped(r) || rc == PFI_EOF)
+		return PFI_OK;
+	if (rc == PFI_EIO)
+		warn(r, pfi_reader_err(rd)->msg);
+	return rc;
+}
+
+static int index_input(struct run *r, struct input *in)
+{
+	struct pfi_reader *rd = in->stdin_reader;
+	struct pfi_err err = { 0, "" };
+	struct file_span sp = { 0, 0, 0 };
+	uint64_t dev, ino, size;
+	time_t mtime;
+	int rc, rrc;
+
+	in->stdin_reader = NULL;
+	if (rd == NULL && pfi_reader_open(&rd, in->path, &err) != PFI_OK) {
+		warn(r, err.msg);
+		return PFI_EIO;
+	}
+	pfi_reader_stat(rd, &dev, &ino, &size, &mtime);
+	if (strcmp(in->path, "-") == 0)
+		mtime = r->opts && r->opts->now ? r->opts->now : time(NULL);
+	rc = in->skip ? pfi_reader_skip(rd, in->skip) : PFI_OK;
+	if (rc == PFI_EOF) {
+		rc = PFI_OK;
+	} else if (rc == PFI_OK) {
+		rrc = read_lines(r, rd, mtime, &sp);
+		rc = (rrc == PFI_EIO) ? PFI_OK : rrc;
+		if (rrc == PFI_EIO)
+			r->rep->files_failed++;
+	} else {
+		warn(r, pfi_reader_err(rd)->msg);
+		r->rep->files_failed++;
+		rc = PFI_OK;
+	}
+	if (sp.lines)
+		r->rep->files_read++;
+	else
+		r->rep->files_skipped++;
+	if (rc == PFI_OK && (sp.lines || in->file_id == 0 || !in->unchanged))
+		rc = save_file(r, in, rd, &sp);
+	pfi_reader_close(rd);
+	return rc;
+}
+
+/* ---- messages left open by earlier runs ------------------------------------------------ */
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static int64_t col_time(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? 0
+	                                               : sqlite3_column_int64(s, i);
+}
+
+static double col_num(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1
+	                                               : sqlite3_column_double(s, i);
+}
+
+static void load_message_fields(struct pfi_msg *m, sqlite3_stmt *s)
+{
+	m->flags = (unsigned)sqlite3_column_int64(s, 3);
+	m->first = col_time(s, 4);
+	m->last = col_time(s, 5);
+	m->received = col_time(s, 6);
+	m->message_id = col_dup(s, 7);
+	m->sender = col_dup(s, 8);
+	m->size = sqlite3_column_type(s, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 9);
+	m->nrcpt = sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 10);
+	m->client = col_dup(s, 11);
+	m->client_ip = col_dup(s, 12);
+	m->sasl_method = col_dup(s, 13);
+	m->sasl_username = col_dup(s, 14);
+	m->subject = col_dup(s, 15);
+	m->tls_protocol = col_dup(s, 16);
+	m->tls_cipher = col_dup(s, 17);
+	m->origin = col_dup(s, 18);
+	m->orig_qid = col_dup(s, 19);
+}
+
+/* A recipient row back into the message; rows[] maps ids to indexes. */
+static int load_rcpt(struct pfi_msg *m, sqlite3_stmt *s)
+{
+	const char *to = (const char *)sqlite3_column_text(s, 1);
+	const char *orig = (const char *)sqlite3_column_text(s, 2);
+	const char *status = (const char *)sqlite3_column_text(s, 3);
+	struct pfi_rcpt *r = pfi_msg_add_rcpt(m, to ? to : "", orig);
+	int final;
+
+	if (r == NULL)
+		return PFI_ENOMEM;
+	final = status && strcmp(status, "deferred") && strcmp(status, "held") &&
+	        strcmp(status, "deleted") && strcmp(status, "expired") &&
+	        strcmp(status, "discarded");
+	r->status = final ? strdup(status) : NULL;
+	r->final = final;
+	r->dsn = col_dup(s, 4);
+	r->relay = col_dup(s, 5);
+	r->delay = col_num(s, 6);
+	r->delays[0] = col_num(s, 7);
+	r->delays[1] = col_num(s, 8);
+	r->delays[2] = col_num(s, 9);
+	r->delays[3] = col_num(s, 10);
+	r->attempts = sqlite3_column_int(s, 11);
+	r->response = col_dup(s, 12);
+	r->child_qid = col_dup(s, 13);
+	r->stage = col_dup(s, 14);
+	r->code = col_dup(s, 15);
+	r->time = col_time(s, 16);
+	return PFI_OK;
+}
+
+static int load_rcpts(pfi_store *st, struct pfi_msg *m, int64_t **ids)
+{
+	sqlite3_stmt *s;
+	int rc = PFI_OK;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id, recipient, orig_to, status,"
+	    " dsn, relay, delay, d_before, d_in, d_conn, d_xmit, attempts,"
+	    " response, child_qid, stage, code, time FROM deliveries"
+	    " WHERE message = ?1 ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
+	sqlite3_bind_int64(s, 1, m->id);
+	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t *p = realloc(*ids, (m->nrcpts + 1) * sizeof(**ids));
+		if (p == NULL) {
+			rc = PFI_ENOMEM;
+			break;
+		}
+		*ids = p;
+		p[m->nrcpts] = sqlite3_column_int64(s, 0);
+		rc = load_rcpt(m, s);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int load_links(pfi_store *st, struct pfi_msg *m, const int64_t *ids)
+{
+	sqlite3_stmt *s;
+	int rc = PFI_OK;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT qid, hint, kind, time, delivery"
+	    " FROM links WHERE parent = ?1 ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
+	sqlite3_bind_int64(s, 1, m->id);
+	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t d = col_time(s, 4);
+		size_t i, at = SIZE_MAX;
+		for (i = 0; d && i < m->nrcpts; i++)
+			if (ids[i] == d)
+				at = i;
+		if (at != SIZE_MAX)
+			m->rcpts[at].relation = sqlite3_column_int(s, 2);
+		rc = pfi_msg_add_link(m, (const char *)sqlite3_column_text(s, 0),
+		                      (const char *)sqlite3_column_text(s, 1),
+		                      sqlite3_column_int(s, 2),
+		                      sqlite3_column_int64(s, 3), at);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int load_one(pfi_store *st, struct pfi_corr *c, sqlite3_stmt *s)
+{
+	struct pfi_msg *m = pfi_msg_new(sqlite3_column_int64(s, 0),
+	                                (const char *)sqlite3_column_text(s, 1),
+	                                (const char *)sqlite3_column_text(s, 2));
+	int64_t *ids = NULL;
+	int rc;
+
+	if (m == NULL)
+		return PFI_ENOMEM;
+	load_message_fields(m, s);
+	rc = load_rcpts(st, m, &ids);
+	if (rc == PFI_OK)
+		rc = load_links(st, m, ids);
+	free(ids);
+	if (rc == PFI_OK)
+		rc = pfi_corr_adopt(c, m);
+	if (rc != PFI_OK)
+		pfi_msg_free(m);
+	return rc;
+}
+
+int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
+{
+	sqlite3_stmt *s;
+	int rc = PFI_OK;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id, host, queue_id, flags, first,"
+	    " last, received, message_id, sender, size, nrcpt, client, client_ip,"
+	    " sasl_method, sasl_username, subject, tls_protocol, tls_cipher,"
+	    " origin, orig_queue_id FROM messages WHERE open = 1", -1, &s,
+	    NULL) != SQLITE_OK)
+		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
+	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW)
+		rc = load_one(st, c, s);
+	sqlite3_finalize(s);
+	if (rc == PFI_ENOMEM)
+		pfi_err_set(&st->err, rc, "out of memory");
+	return rc;
+}
+
+/* ---- links ---------------------------------------------------------------------------- */
+
+/* Each step binds ?1 = first message id, ?2 = first link id of the run. */
+static const char *const resolve_sql[] = {
+	/* The other side: same host, or (queued as) the relay's host; the
+	 * nearest in time of that queue ID, as short IDs are reused. */
+	"UPDATE links SET other = (SELECT id FROM ("
+	" SELECT m.id AS id, m.host != p.host AS far,"
+	"  abs(coalesce(m.first, 0) - links.time) AS dist"
+	" FROM messages m, messages p"
+	" WHERE p.id = links.parent AND m.queue_id = links.qid AND m.id != p.id"
+	"  AND (m.host = p.host OR (links.kind = 1 AND links.hint IS NOT NULL"
+	"   AND (links.hint = m.host"
+	"    OR substr(links.hint, 1, length(m.host) + 1) = m.host || '.'))))"
+	" WHERE dist < 86400000000 ORDER BY far, dist LIMIT 1)"
+	" WHERE other IS NULL AND (id >= ?2 OR qid IN"
+	"  (SELECT queue_id FROM messages WHERE id >= ?1))",
+	"UPDATE links SET relation = CASE kind"
+	" WHEN 1 THEN CASE WHEN (SELECT host FROM messages WHERE id = links.other) ="
+	"  (SELECT host FROM messages WHERE id = links.parent) THEN 'filter' ELSE 'relay' END"
+	" WHEN 2 THEN 'forward' WHEN 3 THEN 'bounce' ELSE 'requeue' END"
+	" WHERE other IS NOT NULL AND relation IS NULL",
+	/* Parents are the SPEC's relations only: filter, relay, bounce. */
+	"UPDATE messages SET parent = l.parent, relation = l.relation"
+	" FROM links l WHERE l.other = messages.id AND l.kind IN (1, 3)"
+	" AND l.relation IS NOT NULL AND messages.parent IS NULL"
+	" AND (l.id >= ?2 OR messages.id >= ?1)",
+	"UPDATE deliveries SET status = 'filtered'"
+	" FROM links l WHERE l.delivery = deliveries.id AND l.relation = 'filter'"
+	" AND deliveries.status = 'sent' AND (l.id >= ?2 OR l.other >= ?1)",
+};
+
+int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
+                            int64_t since_link)
+{
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; i < PFI_ARRAY_SIZE(resolve_sql) && rc == PFI_OK; i++) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(st->db, resolve_sql[i], -1, &s, NULL) != SQLITE_OK)
+			return pfi_store_dberr(st, PFI_ERROR, "cannot link messages");
+		sqlite3_bind_int64(s, 1, since_msg);
+		sqlite3_bind_int64(s, 2, since_link);
+		rc = pfi_store_step_done(st, s, "cannot link messages");
+		sqlite3_finalize(s);
+	}
+	return rc;
+}
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+static int run_begin(struct run *r)
+{
+	struct pfi_sink sink = { r, sink_message, sink_reject, sink_line_owner };
+	int64_t line0, msg0, link0;
+	int rc = pfi_store_exec(r->st, "BEGIN IMMEDIATE");
+
+	if (rc != PFI_OK) {
+		if (sqlite3_errcode(r->st->db) == SQLITE_BUSY)
+			return pfi_err_set(&r->st->err, PFI_EBUSY, "index '%s' is being"
+			                   " written by another process", r->st->path);
+		return rc;
+	}
+	line0 = pfi_store_max_id(r->st, "lines");
+	msg0 = pfi_store_max_id(r->st, "messages");
+	link0 = pfi_store_max_id(r->st, "links");
+	if (line0 < 0 || msg0 < 0 || link0 < 0)
+		return PFI_ERROR;
+	r->next_line = line0 + 1;
+	r->msg0 = msg0 + 1;
+	r->link0 = link0 + 1;
+	rc = pfi_corr_new(&r->corr, &sink, r->msg0);
+	if (rc != PFI_OK)
+		return pfi_err_set(&r->st->err, rc, "out of memory");
+	return pfi_store_load_open(r->st, r->corr);
+}
+
+static int run_end(struct run *r)
+{
+	int rc = pfi_corr_checkpoint(r->corr);
+
+	r->rep->open_messages = pfi_corr_open_count(r->corr);
+	if (rc == PFI_OK)
+		rc = flush_counts(r);
+	if (rc == PFI_OK)
+		rc = pfi_store_resolve_links(r->st, r->msg0, r->link0);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(r->st, "COMMIT");
+	return rc;
+}
+
+static int survey_all(struct run *r, struct input *in, size_t n, int *failed)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rc = survey(r, &in[i]);
+		if (rc == PFI_EIO) {
+			in[i].path = NULL;
+			r->rep->files_failed++;
+			*failed = 1;
+		} else if (rc != PFI_OK) {
+			return rc;
+		}
+	}
+	qsort(in, n, sizeof(*in), input_cmp);
+	return PFI_OK;
+}
+
+/* True when every readable input is unchanged since the last run. */
+static int nothing_new(const struct input *in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (in[i].path && !in[i].unchanged)
+			return 0;
+	return 1;
+}
+
+static int index_all(struct run *r, struct input *in, size_t n)
+{
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; i < n && rc == PFI_OK && !stopped(r); i++) {
+		if (in[i].path == NULL)
+			continue;
+		if (in[i].unchanged) {
+			r->rep->files_skipped++;
+			continue;
+		}
+		rc = index_input(r, &in[i]);
+	}
+	return rc;
+}
+
+int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
+                    const struct pfi_index_opts *opts,
+                    struct pfi_index_report *report)
+{
+	struct pfi_index_report dummy;
+	struct run r;
+	struct input *in = calloc(npaths ? npaths : 1, sizeof(*in));
+	size_t i;
+	int failed = 0, rc;
+
+	memset(&r, 0, sizeof(r));
+	r.st = st;
+	r.opts = opts;
+	r.rep = report ? report : &dummy;
+	memset(r.rep, 0, sizeof(*r.rep));
+	if (in == NULL)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	for (i = 0; i < npaths; i++) {
+		in[i].path = paths[i];
+		in[i].order = i;
+	}
+	pfi_err_clear(&st->err);
+	rc = survey_all(&r, in, npaths, &failed);
+	if (rc == PFI_OK && nothing_new(in, npaths)) {
+		r.rep->files_skipped = npaths - r.rep->files_failed;
+	} else if (rc == PFI_OK) {
+		rc = run_begin(&r);
+		if (rc == PFI_OK)
+			rc = index_all(&r, in, npaths);
+		if (rc == PFI_OK)
+			rc = run_end(&r);
+	}
+	else if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (i = 0; i < npaths; i++)
+		pfi_reader_close(in[i].stdin_reader);
+	pfi_corr_free(r.corr);
+	free(r.counts);
+	free(in);
+	if (rc == PFI_OK && (failed || r.rep->files_failed))
+		return pfi_err_set(&st->err, PFI_EIO, "%llu file(s) could not be"
+		                   " read in full", (unsigned long long)r.rep->files_failed);
+	return rc;
+}

@@ -111,8 +111,8 @@ struct pfi_index_report {
 	uint64_t files_skipped;  /* files already indexed in full */
 	uint64_t files_failed;   /* files that could not be read to the end */
 	uint64_t lines;          /* new lines read */
-	uint64_t postfix_lines;  /* of which Postfix lines understood */
-	uint64_t unparsed_lines; /* Postfix lines not understood */
+	uint64_t postfix_lines;  /* of which lines of Postfix programs */
+	uint64_t unparsed_lines; /* of those, lines pfi did not understand */
 	uint64_t foreign_lines;  /* lines of other programs */
 	uint64_t messages;       /* messages completed (written) this run */
 	uint64_t open_messages;  /* still open at the end (kept for next run) */
@@ -229,7 +229,10 @@ struct pfi_count {
 struct pfi_info {
 	const struct pfi_file_info *files;
 	size_t nfiles;
-	int64_t lines, postfix_lines, unparsed_lines, foreign_lines;
+	int64_t lines;           /* postfix_lines + foreign_lines */
+	int64_t postfix_lines;   /* lines of Postfix programs */
+	int64_t unparsed_lines;  /* of those, not understood */
+	int64_t foreign_lines;   /* other programs, or not syslog at all */
 	const struct pfi_count *unparsed_by_program;
 	size_t nunparsed_by_program;
 	int64_t messages, deliveries, rejects;

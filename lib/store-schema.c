@@ -1,1 +1,95 @@
-/* placeholder */
+/*
+ * store-schema.c - the index's schema, as one commented SQL text.
+ *
+ * A pfi index is an SQLite file marked with PRAGMA application_id
+ * PFI_APPLICATION_ID; PRAGMA user_version holds PFI_SCHEMA_VERSION.
+ * Times are microseconds since the epoch (UTC); durations are seconds.
+ */
+#include "store.h"
+
+const char pfi_schema_sql[] =
+	/* Every file read, recognised by identity (dev, ino, size, mtime) and
+	 * by a fingerprint of its first bytes, so a renamed or compressed
+	 * file is not read twice and a grown one is read from `offset`. */
+	"CREATE TABLE files ("
+	" id INTEGER PRIMARY KEY,"
+	" path TEXT NOT NULL,"           /* the last path it was read under */
+	" dev INTEGER, ino INTEGER, size INTEGER, mtime INTEGER,"
+	" fp_hash INTEGER NOT NULL,"     /* FNV-1a of the first fp_len bytes */
+	" fp_len INTEGER NOT NULL,"
+	" offset INTEGER NOT NULL,"      /* decompressed bytes indexed */
+	" lines INTEGER NOT NULL,"       /* lines indexed */
+	" first INTEGER, last INTEGER"   /* first and last timestamp */
+	");"
+	/* Every line read, raw, with the message it belongs to. */
+	"CREATE TABLE lines ("
+	" id INTEGER PRIMARY KEY,"       /* in reading order */
+	" time INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL,"        /* enum pfi_line_kind */
+	" program TEXT,"
+	" message INTEGER,"              /* messages.id, or NULL */
+	" raw TEXT NOT NULL"
+	");"
+	"CREATE INDEX lines_message ON lines(message) WHERE message IS NOT NULL;"
+	"CREATE INDEX lines_unparsed ON lines(kind) WHERE kind = 1;"
+	/* Line counts by kind and program, kept up to date by each run. */
+	"CREATE TABLE line_counts ("
+	" kind INTEGER NOT NULL, program TEXT NOT NULL, count INTEGER NOT NULL,"
+	" PRIMARY KEY (kind, program)"
+	") WITHOUT ROWID;"
+	/* One (host, queue ID) lifetime. */
+	"CREATE TABLE messages ("
+	" id INTEGER PRIMARY KEY,"
+	" host TEXT NOT NULL, queue_id TEXT NOT NULL,"
+	" open INTEGER NOT NULL,"        /* 1 until removed (or aborted) */
+	" flags INTEGER NOT NULL,"       /* enum pfi_msg_flag */
+	" first INTEGER, last INTEGER, received INTEGER, removed INTEGER,"
+	" message_id TEXT, sender TEXT, size INTEGER, nrcpt INTEGER,"
+	" client TEXT, client_ip TEXT, sasl_method TEXT, sasl_username TEXT,"
+	" subject TEXT, tls_protocol TEXT, tls_cipher TEXT,"
+	" origin TEXT,"                  /* smtpd, pickup ... */
+	" orig_queue_id TEXT,"           /* XFORWARD orig_queue_id, pickup orig_id */
+	" parent INTEGER,"               /* messages.id of the parent, if linked */
+	" relation TEXT"                 /* filter, relay, bounce, forward, requeue */
+	");"
+	"CREATE INDEX messages_queue_id ON messages(queue_id);"
+	"CREATE INDEX messages_message_id ON messages(message_id);"
+	"CREATE INDEX messages_open ON messages(open) WHERE open = 1;"
+	"CREATE INDEX messages_parent ON messages(parent) WHERE parent IS NOT NULL;"
+	/* One row per recipient outcome: deliveries and rejects (a NOQUEUE
+	 * reject has no message). */
+	"CREATE TABLE deliveries ("
+	" id INTEGER PRIMARY KEY,"
+	" message INTEGER,"              /* messages.id, NULL for NOQUEUE */
+	" host TEXT, queue_id TEXT,"
+	" time INTEGER NOT NULL,"        /* final attempt, or the reject */
+	" recipient TEXT, orig_to TEXT, domain TEXT,"
+	" status TEXT NOT NULL, dsn TEXT, relay TEXT,"
+	" delay REAL, d_before REAL, d_in REAL, d_conn REAL, d_xmit REAL,"
+	" attempts INTEGER NOT NULL,"
+	" response TEXT,"
+	" child_qid TEXT,"               /* queued as / forwarded as */
+	" stage TEXT, code TEXT,"        /* rejects: SMTP stage and code */
+	" client TEXT, client_ip TEXT, helo TEXT, sender TEXT," /* NOQUEUE */
+	" line INTEGER"                  /* lines.id of a NOQUEUE reject */
+	");"
+	"CREATE INDEX deliveries_message ON deliveries(message);"
+	"CREATE INDEX deliveries_time ON deliveries(time);"
+	"CREATE INDEX deliveries_recipient ON deliveries(recipient);"
+	"CREATE INDEX deliveries_domain ON deliveries(domain, time);"
+	/* Links between messages by queue ID, resolved to message ids when
+	 * the other side is indexed. */
+	"CREATE TABLE links ("
+	" id INTEGER PRIMARY KEY,"
+	" parent INTEGER NOT NULL,"      /* messages.id of the linking side */
+	" qid TEXT NOT NULL,"            /* the other message's queue ID */
+	" hint TEXT,"                    /* relay host name (queued as) */
+	" kind INTEGER NOT NULL,"        /* enum pfi_link_rel */
+	" time INTEGER NOT NULL,"
+	" delivery INTEGER,"             /* deliveries.id it came from */
+	" other INTEGER,"                /* messages.id once resolved */
+	" relation TEXT"                 /* filter, relay, bounce, forward, requeue */
+	");"
+	"CREATE INDEX links_parent ON links(parent);"
+	"CREATE INDEX links_other ON links(other) WHERE other IS NOT NULL;"
+	"CREATE INDEX links_unresolved ON links(qid) WHERE other IS NULL;";

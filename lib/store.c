@@ -1,1 +1,483 @@
-/* placeholder */
+/*
+ * store.c - opening, checking and writing the SQLite index.
+ *
+ * The index is created mode 0600 (mail logs hold personal data) in WAL
+ * mode so that queries run while `pfi index` writes.  Statements are
+ * prepared once per handle and finalised on close; user input is always
+ * bound, never formatted into SQL.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_INSERT_LINE] =
+		"INSERT INTO lines(id, time, kind, program, message, raw)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_LINE_OWNER] =
+		"UPDATE lines SET message = ?2 WHERE id = ?1",
+	[ST_INSERT_MESSAGE] =
+		/* An upsert, not a replace: a rewrite keeps parent/relation. */
+		"INSERT INTO messages(id, host, queue_id, open, flags,"
+		" first, last, received, removed, message_id, sender, size, nrcpt,"
+		" client, client_ip, sasl_method, sasl_username, subject,"
+		" tls_protocol, tls_cipher, origin, orig_queue_id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+		" ON CONFLICT(id) DO UPDATE SET open = ?4, flags = ?5, first = ?6,"
+		" last = ?7, received = ?8, removed = ?9, message_id = ?10,"
+		" sender = ?11, size = ?12, nrcpt = ?13, client = ?14,"
+		" client_ip = ?15, sasl_method = ?16, sasl_username = ?17,"
+		" subject = ?18, tls_protocol = ?19, tls_cipher = ?20, origin = ?21,"
+		" orig_queue_id = ?22",
+	[ST_DELETE_DELIVERIES] =
+		"DELETE FROM deliveries WHERE message = ?1",
+	[ST_INSERT_DELIVERY] =
+		"INSERT INTO deliveries(message, host, queue_id, time, recipient,"
+		" orig_to, domain, status, dsn, relay, delay, d_before, d_in,"
+		" d_conn, d_xmit, attempts, response, child_qid, stage, code,"
+		" client, client_ip, helo, sender, line)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+	[ST_DELETE_LINKS] =
+		"DELETE FROM links WHERE parent = ?1",
+	[ST_INSERT_LINK] =
+		"INSERT INTO links(parent, qid, hint, kind, time, delivery)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_COUNT_LINES] =
+		"INSERT INTO line_counts(kind, program, count) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT(kind, program) DO UPDATE SET count = count + ?3",
+};
+
+/* ---- errors and small wrappers ------------------------------------------------ */
+
+int pfi_store_dberr(pfi_store *st, int code, const char *what)
+{
+	return pfi_err_set(&st->err, code, "%s: %s", what,
+	                   st->db ? sqlite3_errmsg(st->db) : "no database");
+}
+
+const char *pfi_errmsg(const pfi_store *st)
+{
+	if (st == NULL)
+		return "out of memory";
+	return st->err.msg[0] ? st->err.msg : pfi_strerror(st->err.code);
+}
+
+int pfi_store_exec(pfi_store *st, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return PFI_OK;
+	pfi_err_set(&st->err, PFI_ERROR, "database error: %s",
+	            msg ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	return PFI_ERROR;
+}
+
+sqlite3_stmt *pfi_store_stmt(pfi_store *st, enum pfi_stmt which)
+{
+	sqlite3_stmt *s = st->stmt[which];
+
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[which], -1,
+		                       SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+			pfi_store_dberr(st, PFI_ERROR, "cannot prepare statement");
+			return NULL;
+		}
+		st->stmt[which] = s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+int pfi_store_step_done(pfi_store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return PFI_OK;
+	return pfi_store_dberr(st, rc == SQLITE_BUSY ? PFI_EBUSY : PFI_ERROR, what);
+}
+
+int64_t pfi_store_max_id(pfi_store *st, const char *table)
+{
+	char sql[96];
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) FROM %s", table);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return pfi_store_dberr(st, PFI_ERROR, "cannot read index");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v < 0 ? pfi_store_dberr(st, PFI_ERROR, "cannot read index") : v;
+}
+
+int pfi_bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC)
+	         : sqlite3_bind_null(s, i);
+}
+
+int pfi_bind_slice(sqlite3_stmt *s, int i, struct pfi_slice v)
+{
+	return v.p ? sqlite3_bind_text(s, i, v.p, (int)v.n, SQLITE_STATIC)
+	           : sqlite3_bind_null(s, i);
+}
+
+int pfi_bind_num(sqlite3_stmt *s, int i, double v)
+{
+	return v >= 0 ? sqlite3_bind_double(s, i, v) : sqlite3_bind_null(s, i);
+}
+
+int pfi_bind_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	return v >= 0 ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i);
+}
+
+int pfi_bind_time(sqlite3_stmt *s, int i, int64_t v)
+{
+	return v ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i);
+}
+
+/* ---- opening ------------------------------------------------------------------------ */
+
+/* Creates the parent directories of `path` (mode 0700) as needed. */
+static int make_parents(pfi_store *st, const char *path)
+{
+	char *dir = strdup(path), *p;
+
+	if (dir == NULL)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	for (p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			int e = errno;
+			pfi_err_set(&st->err, PFI_EIO, "cannot create '%s': %s", dir,
+			            strerror(e));
+			free(dir);
+			return PFI_EIO;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return PFI_OK;
+}
+
+/* Creates the file 0600 before SQLite does, so it never exists readable
+ * by others (SQLite gives -wal and -shm the same mode). */
+static int create_private(pfi_store *st, const char *path)
+{
+	int fd, rc = make_parents(st, path);
+
+	if (rc != PFI_OK)
+		return rc;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return pfi_err_set(&st->err, PFI_EIO, "cannot create '%s': %s",
+		                   path, strerror(errno));
+	close(fd);
+	return PFI_OK;
+}
+
+static int64_t pragma_int(pfi_store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int create_schema(pfi_store *st)
+{
+	char sql[128];
+	int rc = pfi_store_exec(st, "BEGIN IMMEDIATE");
+
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, pfi_schema_sql);
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d;"
+	         " PRAGMA user_version = %d", PFI_APPLICATION_ID, PFI_SCHEMA_VERSION);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, sql);
+	if (rc == PFI_OK)
+		return pfi_store_exec(st, "COMMIT");
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* Checks that the file is a pfi index of a schema this build knows. */
+static int check_schema(pfi_store *st)
+{
+	int64_t app = pragma_int(st, "PRAGMA application_id");
+	int64_t ver = pragma_int(st, "PRAGMA user_version");
+	int64_t tables = pragma_int(st, "SELECT count(*) FROM sqlite_schema");
+
+	if (app < 0 || ver < 0 || tables < 0)
+		return pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
+	if (app == 0 && ver == 0 && tables == 0) {
+		if (!st->writable)
+			return pfi_err_set(&st->err, PFI_ENOTFOUND, "'%s' is empty",
+			                   st->path);
+		return create_schema(st);
+	}
+	if (app != PFI_APPLICATION_ID)
+		return pfi_err_set(&st->err, PFI_ESCHEMA, "'%s' is not a pfi index",
+		                   st->path);
+	if (ver != PFI_SCHEMA_VERSION)
+		return pfi_err_set(&st->err, PFI_ESCHEMA,
+		                   "'%s' has index schema %lld; this pfi reads %d",
+		                   st->path, (long long)ver, PFI_SCHEMA_VERSION);
+	return PFI_OK;
+}
+
+static int configure(pfi_store *st)
+{
+	sqlite3_busy_timeout(st->db, 2000);
+	if (!st->writable)
+		return pfi_store_exec(st, "PRAGMA query_only = 1");
+	return pfi_store_exec(st, "PRAGMA journal_mode = WAL;"
+	                          " PRAGMA synchronous = NORMAL;"
+	                          " PRAGMA cache_size = -65536;"
+	                          " PRAGMA temp_store = MEMORY");
+}
+
+static int open_db(pfi_store *st)
+{
+	int flags = st->writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+	                         : SQLITE_OPEN_READONLY;
+	struct stat sb;
+	int rc;
+
+	if (!st->writable && stat(st->path, &sb) != 0)
+		return pfi_err_set(&st->err, PFI_ENOTFOUND, "no index at '%s'",
+		                   st->path);
+	if (st->writable && (rc = create_private(st, st->path)) != PFI_OK)
+		return rc;
+	if (sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK)
+		return pfi_store_dberr(st, PFI_EIO, "cannot open index");
+	sqlite3_extended_result_codes(st->db, 1);
+	rc = configure(st);
+	if (rc == PFI_OK)
+		rc = check_schema(st);
+	if (rc == PFI_ERROR && sqlite3_errcode(st->db) == SQLITE_NOTADB)
+		rc = pfi_err_set(&st->err, PFI_ESCHEMA, "'%s' is not a pfi index",
+		                 st->path);
+	return rc;
+}
+
+int pfi_store_open(pfi_store **out, const char *path, int flags)
+{
+	pfi_store *st = calloc(1, sizeof(*st));
+	int rc;
+
+	*out = NULL;
+	if (st == NULL)
+		return PFI_ENOMEM;
+	*out = st;
+	st->writable = (flags & PFI_OPEN_WRITE) != 0;
+	st->path = strdup(path ? path : "");
+	if (st->path == NULL)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	if (path == NULL || *path == '\0')
+		return pfi_err_set(&st->err, PFI_EINVAL, "no index path given");
+	rc = open_db(st);
+	return rc;
+}
+
+void pfi_store_close(pfi_store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db) {
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(st->db);
+	}
+	free(st->path);
+	free(st);
+}
+
+/* ---- writing messages ---------------------------------------------------------------- */
+
+const char *pfi_addr_domain(const char *addr, char *buf, size_t size)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	size_t i;
+
+	if (at == NULL || at[1] == '\0')
+		return NULL;
+	for (i = 0; at[1 + i] && i + 1 < size; i++) {
+		char ch = at[1 + i];
+		buf[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static int put_message_row(pfi_store *st, const struct pfi_msg *m, int open)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_INSERT_MESSAGE);
+
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, m->id);
+	pfi_bind_str(s, 2, m->host);
+	pfi_bind_str(s, 3, m->qid);
+	sqlite3_bind_int(s, 4, open);
+	sqlite3_bind_int64(s, 5, m->flags);
+	pfi_bind_time(s, 6, m->first);
+	pfi_bind_time(s, 7, m->last);
+	pfi_bind_time(s, 8, m->received);
+	pfi_bind_time(s, 9, m->removed);
+	pfi_bind_str(s, 10, m->message_id);
+	pfi_bind_str(s, 11, m->sender);
+	pfi_bind_int(s, 12, m->size);
+	pfi_bind_int(s, 13, m->nrcpt);
+	pfi_bind_str(s, 14, m->client);
+	pfi_bind_str(s, 15, m->client_ip);
+	pfi_bind_str(s, 16, m->sasl_method);
+	pfi_bind_str(s, 17, m->sasl_username);
+	pfi_bind_str(s, 18, m->subject);
+	pfi_bind_str(s, 19, m->tls_protocol);
+	pfi_bind_str(s, 20, m->tls_cipher);
+	pfi_bind_str(s, 21, m->origin);
+	pfi_bind_str(s, 22, m->orig_qid);
+	return pfi_store_step_done(st, s, "cannot write message");
+}
+
+static int put_delivery(pfi_store *st, const struct pfi_msg *m,
+                        const struct pfi_rcpt *r, int open, int64_t *row)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_INSERT_DELIVERY);
+	char dom[256];
+	int rc;
+
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, m->id);
+	pfi_bind_str(s, 2, m->host);
+	pfi_bind_str(s, 3, m->qid);
+	sqlite3_bind_int64(s, 4, r->time ? r->time : m->last);
+	pfi_bind_str(s, 5, r->to);
+	pfi_bind_str(s, 6, r->orig_to);
+	pfi_bind_str(s, 7, pfi_addr_domain(r->to, dom, sizeof(dom)));
+	pfi_bind_str(s, 8, pfi_rcpt_outcome(m, r, open));
+	pfi_bind_str(s, 9, r->dsn);
+	pfi_bind_str(s, 10, r->relay);
+	pfi_bind_num(s, 11, r->delay);
+	pfi_bind_num(s, 12, r->delays[0]);
+	pfi_bind_num(s, 13, r->delays[1]);
+	pfi_bind_num(s, 14, r->delays[2]);
+	pfi_bind_num(s, 15, r->delays[3]);
+	sqlite3_bind_int(s, 16, r->attempts);
+	pfi_bind_str(s, 17, r->response);
+	pfi_bind_str(s, 18, r->child_qid);
+	pfi_bind_str(s, 19, r->stage);
+	pfi_bind_str(s, 20, r->code);
+	rc = pfi_store_step_done(st, s, "cannot write delivery");
+	*row = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+static int put_link(pfi_store *st, const struct pfi_msg *m,
+                    const struct pfi_mlink *l, int64_t delivery)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_INSERT_LINK);
+
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, m->id);
+	pfi_bind_str(s, 2, l->qid);
+	pfi_bind_str(s, 3, l->hint);
+	sqlite3_bind_int(s, 4, l->relation);
+	sqlite3_bind_int64(s, 5, l->time);
+	pfi_bind_int(s, 6, delivery > 0 ? delivery : -1);
+	return pfi_store_step_done(st, s, "cannot write link");
+}
+
+static int delete_children(pfi_store *st, int64_t id)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_DELETE_DELIVERIES);
+	int rc;
+
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	rc = pfi_store_step_done(st, s, "cannot rewrite message");
+	if (rc != PFI_OK || (s = pfi_store_stmt(st, ST_DELETE_LINKS)) == NULL)
+		return rc != PFI_OK ? rc : PFI_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	return pfi_store_step_done(st, s, "cannot rewrite message");
+}
+
+int pfi_store_put_message(pfi_store *st, const struct pfi_msg *m, int open)
+{
+	int64_t *rows = NULL;
+	size_t i;
+	int rc = put_message_row(st, m, open);
+
+	if (rc == PFI_OK)
+		rc = delete_children(st, m->id);
+	if (rc == PFI_OK && m->nrcpts &&
+	    (rows = calloc(m->nrcpts, sizeof(*rows))) == NULL)
+		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	for (i = 0; rc == PFI_OK && i < m->nrcpts; i++)
+		rc = put_delivery(st, m, &m->rcpts[i], open, &rows[i]);
+	for (i = 0; rc == PFI_OK && i < m->nlinks; i++) {
+		size_t r = m->links[i].rcpt;
+		rc = put_link(st, m, &m->links[i], r < m->nrcpts ? rows[r] : -1);
+	}
+	free(rows);
+	return rc;
+}
+
+int pfi_store_put_reject(pfi_store *st, const struct pfi_envelope *env,
+                         const struct pfi_event *ev, int64_t line_id)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_INSERT_DELIVERY);
+	char dom[256], to[512];
+	size_t n = ev->to.n < sizeof(to) - 1 ? ev->to.n : sizeof(to) - 1;
+
+	if (s == NULL)
+		return PFI_ERROR;
+	memcpy(to, ev->to.p ? ev->to.p : "", ev->to.p ? n : 0);
+	to[ev->to.p ? n : 0] = '\0';
+	pfi_bind_slice(s, 2, env->host);
+	sqlite3_bind_int64(s, 4, env->time);
+	pfi_bind_slice(s, 5, ev->to);
+	pfi_bind_str(s, 7, ev->to.p ? pfi_addr_domain(to, dom, sizeof(dom)) : NULL);
+	pfi_bind_str(s, 8, "rejected");
+	pfi_bind_slice(s, 9, ev->dsn);
+	sqlite3_bind_int(s, 16, 0);
+	pfi_bind_slice(s, 17, ev->reason);
+	pfi_bind_slice(s, 19, ev->stage);
+	pfi_bind_slice(s, 20, ev->code);
+	pfi_bind_slice(s, 21, ev->client_name);
+	pfi_bind_slice(s, 22, ev->client_ip);
+	pfi_bind_slice(s, 23, ev->helo);
+	pfi_bind_slice(s, 24, ev->from);
+	sqlite3_bind_int64(s, 25, line_id);
+	return pfi_store_step_done(st, s, "cannot write reject");
+}

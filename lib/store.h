@@ -1,1 +1,81 @@
-/* placeholder */
+/*
+ * store.h - the SQLite index: the handle, its statements, and the writes
+ * the indexer makes.  Private to the library.
+ */
+#ifndef PFI_STORE_H
+#define PFI_STORE_H
+
+#include <sqlite3.h>
+
+#include "correlate.h"
+
+#define PFI_APPLICATION_ID 0x70666931   /* "pfi1" */
+#define PFI_SCHEMA_VERSION 1
+
+extern const char pfi_schema_sql[];
+
+enum pfi_line_kind {
+	PFI_LINE_POSTFIX = 0,   /* a Postfix line pfi understood */
+	PFI_LINE_UNPARSED = 1,  /* a Postfix line pfi did not understand */
+	PFI_LINE_FOREIGN = 2,   /* another program's line */
+	PFI_LINE_NOSYSLOG = 3,  /* not a syslog line at all */
+};
+
+/* Statements prepared once per handle, reset and rebound for each use. */
+enum pfi_stmt {
+	ST_INSERT_LINE,
+	ST_LINE_OWNER,
+	ST_INSERT_MESSAGE,
+	ST_DELETE_DELIVERIES,
+	ST_INSERT_DELIVERY,
+	ST_DELETE_LINKS,
+	ST_INSERT_LINK,
+	ST_COUNT_LINES,
+	ST__COUNT
+};
+
+struct pfi_store {
+	sqlite3 *db;
+	char *path;
+	int writable;
+	struct pfi_err err;
+	sqlite3_stmt *stmt[ST__COUNT];
+};
+
+/* Records the database's own message on the handle; returns `code`. */
+int pfi_store_dberr(pfi_store *st, int code, const char *what);
+/* Runs SQL without results.  PFI_OK or PFI_ERROR (message on st). */
+int pfi_store_exec(pfi_store *st, const char *sql);
+/* A prepared statement of the handle, reset and with bindings cleared. */
+sqlite3_stmt *pfi_store_stmt(pfi_store *st, enum pfi_stmt which);
+/* Steps a write statement to completion.  PFI_OK or PFI_ERROR. */
+int pfi_store_step_done(pfi_store *st, sqlite3_stmt *s, const char *what);
+/* MAX(id) of a table, 0 when empty; negative status on failure. */
+int64_t pfi_store_max_id(pfi_store *st, const char *table);
+
+/* Binds a C string (NULL binds NULL). */
+int pfi_bind_str(sqlite3_stmt *s, int i, const char *v);
+/* Binds a slice (absent binds NULL). */
+int pfi_bind_slice(sqlite3_stmt *s, int i, struct pfi_slice v);
+/* Binds a number, NULL when negative (unknown). */
+int pfi_bind_num(sqlite3_stmt *s, int i, double v);
+int pfi_bind_int(sqlite3_stmt *s, int i, int64_t v);  /* NULL when < 0 */
+/* Binds a time, NULL when 0. */
+int pfi_bind_time(sqlite3_stmt *s, int i, int64_t v);
+
+/* Writes a message with its recipients and links (replacing an earlier
+ * version of it).  PFI_OK or PFI_ERROR. */
+int pfi_store_put_message(pfi_store *st, const struct pfi_msg *m, int open);
+/* Writes a NOQUEUE reject row. */
+int pfi_store_put_reject(pfi_store *st, const struct pfi_envelope *env,
+                         const struct pfi_event *ev, int64_t line_id);
+/* Loads the messages a previous run left open, for the correlator. */
+int pfi_store_load_open(pfi_store *st, struct pfi_corr *c);
+/* Resolves links whose other side may have arrived since `since_msg`. */
+int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
+                            int64_t since_link);
+
+/* The recipient domain of an address, lower-cased into buf. */
+const char *pfi_addr_domain(const char *addr, char *buf, size_t size);
+
+#endif /* PFI_STORE_H */

@@ -1,1 +1,219 @@
+/*
+ * helpers.c - shared test helpers (see helpers.h).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "helpers.h"
+
+static char fixture_buf[4096];
+static char tmpdir_buf[256];
+
+const char *fixture(const char *rel)
+{
+	const char *dir = getenv("TESTDATA_DIR");
+
+	snprintf(fixture_buf, sizeof(fixture_buf), "%s/%s",
+	         dir && *dir ? dir : TESTDATA_DIR, rel);
+	return fixture_buf;
+}
+
+const char *tmpdir_make(void)
+{
+	snprintf(tmpdir_buf, sizeof(tmpdir_buf), "/tmp/pfi-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir_buf), "mkdtemp: %s", strerror(errno));
+	return tmpdir_buf;
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(p);
+}
+
+void tmpdir_cleanup(void)
+{
+	if (tmpdir_buf[0])
+		nftw(tmpdir_buf, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_buf[0] = '\0';
+}
+
+char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	cr_assert_not_null(p);
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (n + 4096 + 1 > cap) {
+			cap = (n + 4096 + 1) * 2;
+			buf = realloc(buf, cap);
+			cr_assert_not_null(buf);
+		}
+		got = fread(buf + n, 1, 4096, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+char *copy_fixture(const char *rel, const char *dir, const char *name,
+                   time_t mtime)
+{
+	size_t len;
+	char *data = slurp(fixture(rel), &len), *dst = path_join(dir, name);
+	FILE *f;
+
+	cr_assert_not_null(data, "cannot read fixture %s", rel);
+	f = fopen(dst, "wb");
+	cr_assert_not_null(f, "cannot create %s", dst);
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+	free(data);
+	if (mtime) {
+		struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+		cr_assert_eq(utimensat(AT_FDCWD, dst, ts, 0), 0);
+	}
+	return dst;
+}
+
+/* Reads all of fd into a malloc'd string. */
+static char *read_all(int fd)
+{
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	ssize_t got;
+
+	for (;;) {
+		if (n + 4097 > cap) {
+			cap = (n + 4097) * 2;
+			buf = realloc(buf, cap);
+			cr_assert_not_null(buf);
+		}
+		got = read(fd, buf + n, 4096);
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+int run_pfi(const char *const *argv, const char *in, char **out, char **err)
+{
+	char outp[] = "/tmp/pfi-out-XXXXXX", errp[] = "/tmp/pfi-err-XXXXXX";
+	int ofd = mkstemp(outp), efd = mkstemp(errp), status;
+	size_t n = 0;
+	const char **args;
+	pid_t pid;
+
+	cr_assert(ofd >= 0 && efd >= 0);
+	while (argv[n])
+		n++;
+	args = calloc(n + 2, sizeof(*args));
+	args[0] = PFI_BIN;
+	memcpy(args + 1, argv, n * sizeof(*args));
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int ifd = open(in ? in : "/dev/null", O_RDONLY);
+		dup2(ifd, 0);
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execv(PFI_BIN, (char *const *)args);
+		_exit(127);
+	}
+	free(args);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	lseek(ofd, 0, SEEK_SET);
+	lseek(efd, 0, SEEK_SET);
+	if (out)
+		*out = read_all(ofd);
+	if (err)
+		*err = read_all(efd);
+	close(ofd);
+	close(efd);
+	unlink(outp);
+	unlink(errp);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+pfi_store *index_into(const char *dbpath, const char *const *paths, size_t n,
+                      struct pfi_index_report *rep)
+{
+	pfi_store *st;
+	int rc = pfi_store_open(&st, dbpath, PFI_OPEN_WRITE);
+
+	cr_assert_eq(rc, PFI_OK, "open %s: %s", dbpath, pfi_errmsg(st));
+	rc = pfi_index_paths(st, paths, n, NULL, rep);
+	cr_assert_eq(rc, PFI_OK, "index: %s", pfi_errmsg(st));
+	return st;
+}
+
+int64_t db_int(const char *dbpath, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK,
+	             "%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+char *db_rows(const char *dbpath, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int i;
+
+	cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK,
+	             "%s: %s", sql, sqlite3_errmsg(db));
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		for (i = 0; i < sqlite3_column_count(s); i++) {
+			const unsigned char *t = sqlite3_column_text(s, i);
+			fprintf(f, "%s%s", i ? "|" : "", t ? (const char *)t : "");
+		}
+		fputc('\n', f);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	fclose(f);
+	return buf;
+}

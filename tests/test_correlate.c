@@ -1,1 +1,225 @@
+/*
+ * test_correlate.c - correlation on logs whose true answer is known
+ * (testdata/logs, see EXPECTED.md there): every recipient's outcome, the
+ * links between messages, and the same answer whether a log is indexed
+ * whole, as a rotated compressed set in any order, or in RFC3339 form.
+ */
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+/* 2026-11-03 00:00:00 UTC: after the last line of the sample logs. */
+#define SAMPLE_MTIME 1793664000
+
+static void setup(void) { tmpdir_make(); }
+static void teardown(void) { tmpdir_cleanup(); }
+
+TestSuite(correlate, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Sorts the lines of a text (in place) and returns it. */
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *sorted_lines(char *text)
+{
+	char **v = NULL, *p, *save = NULL, *out;
+	size_t n = 0, i, len = strlen(text) + 2;
+
+	for (p = strtok_r(text, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+		v = realloc(v, (n + 1) * sizeof(*v));
+		v[n++] = p;
+	}
+	qsort(v, n, sizeof(*v), cmp_line);
+	out = calloc(1, len);
+	for (i = 0; i < n; i++) {
+		strcat(out, v[i]);
+		strcat(out, "\n");
+	}
+	free(v);
+	return out;
+}
+
+/* A fixture's rows without its header line, tabs turned into '|'. */
+static char *expected_rows(const char *rel)
+{
+	char *text = slurp(fixture(rel), NULL), *body, *p, *out;
+
+	cr_assert_not_null(text, "missing fixture %s", rel);
+	body = strchr(text, '\n');
+	cr_assert_not_null(body);
+	for (p = body + 1; *p; p++)
+		if (*p == '\t')
+			*p = '|';
+	out = sorted_lines(body + 1);
+	free(text);
+	return out;
+}
+
+static const char deliveries_sql[] =
+	"SELECT d.host, coalesce(d.queue_id, '-'), coalesce(d.recipient, '-'),"
+	" coalesce(d.orig_to, '-'), d.status, coalesce(d.dsn, '-'), d.attempts,"
+	" coalesce(m.relation, '-'), coalesce(p.queue_id, '-')"
+	" FROM deliveries d LEFT JOIN messages m ON m.id = d.message"
+	" LEFT JOIN messages p ON p.id = m.parent";
+
+static char *actual_rows(const char *db)
+{
+	char *rows = db_rows(db, deliveries_sql), *out = sorted_lines(rows);
+
+	free(rows);
+	return out;
+}
+
+/* Indexes fixtures (copied into the temp dir with the sample mtime). */
+static char *index_fixtures(const char *const *rels, size_t n, const char *dbname)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, dbname);
+	const char **paths = calloc(n, sizeof(*paths));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *base = strrchr(rels[i], '/');
+		paths[i] = copy_fixture(rels[i], dir, base ? base + 1 : rels[i],
+		                        SAMPLE_MTIME);
+	}
+	pfi_store_close(index_into(db, paths, n, NULL));
+	for (i = 0; i < n; i++)
+		free((void *)paths[i]);
+	free(paths);
+	return db;
+}
+
+Test(correlate, every_recipient_outcome_of_the_sample_log_is_exact)
+{
+	const char *rels[] = { "logs/sample.log" };
+	char *db = index_fixtures(rels, 1, "s.db");
+	char *want = expected_rows("logs/expected.tsv"), *got = actual_rows(db);
+
+	cr_assert_str_eq(got, want);
+	free(want);
+	free(got);
+	free(db);
+}
+
+/* The value of key in expected-summary.txt. */
+static int64_t summary(const char *key)
+{
+	char *text = slurp(fixture("logs/expected-summary.txt"), NULL), *p;
+	size_t n = strlen(key);
+	int64_t v = -1;
+
+	cr_assert_not_null(text);
+	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, key, n) == 0 && p[n] == '=') {
+			v = strtoll(p + n + 1, NULL, 10);
+			break;
+		}
+	free(text);
+	cr_assert_neq(v, -1, "no %s in expected-summary.txt", key);
+	return v;
+}
+
+Test(correlate, info_counts_of_the_sample_log_are_exact)
+{
+	const char *rels[] = { "logs/sample.log" };
+	char *db = index_fixtures(rels, 1, "s.db");
+	struct pfi_info *info;
+	pfi_store *st;
+
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
+	cr_assert_eq(pfi_info_get(&info, st), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(info->lines, summary("lines"));
+	cr_assert_eq(info->postfix_lines, summary("postfix_lines"));
+	cr_assert_eq(info->unparsed_lines, summary("unparsed_lines"));
+	cr_assert_eq(info->foreign_lines, summary("foreign_lines"));
+	cr_assert_eq(info->messages, summary("messages"));
+	cr_assert_eq(info->deliveries, summary("deliveries"));
+	cr_assert_eq(info->rejects, summary("rejects"));
+	pfi_info_free(info);
+	pfi_store_close(st);
+	free(db);
+}
+
+Test(correlate, a_rotated_compressed_set_in_any_order_equals_the_whole_log)
+{
+	const char *whole[] = { "logs/sample.log" };
+	const char *shuffled[] = {
+		"logs/rotated/mail.log.2.gz", "logs/rotated/mail.log",
+		"logs/rotated/mail.log.5.bz2", "logs/rotated/mail.log.3.zst",
+		"logs/rotated/mail.log.1", "logs/rotated/mail.log.4.xz",
+	};
+	char *db1 = index_fixtures(whole, 1, "whole.db");
+	char *db2 = index_fixtures(shuffled, 6, "rotated.db");
+	char *a = actual_rows(db1), *b = actual_rows(db2);
+
+	cr_assert_str_eq(b, a);
+	cr_assert_eq(db_int(db2, "SELECT count(*) FROM messages"),
+	             db_int(db1, "SELECT count(*) FROM messages"));
+	cr_assert_eq(db_int(db2, "SELECT count(*) FROM lines"),
+	             db_int(db1, "SELECT count(*) FROM lines"));
+	free(a);
+	free(b);
+	free(db1);
+	free(db2);
+}
+
+Test(correlate, the_rfc3339_log_gives_the_same_outcomes_as_the_classic_one)
+{
+	const char *rels[] = { "logs/sample-rfc3339.log" };
+	char *db = index_fixtures(rels, 1, "r.db");
+	char *want = expected_rows("logs/expected.tsv"), *got = actual_rows(db);
+
+	cr_assert_str_eq(got, want);
+	free(want);
+	free(got);
+	free(db);
+}
+
+Test(correlate, a_reused_queue_id_is_two_messages_in_a_trace)
+{
+	const char *rels[] = { "logs/sample.log" };
+	char *db = index_fixtures(rels, 1, "s.db");
+	char *text = slurp(fixture("logs/expected-summary.txt"), NULL);
+	char qid[64] = "", *p = strstr(text, "reused_queue_id=");
+	const struct pfi_message *a, *b;
+	pfi_trace *t;
+	pfi_store *st;
+
+	cr_assert_not_null(p);
+	p += strlen("reused_queue_id=");
+	memcpy(qid, p, strcspn(p, "\n") < 63 ? strcspn(p, "\n") : 63);
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
+	cr_assert_eq(pfi_trace_new(&t, st, qid), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_geq(pfi_trace_count(t), 2);
+	a = pfi_trace_message(t, 0);
+	b = pfi_trace_message(t, 1);
+	cr_assert_str_eq(a->queue_id, qid);
+	cr_assert_str_eq(b->queue_id, qid);
+	cr_assert_neq(a->removed, 0, "the first lifetime ends with removed");
+	cr_assert_lt(a->removed, b->received);
+	cr_assert_gt(a->nlines, 0);
+	cr_assert_gt(b->nlines, 0);
+	pfi_trace_free(t);
+	pfi_store_close(st);
+	free(text);
+	free(db);
+}
+
+Test(correlate, an_unknown_id_is_not_found)
+{
+	const char *rels[] = { "logs/sample.log" };
+	char *db = index_fixtures(rels, 1, "s.db");
+	pfi_trace *t;
+	pfi_store *st;
+
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
+	cr_assert_eq(pfi_trace_new(&t, st, "NOSUCHID"), PFI_ENOTFOUND);
+	cr_assert_null(t);
+	pfi_store_close(st);
+	free(db);
+}

@@ -1,1 +1,168 @@
+/*
+ * test_store.c - the index file: creation, permissions, schema checks,
+ * refusal of foreign files, and idempotent re-indexing.
+ */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+
+static void setup(void) { tmpdir_make(); }
+static void teardown(void) { tmpdir_cleanup(); }
+
+TestSuite(store, .init = setup, .fini = teardown, .timeout = 30);
+
+
+Test(store, a_new_index_is_created_private_with_its_parent_directories)
+{
+	const char *dir = tmpdir_make();
+	char *sub = path_join(dir, "a/b/index.db");
+	struct stat sb;
+	pfi_store *st;
+
+	cr_assert_eq(pfi_store_open(&st, sub, PFI_OPEN_WRITE), PFI_OK,
+	             "%s", pfi_errmsg(st));
+	pfi_store_close(st);
+	cr_assert_eq(stat(sub, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
+	free(sub);
+}
+
+Test(store, opening_read_only_a_missing_index_is_not_found)
+{
+	char *p = path_join(tmpdir_make(), "none.db");
+	pfi_store *st;
+
+	cr_assert_eq(pfi_store_open(&st, p, PFI_OPEN_READONLY), PFI_ENOTFOUND);
+	cr_assert_not_null(strstr(pfi_errmsg(st), "none.db"), "%s", pfi_errmsg(st));
+	pfi_store_close(st);
+	free(p);
+}
+
+Test(store, an_sqlite_file_of_another_application_is_refused)
+{
+	char *p = path_join(tmpdir_make(), "other.db");
+	sqlite3 *db;
+	pfi_store *st;
+
+	cr_assert_eq(sqlite3_open(p, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(pfi_store_open(&st, p, PFI_OPEN_WRITE), PFI_ESCHEMA);
+	cr_assert_not_null(strstr(pfi_errmsg(st), "not a pfi index"), "%s",
+	                   pfi_errmsg(st));
+	pfi_store_close(st);
+	free(p);
+}
+
+Test(store, a_text_file_is_refused_as_not_an_index)
+{
+	char *p = path_join(tmpdir_make(), "text.db");
+	FILE *f = fopen(p, "w");
+	pfi_store *st;
+
+	fputs("this is not a database, just some text that is long enough\n", f);
+	fclose(f);
+	cr_assert_eq(pfi_store_open(&st, p, PFI_OPEN_READONLY), PFI_ESCHEMA,
+	             "%s", pfi_errmsg(st));
+	pfi_store_close(st);
+	free(p);
+}
+
+Test(store, an_index_of_a_newer_schema_is_refused)
+{
+	char *p = path_join(tmpdir_make(), "new.db");
+	sqlite3 *db;
+	pfi_store *st;
+
+	cr_assert_eq(pfi_store_open(&st, p, PFI_OPEN_WRITE), PFI_OK);
+	pfi_store_close(st);
+	cr_assert_eq(sqlite3_open(p, &db), SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	cr_assert_eq(pfi_store_open(&st, p, PFI_OPEN_READONLY), PFI_ESCHEMA);
+	cr_assert_not_null(strstr(pfi_errmsg(st), "schema 99"), "%s", pfi_errmsg(st));
+	pfi_store_close(st);
+	free(p);
+}
+
+Test(store, reindexing_the_same_file_adds_nothing)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "i.db");
+	char *log = copy_fixture("logs/sample.log", dir, "mail.log", 1793613600);
+	const char *paths[] = { log };
+	struct pfi_index_report rep;
+	pfi_store *st = index_into(db, paths, 1, &rep);
+	int64_t lines, msgs, dels;
+
+	cr_assert_gt(rep.lines, 0);
+	pfi_store_close(st);
+	lines = db_int(db, "SELECT count(*) FROM lines");
+	msgs = db_int(db, "SELECT count(*) FROM messages");
+	dels = db_int(db, "SELECT count(*) FROM deliveries");
+	st = index_into(db, paths, 1, &rep);
+	pfi_store_close(st);
+	cr_assert_eq(rep.lines, 0, "second run read %llu lines",
+	             (unsigned long long)rep.lines);
+	cr_assert_eq(rep.files_skipped, 1);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM lines"), lines);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM messages"), msgs);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM deliveries"), dels);
+	free(db);
+	free(log);
+}
+
+Test(store, a_file_that_grew_is_read_from_where_the_last_run_stopped)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "i.db");
+	char *full = path_join(dir, "full.log");
+	char *log = copy_fixture("logs/sample.log", dir, "mail.log", 0);
+	const char *paths[] = { log };
+	size_t len, half;
+	char *data = slurp(log, &len);
+	struct pfi_index_report rep;
+	pfi_store *st;
+	FILE *f;
+
+	half = (size_t)(strchr(data + len / 2, '\n') - data) + 1;
+	f = fopen(log, "w");
+	fwrite(data, 1, half, f);
+	fclose(f);
+	st = index_into(db, paths, 1, &rep);
+	pfi_store_close(st);
+	f = fopen(log, "a");
+	fwrite(data + half, 1, len - half, f);
+	fclose(f);
+	st = index_into(db, paths, 1, &rep);
+	pfi_store_close(st);
+	f = fopen(full, "w");
+	fwrite(data, 1, len, f);
+	fclose(f);
+	cr_assert_gt(rep.lines, 0);
+	{
+		char *db2 = path_join(dir, "whole.db");
+		const char *p2[] = { full };
+		char *a, *b;
+		st = index_into(db2, p2, 1, NULL);
+		pfi_store_close(st);
+		a = db_rows(db, "SELECT host, queue_id, recipient, status, attempts"
+		            " FROM deliveries ORDER BY 1, 2, 3, 4");
+		b = db_rows(db2, "SELECT host, queue_id, recipient, status, attempts"
+		            " FROM deliveries ORDER BY 1, 2, 3, 4");
+		cr_assert_str_eq(a, b);
+		cr_assert_eq(db_int(db, "SELECT count(*) FROM lines"),
+		             db_int(db2, "SELECT count(*) FROM lines"));
+		free(a);
+		free(b);
+		free(db2);
+	}
+	free(data);
+	free(full);
+	free(db);
+	free(log);
+}
