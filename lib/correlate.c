@@ -145,6 +145,7 @@ void pfi_msg_free(struct pfi_msg *m)
 	free(m->tls_cipher);
 	free(m->origin);
 	free(m->orig_qid);
+	free(m->cleanup_to);
 	free(m);
 }
 
@@ -812,6 +813,8 @@ static int on_header(struct feed *f, struct pfi_msg *m)
 	int rc = PFI_OK;
 
 	m->flags |= PFI_MSG_CLEANUP;
+	if (set_str(&m->cleanup_to, ev->to) != PFI_OK)
+		return PFI_ENOMEM;
 	if (ev->header_name.p && ev->header_name.n == 7 &&
 	    strncasecmp(ev->header_name.p, "Subject", 7) == 0)
 		rc = set_once(&m->subject, ev->header_value);
@@ -970,6 +973,14 @@ static int reject_rcpts(struct feed *f, struct pfi_msg *m)
 	size_t i;
 	int rc = PFI_OK;
 
+	/* smtpd does not log accepted recipients: when a whole message is
+	 * rejected, the one cleanup named is all the log tells of them. */
+	if (!ev->to.p && reject_is_final(ev) && m->nrcpts == 0 && m->cleanup_to) {
+		struct pfi_slice to = { m->cleanup_to, strlen(m->cleanup_to) };
+		struct pfi_slice none = { NULL, 0 };
+		if (rcpt_get(m, to, none) == NULL)
+			return PFI_ENOMEM;
+	}
 	if (ev->to.p || !reject_is_final(ev)) {
 		r = rcpt_get(m, ev->to, ev->orig_to);
 		if (r == NULL)

@@ -77,6 +77,8 @@ struct pfi_msg {
 	char *tls_protocol, *tls_cipher;
 	char *origin;            /* smtpd, pickup, local, bounce ... */
 	char *orig_qid;          /* XFORWARD orig_queue_id or pickup orig_id */
+	char *cleanup_to;        /* the recipient cleanup named in a header
+	                            or body check line */
 	int64_t size, nrcpt;
 	unsigned flags;          /* enum pfi_msg_flag */
 	struct pfi_rcpt *rcpts;

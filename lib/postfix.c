@@ -409,6 +409,7 @@ static int reject_client(struct cur *c, struct pfi_event *ev)
 }
 
 static void response_new_qid(struct pfi_slice r, struct pfi_slice *out);
+static struct pfi_slice unbracket(struct pfi_slice s);
 
 /*
  * smtpd/postscreen "NOQUEUE: reject: RCPT from x[1.2.3.4]: 550 5.1.1 <a>:
@@ -968,14 +969,65 @@ static int sasl_fail_parse(struct cur *c, struct pfi_event *ev)
 	return 1;
 }
 
+/*
+ * smtpd logs a malformed address only as a warning, but rejects it with
+ * "501 5.1.3 Bad recipient address syntax" (5.1.7 for the sender):
+ * "Illegal address syntax from NAME[IP] in RCPT command: <ADDR>".
+ */
+static int bad_syntax_parse(struct cur *c, struct pfi_event *ev)
+{
+	struct cur t = *c;
+	struct pfi_slice cmd, addr;
+	int rcpt;
+
+	if (!cur_skip(&t, LIT("Illegal address syntax from ")) ||
+	    !cur_client(&t, ev) || !cur_skip(&t, LIT(" in ")) ||
+	    !cur_word(&t, is_stage_char, &cmd) ||
+	    !cur_skip(&t, LIT(" command: "))) {
+		ev->client_name = ev->client_ip = slice(NULL, 0);
+		return 0;
+	}
+	addr = unbracket(cur_rest(&t));
+	rcpt = slice_is(cmd, LIT("RCPT"));
+	ev->action = slice(LIT("reject"));
+	ev->stage = cmd;
+	ev->code = slice(LIT("501"));
+	ev->dsn = rcpt ? slice(LIT("5.1.3")) : slice(LIT("5.1.7"));
+	ev->reason = rcpt ? slice(LIT("Bad recipient address syntax"))
+	                  : slice(LIT("Bad sender address syntax"));
+	if (rcpt)
+		ev->to = addr;
+	else
+		ev->from = addr;
+	return 1;
+}
+
+/* "warning: QID: queue file size limit exceeded": smtpd then replies
+ * "552 5.3.4 Message size exceeds fixed limit" and drops the message. */
+static int size_limit_parse(const struct cur *c, struct pfi_event *ev)
+{
+	if (!cur_equals(c, LIT("queue file size limit exceeded")))
+		return 0;
+	ev->action = slice(LIT("reject"));
+	ev->stage = slice(LIT("END-OF-MESSAGE"));
+	ev->code = slice(LIT("552"));
+	ev->dsn = slice(LIT("5.3.4"));
+	ev->reason = slice(LIT("Message size exceeds fixed limit"));
+	return 1;
+}
+
 static enum pfi_ev level_parse(struct cur *c, struct pfi_event *ev)
 {
 	if (cur_qid(c, &ev->qid)) {
+		if (size_limit_parse(c, ev))
+			return PFI_EV_REJECT;
 		ev->reason = cur_rest(c);
 		return PFI_EV_QID_WARNING;
 	}
 	if (sasl_fail_parse(c, ev))
 		return PFI_EV_SASL_FAIL;
+	if (bad_syntax_parse(c, ev))
+		return PFI_EV_REJECT;
 	return PFI_EV_NOISE;
 }
 

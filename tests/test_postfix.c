@@ -209,8 +209,12 @@ static struct line_case line_cases[] = {
 		  "" },
 		{ "postfix/smtpd",
 		  "warning: Illegal address syntax from localhost[127.0.0.1] in RCPT command: <bad address@@local.test>",
-		  PFI_EV_NOISE,
-		  "" },
+		  PFI_EV_REJECT,
+		  "client_name=localhost|client_ip=127.0.0.1|action=reject|stage=RCPT|code=501|dsn=5.1.3|reason=Bad recipient address syntax|to=bad address@@local.test" },
+		{ "postfix/smtpd",
+		  "warning: Illegal address syntax from unknown[192.0.2.7] in MAIL command: <a b@x>",
+		  PFI_EV_REJECT,
+		  "client_name=unknown|client_ip=192.0.2.7|action=reject|stage=MAIL|code=501|dsn=5.1.7|reason=Bad sender address syntax|from=a b@x" },
 		{ "postfix/submission/smtpd",
 		  "warning: localhost[127.0.0.1]: SASL PLAIN authentication failed: authentication failure, sasl_username=alice@mx1.example.test",
 		  PFI_EV_SASL_FAIL,
@@ -221,8 +225,12 @@ static struct line_case line_cases[] = {
 		  "" },
 		{ "postfix/smtpd",
 		  "warning: 98E7811619C: queue file size limit exceeded",
+		  PFI_EV_REJECT,
+		  "qid=98E7811619C|action=reject|stage=END-OF-MESSAGE|code=552|dsn=5.3.4|reason=Message size exceeds fixed limit" },
+		{ "postfix/smtpd",
+		  "warning: 98E7811619C: some other trouble",
 		  PFI_EV_QID_WARNING,
-		  "qid=98E7811619C|reason=queue file size limit exceeded" },
+		  "qid=98E7811619C|reason=some other trouble" },
 		{ "postfix/smtpd",
 		  "6C4CA116195: client=localhost[127.0.0.1]",
 		  PFI_EV_CLIENT,
@@ -779,7 +787,11 @@ ParameterizedTest(struct line_case *c, postfix, every_prefix_of_a_line_is_safe)
 	for (n = 0; n < len; n++) {
 		enum pfi_ev k = parse_exact(c->program, c->text, n, &ev, &copy);
 
-		cr_expect(c->kind == PFI_EV_UNPARSED || k == c->kind ||
+		/* A cut "warning: QID: ..." is still a warning about QID. */
+		int warning = strncmp(c->text, "warning: ", 9) == 0 &&
+		              k == PFI_EV_QID_WARNING;
+
+		cr_expect(c->kind == PFI_EV_UNPARSED || k == c->kind || warning ||
 		          k == PFI_EV_UNPARSED || k == PFI_EV_NOISE,
 		          "prefix %zu of '%s' gave %s", n, c->text, pfi_ev_name(k));
 		free(copy);
