@@ -16,7 +16,7 @@
 #include "store.h"
 
 #define FP_MAX 4096                  /* bytes fingerprinted */
-#define PROGRESS_EVERY 65536         /* lines between progress calls */
+#define PROGRESS_EVERY 4096          /* lines between progress calls */
 
 /* A file named on the command line, before reading. */
 struct input {
@@ -318,6 +318,7 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 struct file_span {
 	int64_t first, last;
 	uint64_t lines;
+	int complete;        /* read to its end: its identity may be kept */
 };
 
 static int save_file(struct run *r, struct input *in, struct pfi_reader *rd,
@@ -348,7 +349,8 @@ static int save_file(struct run *r, struct input *in, struct pfi_reader *rd,
 	pfi_bind_str(s, 2, in->path);
 	sqlite3_bind_int64(s, 3, (int64_t)dev);
 	sqlite3_bind_int64(s, 4, (int64_t)ino);
-	sqlite3_bind_int64(s, 5, (int64_t)size);
+	/* A file not read to its end must not look unchanged next time. */
+	sqlite3_bind_int64(s, 5, sp->complete ? (int64_t)size : -1);
 	sqlite3_bind_int64(s, 6, (int64_t)mtime);
 	sqlite3_bind_int64(s, 7, (int64_t)pfi_reader_offset(rd));
 	sqlite3_bind_int64(s, 8, (int64_t)sp->lines);
@@ -397,8 +399,12 @@ static int read_lines(struct run *r, struct pfi_reader *rd, time_t ref,
 		if (++r->lines_total % PROGRESS_EVERY == 0)
 			progress(r, rd);
 	}
-	if (stopped(r) || rc == PFI_EOF)
+	if (stopped(r))
 		return PFI_OK;
+	if (rc == PFI_EOF) {
+		sp->complete = 1;
+		return PFI_OK;
+	}
 	if (rc == PFI_EIO)
 		warn(r, pfi_reader_err(rd)->msg);
 	return rc;
@@ -408,7 +414,7 @@ static int index_input(struct run *r, struct input *in)
 {
 	struct pfi_reader *rd = in->stdin_reader;
 	struct pfi_err err = { 0, "" };
-	struct file_span sp = { 0, 0, 0 };
+	struct file_span sp = { 0, 0, 0, 0 };
 	uint64_t dev, ino, size;
 	time_t mtime;
 	int rc, rrc;
@@ -423,6 +429,7 @@ static int index_input(struct run *r, struct input *in)
 		mtime = r->opts && r->opts->now ? r->opts->now : time(NULL);
 	rc = in->skip ? pfi_reader_skip(rd, in->skip) : PFI_OK;
 	if (rc == PFI_EOF) {
+		sp.complete = 1;
 		rc = PFI_OK;
 	} else if (rc == PFI_OK) {
 		rrc = read_lines(r, rd, mtime, &sp);
@@ -497,9 +504,9 @@ static int load_rcpt(struct pfi_msg *m, sqlite3_stmt *s)
 
 	if (r == NULL)
 		return PFI_ENOMEM;
-	final = status && strcmp(status, "deferred") && strcmp(status, "held") &&
-	        strcmp(status, "deleted") && strcmp(status, "expired") &&
-	        strcmp(status, "discarded");
+	/* A status that is not final was derived from the message's flags,
+	 * which are restored with it and will derive it again. */
+	final = sqlite3_column_int(s, 17) && status != NULL;
 	r->status = final ? strdup(status) : NULL;
 	r->final = final;
 	r->dsn = col_dup(s, 4);
@@ -525,7 +532,7 @@ static int load_rcpts(pfi_store *st, struct pfi_msg *m, int64_t **ids)
 
 	if (sqlite3_prepare_v2(st->db, "SELECT id, recipient, orig_to, status,"
 	    " dsn, relay, delay, d_before, d_in, d_conn, d_xmit, attempts,"
-	    " response, child_qid, stage, code, time FROM deliveries"
+	    " response, child_qid, stage, code, time, final FROM deliveries"
 	    " WHERE message = ?1 ORDER BY id", -1, &s, NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
 	sqlite3_bind_int64(s, 1, m->id);

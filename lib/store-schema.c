@@ -67,6 +67,7 @@ const char pfi_schema_sql[] =
 	" status TEXT NOT NULL, dsn TEXT, relay TEXT,"
 	" delay REAL, d_before REAL, d_in REAL, d_conn REAL, d_xmit REAL,"
 	" attempts INTEGER NOT NULL,"
+	" final INTEGER NOT NULL,"       /* 1 when no later attempt changes it */
 	" response TEXT,"
 	" child_qid TEXT,"               /* queued as / forwarded as */
 	" stage TEXT, code TEXT,"        /* rejects: SMTP stage and code */

@@ -41,9 +41,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"INSERT INTO deliveries(message, host, queue_id, time, recipient,"
 		" orig_to, domain, status, dsn, relay, delay, d_before, d_in,"
 		" d_conn, d_xmit, attempts, response, child_qid, stage, code,"
-		" client, client_ip, helo, sender, line)"
+		" client, client_ip, helo, sender, line, final)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
 	[ST_DELETE_LINKS] =
 		"DELETE FROM links WHERE parent = ?1",
 	[ST_INSERT_LINK] =
@@ -396,6 +396,7 @@ static int put_delivery(pfi_store *st, const struct pfi_msg *m,
 	pfi_bind_str(s, 18, r->child_qid);
 	pfi_bind_str(s, 19, r->stage);
 	pfi_bind_str(s, 20, r->code);
+	sqlite3_bind_int(s, 26, r->final);
 	rc = pfi_store_step_done(st, s, "cannot write delivery");
 	*row = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -479,5 +480,6 @@ int pfi_store_put_reject(pfi_store *st, const struct pfi_envelope *env,
 	pfi_bind_slice(s, 23, ev->helo);
 	pfi_bind_slice(s, 24, ev->from);
 	sqlite3_bind_int64(s, 25, line_id);
+	sqlite3_bind_int(s, 26, 1);
 	return pfi_store_step_done(st, s, "cannot write reject");
 }

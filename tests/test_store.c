@@ -166,3 +166,56 @@ Test(store, a_file_that_grew_is_read_from_where_the_last_run_stopped)
 	free(db);
 	free(log);
 }
+
+static volatile int stop_flag;
+
+static void stop_at_first_progress(void *ctx, const struct pfi_progress *p)
+{
+	(void)ctx;
+	(void)p;
+	stop_flag = 1;
+}
+
+Test(store, an_interrupted_run_is_completed_by_the_next_one)
+{
+	const char *dir = tmpdir_make();
+	char *log = path_join(dir, "mail.log"), *db = path_join(dir, "i.db");
+	char *whole = path_join(dir, "whole.db"), *a, *b;
+	size_t len;
+	char *data = slurp(fixture("logs/sample.log"), &len);
+	struct pfi_index_opts opts = { 0 };
+	struct pfi_index_report rep;
+	const char *paths[] = { log };
+	pfi_store *st;
+	FILE *f = fopen(log, "w");
+	int64_t nl = 0;
+	int i;
+
+	for (i = 0; (size_t)i < len; i++)
+		nl += data[i] == '\n';
+	for (i = 0; i < 8; i++)
+		fwrite(data, 1, len, f);
+	fclose(f);
+	opts.progress = stop_at_first_progress;
+	opts.stop = &stop_flag;
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK);
+	cr_assert_eq(pfi_index_paths(st, paths, 1, &opts, &rep), PFI_OK);
+	pfi_store_close(st);
+	cr_assert(rep.lines > 0 && (int64_t)rep.lines < 8 * nl, "stopped after %llu lines",
+	          (unsigned long long)rep.lines);
+	pfi_store_close(index_into(db, paths, 1, &rep));
+	cr_assert_gt(rep.lines, 0, "the second run reads the rest");
+	pfi_store_close(index_into(whole, paths, 1, NULL));
+	a = db_rows(db, "SELECT host, queue_id, recipient, status, attempts"
+	            " FROM deliveries ORDER BY 1, 2, 3, 4, 5");
+	b = db_rows(whole, "SELECT host, queue_id, recipient, status, attempts"
+	            " FROM deliveries ORDER BY 1, 2, 3, 4, 5");
+	cr_assert_str_eq(a, b);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM lines"), 8 * nl);
+	free(a);
+	free(b);
+	free(data);
+	free(log);
+	free(db);
+	free(whole);
+}
