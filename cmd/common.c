@@ -1,1 +1,368 @@
-/* placeholder */
+/*
+ * common.c - helpers shared by the pfi commands: allocation that cannot
+ * fail, the uniform "pfi: ..." messages and usage errors, option values,
+ * the output emitter set up from the global options, terminal-safe text,
+ * and finding and opening the index.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "pfi.h"
+
+/* ---- allocation --------------------------------------------------------- */
+
+static void *check_alloc(void *p)
+{
+	if (p == NULL)
+		cli_die("out of memory");
+	return p;
+}
+
+void *xmalloc(size_t n)
+{
+	return check_alloc(malloc(n ? n : 1));
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	return check_alloc(calloc(n ? n : 1, size ? size : 1));
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	return check_alloc(realloc(p, n ? n : 1));
+}
+
+char *xstrdup(const char *s)
+{
+	return check_alloc(strdup(s));
+}
+
+/* ---- messages ----------------------------------------------------------- */
+
+static void vmessage(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fputs("pfi: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+}
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	return PFI_EXIT_FAILURE;
+}
+
+void cli_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	exit(PFI_EXIT_FAILURE);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try 'pfi%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
+	return PFI_EXIT_USAGE;
+}
+
+/* The long option cli_getopt() refused as an abbreviation, or NULL. */
+static const char *abbreviated;
+
+/* The command-line word that held the option getopt_long() just read. */
+static const char *option_word(char **argv, const struct option *o)
+{
+	if (o->has_arg != no_argument && optarg != NULL &&
+	    optarg == argv[optind - 1] && optind >= 2)
+		return argv[optind - 2];
+	return argv[optind - 1];
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts,
+               const struct option *longopts)
+{
+	int idx = -1, c = getopt_long(argc, argv, shortopts, longopts, &idx);
+	const char *w;
+	size_t n;
+
+	abbreviated = NULL;
+	if (c == -1 || c == '?' || c == ':' || idx < 0)
+		return c;
+	w = option_word(argv, &longopts[idx]);
+	n = strlen(longopts[idx].name);
+	if (strncmp(w + 2, longopts[idx].name, n) == 0 &&
+	    (w[n + 2] == '\0' || w[n + 2] == '='))
+		return c;
+	abbreviated = w;
+	return '?';
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv)
+{
+	const char *arg = abbreviated ? abbreviated : argv[optind - 1];
+	int len = (int)strcspn(arg, "="), lng = arg[1] == '-';
+
+	if (abbreviated != NULL)
+		optopt = 0;
+	if (c == ':' && !lng)
+		return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
+	if (c == ':')
+		return cli_usage_error(cmd, "option '%.*s' needs a value", len, arg);
+	if (!lng)
+		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+	if (optopt != 0 && arg[len] == '=')
+		return cli_usage_error(cmd, "option '%.*s' takes no value", len, arg);
+	return cli_usage_error(cmd, "unknown option '%.*s'", len, arg);
+}
+
+int cli_help(const char *usage, const char *help)
+{
+	printf("usage: %s\n\n%s", usage, help);
+	return PFI_EXIT_OK;
+}
+
+/* ---- option values ------------------------------------------------------ */
+
+/* Index of s in the NULL-terminated list names, or -1. */
+static int lookup(const char *const *names, const char *s)
+{
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+int cli_parse_format(const char *s, enum pfi_format *out)
+{
+	static const char *const names[] = {
+		"table", "json", "ndjson", "csv", "tsv", NULL
+	};
+	static const enum pfi_format fmts[] = {
+		PFI_FMT_TABLE, PFI_FMT_JSON, PFI_FMT_NDJSON, PFI_FMT_CSV, PFI_FMT_TSV
+	};
+	int i = lookup(names, s);
+
+	if (i < 0)
+		return -1;
+	*out = fmts[i];
+	return 0;
+}
+
+int cli_parse_color(const char *s, enum pfi_color *out)
+{
+	static const char *const names[] = { "auto", "always", "never", NULL };
+	static const enum pfi_color colors[] = {
+		PFI_COLOR_AUTO, PFI_COLOR_ALWAYS, PFI_COLOR_NEVER
+	};
+	int i = lookup(names, s);
+
+	if (i < 0)
+		return -1;
+	*out = colors[i];
+	return 0;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+void cli_setup_output(struct pfi_globals *g)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	g->tty = isatty(STDOUT_FILENO);
+	if (g->color == PFI_COLOR_AUTO)
+		g->use_color = g->tty && (nc == NULL || nc[0] == '\0');
+	else
+		g->use_color = g->color == PFI_COLOR_ALWAYS;
+}
+
+int cli_term_width(void)
+{
+	struct winsize ws;
+	const char *cols;
+	char *end;
+	long n;
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	cols = getenv("COLUMNS");
+	if (cols == NULL)
+		return 0;
+	errno = 0;
+	n = strtol(cols, &end, 10);
+	if (errno != 0 || *end != '\0' || n <= 0 || n > INT_MAX)
+		return 0;
+	return (int)n;
+}
+
+pfi_out *cli_out_new(const struct pfi_globals *g, int fmt)
+{
+	unsigned flags = 0;
+	pfi_out *o = NULL;
+
+	if (fmt < 0)
+		fmt = (int)g->format;
+	if (g->utc)
+		flags |= PFI_OUT_UTC;
+	if (g->use_color && fmt == PFI_FMT_TABLE)
+		flags |= PFI_OUT_COLOR;
+	if (g->tty)
+		flags |= PFI_OUT_ESCAPE;
+	if (pfi_out_new(&o, stdout, (enum pfi_format)fmt, flags) != PFI_OK)
+		cli_die("out of memory");
+	pfi_out_set_width(o, fmt == PFI_FMT_TABLE ? cli_term_width() : 0);
+	return o;
+}
+
+int cli_stdout_closed(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+int cli_out_end(pfi_out *o)
+{
+	int rc = pfi_out_end(o), e = errno;
+
+	pfi_out_free(o);
+	if (rc == PFI_OK)
+		return PFI_EXIT_OK;
+	if (rc == PFI_EIO && (e == EPIPE || cli_stdout_closed()))
+		return PFI_EXIT_OK;
+	if (rc == PFI_EIO) {
+		clearerr(stdout);   /* reported here, not again at exit */
+		return cli_error("cannot write to standard output: %s", strerror(e));
+	}
+	return cli_error("cannot write the output: %s", pfi_strerror(rc));
+}
+
+/* Length of a valid UTF-8 sequence at s that is not a C1 control, or 0. */
+static size_t utf8_ok(const unsigned char *s)
+{
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2, i;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4 || (s[0] == 0xc2 && s[1] < 0xa0))
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return len;
+}
+
+void cli_put_escaped(FILE *fp, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n;
+
+	while (*u) {
+		if (*u == '\t') {
+			fputs("\\t", fp);
+			u++;
+		} else if (*u < 0x20 || *u == 0x7f) {
+			fprintf(fp, "\\x%02x", *u++);
+		} else if (*u < 0x80) {
+			fputc(*u++, fp);
+		} else if ((n = utf8_ok(u)) > 0) {
+			fwrite(u, 1, n, fp);
+			u += n;
+		} else {
+			fprintf(fp, "\\x%02x", *u++);
+		}
+	}
+}
+
+/* ---- the index ---------------------------------------------------------- */
+
+/* dir + "/" + rel, or NULL when dir is unset or not absolute. */
+static char *path_under(const char *dir, const char *rel)
+{
+	size_t n;
+	char *p;
+
+	if (dir == NULL || dir[0] != '/')
+		return NULL;
+	n = strlen(dir) + strlen(rel) + 2;
+	p = xmalloc(n);
+	snprintf(p, n, "%s/%s", dir, rel);
+	return p;
+}
+
+const char *cli_db_path(struct pfi_globals *g)
+{
+	const char *env = getenv("PFI_DB");
+
+	if (g->db_path != NULL)
+		return g->db_path;
+	if (g->db != NULL && g->db[0] != '\0')
+		g->db_path = xstrdup(g->db);
+	else if (env != NULL && env[0] != '\0')
+		g->db_path = xstrdup(env);
+	else
+		g->db_path = path_under(getenv("XDG_DATA_HOME"), "pfi/index.db");
+	if (g->db_path == NULL)
+		g->db_path = path_under(getenv("HOME"), ".local/share/pfi/index.db");
+	if (g->db_path == NULL)
+		cli_warn("cannot find the index: use --db PATH or set PFI_DB");
+	return g->db_path;
+}
+
+pfi_store *cli_store(struct pfi_globals *g)
+{
+	int write = g->cmd != NULL && (g->cmd->flags & CMD_WRITES_DB);
+	const char *path;
+	pfi_store *st = NULL;
+	int rc;
+
+	if (g->store != NULL)
+		return g->store;
+	if ((path = cli_db_path(g)) == NULL)
+		return NULL;
+	rc = pfi_store_open(&st, path, write ? PFI_OPEN_WRITE : PFI_OPEN_READONLY);
+	if (rc == PFI_OK) {
+		g->store = st;
+		return st;
+	}
+	if (rc == PFI_ENOTFOUND && !write)
+		cli_warn("no index at '%s'; run 'pfi index' first", path);
+	else
+		cli_warn("cannot open index '%s': %s", path,
+		         st ? pfi_errmsg(st) : pfi_strerror(rc));
+	pfi_store_close(st);
+	return NULL;
+}

@@ -1,1 +1,164 @@
-/* placeholder */
+/*
+ * info.c - `pfi info`: what the index holds: the files read, the time
+ * range, lines by kind, unparsed lines by program, messages, deliveries,
+ * rejects and the size of the index.  Reads the index; writes the SPEC
+ * info document (json, ndjson, csv, tsv) or a readable summary (table).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "pfi.h"
+
+static const struct option info_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+static const char info_shortopts[] = ":h";
+
+const char cmd_info_usage[] = "pfi info";
+
+static const char info_help[] =
+	"Show what the index holds: the files read, the time range, lines by\n"
+	"kind, unparsed lines by program, messages, deliveries, rejects and\n"
+	"the size of the index.\n"
+	"\n"
+	"  -h, --help   show this help and exit\n";
+
+/* One file of the index as an object (or a record of the files table). */
+static void info_file(pfi_out *o, const struct pfi_file_info *f)
+{
+	pfi_out_str(o, "path", f->path);
+	pfi_out_int(o, "lines", f->lines);
+	pfi_out_int(o, "bytes", f->bytes);
+	pfi_out_time(o, "first", f->first);
+	pfi_out_time(o, "last", f->last);
+}
+
+/* The SPEC info document: one object. */
+static int info_document(struct pfi_globals *g, const struct pfi_info *in)
+{
+	pfi_out *o = cli_out_new(g, -1);
+	size_t i;
+
+	pfi_out_begin(o, "");
+	pfi_out_record_begin(o);
+	pfi_out_array_begin(o, "files");
+	for (i = 0; i < in->nfiles; i++) {
+		pfi_out_object_begin(o, NULL);
+		info_file(o, &in->files[i]);
+		pfi_out_object_end(o);
+	}
+	pfi_out_array_end(o);
+	pfi_out_int(o, "lines", in->lines);
+	pfi_out_int(o, "postfix_lines", in->postfix_lines);
+	pfi_out_int(o, "unparsed_lines", in->unparsed_lines);
+	pfi_out_int(o, "foreign_lines", in->foreign_lines);
+	pfi_out_object_begin(o, "unparsed_by_program");
+	for (i = 0; i < in->nunparsed_by_program; i++)
+		pfi_out_int(o, in->unparsed_by_program[i].key,
+		            in->unparsed_by_program[i].count);
+	pfi_out_object_end(o);
+	pfi_out_int(o, "messages", in->messages);
+	pfi_out_int(o, "deliveries", in->deliveries);
+	pfi_out_int(o, "rejects", in->rejects);
+	pfi_out_time(o, "first", in->first);
+	pfi_out_time(o, "last", in->last);
+	pfi_out_int(o, "db_bytes", in->db_bytes);
+	pfi_out_record_end(o);
+	return cli_out_end(o);
+}
+
+/* A size for people: "812 B", "1.5 KiB", "23.4 MiB". */
+static const char *info_size(char *buf, size_t size, int64_t n)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = -1;
+
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, size, "%" PRId64 " B", n);
+	else
+		snprintf(buf, size, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+static void info_counts(const struct pfi_globals *g, const struct pfi_info *in)
+{
+	char a[64], b[64];
+	size_t i;
+
+	printf("index:       ");
+	cli_put_escaped(stdout, g->db_path);
+	printf(" (%s)\n", info_size(a, sizeof(a), in->db_bytes));
+	if (in->first != 0)
+		printf("period:      %s .. %s\n",
+		       pfi_time_format(a, sizeof(a), in->first, g->utc),
+		       pfi_time_format(b, sizeof(b), in->last, g->utc));
+	printf("lines:       %" PRId64 " (postfix %" PRId64 ", unparsed %" PRId64
+	       ", other programs %" PRId64 ")\n", in->lines, in->postfix_lines,
+	       in->unparsed_lines, in->foreign_lines);
+	printf("messages:    %" PRId64 "\n", in->messages);
+	printf("deliveries:  %" PRId64 "\n", in->deliveries);
+	printf("rejects:     %" PRId64 "\n", in->rejects);
+	if (in->nunparsed_by_program > 0)
+		printf("unparsed lines by program:\n");
+	for (i = 0; i < in->nunparsed_by_program; i++) {
+		printf("  %10" PRId64 "  ", in->unparsed_by_program[i].count);
+		cli_put_escaped(stdout, in->unparsed_by_program[i].key);
+		putchar('\n');
+	}
+}
+
+/* The readable summary: counts, then a table of the files. */
+static int info_summary(struct pfi_globals *g, const struct pfi_info *in)
+{
+	pfi_out *o;
+	size_t i;
+
+	info_counts(g, in);
+	if (in->nfiles == 0)
+		return PFI_EXIT_OK;
+	printf("\n");
+	o = cli_out_new(g, PFI_FMT_TABLE);
+	pfi_out_begin(o, "files");
+	for (i = 0; i < in->nfiles; i++) {
+		pfi_out_record_begin(o);
+		info_file(o, &in->files[i]);
+		pfi_out_record_end(o);
+	}
+	return cli_out_end(o);
+}
+
+int cmd_info(struct pfi_globals *g, int argc, char **argv)
+{
+	struct pfi_info *in = NULL;
+	pfi_store *st;
+	int c, rc;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = cli_getopt(argc, argv, info_shortopts,
+	                       info_options)) != -1) {
+		if (c != 'h')
+			return cli_bad_option("info", c, argv);
+		return cli_help(cmd_info_usage, info_help);
+	}
+	if (optind < argc)
+		return cli_usage_error("info", "unexpected argument '%s'",
+		                       argv[optind]);
+	if ((st = cli_store(g)) == NULL)
+		return PFI_EXIT_FAILURE;
+	if ((rc = pfi_info_get(&in, st)) != PFI_OK)
+		return cli_error("cannot read the index: %s", pfi_errmsg(st));
+	if (g->format == PFI_FMT_TABLE)
+		rc = info_summary(g, in);
+	else
+		rc = info_document(g, in);
+	pfi_info_free(in);
+	return rc;
+}

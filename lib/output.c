@@ -1,1 +1,1000 @@
-/* placeholder */
+/*
+ * output.c - the record emitter behind every output of pfi: JSON, NDJSON,
+ * CSV, TSV and aligned text tables (struct pfi_out, pfi_out_* in pfi.h).
+ *
+ * Design: a stack of frames follows the nesting of the record's objects
+ * and arrays.  JSON and NDJSON serialise each record into a buffer and
+ * write it at record_end, so memory is bounded by one record.  CSV, TSV
+ * and table turn a record into flat cells: nested objects become
+ * "parent.child" columns, arrays are serialised as compact JSON text into
+ * one cell (table: the element count).  CSV and TSV write each row at
+ * record_end; table keeps all rows until pfi_out_end() to size columns.
+ *
+ * Text is always made valid: JSON escapes control characters as \u00XX
+ * (and C1 controls too) and replaces invalid UTF-8 bytes by \ufffd; CSV
+ * and TSV replace invalid bytes by U+FFFD; tables (and any format with
+ * PFI_OUT_ESCAPE) show control characters as \t, \n, \r or \x1b so that a
+ * log line cannot drive the terminal.
+ *
+ * Extension not spelled out in pfi.h: pfi_out_begin(o, "") starts a
+ * single-object document.  json prints its one record as a bare object
+ * ({...}, or {} when there is none) instead of a list; a second record is
+ * PFI_EINVAL.  The other formats print it as a one-record list.
+ *
+ * Errors: misuse (a field outside a record, unbalanced object/array ends,
+ * begin twice) returns PFI_EINVAL and changes nothing.  Out of memory is
+ * sticky: every later call returns PFI_ENOMEM.  Write errors on the FILE
+ * are remembered and reported by pfi_out_end() as PFI_EIO.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pfi-int.h"
+
+#define OUT_DEPTH_MAX 32     /* deepest nesting of objects and arrays */
+#define TABLE_MIN_WIDTH 4    /* a shrunk text column keeps this many cells */
+#define TABLE_GAP 2          /* spaces between table columns */
+#define TERM_BYTE 0x110000   /* put_term_escape(): a raw byte, not a code point */
+
+enum out_state { OUT_NEW, OUT_DOC, OUT_REC, OUT_DONE };
+
+enum val_kind { VAL_STR, VAL_NUM, VAL_BOOL, VAL_NULL };
+
+/* Modes of put_text(). */
+enum {
+	T_TERM = 1,     /* escape control characters, invalid bytes as \xNN */
+	T_KEEP_TN = 2,  /* with T_TERM: leave tab and newline alone */
+	T_TSV = 4,      /* TSV escapes of tab, newline, CR and backslash */
+	T_CSVQ = 8      /* double the quotes (inside a quoted CSV field) */
+};
+
+struct frame {
+	char kind;      /* 'r' record, 'o' object, 'a' array */
+	int json;       /* serialised as JSON text into o->json */
+	size_t count;   /* members or elements written so far */
+	size_t prefix;  /* length of o->path when the frame opened */
+};
+
+/* A list of cells: texts kept NUL-separated in one buffer. */
+struct cells {
+	struct pfi_buf text;   /* every cell's text, each followed by a NUL */
+	size_t *off;           /* where each cell starts in text */
+	unsigned char *kind;   /* enum val_kind of each cell */
+	size_t n, cap;         /* cells used and allocated */
+};
+
+struct pfi_out {
+	FILE *fp;                /* where everything goes (caller's) */
+	enum pfi_format fmt;
+	unsigned flags;          /* enum pfi_out_flags */
+	int width;               /* table width in columns, 0 unlimited */
+	enum out_state state;
+	int single;              /* begin(""): a single-object document */
+	int keyed;               /* json: the list sits under a key */
+	int err;                 /* sticky PFI_ENOMEM */
+	int ioerr;               /* a write to fp failed */
+	uint64_t records;        /* records finished */
+	struct frame stack[OUT_DEPTH_MAX];
+	int depth;               /* frames in use */
+	struct pfi_buf json;     /* JSON text of the record or array cell */
+	struct pfi_buf path;     /* flattened key prefix, e.g. "delays." */
+	struct pfi_buf line;     /* the CSV/TSV row being written */
+	struct cells hdr;        /* column names, from the first record */
+	struct cells row;        /* CSV/TSV: this record; table: all records */
+	size_t *rowstart;        /* table: index of each row's first cell */
+	size_t nrows, rowcap;
+};
+
+/* ---- small writers: failures are recorded on o, not returned ------------ */
+
+static void bput(struct pfi_out *o, struct pfi_buf *b, const void *p, size_t n)
+{
+	int rc;
+
+	if (o->err)
+		return;
+	rc = pfi_buf_append(b, p, n);
+	if (rc != PFI_OK)
+		o->err = rc == PFI_EINVAL ? PFI_ENOMEM : rc;
+}
+
+static void bputs(struct pfi_out *o, struct pfi_buf *b, const char *s)
+{
+	bput(o, b, s, strlen(s));
+}
+
+static void fput(struct pfi_out *o, const void *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, o->fp) != n)
+		o->ioerr = 1;
+}
+
+static void fputs_(struct pfi_out *o, const char *s)
+{
+	fput(o, s, strlen(s));
+}
+
+static void fpad(struct pfi_out *o, size_t n)
+{
+	static const char spaces[] = "                                ";
+
+	while (n > 0) {
+		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+
+		fput(o, spaces, k);
+		n -= k;
+	}
+}
+
+/* ---- text: UTF-8 validation and escaping -------------------------------- */
+
+/*
+ * Length of the valid UTF-8 sequence at s (1 to 4), storing its code point
+ * in *cp; 0 when the byte at s does not start a valid, shortest-form
+ * sequence of a scalar value within the n bytes available.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len, i;
+	uint32_t v, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, v = s[0] & 0x1f, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, v = s[0] & 0x0f, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, v = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+/*
+ * Appends the escape shown on a terminal for control character c, or for
+ * the invalid byte c - TERM_BYTE: \t, \n, \r, \x1b, \u009b, \xff.
+ */
+static void put_term_escape(struct pfi_out *o, struct pfi_buf *b, uint32_t c)
+{
+	char tmp[12];
+
+	if (c == '\t')
+		bputs(o, b, "\\t");
+	else if (c == '\n')
+		bputs(o, b, "\\n");
+	else if (c == '\r')
+		bputs(o, b, "\\r");
+	else if (c < 0x80 || c >= TERM_BYTE) {
+		snprintf(tmp, sizeof(tmp), "\\x%02x", (unsigned)c & 0xff);
+		bputs(o, b, tmp);
+	} else {
+		snprintf(tmp, sizeof(tmp), "\\u%04x", (unsigned)c);
+		bputs(o, b, tmp);
+	}
+}
+
+/* Handles one ASCII byte for put_text(). */
+static void put_ascii(struct pfi_out *o, struct pfi_buf *b, char c, int mode)
+{
+	static const char tsv_from[] = "\t\n\r\\", tsv_to[] = "tnr\\";
+	const char *t = c ? strchr(tsv_from, c) : NULL;
+
+	if ((mode & T_TSV) && t != NULL) {
+		bputs(o, b, "\\");
+		bput(o, b, &tsv_to[t - tsv_from], 1);
+	} else if ((mode & T_CSVQ) && c == '"') {
+		bputs(o, b, "\"\"");
+	} else if ((mode & T_TERM) && ((unsigned char)c < 0x20 || c == 0x7f) &&
+	           !((mode & T_KEEP_TN) && (c == '\t' || c == '\n'))) {
+		put_term_escape(o, b, (unsigned char)c);
+	} else {
+		bput(o, b, &c, 1);
+	}
+}
+
+/*
+ * Appends text s[0..n) to b in one of the T_* modes: invalid UTF-8 bytes
+ * become U+FFFD (or \xNN with T_TERM); C1 controls become \u00XX with T_TERM.
+ */
+static void put_text(struct pfi_out *o, struct pfi_buf *b, const char *s,
+                     size_t n, int mode)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len;
+	uint32_t cp;
+
+	while (i < n && !o->err) {
+		if (u[i] < 0x80) {
+			put_ascii(o, b, s[i++], mode);
+			continue;
+		}
+		len = utf8_seq(u + i, n - i, &cp);
+		if (len == 0 && (mode & T_TERM))
+			put_term_escape(o, b, TERM_BYTE + u[i]);
+		else if (len == 0)
+			bputs(o, b, "\xef\xbf\xbd");
+		else if (cp < 0xa0 && (mode & T_TERM))
+			put_term_escape(o, b, cp);
+		else
+			bput(o, b, s + i, len);
+		i += len ? len : 1;
+	}
+}
+
+/* Appends s as a JSON string literal (RFC 8259), always valid UTF-8. */
+static void json_string(struct pfi_out *o, struct pfi_buf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, len;
+	uint32_t cp;
+	char tmp[8];
+
+	bputs(o, b, "\"");
+	while (i < n && !o->err) {
+		len = utf8_seq(u + i, n - i, &cp);
+		if (len == 0) {
+			bputs(o, b, "\\ufffd");
+			len = 1;
+		} else if (cp == '"' || cp == '\\') {
+			bputs(o, b, cp == '"' ? "\\\"" : "\\\\");
+		} else if (cp == '\n' || cp == '\t' || cp == '\r') {
+			bputs(o, b, cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r");
+		} else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+			snprintf(tmp, sizeof(tmp), "\\u%04x", (unsigned)cp);
+			bputs(o, b, tmp);
+		} else {
+			bput(o, b, s + i, len);
+		}
+		i += len;
+	}
+	bputs(o, b, "\"");
+}
+
+/* Number of code points of a valid UTF-8 string. */
+static size_t utf8_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+/* Byte length of the first `cps` code points of a valid UTF-8 string. */
+static size_t utf8_prefix(const char *s, size_t cps)
+{
+	size_t i = 0;
+
+	while (s[i] && cps > 0) {
+		i++;
+		while (((unsigned char)s[i] & 0xc0) == 0x80)
+			i++;
+		cps--;
+	}
+	return i;
+}
+
+/* ---- numbers ------------------------------------------------------------ */
+
+/*
+ * Formats v with at most three decimals, trailing zeros trimmed: 0.03,
+ * 12, -1.5; never an exponent.  Returns 0 for NaN and infinities.
+ */
+static int format_num(char *buf, size_t size, double v)
+{
+	size_t n;
+
+	if (!isfinite(v))
+		return 0;
+	snprintf(buf, size, "%.3f", v);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+	if (strcmp(buf, "-0") == 0)
+		memcpy(buf, "0", 2);
+	return 1;
+}
+
+/* ---- cells (CSV, TSV, table) -------------------------------------------- */
+
+static void cells_init(struct cells *c)
+{
+	pfi_buf_init(&c->text, 0);
+	c->off = NULL;
+	c->kind = NULL;
+	c->n = c->cap = 0;
+}
+
+static void cells_release(struct cells *c)
+{
+	pfi_buf_release(&c->text);
+	free(c->off);
+	free(c->kind);
+	cells_init(c);
+}
+
+static void cells_reset(struct cells *c)
+{
+	pfi_buf_reset(&c->text);
+	c->n = 0;
+}
+
+static const char *cell_text(const struct cells *c, size_t i)
+{
+	return c->text.data + c->off[i];
+}
+
+/* Makes room for one more cell; 0 (and o->err set) when out of memory. */
+static int cells_reserve(struct pfi_out *o, struct cells *c)
+{
+	size_t cap;
+	size_t *off;
+	unsigned char *kind;
+
+	if (c->n < c->cap)
+		return 1;
+	cap = c->cap ? c->cap * 2 : 16;
+	off = realloc(c->off, cap * sizeof(*off));
+	if (off != NULL)
+		c->off = off;
+	kind = off ? realloc(c->kind, cap) : NULL;
+	if (kind == NULL) {
+		o->err = PFI_ENOMEM;
+		return 0;
+	}
+	c->kind = kind;
+	c->cap = cap;
+	return 1;
+}
+
+/* Adds a cell with text s (table: made terminal-safe) to c. */
+static void cells_add(struct pfi_out *o, struct cells *c, enum val_kind k,
+                      const char *s, int mode)
+{
+	if (o->err || !cells_reserve(o, c))
+		return;
+	c->off[c->n] = c->text.len;
+	c->kind[c->n] = (unsigned char)k;
+	put_text(o, &c->text, s, strlen(s), mode);
+	bput(o, &c->text, "", 1);
+	if (!o->err)
+		c->n++;
+}
+
+/* Adds a value cell and, in the first record, its column name `name`. */
+static void cell_named(struct pfi_out *o, const char *name, enum val_kind k,
+                       const char *s)
+{
+	int table = o->fmt == PFI_FMT_TABLE;
+
+	if (o->records == 0)
+		cells_add(o, &o->hdr, VAL_STR, name, table ? T_TERM : 0);
+	cells_add(o, &o->row, k, s, table && k == VAL_STR ? T_TERM : 0);
+}
+
+/* Sets the length of the flattened key prefix back to n. */
+static void path_cut(struct pfi_out *o, size_t n)
+{
+	o->path.len = n;
+	if (o->path.data)
+		o->path.data[n] = '\0';
+}
+
+/* Adds a value cell named by the current prefix and `key`. */
+static void cell_value(struct pfi_out *o, const char *key, enum val_kind k,
+                       const char *s)
+{
+	size_t keep = o->path.len;
+
+	bputs(o, &o->path, key);
+	if (!o->err)
+		cell_named(o, o->path.data, k, s);
+	path_cut(o, keep);
+}
+
+/* ---- the frame stack ---------------------------------------------------- */
+
+static struct frame *top(struct pfi_out *o)
+{
+	return &o->stack[o->depth - 1];
+}
+
+static int push(struct pfi_out *o, char kind, int json)
+{
+	struct frame *f;
+
+	if (o->depth >= OUT_DEPTH_MAX)
+		return PFI_EINVAL;
+	f = &o->stack[o->depth++];
+	f->kind = kind;
+	f->json = json;
+	f->count = 0;
+	f->prefix = o->path.len;
+	return PFI_OK;
+}
+
+/* Checks that a field named `key` may be written now. */
+static int can_write(struct pfi_out *o, const char *key)
+{
+	if (o->err)
+		return o->err;
+	if (o->state != OUT_REC || o->depth == 0)
+		return PFI_EINVAL;
+	if (top(o)->kind != 'a' && key == NULL)
+		return PFI_EINVAL;
+	return PFI_OK;
+}
+
+/* Writes the separator and "key": of a JSON member or element. */
+static void json_member(struct pfi_out *o, struct frame *f, const char *key)
+{
+	if (f->count++ > 0)
+		bputs(o, &o->json, ",");
+	if (f->kind != 'a') {
+		json_string(o, &o->json, key);
+		bputs(o, &o->json, ":");
+	}
+}
+
+/*
+ * Writes one scalar: `text` is its JSON form for numbers, booleans and
+ * null, and the string itself for VAL_STR.
+ */
+static int put_value(struct pfi_out *o, const char *key, enum val_kind k,
+                     const char *text)
+{
+	struct frame *f;
+	int rc = can_write(o, key);
+
+	if (rc != PFI_OK)
+		return rc;
+	f = top(o);
+	if (f->json) {
+		json_member(o, f, key);
+		if (k == VAL_STR)
+			json_string(o, &o->json, text);
+		else
+			bputs(o, &o->json, text);
+	} else {
+		f->count++;
+		cell_value(o, key, k, k == VAL_NULL ? "" : text);
+	}
+	return o->err;
+}
+
+/* ---- document framing for json and ndjson ------------------------------- */
+
+static int is_json(const struct pfi_out *o)
+{
+	return o->fmt == PFI_FMT_JSON || o->fmt == PFI_FMT_NDJSON;
+}
+
+static void json_doc_begin(struct pfi_out *o, const char *list_key)
+{
+	struct pfi_buf b;
+
+	if (o->fmt != PFI_FMT_JSON || o->single)
+		return;
+	if (list_key == NULL) {
+		fputs_(o, "[");
+		return;
+	}
+	pfi_buf_init(&b, 0);
+	bputs(o, &b, "{");
+	json_string(o, &b, list_key);
+	bputs(o, &b, ":[");
+	if (!o->err)
+		fput(o, b.data, b.len);
+	pfi_buf_release(&b);
+}
+
+static void json_record_write(struct pfi_out *o)
+{
+	if (o->fmt == PFI_FMT_JSON && !o->single)
+		fputs_(o, o->records ? ",\n  " : "\n  ");
+	fput(o, o->json.data, o->json.len);
+	if (o->fmt == PFI_FMT_NDJSON || o->single)
+		fputs_(o, "\n");
+}
+
+static void json_doc_end(struct pfi_out *o)
+{
+	if (o->fmt != PFI_FMT_JSON)
+		return;
+	if (o->single) {
+		if (o->records == 0)
+			fputs_(o, "{}\n");
+		return;
+	}
+	if (o->records)
+		fputs_(o, "\n");
+	fputs_(o, o->keyed ? "]}\n" : "]\n");
+}
+
+/* ---- CSV and TSV rows --------------------------------------------------- */
+
+static int csv_needs_quotes(const char *s)
+{
+	return strpbrk(s, ",\"\r\n") != NULL;
+}
+
+/*
+ * Appends one cell to o->line in CSV or TSV form.  CSV tells an empty
+ * string ("") from null (nothing); TSV cannot.
+ */
+static void sv_cell(struct pfi_out *o, const char *s, int kind)
+{
+	int esc = (o->flags & PFI_OUT_ESCAPE) ? T_TERM : 0;
+
+	if (o->fmt == PFI_FMT_TSV) {
+		put_text(o, &o->line, s, strlen(s), T_TSV | esc);
+	} else if (csv_needs_quotes(s) || (kind == VAL_STR && *s == '\0')) {
+		bputs(o, &o->line, "\"");
+		put_text(o, &o->line, s, strlen(s),
+		         T_CSVQ | (esc ? T_TERM | T_KEEP_TN : 0));
+		bputs(o, &o->line, "\"");
+	} else {
+		put_text(o, &o->line, s, strlen(s), esc);
+	}
+}
+
+static void sv_row(struct pfi_out *o, const struct cells *c)
+{
+	size_t i;
+
+	pfi_buf_reset(&o->line);
+	for (i = 0; i < c->n; i++) {
+		if (i > 0)
+			bputs(o, &o->line, o->fmt == PFI_FMT_TSV ? "\t" : ",");
+		sv_cell(o, cell_text(c, i), c->kind[i]);
+	}
+	bputs(o, &o->line, "\n");
+	if (!o->err)
+		fput(o, o->line.data, o->line.len);
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+static const char *table_cell(const struct pfi_out *o, size_t r, size_t c,
+                              int *kind)
+{
+	size_t first = o->rowstart[r];
+	size_t end = r + 1 < o->nrows ? o->rowstart[r + 1] : o->row.n;
+
+	if (first + c >= end) {
+		*kind = VAL_NULL;
+		return "";
+	}
+	*kind = o->row.kind[first + c];
+	return cell_text(&o->row, first + c);
+}
+
+/* Natural widths of the columns; numeric[c] when all values are numbers. */
+static void table_measure(const struct pfi_out *o, size_t *w, char *numeric)
+{
+	size_t r, c, cw;
+	int kind, seen;
+
+	for (c = 0; c < o->hdr.n; c++) {
+		w[c] = utf8_width(cell_text(&o->hdr, c));
+		numeric[c] = 1;
+		seen = 0;
+		for (r = 0; r < o->nrows; r++) {
+			cw = utf8_width(table_cell(o, r, c, &kind));
+			if (cw > w[c])
+				w[c] = cw;
+			if (kind == VAL_NUM)
+				seen = 1;
+			else if (kind != VAL_NULL)
+				numeric[c] = 0;
+		}
+		numeric[c] = numeric[c] && seen;
+	}
+}
+
+/* Shrinks the widest text columns, one cell at a time, to fit o->width. */
+static void table_fit(const struct pfi_out *o, size_t *w, const char *numeric)
+{
+	size_t c, total = 0, best;
+
+	if (o->width <= 0)
+		return;
+	for (c = 0; c < o->hdr.n; c++)
+		total += w[c] + (c ? TABLE_GAP : 0);
+	while (total > (size_t)o->width) {
+		best = o->hdr.n;
+		for (c = 0; c < o->hdr.n; c++)
+			if (!numeric[c] && w[c] > TABLE_MIN_WIDTH &&
+			    (best == o->hdr.n || w[c] > w[best]))
+				best = c;
+		if (best == o->hdr.n)
+			return;
+		w[best]--;
+		total--;
+	}
+}
+
+static const char *status_color(const char *s)
+{
+	if (strcmp(s, "sent") == 0)
+		return "\033[32m";
+	if (strcmp(s, "deferred") == 0)
+		return "\033[33m";
+	if (strcmp(s, "bounced") == 0 || strcmp(s, "expired") == 0 ||
+	    strcmp(s, "rejected") == 0)
+		return "\033[31m";
+	return NULL;
+}
+
+/*
+ * Prints s in a field of w code points: cut with "…" when longer, padded
+ * (left for numbers) unless it is the last column, in colour `sgr` if set.
+ */
+static void table_field(struct pfi_out *o, const char *s, size_t w,
+                        int right, int last, const char *sgr)
+{
+	size_t sw = utf8_width(s), shown = sw;
+
+	if (sw > w)
+		shown = w;
+	if (right && sw < w)
+		fpad(o, w - sw);
+	if (sgr)
+		fputs_(o, sgr);
+	if (sw > w) {
+		fput(o, s, utf8_prefix(s, w ? w - 1 : 0));
+		if (w > 0)
+			fputs_(o, "\xe2\x80\xa6");
+	} else {
+		fputs_(o, s);
+	}
+	if (sgr)
+		fputs_(o, "\033[0m");
+	if (!right && !last && shown < w)
+		fpad(o, w - shown);
+}
+
+static void table_line(struct pfi_out *o, long r, const size_t *w,
+                       const char *numeric)
+{
+	int color = (o->flags & PFI_OUT_COLOR) != 0, kind;
+	size_t c, n = o->hdr.n;
+	const char *s, *sgr;
+
+	for (c = 0; c < n; c++) {
+		if (c > 0)
+			fpad(o, TABLE_GAP);
+		s = r < 0 ? cell_text(&o->hdr, c) : table_cell(o, (size_t)r, c, &kind);
+		sgr = NULL;
+		if (color && r < 0)
+			sgr = "\033[1m";
+		else if (color && strcmp(cell_text(&o->hdr, c), "status") == 0)
+			sgr = status_color(s);
+		table_field(o, s, w[c], numeric[c], c + 1 == n, sgr);
+	}
+	fputs_(o, "\n");
+}
+
+static void table_print(struct pfi_out *o)
+{
+	size_t *w;
+	char *numeric;
+	size_t r;
+
+	if (o->nrows == 0 || o->hdr.n == 0)
+		return;
+	w = calloc(o->hdr.n, sizeof(*w));
+	numeric = calloc(o->hdr.n, 1);
+	if (w == NULL || numeric == NULL) {
+		o->err = PFI_ENOMEM;
+	} else {
+		table_measure(o, w, numeric);
+		table_fit(o, w, numeric);
+		table_line(o, -1, w, numeric);
+		for (r = 0; r < o->nrows; r++)
+			table_line(o, (long)r, w, numeric);
+	}
+	free(numeric);
+	free(w);
+}
+
+static void table_row_begin(struct pfi_out *o)
+{
+	size_t *p;
+
+	if (o->nrows == o->rowcap) {
+		size_t cap = o->rowcap ? o->rowcap * 2 : 64;
+
+		p = realloc(o->rowstart, cap * sizeof(*p));
+		if (p == NULL) {
+			o->err = PFI_ENOMEM;
+			return;
+		}
+		o->rowstart = p;
+		o->rowcap = cap;
+	}
+	o->rowstart[o->nrows++] = o->row.n;
+}
+
+/* ---- public interface --------------------------------------------------- */
+
+int pfi_out_new(pfi_out **out, FILE *fp, enum pfi_format fmt, unsigned flags)
+{
+	pfi_out *o;
+
+	*out = NULL;
+	if (fp == NULL || (unsigned)fmt > PFI_FMT_TSV)
+		return PFI_EINVAL;
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return PFI_ENOMEM;
+	o->fp = fp;
+	o->fmt = fmt;
+	o->flags = flags;
+	pfi_buf_init(&o->json, 0);
+	pfi_buf_init(&o->path, 0);
+	pfi_buf_init(&o->line, 0);
+	cells_init(&o->hdr);
+	cells_init(&o->row);
+	*out = o;
+	return PFI_OK;
+}
+
+void pfi_out_set_width(pfi_out *o, int columns)
+{
+	o->width = columns > 0 ? columns : 0;
+}
+
+int pfi_out_begin(pfi_out *o, const char *list_key)
+{
+	if (o->err)
+		return o->err;
+	if (o->state != OUT_NEW)
+		return PFI_EINVAL;
+	o->single = list_key != NULL && list_key[0] == '\0';
+	o->keyed = list_key != NULL && !o->single;
+	json_doc_begin(o, list_key);
+	o->state = OUT_DOC;
+	return o->err;
+}
+
+int pfi_out_record_begin(pfi_out *o)
+{
+	if (o->err)
+		return o->err;
+	if (o->state != OUT_DOC || (o->single && o->records > 0))
+		return PFI_EINVAL;
+	pfi_buf_reset(&o->json);
+	pfi_buf_reset(&o->path);
+	push(o, 'r', is_json(o));
+	if (is_json(o))
+		bputs(o, &o->json, "{");
+	else if (o->fmt == PFI_FMT_TABLE)
+		table_row_begin(o);
+	else
+		cells_reset(&o->row);
+	o->state = OUT_REC;
+	return o->err;
+}
+
+int pfi_out_str(pfi_out *o, const char *key, const char *val)
+{
+	if (val == NULL)
+		return put_value(o, key, VAL_NULL, "null");
+	return put_value(o, key, VAL_STR, val);
+}
+
+int pfi_out_int(pfi_out *o, const char *key, int64_t val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, val);
+	return put_value(o, key, VAL_NUM, buf);
+}
+
+int pfi_out_num(pfi_out *o, const char *key, double val)
+{
+	char buf[400];
+
+	if (!format_num(buf, sizeof(buf), val))
+		return put_value(o, key, VAL_NULL, "null");
+	return put_value(o, key, VAL_NUM, buf);
+}
+
+int pfi_out_bool(pfi_out *o, const char *key, int val)
+{
+	return put_value(o, key, VAL_BOOL, val ? "true" : "false");
+}
+
+int pfi_out_null(pfi_out *o, const char *key)
+{
+	return put_value(o, key, VAL_NULL, "null");
+}
+
+int pfi_out_time(pfi_out *o, const char *key, int64_t t)
+{
+	char buf[64];
+
+	if (t == 0)
+		return put_value(o, key, VAL_NULL, "null");
+	pfi_time_format(buf, sizeof(buf), t, (o->flags & PFI_OUT_UTC) != 0);
+	return put_value(o, key, VAL_STR, buf);
+}
+
+int pfi_out_object_begin(pfi_out *o, const char *key)
+{
+	struct frame *f;
+	size_t keep = o->path.len;
+	int rc = can_write(o, key);
+
+	if (rc != PFI_OK)
+		return rc;
+	if (o->depth >= OUT_DEPTH_MAX)
+		return PFI_EINVAL;
+	f = top(o);
+	if (f->json) {
+		json_member(o, f, key);
+		bputs(o, &o->json, "{");
+	} else {
+		f->count++;
+		keep = o->path.len;
+		bputs(o, &o->path, key);
+		bputs(o, &o->path, ".");
+	}
+	if (o->err)
+		return o->err;
+	push(o, 'o', f->json);
+	top(o)->prefix = keep;
+	return PFI_OK;
+}
+
+int pfi_out_object_end(pfi_out *o)
+{
+	struct frame *f;
+
+	if (o->err)
+		return o->err;
+	if (o->state != OUT_REC || o->depth < 2 || top(o)->kind != 'o')
+		return PFI_EINVAL;
+	f = top(o);
+	if (f->json) {
+		bputs(o, &o->json, "}");
+	} else {
+		path_cut(o, f->prefix);
+	}
+	o->depth--;
+	return o->err;
+}
+
+/*
+ * In CSV, TSV and table an array outside any other array becomes one cell:
+ * its JSON text is collected in o->json, and its column name is taken now
+ * (when this is the first record) so the columns stay in order.
+ */
+int pfi_out_array_begin(pfi_out *o, const char *key)
+{
+	struct frame *f;
+	size_t keep = 0;
+	int rc = can_write(o, key);
+
+	if (rc != PFI_OK)
+		return rc;
+	if (o->depth >= OUT_DEPTH_MAX)
+		return PFI_EINVAL;
+	f = top(o);
+	if (f->json) {
+		json_member(o, f, key);
+	} else {
+		f->count++;
+		pfi_buf_reset(&o->json);
+		keep = o->path.len;
+		bputs(o, &o->path, key);   /* the cell's name, until array_end */
+	}
+	bputs(o, &o->json, "[");
+	if (o->err)
+		return o->err;
+	push(o, 'a', 1);
+	if (!f->json)
+		top(o)->prefix = keep;
+	return PFI_OK;
+}
+
+/* Ends a cell-level array: adds its cell under the name kept in o->path. */
+static void array_cell_end(struct pfi_out *o, const struct frame *a)
+{
+	char count[32];
+
+	snprintf(count, sizeof(count), "%zu", a->count);
+	if (o->fmt == PFI_FMT_TABLE)
+		cell_named(o, o->path.data, VAL_NUM, count);
+	else
+		cell_named(o, o->path.data, VAL_STR, o->json.data);
+	path_cut(o, a->prefix);
+}
+
+int pfi_out_array_end(pfi_out *o)
+{
+	struct frame *f;
+
+	if (o->err)
+		return o->err;
+	if (o->state != OUT_REC || o->depth < 2 || top(o)->kind != 'a')
+		return PFI_EINVAL;
+	f = top(o);
+	bputs(o, &o->json, "]");
+	o->depth--;
+	if (!top(o)->json && !o->err)
+		array_cell_end(o, f);
+	return o->err;
+}
+
+int pfi_out_record_end(pfi_out *o)
+{
+	if (o->err)
+		return o->err;
+	if (o->state != OUT_REC || o->depth != 1)
+		return PFI_EINVAL;
+	if (is_json(o)) {
+		bputs(o, &o->json, "}");
+		if (!o->err)
+			json_record_write(o);
+	} else if (o->fmt != PFI_FMT_TABLE) {
+		if (o->records == 0)
+			sv_row(o, &o->hdr);
+		sv_row(o, &o->row);
+	}
+	o->depth = 0;
+	o->records++;
+	o->state = OUT_DOC;
+	return o->err;
+}
+
+int pfi_out_end(pfi_out *o)
+{
+	if (o->err)
+		return o->err;
+	if (o->state != OUT_DOC)
+		return PFI_EINVAL;
+	if (is_json(o))
+		json_doc_end(o);
+	else if (o->fmt == PFI_FMT_TABLE)
+		table_print(o);
+	o->state = OUT_DONE;
+	if (fflush(o->fp) != 0 || ferror(o->fp))
+		o->ioerr = 1;
+	if (o->err)
+		return o->err;
+	return o->ioerr ? PFI_EIO : PFI_OK;
+}
+
+void pfi_out_free(pfi_out *o)
+{
+	if (o == NULL)
+		return;
+	pfi_buf_release(&o->json);
+	pfi_buf_release(&o->path);
+	pfi_buf_release(&o->line);
+	cells_release(&o->hdr);
+	cells_release(&o->row);
+	free(o->rowstart);
+	free(o);
+}
+

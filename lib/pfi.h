@@ -267,7 +267,8 @@ typedef struct pfi_out pfi_out;
  * owns).  A document is a list of records under `list_key`:
  *   begin(list_key) { record_begin, fields..., record_end }* end
  * Records of one document should have the same keys in the same order.
- * json prints {"list_key":[...]} (a bare array if list_key is NULL);
+ * json prints {"list_key":[...]} (a bare array if list_key is NULL; with
+ * list_key "" the document is exactly one record, printed as a bare object);
  * ndjson one object per line; csv/tsv a header row of the first record's
  * keys, nested objects flattened as "parent.child", arrays as JSON text;
  * table aligned columns (width from pfi_out_set_width), buffered until end.

@@ -1,1 +1,243 @@
+/*
+ * test_cli.c - the pfi command as users and scripts meet it: exit codes,
+ * one-line errors on stderr, machine-readable output on stdout, global
+ * options before or after the command, standard input.
+ */
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+
+#define SAMPLE_MTIME 1793664000   /* 2026-11-03, after the sample's last line */
+
+static const char *dir;
+static char *db;
+
+static void setup(void)
+{
+	dir = tmpdir_make();
+	db = path_join(dir, "index.db");
+	setenv("TZ", "UTC", 1);
+	unsetenv("PFI_DB");
+	setenv("NO_COLOR", "1", 1);
+}
+
+static void teardown(void)
+{
+	free(db);
+	tmpdir_cleanup();
+}
+
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Indexes the sample log into db; returns its exit status. */
+static int index_sample(char **err)
+{
+	char *log = copy_fixture("logs/sample.log", dir, "mail.log", SAMPLE_MTIME);
+	const char *argv[] = { "--db", db, "index", "--quiet", log, NULL };
+	int rc = run_pfi(argv, NULL, NULL, err);
+
+	free(log);
+	return rc;
+}
+
+/* The value of key in expected-summary.txt, in a static buffer. */
+static const char *summary(const char *key)
+{
+	static char val[128];
+	char *text = slurp(fixture("logs/expected-summary.txt"), NULL), *p;
+	size_t n = strlen(key);
+
+	cr_assert_not_null(text);
+	val[0] = '\0';
+	for (p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, key, n) == 0 && p[n] == '=') {
+			size_t len = strcspn(p + n + 1, "\n");
+			memcpy(val, p + n + 1, len < sizeof(val) ? len : sizeof(val) - 1);
+			val[len < sizeof(val) ? len : sizeof(val) - 1] = '\0';
+			break;
+		}
+	free(text);
+	cr_assert(val[0], "no %s in expected-summary.txt", key);
+	return val;
+}
+
+Test(cli, version_goes_to_stdout_and_exits_zero)
+{
+	const char *argv[] = { "--version", NULL };
+	char *out, *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0);
+	cr_assert(strncmp(out, "pfi ", 4) == 0, "stdout: %s", out);
+	cr_assert_str_empty(err);
+	free(out);
+	free(err);
+}
+
+Test(cli, an_unknown_command_is_a_usage_error_with_a_hint)
+{
+	const char *argv[] = { "trac", NULL };
+	char *out, *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 2);
+	cr_assert_str_empty(out);
+	cr_assert_not_null(strstr(err, "'trac' is not a pfi command"), "%s", err);
+	cr_assert_not_null(strstr(err, "trace"), "%s", err);
+	free(out);
+	free(err);
+}
+
+Test(cli, an_unknown_option_is_a_usage_error_naming_the_command)
+{
+	const char *argv[] = { "--db", db, "trace", "--bogus", "X", NULL };
+	char *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 2);
+	cr_assert_not_null(strstr(err, "Try 'pfi trace --help'"), "%s", err);
+	free(err);
+}
+
+Test(cli, index_creates_a_private_index_and_says_nothing_when_quiet)
+{
+	struct stat sb;
+	char *err;
+
+	cr_assert_eq(index_sample(&err), 0, "stderr: %s", err);
+	cr_assert_str_empty(err);
+	cr_assert_eq(stat(db, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600);
+	free(err);
+}
+
+Test(cli, trace_of_a_known_queue_id_prints_the_spec_document)
+{
+	const char *qid = summary("bounce_parent");
+	const char *argv[] = { "trace", qid, "--db", db, "--format", "json", NULL };
+	char *out, *err;
+
+	cr_assert_eq(index_sample(NULL), 0);
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "stderr: %s", err);
+	cr_assert_str_empty(err);
+	cr_assert_not_null(strstr(out, "\"messages\""), "%s", out);
+	cr_assert_not_null(strstr(out, qid), "%s", out);
+	cr_assert_not_null(strstr(out, "\"relation\":\"bounce\"") ?
+	                   strstr(out, "\"relation\":\"bounce\"") :
+	                   strstr(out, "\"relation\": \"bounce\""),
+	                   "the bounce notification is in the chain: %s", out);
+	cr_assert_not_null(strstr(out, "\"recipients\""));
+	cr_assert_not_null(strstr(out, "\"lines\""));
+	free(out);
+	free(err);
+}
+
+Test(cli, trace_of_an_unknown_id_exits_one_with_a_message)
+{
+	const char *argv[] = { "--db", db, "trace", "NOSUCHQID", NULL };
+	char *out, *err;
+
+	cr_assert_eq(index_sample(NULL), 0);
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 1);
+	cr_assert_str_empty(out);
+	cr_assert_not_null(strstr(err, "NOSUCHQID"), "%s", err);
+	free(out);
+	free(err);
+}
+
+Test(cli, trace_raw_prints_only_log_lines)
+{
+	const char *qid = summary("filter_parent");
+	const char *argv[] = { "--db", db, "trace", "--raw", qid, NULL };
+	char *out, *line, *save = NULL;
+
+	cr_assert_eq(index_sample(NULL), 0);
+	cr_assert_eq(run_pfi(argv, NULL, &out, NULL), 0);
+	cr_assert_not_null(strstr(out, summary("filter_child")),
+	                   "the filter child is followed: %s", out);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		cr_assert(strncmp(line, "Nov  2 ", 7) == 0, "not a log line: %s", line);
+	free(out);
+}
+
+Test(cli, info_json_has_the_spec_keys_and_exact_counts)
+{
+	const char *argv[] = { "--db", db, "info", "--json", NULL };
+	const char *keys[] = { "\"files\"", "\"lines\"", "\"postfix_lines\"",
+		"\"unparsed_lines\"", "\"foreign_lines\"", "\"unparsed_by_program\"",
+		"\"messages\"", "\"deliveries\"", "\"rejects\"", "\"first\"",
+		"\"last\"", "\"db_bytes\"" };
+	char *out, want[64];
+	size_t i;
+
+	cr_assert_eq(index_sample(NULL), 0);
+	cr_assert_eq(run_pfi(argv, NULL, &out, NULL), 0);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		cr_assert_not_null(strstr(out, keys[i]), "no %s in %s", keys[i], out);
+	snprintf(want, sizeof(want), "\"messages\":%s", summary("messages"));
+	cr_assert(strstr(out, want) || (snprintf(want, sizeof(want),
+	          "\"messages\": %s", summary("messages")), strstr(out, want)),
+	          "%s", out);
+	free(out);
+}
+
+Test(cli, a_missing_file_is_an_error_naming_it_and_exit_three)
+{
+	char *missing = path_join(dir, "nosuch.log");
+	const char *argv[] = { "--db", db, "index", "--quiet", missing, NULL };
+	char *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 3);
+	cr_assert_not_null(strstr(err, "nosuch.log"), "%s", err);
+	cr_assert(strncmp(err, "pfi: ", 5) == 0, "%s", err);
+	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "one line: %s", err);
+	free(err);
+	free(missing);
+}
+
+Test(cli, a_truncated_compressed_file_keeps_its_lines_and_fails_naming_it)
+{
+	char *bad = copy_fixture("read/truncated.gz", dir, "mail.log.2.gz", 0);
+	const char *argv[] = { "--db", db, "index", "--quiet", bad, NULL };
+	char *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 3);
+	cr_assert_not_null(strstr(err, "mail.log.2.gz"), "%s", err);
+	cr_assert_gt(db_int(db, "SELECT count(*) FROM lines"), 0,
+	             "the complete lines before the damage are kept");
+	free(err);
+	free(bad);
+}
+
+Test(cli, standard_input_is_indexed)
+{
+	const char *argv[] = { "--db", db, "index", "--quiet", "-", NULL };
+	const char *qid = summary("pickup_queue_id");
+	const char *targv[] = { "--db", db, "trace", qid, NULL };
+
+	cr_assert_eq(run_pfi(argv, fixture("logs/sample-rfc3339.log"), NULL, NULL), 0);
+	cr_assert_eq(run_pfi(targv, NULL, NULL, NULL), 0);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM lines"),
+	             strtoll(summary("lines"), NULL, 10));
+}
+
+Test(cli, read_commands_on_a_missing_index_fail_with_a_hint)
+{
+	const char *argv[] = { "--db", db, "info", NULL };
+	char *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 3);
+	cr_assert_not_null(strstr(err, "pfi index"), "%s", err);
+	free(err);
+}
+
+Test(cli, the_db_path_comes_from_pfi_db_when_not_given)
+{
+	const char *argv[] = { "index", "--quiet", fixture("logs/longids.log"), NULL };
+	struct stat sb;
+
+	setenv("PFI_DB", db, 1);
+	cr_assert_eq(run_pfi(argv, NULL, NULL, NULL), 0);
+	cr_assert_eq(stat(db, &sb), 0);
+	unsetenv("PFI_DB");
+}
