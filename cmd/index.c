@@ -106,9 +106,10 @@ static void index_progress(void *ctx, const struct pfi_progress *p)
 static void index_summary(const struct pfi_index_report *r)
 {
 	fprintf(stderr, "indexed %" PRIu64 " lines from %" PRIu64 " files: %"
-	        PRIu64 " messages, %" PRIu64 " deliveries, %" PRIu64
-	        " rejects, %" PRIu64 " unparsed", r->lines, r->files_read,
-	        r->messages, r->deliveries, r->rejects, r->unparsed_lines);
+	        PRIu64 " messages done, %" PRIu64 " still queued, %" PRIu64
+	        " deliveries, %" PRIu64 " rejects, %" PRIu64 " unparsed",
+	        r->lines, r->files_read, r->messages, r->open_messages,
+	        r->deliveries, r->rejects, r->unparsed_lines);
 	if (r->files_skipped > 0)
 		fprintf(stderr, "; %" PRIu64 " files unchanged", r->files_skipped);
 	fputc('\n', stderr);

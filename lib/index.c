@@ -220,9 +220,14 @@ static int sink_message(void *ctx, const struct pfi_msg *m, int open)
 {
 	struct run *r = ctx;
 
+	size_t i;
+
 	if (!open)
 		r->rep->messages++;
 	r->rep->deliveries += m->nrcpts;
+	for (i = 0; i < m->nrcpts; i++)
+		if (strcmp(pfi_rcpt_outcome(m, &m->rcpts[i], open), "rejected") == 0)
+			r->rep->rejects++;
 	return pfi_store_put_message(r->st, m, open);
 }
 
@@ -232,6 +237,7 @@ static int sink_reject(void *ctx, const struct pfi_envelope *env,
 	struct run *r = ctx;
 
 	r->rep->rejects++;
+	r->rep->deliveries++;
 	return pfi_store_put_reject(r->st, env, ev, r->next_line);
 }
 
