@@ -379,6 +379,7 @@ static int msg_get(struct pfi_corr *c, const struct pfi_envelope *env,
 		m->received = env->time;
 	}
 	m->last = env->time;
+	m->flags |= PFI_MSG_DIRTY;
 	*out = m;
 	return PFI_OK;
 }
@@ -403,6 +404,7 @@ static int msg_close(struct pfi_corr *c, struct pfi_msg *m)
 
 int pfi_corr_adopt(struct pfi_corr *c, struct pfi_msg *m)
 {
+	m->flags &= ~(unsigned)PFI_MSG_DIRTY;
 	if (m->id >= c->next_id)
 		c->next_id = m->id + 1;
 	return msg_insert(c, m);
@@ -691,8 +693,10 @@ int pfi_corr_checkpoint(struct pfi_corr *c)
 			if (is_stale_orphan(c, m)) {
 				m->flags |= PFI_MSG_REJECTED;
 				rc = msg_close(c, m);
-			} else {
+			} else if (m->flags & PFI_MSG_DIRTY) {
+				/* Unchanged open messages are stored already. */
 				rc = c->sink.message(c->sink.ctx, m, 1);
+				m->flags &= ~(unsigned)PFI_MSG_DIRTY;
 			}
 		}
 	}
@@ -1110,6 +1114,7 @@ static int on_other(struct feed *f)
 	m = msg_find(f->c, f->env->host, f->ev->qid);
 	if (m != NULL) {
 		m->last = f->env->time;
+		m->flags |= PFI_MSG_DIRTY;
 		f->owner = m->id;
 	}
 	return PFI_OK;

@@ -42,6 +42,7 @@ enum pfi_msg_flag {
 	PFI_MSG_REQUEUED = 1 << 8,   /* postsuper -r: continues as a new ID */
 	PFI_MSG_ORPHAN = 1 << 9,     /* its smtpd session ended before cleanup
 	                                or qmgr saw it */
+	PFI_MSG_DIRTY = 1 << 10,     /* changed since it was last written */
 };
 
 enum pfi_link_rel {

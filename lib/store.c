@@ -346,7 +346,7 @@ static int put_message_row(pfi_store *st, const struct pfi_msg *m, int open)
 	pfi_bind_str(s, 2, m->host);
 	pfi_bind_str(s, 3, m->qid);
 	sqlite3_bind_int(s, 4, open);
-	sqlite3_bind_int64(s, 5, m->flags);
+	sqlite3_bind_int64(s, 5, m->flags & ~(unsigned)PFI_MSG_DIRTY);
 	pfi_bind_time(s, 6, m->first);
 	pfi_bind_time(s, 7, m->last);
 	pfi_bind_time(s, 8, m->received);

@@ -219,3 +219,163 @@ Test(store, an_interrupted_run_is_completed_by_the_next_one)
 	free(db);
 	free(whole);
 }
+
+/* Writes bytes [from, to) of the sample log to path, appending if asked. */
+static void write_part(const char *path, const char *data, size_t from,
+                       size_t to, const char *mode)
+{
+	FILE *f = fopen(path, mode);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(data + from, 1, to - from, f), to - from);
+	fclose(f);
+}
+
+/* The offset of the line boundary nearest to `at`. */
+static size_t line_cut(const char *data, size_t at)
+{
+	return (size_t)(strchr(data + at, '\n') - data) + 1;
+}
+
+static char *deliveries_of(const char *db)
+{
+	return db_rows(db, "SELECT host, queue_id, recipient, status, attempts"
+	               " FROM deliveries ORDER BY 1, 2, 3, 4, 5");
+}
+
+/* Indexes the whole sample in one run, for comparison. */
+static char *reference_rows(const char *dir, const char *data, size_t len)
+{
+	char *log = path_join(dir, "ref.log"), *db = path_join(dir, "ref.db");
+	const char *paths[] = { log };
+	char *rows;
+
+	write_part(log, data, 0, len, "w");
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	rows = deliveries_of(db);
+	free(log);
+	free(db);
+	return rows;
+}
+
+Test(store, logrotate_rename_then_compress_reads_nothing_twice)
+{
+	const char *dir = tmpdir_make();
+	char *cur = path_join(dir, "mail.log"), *old = path_join(dir, "mail.log.1");
+	char *gz = path_join(dir, "mail.log.2.gz"), *db = path_join(dir, "i.db");
+	char cmd[1024], *want, *got;
+	size_t len, cut;
+	char *data = slurp(fixture("logs/sample.log"), &len);
+	struct pfi_index_report rep;
+	const char *one[] = { cur };
+	const char *two[] = { cur, old };
+	const char *three[] = { gz, cur };
+
+	cut = line_cut(data, len / 2);
+	write_part(cur, data, 0, cut, "w");
+	pfi_store_close(index_into(db, one, 1, &rep));
+	cr_assert_eq(rename(cur, old), 0);
+	write_part(cur, data, cut, len, "w");
+	pfi_store_close(index_into(db, two, 2, &rep));
+	cr_assert_eq(rep.files_skipped, 1, "the renamed file is recognised");
+	snprintf(cmd, sizeof(cmd), "gzip -c '%s' > '%s' && rm '%s'", old, gz, old);
+	cr_assert_eq(system(cmd), 0);
+	pfi_store_close(index_into(db, three, 2, &rep));
+	cr_assert_eq(rep.lines, 0, "the compressed file adds nothing");
+	want = reference_rows(dir, data, len);
+	got = deliveries_of(db);
+	cr_assert_str_eq(got, want);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM lines"),
+	             db_int(db, "SELECT sum(lines) FROM files WHERE size >= 0"));
+	free(want);
+	free(got);
+	free(data);
+	free(cur);
+	free(old);
+	free(gz);
+	free(db);
+}
+
+Test(store, copytruncate_rotation_misses_nothing)
+{
+	const char *dir = tmpdir_make();
+	char *cur = path_join(dir, "mail.log"), *old = path_join(dir, "mail.log.1");
+	char *db = path_join(dir, "i.db"), *want, *got;
+	size_t len, a, b;
+	char *data = slurp(fixture("logs/sample.log"), &len);
+	const char *one[] = { cur };
+	const char *two[] = { cur, old };
+
+	a = line_cut(data, len / 3);
+	b = line_cut(data, 2 * len / 3);
+	write_part(cur, data, 0, a, "w");
+	pfi_store_close(index_into(db, one, 1, NULL));
+	/* More lines arrive, then logrotate copies and truncates. */
+	write_part(cur, data, a, b, "a");
+	write_part(old, data, 0, b, "w");
+	write_part(cur, data, b, len, "w");
+	pfi_store_close(index_into(db, two, 2, NULL));
+	want = reference_rows(dir, data, len);
+	got = deliveries_of(db);
+	cr_assert_str_eq(got, want);
+	free(want);
+	free(got);
+	free(data);
+	free(cur);
+	free(old);
+	free(db);
+}
+
+Test(store, a_second_writer_waits_then_fails_clearly)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "i.db");
+	char *log = copy_fixture("logs/longids.log", dir, "mail.log", 0);
+	const char *paths[] = { log };
+	sqlite3 *other;
+	pfi_store *st;
+
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK);
+	cr_assert_eq(sqlite3_open(db, &other), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(pfi_index_paths(st, paths, 1, NULL, NULL), PFI_EBUSY);
+	cr_assert_not_null(strstr(pfi_errmsg(st), "another process"), "%s",
+	                   pfi_errmsg(st));
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	cr_assert_eq(pfi_index_paths(st, paths, 1, NULL, NULL), PFI_OK,
+	             "%s", pfi_errmsg(st));
+	pfi_store_close(st);
+	free(db);
+	free(log);
+}
+
+Test(store, readers_see_the_last_commit_while_a_run_writes)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "i.db");
+	char *log = copy_fixture("logs/sample.log", dir, "mail.log", 0);
+	const char *paths[] = { log };
+	struct pfi_info *info;
+	sqlite3 *writer;
+	pfi_store *rd;
+	int64_t before;
+
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	before = db_int(db, "SELECT count(*) FROM lines");
+	cr_assert_eq(sqlite3_open(db, &writer), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(writer, "BEGIN IMMEDIATE; DELETE FROM lines",
+	                          NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(pfi_store_open(&rd, db, PFI_OPEN_READONLY), PFI_OK,
+	             "%s", pfi_errmsg(rd));
+	cr_assert_eq(pfi_info_get(&info, rd), PFI_OK, "%s", pfi_errmsg(rd));
+	cr_assert_eq(info->lines, before);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM lines"), before);
+	pfi_info_free(info);
+	pfi_store_close(rd);
+	sqlite3_exec(writer, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(writer);
+	free(db);
+	free(log);
+}
