@@ -11,20 +11,23 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pfi.h"
 
 static const struct option index_options[] = {
+	{ "follow", no_argument, NULL, 'f' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
-static const char index_shortopts[] = ":qh";
+static const char index_shortopts[] = ":fqh";
 
-const char cmd_index_usage[] = "pfi index [--quiet] [PATH|-]...";
+const char cmd_index_usage[] = "pfi index [--follow] [--quiet] [PATH|-]...";
 
 static const char index_help[] =
 	"Read Postfix logs into the index, creating it when absent.  Files may\n"
@@ -32,8 +35,10 @@ static const char index_help[] =
 	"already indexed are recognised and only their new lines are read.\n"
 	"Without PATH, reads /var/log/mail.log* and /var/log/maillog*.\n"
 	"\n"
-	"  -q, --quiet  show no progress and no summary\n"
-	"  -h, --help   show this help and exit\n";
+	"  -f, --follow  keep indexing what the files gain, across rotations,\n"
+	"                until interrupted\n"
+	"  -q, --quiet   show no progress and no summary\n"
+	"  -h, --help    show this help and exit\n";
 
 static const char *const index_default_globs[] = {
 	"/var/log/mail.log*", "/var/log/maillog*", NULL
@@ -131,37 +136,133 @@ static int index_default_paths(glob_t *gl)
 	return 0;
 }
 
-/* Runs the library with signals caught; returns its status. */
-static int index_run(pfi_store *st, char **paths, size_t n,
-                     struct index_ui *ui, struct pfi_index_report *r)
+/* Runs the library once; returns its status. */
+static int index_once(pfi_store *st, char **paths, size_t n, int follow,
+                      struct index_ui *ui, struct pfi_index_report *r)
 {
-	struct sigaction sa, old_int, old_term;
 	struct pfi_index_opts opts;
 	int rc;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = index_on_signal;
-	sigemptyset(&sa.sa_mask);
-	index_stop = 0;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
 	memset(&opts, 0, sizeof(opts));
 	opts.warn = index_warn;
 	opts.progress = index_progress;
 	opts.ctx = ui;
 	opts.stop = &index_stop;
+	opts.follow = follow;
 	clock_gettime(CLOCK_MONOTONIC, &ui->start);
 	rc = pfi_index_paths(st, (const char *const *)paths, n, &opts, r);
 	index_clear(ui);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
 	return rc;
 }
 
-/* Indexes paths and reports; returns the exit code. */
-static int index_paths(struct pfi_globals *g, char **paths, size_t n,
-                       int quiet)
+static void index_catch_signals(struct sigaction *old_int,
+                                struct sigaction *old_term)
 {
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = index_on_signal;
+	sigemptyset(&sa.sa_mask);
+	index_stop = 0;
+	sigaction(SIGINT, &sa, old_int);
+	sigaction(SIGTERM, &sa, old_term);
+}
+
+/* ---- --follow ------------------------------------------------------------ */
+
+/* Adds the report of one pass to the total. */
+static void index_add(struct pfi_index_report *t, const struct pfi_index_report *r)
+{
+	t->files_read += r->files_read;
+	t->files_failed += r->files_failed;
+	t->lines += r->lines;
+	t->postfix_lines += r->postfix_lines;
+	t->unparsed_lines += r->unparsed_lines;
+	t->foreign_lines += r->foreign_lines;
+	t->messages += r->messages;
+	t->deliveries += r->deliveries;
+	t->rejects += r->rejects;
+	t->open_messages = r->open_messages;
+}
+
+/* The paths and their logrotate siblings (PATH.1, PATH-20261101 ...), so
+ * the lines a file gained just before it was rotated are still read. */
+static void index_expand(char **paths, size_t n, glob_t *gl)
+{
+	char pat[4096];
+	size_t i;
+	int flags = 0;
+
+	for (i = 0; i < n; i++) {
+		glob(paths[i], flags | GLOB_NOCHECK, NULL, gl);
+		flags = GLOB_APPEND;
+		snprintf(pat, sizeof(pat), "%s[.-]*", paths[i]);
+		glob(pat, GLOB_APPEND, NULL, gl);
+	}
+}
+
+/* A checksum of what stat(2) says of the paths: equal means no change. */
+static uint64_t index_signature(char **paths, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v[4] = { 0, 0, 0, 0 };
+		size_t k;
+		if (stat(paths[i], &sb) == 0) {
+			v[0] = (uint64_t)sb.st_ino;
+			v[1] = (uint64_t)sb.st_size;
+			v[2] = (uint64_t)sb.st_mtim.tv_sec;
+			v[3] = (uint64_t)sb.st_mtim.tv_nsec;
+		}
+		for (k = 0; k < 4; k++)
+			h = (h ^ v[k]) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Sleeps about `ms` milliseconds, waking early when stopped. */
+static void index_nap(int ms)
+{
+	struct timespec slice = { 0, 50 * 1000000L };
+
+	for (; ms > 0 && !index_stop; ms -= 50)
+		nanosleep(&slice, NULL);
+}
+
+/* Indexes, then again whenever a file changes, until SIGINT or SIGTERM;
+ * each pass is its own transaction, so readers see new mail at once. */
+static int index_follow(pfi_store *st, char **paths, size_t n,
+                        struct index_ui *ui, struct pfi_index_report *total)
+{
+	uint64_t last = 0;
+	int rc = PFI_OK;
+
+	while (!index_stop && (rc == PFI_OK || rc == PFI_EIO)) {
+		glob_t gl = { 0 };
+		uint64_t sig;
+
+		index_expand(paths, n, &gl);
+		sig = index_signature(gl.gl_pathv, gl.gl_pathc);
+		if (sig != last) {
+			struct pfi_index_report r;
+			rc = index_once(st, gl.gl_pathv, gl.gl_pathc, 1, ui, &r);
+			index_add(total, &r);
+			last = sig;
+		}
+		globfree(&gl);
+		index_nap(500);
+	}
+	return rc;
+}
+
+/* Indexes paths (once, or following them) and reports; the exit code. */
+static int index_paths(struct pfi_globals *g, char **paths, size_t n,
+                       int quiet, int follow)
+{
+	struct sigaction old_int, old_term;
 	struct pfi_index_report r;
 	struct index_ui ui = { 0 };
 	pfi_store *st;
@@ -169,11 +270,19 @@ static int index_paths(struct pfi_globals *g, char **paths, size_t n,
 
 	if ((st = cli_store(g)) == NULL)
 		return PFI_EXIT_FAILURE;
-	ui.progress = !quiet && isatty(STDERR_FILENO);
+	ui.progress = !quiet && !follow && isatty(STDERR_FILENO);
 	memset(&r, 0, sizeof(r));
-	rc = index_run(st, paths, n, &ui, &r);
+	index_catch_signals(&old_int, &old_term);
+	if (follow)
+		rc = index_follow(st, paths, n, &ui, &r);
+	else
+		rc = index_once(st, paths, n, 0, &ui, &r);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	if (!quiet)
 		index_summary(&r);
+	if (follow && index_stop && (rc == PFI_OK || rc == PFI_EIO))
+		return PFI_EXIT_OK;
 	if (index_stop)
 		return cli_error("interrupted; what was complete is indexed");
 	if (rc == PFI_EIO)
@@ -186,13 +295,16 @@ static int index_paths(struct pfi_globals *g, char **paths, size_t n,
 int cmd_index(struct pfi_globals *g, int argc, char **argv)
 {
 	glob_t gl = { 0 };
-	int c, quiet = 0, rc;
+	int c, quiet = 0, follow = 0, rc, i;
 
 	optind = 0;
 	opterr = 0;
 	while ((c = cli_getopt(argc, argv, index_shortopts,
 	                       index_options)) != -1) {
 		switch (c) {
+		case 'f':
+			follow = 1;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -202,12 +314,17 @@ int cmd_index(struct pfi_globals *g, int argc, char **argv)
 			return cli_bad_option("index", c, argv);
 		}
 	}
+	for (i = optind; follow && i < argc; i++)
+		if (strcmp(argv[i], "-") == 0)
+			return cli_usage_error("index", "--follow reads files, not"
+			                 " standard input");
 	if (optind < argc)
-		return index_paths(g, argv + optind, (size_t)(argc - optind), quiet);
+		return index_paths(g, argv + optind, (size_t)(argc - optind),
+		                   quiet, follow);
 	if (!index_default_paths(&gl))
 		rc = PFI_EXIT_FAILURE;
 	else
-		rc = index_paths(g, gl.gl_pathv, gl.gl_pathc, quiet);
+		rc = index_paths(g, gl.gl_pathv, gl.gl_pathc, quiet, follow);
 	globfree(&gl);
 	return rc;
 }

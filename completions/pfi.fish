@@ -24,8 +24,9 @@ complete -c pfi -l utc -d 'Print times in UTC'
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -l version -d 'Print the version and exit'
 complete -c pfi -s h -l help -d 'Print the usage and exit'
 
-# pfi index [--quiet] [PATH|-]...
+# pfi index [--follow] [--quiet] [PATH|-]...
 complete -c pfi -n '__fish_seen_subcommand_from index' -F
+complete -c pfi -n '__fish_seen_subcommand_from index' -s f -l follow -d 'Keep indexing what the files gain'
 complete -c pfi -n '__fish_seen_subcommand_from index' -s q -l quiet -d 'Show no progress and no summary'
 
 # pfi trace [--raw] ID...

@@ -325,6 +325,7 @@ struct file_span {
 	int64_t first, last;
 	uint64_t lines;
 	int complete;        /* read to its end: its identity may be kept */
+	size_t held_back;    /* bytes of an unfinished last line left unread */
 };
 
 static int save_file(struct run *r, struct input *in, struct pfi_reader *rd,
@@ -358,7 +359,7 @@ static int save_file(struct run *r, struct input *in, struct pfi_reader *rd,
 	/* A file not read to its end must not look unchanged next time. */
 	sqlite3_bind_int64(s, 5, sp->complete ? (int64_t)size : -1);
 	sqlite3_bind_int64(s, 6, (int64_t)mtime);
-	sqlite3_bind_int64(s, 7, (int64_t)pfi_reader_offset(rd));
+	sqlite3_bind_int64(s, 7, (int64_t)(pfi_reader_offset(rd) - sp->held_back));
 	sqlite3_bind_int64(s, 8, (int64_t)sp->lines);
 	pfi_bind_time(s, 9, sp->first);
 	pfi_bind_time(s, 10, sp->last);
@@ -391,10 +392,17 @@ static int read_lines(struct run *r, struct pfi_reader *rd, time_t ref,
 	const char *line;
 	size_t len;
 	int64_t last_time = 0;
+	uint64_t before = pfi_reader_offset(rd);
 	int rc;
 
 	pfi_syslog_init(&ctx, ref);
+
 	while (!stopped(r) && (rc = pfi_reader_next(rd, &line, &len)) == PFI_OK) {
+		if (r->opts && r->opts->follow && pfi_reader_unterminated(rd)) {
+			sp->held_back = (size_t)(pfi_reader_offset(rd) - before);
+			return PFI_OK;
+		}
+		before = pfi_reader_offset(rd);
 		rc = index_line(r, &ctx, line, len, &last_time);
 		if (rc != PFI_OK)
 			return rc;
@@ -420,7 +428,7 @@ static int index_input(struct run *r, struct input *in)
 {
 	struct pfi_reader *rd = in->stdin_reader;
 	struct pfi_err err = { 0, "" };
-	struct file_span sp = { 0, 0, 0, 0 };
+	struct file_span sp = { 0, 0, 0, 0, 0 };
 	uint64_t dev, ino, size;
 	time_t mtime;
 	int rc, rrc;
@@ -433,7 +441,8 @@ static int index_input(struct run *r, struct input *in)
 	pfi_reader_stat(rd, &dev, &ino, &size, &mtime);
 	if (strcmp(in->path, "-") == 0)
 		mtime = r->opts && r->opts->now ? r->opts->now : time(NULL);
-	rc = in->skip ? pfi_reader_skip(rd, in->skip) : PFI_OK;
+	rc = in->skip ? pfi_reader_seek(rd, in->skip, (uint64_t)in->lines_done)
+	              : PFI_OK;
 	if (rc == PFI_EOF) {
 		sp.complete = 1;
 		rc = PFI_OK;

@@ -136,6 +136,12 @@ int pfi_reader_peek(struct pfi_reader *r, size_t want, const char **data,
 /* Skips `offset` decompressed bytes from the start (a line boundary);
  * call before the first _next().  PFI_OK, PFI_EOF (input is shorter), PFI_EIO. */
 int pfi_reader_skip(struct pfi_reader *r, uint64_t offset);
+/* Like pfi_reader_skip() when the line number at `offset` is known: a
+ * plain file is positioned at once, without reading what it skips. */
+int pfi_reader_seek(struct pfi_reader *r, uint64_t offset, uint64_t lineno);
+/* The last line handed out had no newline: the input ended inside it
+ * (a live log may still be writing it). */
+int pfi_reader_unterminated(const struct pfi_reader *r);
 uint64_t pfi_reader_lineno(const struct pfi_reader *r);   /* of the last line */
 uint64_t pfi_reader_offset(const struct pfi_reader *r);   /* decompressed bytes consumed */
 uint64_t pfi_reader_raw_offset(const struct pfi_reader *r); /* compressed bytes consumed */
@@ -275,5 +281,29 @@ const char *pfi_ev_name(enum pfi_ev kind);
  */
 int pfi_kv_next(const char **p, const char *end, struct pfi_slice *key,
                 struct pfi_slice *val);
+
+/* ---- filter.c: a struct pfi_filter compiled to SQL ------------------------ */
+
+struct sqlite3_stmt;
+struct pfi_where;
+
+/*
+ * Checks and compiles filter `f` (CIDR, DSN pattern, statuses, the PCRE2
+ * regex, JIT-compiled once) into an SQL condition over the aliases
+ * `d` (deliveries) and `m` (messages, LEFT JOINed on m.id = d.message),
+ * with its own bound parameters.  Time bounds apply to d.time.
+ * Returns PFI_OK, PFI_EINVAL (message on st naming the bad value), or
+ * PFI_ENOMEM.  `st` is also where --grep's SQL function is registered.
+ */
+int pfi_where_new(struct pfi_where **out, pfi_store *st,
+                  const struct pfi_filter *f);
+/* The condition, e.g. "d.recipient = ?7 AND ...", or "1" when empty.
+ * Parameters are numbered from the `first` given to pfi_where_bind. */
+const char *pfi_where_sql(const struct pfi_where *w);
+/* Binds the condition's parameters as ?first, ?first+1 ...; returns the
+ * next free index. */
+int pfi_where_bind(const struct pfi_where *w, struct sqlite3_stmt *s,
+                   int first);
+void pfi_where_free(struct pfi_where *w);
 
 #endif /* PFI_INT_H */

@@ -104,6 +104,9 @@ struct pfi_index_opts {
 	time_t now;                /* "now" for stdin's classic timestamps; 0 = time() */
 	volatile const int *stop;  /* when *stop becomes non-zero, stop at the
 	                              next line and commit what is complete */
+	int follow;                /* the files are live: a last line without
+	                              its newline is still being written, so
+	                              it is left for the next run */
 };
 
 struct pfi_index_report {
@@ -116,8 +119,8 @@ struct pfi_index_report {
 	uint64_t foreign_lines;  /* lines of other programs */
 	uint64_t messages;       /* messages completed (written) this run */
 	uint64_t open_messages;  /* still open at the end (kept for next run) */
-	uint64_t deliveries;     /* delivery rows written */
-	uint64_t rejects;        /* reject rows written */
+	uint64_t deliveries;     /* recipient rows written, rejects included */
+	uint64_t rejects;        /* of which rejected recipients */
 };
 
 /*
@@ -243,6 +246,51 @@ struct pfi_info {
 /* Fills *out with what is indexed.  PFI_OK, PFI_ENOMEM or PFI_ERROR. */
 PFI_EXTERN int pfi_info_get(struct pfi_info **out, pfi_store *st);
 PFI_EXTERN void pfi_info_free(struct pfi_info *info);
+
+/* ---- filters and search ----------------------------------------------------- */
+
+/*
+ * What selects records, for search and stats.  NULL/0 fields do not
+ * filter; all given fields must match.  Addresses and domains compare
+ * case-insensitively; a domain "*.example.com" also matches subdomains.
+ */
+struct pfi_filter {
+	const char *from;            /* sender address ("" or "<>": null sender) */
+	const char *to;              /* recipient (to or orig_to) */
+	const char *domain;          /* recipient domain */
+	const char *sender_domain;
+	const char *subject;         /* case-insensitive substring */
+	const char *const *status;   /* any of these SPEC statuses */
+	size_t nstatus;
+	const char *dsn;             /* "5.1.1", "5.*", "5.1.*" */
+	const char *client;          /* IP, host name or CIDR (v4 or v6) */
+	const char *relay;           /* relay host name or address */
+	const char *host;            /* MTA host that logged it */
+	const char *message_id;      /* with or without angle brackets */
+	const char *sasl_user;
+	const char *grep;            /* PCRE2 over the message's raw lines */
+	int64_t since;               /* inclusive; 0: no bound */
+	int64_t until;               /* exclusive; 0: no bound */
+};
+
+typedef struct pfi_search pfi_search;
+
+/*
+ * Starts a search of delivery rows (rejects included) matching `f`,
+ * newest first (oldest first when `reverse`), at most `limit` rows
+ * (0: no limit).  Rows stream: memory does not grow with the result.
+ * Returns PFI_OK, PFI_EINVAL (a bad filter value: CIDR, regex, DSN
+ * pattern, status; pfi_errmsg says which), PFI_ENOMEM or PFI_ERROR.
+ */
+PFI_EXTERN int pfi_search_new(pfi_search **out, pfi_store *st,
+                              const struct pfi_filter *f, int64_t limit,
+                              int reverse);
+/* The next row, borrowed until the next call.  PFI_OK, PFI_EOF, PFI_ERROR. */
+PFI_EXTERN int pfi_search_next(pfi_search *q, const struct pfi_delivery **row);
+PFI_EXTERN void pfi_search_free(pfi_search *q);
+/* The number of rows matching `f`.  PFI_OK, PFI_EINVAL, PFI_ERROR. */
+PFI_EXTERN int pfi_search_count(pfi_store *st, const struct pfi_filter *f,
+                                int64_t *count);
 
 /* ---- output --------------------------------------------------------------- */
 

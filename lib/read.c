@@ -43,6 +43,7 @@ struct pfi_reader {
 	uint64_t lineno;                /* number of the last line handed out */
 	char *cut;                      /* head of an overlong line, PFI_LINE_MAX + 1 */
 	int truncated;                  /* the last line handed out was cut */
+	int unterminated;               /* ... had no newline (end of input) */
 	int eof;                        /* the codec reported the clean end */
 	int pending;                    /* failure to report once lines run out */
 	int is_stdin;                   /* fd 0: neither closed nor lseek'ed */
@@ -403,6 +404,7 @@ static int reader_take(struct pfi_reader *r, size_t n, size_t eol,
 
 	r->pos += n + eol;
 	r->lineno++;
+	r->unterminated = eol == 0;
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
 	if (n > PFI_LINE_MAX) {
@@ -539,12 +541,10 @@ static int reader_count_file(struct pfi_reader *r, uint64_t offset,
 	return at == offset ? PFI_OK : PFI_EOF;
 }
 
-/* A named plain file: count the skipped lines, then lseek past them. */
-static int reader_skip_file(struct pfi_reader *r, uint64_t offset)
+/* Positions a named plain file at `offset`, line `lines`. */
+static int reader_position(struct pfi_reader *r, uint64_t offset,
+                           uint64_t lines, int rc)
 {
-	uint64_t lines = 0;
-	int rc = reader_count_file(r, offset, &lines);
-
 	r->lineno = lines;
 	if (rc == PFI_OK && lseek(r->src.fd, (off_t)offset, SEEK_SET) < 0)
 		rc = pfi_err_set(&r->err, PFI_EIO, "cannot seek in '%s': %s",
@@ -580,6 +580,31 @@ static int reader_skip_stream(struct pfi_reader *r, uint64_t offset)
 		at += n;
 	}
 	return PFI_OK;
+}
+
+/* A named plain file: count the skipped lines, then lseek past them. */
+static int reader_skip_file(struct pfi_reader *r, uint64_t offset)
+{
+	uint64_t lines = 0;
+	int rc = reader_count_file(r, offset, &lines);
+
+	return reader_position(r, offset, lines, rc);
+}
+
+int pfi_reader_seek(struct pfi_reader *r, uint64_t offset, uint64_t lineno)
+{
+	if (r->codec != &codec_plain || !r->is_reg || r->is_stdin)
+		return pfi_reader_skip(r, offset);
+	if (offset > r->size)
+		return PFI_EOF;
+	r->pos = r->end = 0;
+	r->base = offset;
+	return reader_position(r, offset, lineno, PFI_OK);
+}
+
+int pfi_reader_unterminated(const struct pfi_reader *r)
+{
+	return r->unterminated;
 }
 
 int pfi_reader_skip(struct pfi_reader *r, uint64_t offset)

@@ -6,7 +6,11 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -240,4 +244,81 @@ Test(cli, the_db_path_comes_from_pfi_db_when_not_given)
 	cr_assert_eq(run_pfi(argv, NULL, NULL, NULL), 0);
 	cr_assert_eq(stat(db, &sb), 0);
 	unsetenv("PFI_DB");
+}
+
+/* The number of lines in the first n bytes of data. */
+static int64_t db_int_lines(const char *data, size_t n)
+{
+	int64_t lines = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		lines += data[i] == '\n';
+	return lines;
+}
+
+/* Polls the index until it holds `want` lines or about 10 s pass. */
+static int64_t wait_for_lines(int64_t want)
+{
+	struct timespec ts = { 0, 100 * 1000000L };
+	int64_t n = -1;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		struct stat sb;
+		if (stat(db, &sb) == 0)
+			n = db_int(db, "SELECT count(*) FROM lines");
+		if (n == want)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return n;
+}
+
+Test(cli, follow_indexes_appended_lines_across_a_rotation_until_interrupted)
+{
+	char *log = path_join(dir, "mail.log"), *old = path_join(dir, "mail.log.1");
+	size_t len, a, b;
+	char *data = slurp(fixture("logs/sample.log"), &len);
+	int status;
+	FILE *f;
+	pid_t pid;
+
+	a = (size_t)(strchr(data + len / 3, '\n') - data) + 1;
+	b = (size_t)(strchr(data + 2 * len / 3, '\n') - data) + 1;
+	f = fopen(log, "w");
+	fwrite(data, 1, a, f);
+	fclose(f);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		execl(PFI_BIN, PFI_BIN, "--db", db, "index", "--follow", "--quiet",
+		      log, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_gt(wait_for_lines(db_int_lines(data, a)), 0);
+	/* A line arrives in two writes: only the whole line is indexed. */
+	f = fopen(log, "a");
+	fwrite(data + a, 1, b - a - 10, f);
+	fclose(f);
+	cr_assert_eq(wait_for_lines(db_int_lines(data, b) - 1),
+	             db_int_lines(data, b) - 1);
+	f = fopen(log, "a");
+	fwrite(data + b - 10, 1, 10, f);
+	fclose(f);
+	cr_assert_eq(wait_for_lines(db_int_lines(data, b)), db_int_lines(data, b));
+	/* logrotate renames the file and a new one starts. */
+	cr_assert_eq(rename(log, old), 0);
+	f = fopen(log, "w");
+	fwrite(data + b, 1, len - b, f);
+	fclose(f);
+	cr_assert_eq(wait_for_lines(db_int_lines(data, len)),
+	             db_int_lines(data, len));
+	kill(pid, SIGINT);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	          "status %d", status);
+	free(data);
+	free(log);
+	free(old);
 }
