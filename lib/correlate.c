@@ -132,6 +132,7 @@ void pfi_msg_free(struct pfi_msg *m)
 	}
 	free(m->rcpts);
 	free(m->links);
+	free(m->lines);
 	free(m->host);
 	free(m->qid);
 	free(m->message_id);
@@ -201,6 +202,22 @@ int pfi_msg_add_link(struct pfi_msg *m, const char *qid, const char *hint,
 	l->time = time;
 	l->rcpt = rcpt;
 	m->nlinks++;
+	return PFI_OK;
+}
+
+int pfi_msg_add_line(struct pfi_msg *m, int64_t line_id)
+{
+	if (m->nlines && m->lines[m->nlines - 1] >= line_id)
+		return PFI_OK;
+	if (m->nlines == m->lncap) {
+		size_t cap = m->lncap ? m->lncap * 2 : 8;
+		int64_t *p = realloc(m->lines, cap * sizeof(*p));
+		if (p == NULL)
+			return PFI_ENOMEM;
+		m->lines = p;
+		m->lncap = cap;
+	}
+	m->lines[m->nlines++] = line_id;
 	return PFI_OK;
 }
 
@@ -626,6 +643,13 @@ struct feed {
 	int64_t owner;       /* out: the message the line belongs to */
 };
 
+/* The line being fed belongs to message m. */
+static int own(struct feed *f, struct pfi_msg *m)
+{
+	f->owner = m->id;
+	return pfi_msg_add_line(m, f->line_id);
+}
+
 static int apply_pending(struct pfi_msg *m, struct session *s, int64_t t)
 {
 	size_t i;
@@ -731,6 +755,23 @@ static int on_tls_in(struct feed *f)
 	return rc == PFI_OK ? session_add_line(s, f->line_id) : rc;
 }
 
+/* A disconnect line belongs to the session's last message, open or not. */
+static int disconnect_owner(struct feed *f, struct session *s)
+{
+	struct pfi_slice qid;
+	struct pfi_msg *m;
+
+	if (s->last_qid == NULL)
+		return PFI_OK;   /* a session that queued nothing */
+	qid.p = s->last_qid;
+	qid.n = strlen(s->last_qid);
+	m = msg_find(f->c, f->env->host, qid);
+	if (m != NULL && m->id == s->last_id)
+		return own(f, m);
+	f->owner = s->last_id;
+	return f->c->sink.late_line(f->c->sink.ctx, f->line_id, s->last_id);
+}
+
 static int on_disconnect(struct feed *f)
 {
 	struct session *s;
@@ -738,10 +779,10 @@ static int on_disconnect(struct feed *f)
 
 	if (rc != PFI_OK || s == NULL)
 		return rc;
-	f->owner = s->last_id;
+	rc = disconnect_owner(f, s);
 	mark_if_orphan(f->c, s, f->env->host);
 	session_remove(f->c, s);
-	return PFI_OK;
+	return rc;
 }
 
 /* Gives the session's waiting lines and TLS state to its new message. */
@@ -751,7 +792,7 @@ static int session_adopt(struct pfi_corr *c, struct session *s, struct pfi_msg *
 	int rc = PFI_OK;
 
 	for (i = 0; i < s->nlines && rc == PFI_OK; i++)
-		rc = c->sink.line_owner(c->sink.ctx, s->lines[i], m->id);
+		rc = pfi_msg_add_line(m, s->lines[i]);
 	s->nlines = 0;
 	if (rc == PFI_OK && s->tls_protocol && !m->tls_protocol)
 		rc = set_cstr(&m->tls_protocol, s->tls_protocol);
@@ -847,7 +888,6 @@ static int on_header(struct feed *f, struct pfi_msg *m)
 			if (rc == PFI_OK)
 				rc = set_str(&r->stage, ev->stage);
 		}
-		f->owner = m->id;
 		return rc == PFI_OK ? msg_close(f->c, m) : rc;
 	}
 	return rc;
@@ -1022,9 +1062,10 @@ static int on_reject(struct feed *f)
 		return rc;
 	}
 	rc = msg_get(f->c, f->env, ev->qid, &m);
+	if (rc == PFI_OK)
+		rc = own(f, m);
 	if (rc != PFI_OK)
 		return rc;
-	f->owner = m->id;
 	if (pfi_slice_eq(ev->action, "hold"))
 		m->flags |= PFI_MSG_HELD;
 	else if (pfi_slice_eq(ev->action, "discard"))
@@ -1084,9 +1125,10 @@ static int on_message_event(struct feed *f)
 	struct pfi_msg *m;
 	int rc = msg_get(f->c, f->env, ev->qid, &m);
 
+	if (rc == PFI_OK)
+		rc = own(f, m);
 	if (rc != PFI_OK)
 		return rc;
-	f->owner = m->id;
 	switch (ev->kind) {
 	case PFI_EV_CLIENT: return on_client(f, m);
 	case PFI_EV_PICKUP: return on_pickup(f, m);
@@ -1112,12 +1154,11 @@ static int on_other(struct feed *f)
 	if (!f->ev->qid.p)
 		return PFI_OK;
 	m = msg_find(f->c, f->env->host, f->ev->qid);
-	if (m != NULL) {
-		m->last = f->env->time;
-		m->flags |= PFI_MSG_DIRTY;
-		f->owner = m->id;
-	}
-	return PFI_OK;
+	if (m == NULL)
+		return PFI_OK;
+	m->last = f->env->time;
+	m->flags |= PFI_MSG_DIRTY;
+	return own(f, m);
 }
 
 int pfi_corr_feed(struct pfi_corr *c, const struct pfi_envelope *env,

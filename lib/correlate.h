@@ -86,6 +86,8 @@ struct pfi_msg {
 	size_t nrcpts, rcap;
 	struct pfi_mlink *links;
 	size_t nlinks, lcap;
+	int64_t *lines;          /* ids of its log lines, ascending */
+	size_t nlines, lncap;
 	struct pfi_msg *next;    /* hash chain */
 };
 
@@ -98,8 +100,9 @@ struct pfi_sink {
 	/* A rejected recipient without a queue ID (NOQUEUE, postscreen). */
 	int (*reject)(void *ctx, const struct pfi_envelope *env,
 	              const struct pfi_event *ev);
-	/* An earlier line (a session's connect, TLS ...) belongs to msg_id. */
-	int (*line_owner)(void *ctx, int64_t line_id, int64_t msg_id);
+	/* A line belongs to message msg_id, which was written already (a
+	 * session's disconnect after the message was removed). */
+	int (*late_line)(void *ctx, int64_t line_id, int64_t msg_id);
 };
 
 struct pfi_corr;
@@ -130,6 +133,8 @@ struct pfi_rcpt *pfi_msg_add_rcpt(struct pfi_msg *m, const char *to,
                                   const char *orig_to);
 int pfi_msg_add_link(struct pfi_msg *m, const char *qid, const char *hint,
                      int relation, int64_t time, size_t rcpt);
+/* Appends a line id (ids arrive ascending; a repeat is ignored). */
+int pfi_msg_add_line(struct pfi_msg *m, int64_t line_id);
 void pfi_msg_free(struct pfi_msg *m);
 /* The SPEC outcome of recipient r of message m now ("deferred" if none). */
 const char *pfi_rcpt_outcome(const struct pfi_msg *m, const struct pfi_rcpt *r,

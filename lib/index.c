@@ -44,7 +44,8 @@ struct run {
 	const struct pfi_index_opts *opts;
 	struct pfi_index_report *rep;
 	struct pfi_corr *corr;
-	int64_t next_line;      /* lines.id of the next line */
+	struct pfi_chunker *chunks;  /* where raw lines go */
+	int64_t next_line;      /* id of the next line */
 	int64_t msg0, link0;    /* first message and link ids of this run */
 	struct line_count *counts;
 	size_t ncounts;
@@ -241,36 +242,36 @@ static int sink_reject(void *ctx, const struct pfi_envelope *env,
 	return pfi_store_put_reject(r->st, env, ev, r->next_line);
 }
 
-static int sink_line_owner(void *ctx, int64_t line_id, int64_t msg_id)
+static int sink_late_line(void *ctx, int64_t line_id, int64_t msg_id)
 {
 	struct run *r = ctx;
-	sqlite3_stmt *s = pfi_store_stmt(r->st, ST_LINE_OWNER);
+	sqlite3_stmt *s = pfi_store_stmt(r->st, ST_INSERT_LATE_LINE);
 
 	if (s == NULL)
 		return PFI_ERROR;
-	sqlite3_bind_int64(s, 1, line_id);
-	sqlite3_bind_int64(s, 2, msg_id);
+	sqlite3_bind_int64(s, 1, msg_id);
+	sqlite3_bind_int64(s, 2, line_id);
 	return pfi_store_step_done(r->st, s, "cannot link line");
 }
 
 /* ---- one line ----------------------------------------------------------------------------- */
 
-static int store_line(struct run *r, const char *line, size_t len,
-                      int64_t time, int kind, struct pfi_slice program,
-                      int64_t owner)
+/* Keeps the raw line; an unparsed one is also listed by program. */
+static int store_line(struct run *r, const char *line, size_t len, int kind,
+                      struct pfi_slice program)
 {
-	sqlite3_stmt *s = pfi_store_stmt(r->st, ST_INSERT_LINE);
+	sqlite3_stmt *s;
 
-	if (s == NULL)
-		return PFI_ERROR;
-	sqlite3_bind_int64(s, 1, r->next_line);
-	sqlite3_bind_int64(s, 2, time);
-	sqlite3_bind_int(s, 3, kind);
-	pfi_bind_slice(s, 4, program);
-	if (owner > 0)
-		sqlite3_bind_int64(s, 5, owner);
-	sqlite3_bind_text(s, 6, line, (int)len, SQLITE_STATIC);
-	return pfi_store_step_done(r->st, s, "cannot write line");
+	if (kind == PFI_LINE_UNPARSED) {
+		s = pfi_store_stmt(r->st, ST_INSERT_UNPARSED);
+		if (s == NULL)
+			return PFI_ERROR;
+		sqlite3_bind_int64(s, 1, r->next_line);
+		pfi_bind_slice(s, 2, program);
+		if (pfi_store_step_done(r->st, s, "cannot write line") != PFI_OK)
+			return PFI_ERROR;
+	}
+	return pfi_chunker_add(r->chunks, line, len);
 }
 
 static int line_kind(enum pfi_ev ev)
@@ -311,7 +312,7 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 		*last_time = env.time;
 	}
 	if (rc == PFI_OK)
-		rc = store_line(r, line, len, env.time, kind, env.program, owner);
+		rc = store_line(r, line, len, kind, env.program);
 	if (rc == PFI_OK)
 		rc = count_line(r, kind, env.program);
 	report_kind(r->rep, kind);
@@ -602,7 +603,12 @@ static int load_one(pfi_store *st, struct pfi_corr *c, sqlite3_stmt *s)
 	if (m == NULL)
 		return PFI_ENOMEM;
 	load_message_fields(m, s);
-	rc = load_rcpts(st, m, &ids);
+	rc = pfi_ids_decode(sqlite3_column_blob(s, 20),
+	                    (size_t)sqlite3_column_bytes(s, 20), &m->lines,
+	                    &m->nlines);
+	m->lncap = m->nlines;
+	if (rc == PFI_OK)
+		rc = load_rcpts(st, m, &ids);
 	if (rc == PFI_OK)
 		rc = load_links(st, m, ids);
 	free(ids);
@@ -621,7 +627,7 @@ int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
 	if (sqlite3_prepare_v2(st->db, "SELECT id, host, queue_id, flags, first,"
 	    " last, received, message_id, sender, size, nrcpt, client, client_ip,"
 	    " sasl_method, sasl_username, subject, tls_protocol, tls_cipher,"
-	    " origin, orig_queue_id FROM messages WHERE open = 1", -1, &s,
+	    " origin, orig_queue_id, lines FROM messages WHERE open = 1", -1, &s,
 	    NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
 	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW)
@@ -686,7 +692,7 @@ int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
 
 static int run_begin(struct run *r)
 {
-	struct pfi_sink sink = { r, sink_message, sink_reject, sink_line_owner };
+	struct pfi_sink sink = { r, sink_message, sink_reject, sink_late_line };
 	int64_t line0, msg0, link0;
 	int rc = pfi_store_exec(r->st, "BEGIN IMMEDIATE");
 
@@ -696,12 +702,15 @@ static int run_begin(struct run *r)
 			                   " written by another process", r->st->path);
 		return rc;
 	}
-	line0 = pfi_store_max_id(r->st, "lines");
+	line0 = pfi_store_next_line(r->st);
 	msg0 = pfi_store_max_id(r->st, "messages");
 	link0 = pfi_store_max_id(r->st, "links");
 	if (line0 < 0 || msg0 < 0 || link0 < 0)
 		return PFI_ERROR;
-	r->next_line = line0 + 1;
+	r->next_line = line0;
+	rc = pfi_chunker_new(&r->chunks, r->st, line0);
+	if (rc != PFI_OK)
+		return pfi_err_set(&r->st->err, rc, "out of memory");
 	r->msg0 = msg0 + 1;
 	r->link0 = link0 + 1;
 	rc = pfi_corr_new(&r->corr, &sink, r->msg0);
@@ -712,8 +721,10 @@ static int run_begin(struct run *r)
 
 static int run_end(struct run *r)
 {
-	int rc = pfi_corr_checkpoint(r->corr);
+	int rc = pfi_chunker_flush(r->chunks);
 
+	if (rc == PFI_OK)
+		rc = pfi_corr_checkpoint(r->corr);
 	r->rep->open_messages = pfi_corr_open_count(r->corr);
 	if (rc == PFI_OK)
 		rc = flush_counts(r);
@@ -808,6 +819,7 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 	for (i = 0; i < npaths; i++)
 		pfi_reader_close(in[i].stdin_reader);
 	pfi_corr_free(r.corr);
+	pfi_chunker_free(r.chunks);
 	free(r.counts);
 	free(in);
 	if (rc == PFI_OK && (failed || r.rep->files_failed))

@@ -17,14 +17,11 @@ struct pool {
 	int oom;
 };
 
-/* A copy of column i of s kept in the pool; NULL for SQL NULL. */
-static const char *pool_col(struct pool *p, sqlite3_stmt *s, int i)
+/* A copy of (text, len) kept in the pool. */
+static char *pool_keep(struct pool *p, const char *text, size_t len)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
 	char *c;
 
-	if (t == NULL)
-		return NULL;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 64;
 		char **v = realloc(p->strs, cap * sizeof(*v));
@@ -35,13 +32,25 @@ static const char *pool_col(struct pool *p, sqlite3_stmt *s, int i)
 		p->strs = v;
 		p->cap = cap;
 	}
-	c = strdup((const char *)t);
+	c = malloc(len + 1);
 	if (c == NULL) {
 		p->oom = 1;
 		return NULL;
 	}
+	memcpy(c, text, len);
+	c[len] = '\0';
 	p->strs[p->n++] = c;
 	return c;
+}
+
+/* A copy of column i of s kept in the pool; NULL for SQL NULL. */
+static const char *pool_col(struct pool *p, sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	if (t == NULL)
+		return NULL;
+	return pool_keep(p, (const char *)t, (size_t)sqlite3_column_bytes(s, i));
 }
 
 static void pool_release(struct pool *p)
@@ -329,23 +338,43 @@ static int load_children(pfi_store *st, struct pool *p, struct pfi_message *m,
 	return rc;
 }
 
+/* Collects a message's raw lines into the pool. */
+struct line_sink {
+	struct pool *pool;
+	const char **v;
+	size_t n;
+};
+
+static int keep_line(void *ctx, int64_t id, const char *line, size_t len)
+{
+	struct line_sink *ls = ctx;
+	const char **v;
+	char *c;
+
+	(void)id;
+	if (grow((void **)&ls->v, ls->n, sizeof(*ls->v)) != PFI_OK)
+		return PFI_ENOMEM;
+	c = pool_keep(ls->pool, line, len);
+	if (c == NULL)
+		return PFI_ENOMEM;
+	v = ls->v;
+	v[ls->n++] = c;
+	return PFI_OK;
+}
+
 static int load_lines(pfi_store *st, struct pool *p, struct pfi_message *m,
                       int64_t id)
 {
-	sqlite3_stmt *s;
-	void *arr;
+	struct line_sink ls = { p, NULL, 0 };
+	int64_t *ids;
 	size_t n;
-	int rc = load_rows(st, "SELECT raw FROM lines WHERE message = ?1"
-	                   " ORDER BY time, id", id, &arr, &n, &s);
+	int rc = pfi_store_message_lines(st, id, &ids, &n);
 
-	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
-		rc = grow(&arr, n, sizeof(char *));
-		if (rc == PFI_OK)
-			((const char **)arr)[n++] = pool_col(p, s, 0);
-	}
-	sqlite3_finalize(s);
-	m->lines = arr;
-	m->nlines = n;
+	if (rc == PFI_OK)
+		rc = pfi_store_read_lines(st, ids, n, keep_line, &ls);
+	free(ids);
+	m->lines = ls.v;
+	m->nlines = ls.n;
 	return rc;
 }
 

@@ -21,17 +21,22 @@ const char pfi_schema_sql[] =
 	" lines INTEGER NOT NULL,"       /* lines indexed */
 	" first INTEGER, last INTEGER"   /* first and last timestamp */
 	");"
-	/* Every line read, raw, with the message it belongs to. */
-	"CREATE TABLE lines ("
-	" id INTEGER PRIMARY KEY,"       /* in reading order */
-	" time INTEGER NOT NULL,"
-	" kind INTEGER NOT NULL,"        /* enum pfi_line_kind */
-	" program TEXT,"
-	" message INTEGER,"              /* messages.id, or NULL */
-	" raw TEXT NOT NULL"
+	/* Every line read, raw, in zstd-compressed chunks of consecutive
+	 * lines (see chunks.c); a line's id is its place in reading order. */
+	"CREATE TABLE chunks ("
+	" first INTEGER PRIMARY KEY,"    /* id of its first line */
+	" count INTEGER NOT NULL,"       /* lines in it */
+	" data BLOB NOT NULL"            /* zstd frame of the lines, "\n" each */
 	");"
-	"CREATE INDEX lines_message ON lines(message) WHERE message IS NOT NULL;"
-	"CREATE INDEX lines_unparsed ON lines(kind) WHERE kind = 1;"
+	/* Lines of Postfix programs that pfi did not understand. */
+	"CREATE TABLE unparsed ("
+	" line INTEGER PRIMARY KEY, program TEXT NOT NULL"
+	");"
+	/* Lines that joined a message after it was written (a disconnect). */
+	"CREATE TABLE late_lines ("
+	" message INTEGER NOT NULL, line INTEGER NOT NULL"
+	");"
+	"CREATE INDEX late_lines_message ON late_lines(message);"
 	/* Line counts by kind and program, kept up to date by each run. */
 	"CREATE TABLE line_counts ("
 	" kind INTEGER NOT NULL, program TEXT NOT NULL, count INTEGER NOT NULL,"
@@ -50,7 +55,8 @@ const char pfi_schema_sql[] =
 	" origin TEXT,"                  /* smtpd, pickup ... */
 	" orig_queue_id TEXT,"           /* XFORWARD orig_queue_id, pickup orig_id */
 	" parent INTEGER,"               /* messages.id of the parent, if linked */
-	" relation TEXT"                 /* filter, relay, bounce, forward, requeue */
+	" relation TEXT,"                /* filter, relay, bounce */
+	" lines BLOB"                    /* its line ids: ascending varint deltas */
 	");"
 	"CREATE INDEX messages_queue_id ON messages(queue_id);"
 	"CREATE INDEX messages_message_id ON messages(message_id);"
@@ -72,7 +78,7 @@ const char pfi_schema_sql[] =
 	" child_qid TEXT,"               /* queued as / forwarded as */
 	" stage TEXT, code TEXT,"        /* rejects: SMTP stage and code */
 	" client TEXT, client_ip TEXT, helo TEXT, sender TEXT," /* NOQUEUE */
-	" line INTEGER"                  /* lines.id of a NOQUEUE reject */
+	" line INTEGER"                  /* line id of a NOQUEUE reject */
 	");"
 	"CREATE INDEX deliveries_message ON deliveries(message);"
 	"CREATE INDEX deliveries_time ON deliveries(time);"
@@ -93,4 +99,9 @@ const char pfi_schema_sql[] =
 	");"
 	"CREATE INDEX links_parent ON links(parent);"
 	"CREATE INDEX links_other ON links(other) WHERE other IS NOT NULL;"
-	"CREATE INDEX links_unresolved ON links(qid) WHERE other IS NULL;";
+	"CREATE INDEX links_unresolved ON links(qid) WHERE other IS NULL;"
+	/* search --to: recipients compare case-insensitively (filter.c). */
+	"CREATE INDEX deliveries_recipient_nocase"
+	" ON deliveries(recipient COLLATE NOCASE);"
+	"CREATE INDEX deliveries_orig_to_nocase"
+	" ON deliveries(orig_to COLLATE NOCASE) WHERE orig_to IS NOT NULL;";

@@ -16,25 +16,33 @@
 #include "store.h"
 
 static const char *const stmt_sql[ST__COUNT] = {
-	[ST_INSERT_LINE] =
-		"INSERT INTO lines(id, time, kind, program, message, raw)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_LINE_OWNER] =
-		"UPDATE lines SET message = ?2 WHERE id = ?1",
+	[ST_INSERT_CHUNK] =
+		"INSERT INTO chunks(first, count, data) VALUES (?1, ?2, ?3)",
+	[ST_FIND_CHUNK] =
+		"SELECT first, count, data FROM chunks WHERE first <= ?1"
+		" ORDER BY first DESC LIMIT 1",
+	[ST_MESSAGE_LINES] =
+		"SELECT lines FROM messages WHERE id = ?1",
+	[ST_LATE_LINES] =
+		"SELECT line FROM late_lines WHERE message = ?1",
+	[ST_INSERT_LATE_LINE] =
+		"INSERT INTO late_lines(message, line) VALUES (?1, ?2)",
+	[ST_INSERT_UNPARSED] =
+		"INSERT INTO unparsed(line, program) VALUES (?1, ?2)",
 	[ST_INSERT_MESSAGE] =
 		/* An upsert, not a replace: a rewrite keeps parent/relation. */
 		"INSERT INTO messages(id, host, queue_id, open, flags,"
 		" first, last, received, removed, message_id, sender, size, nrcpt,"
 		" client, client_ip, sasl_method, sasl_username, subject,"
-		" tls_protocol, tls_cipher, origin, orig_queue_id)"
+		" tls_protocol, tls_cipher, origin, orig_queue_id, lines)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
 		" ON CONFLICT(id) DO UPDATE SET open = ?4, flags = ?5, first = ?6,"
 		" last = ?7, received = ?8, removed = ?9, message_id = ?10,"
 		" sender = ?11, size = ?12, nrcpt = ?13, client = ?14,"
 		" client_ip = ?15, sasl_method = ?16, sasl_username = ?17,"
 		" subject = ?18, tls_protocol = ?19, tls_cipher = ?20, origin = ?21,"
-		" orig_queue_id = ?22",
+		" orig_queue_id = ?22, lines = ?23",
 	[ST_DELETE_DELIVERIES] =
 		"DELETE FROM deliveries WHERE message = ?1",
 	[ST_INSERT_DELIVERY] =
@@ -277,6 +285,8 @@ static int open_db(pfi_store *st)
 	rc = configure(st);
 	if (rc == PFI_OK)
 		rc = check_schema(st);
+	if (rc == PFI_OK)
+		rc = pfi_store_register_functions(st);
 	if (rc == PFI_ERROR && sqlite3_errcode(st->db) == SQLITE_NOTADB)
 		rc = pfi_err_set(&st->err, PFI_ESCHEMA, "'%s' is not a pfi index",
 		                 st->path);
@@ -293,6 +303,7 @@ int pfi_store_open(pfi_store **out, const char *path, int flags)
 		return PFI_ENOMEM;
 	*out = st;
 	st->writable = (flags & PFI_OPEN_WRITE) != 0;
+	pfi_buf_init(&st->scratch, 0);
 	st->path = strdup(path ? path : "");
 	if (st->path == NULL)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
@@ -315,6 +326,7 @@ void pfi_store_close(pfi_store *st)
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close(st->db);
 	}
+	pfi_buf_release(&st->scratch);
 	free(st->path);
 	free(st);
 }
@@ -364,6 +376,10 @@ static int put_message_row(pfi_store *st, const struct pfi_msg *m, int open)
 	pfi_bind_str(s, 20, m->tls_cipher);
 	pfi_bind_str(s, 21, m->origin);
 	pfi_bind_str(s, 22, m->orig_qid);
+	if (pfi_ids_encode(m->lines, m->nlines, &st->scratch) != PFI_OK)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	sqlite3_bind_blob(s, 23, st->scratch.data ? st->scratch.data : "",
+	                  (int)st->scratch.len, SQLITE_STATIC);
 	return pfi_store_step_done(st, s, "cannot write message");
 }
 

@@ -23,8 +23,12 @@ enum pfi_line_kind {
 
 /* Statements prepared once per handle, reset and rebound for each use. */
 enum pfi_stmt {
-	ST_INSERT_LINE,
-	ST_LINE_OWNER,
+	ST_INSERT_CHUNK,
+	ST_FIND_CHUNK,
+	ST_MESSAGE_LINES,
+	ST_LATE_LINES,
+	ST_INSERT_LATE_LINE,
+	ST_INSERT_UNPARSED,
 	ST_INSERT_MESSAGE,
 	ST_DELETE_DELIVERIES,
 	ST_INSERT_DELIVERY,
@@ -40,6 +44,7 @@ struct pfi_store {
 	int writable;
 	struct pfi_err err;
 	sqlite3_stmt *stmt[ST__COUNT];
+	struct pfi_buf scratch;      /* encoding line lists */
 };
 
 /* Records the database's own message on the handle; returns `code`. */
@@ -74,6 +79,30 @@ int pfi_store_load_open(pfi_store *st, struct pfi_corr *c);
 /* Resolves links whose other side may have arrived since `since_msg`. */
 int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
                             int64_t since_link);
+
+/* chunks.c: raw lines in compressed chunks, and message line lists. */
+struct pfi_chunker;
+int pfi_chunker_new(struct pfi_chunker **out, pfi_store *st, int64_t first);
+/* Adds a line (it gets the next id); writes a chunk when one is full. */
+int pfi_chunker_add(struct pfi_chunker *c, const char *line, size_t len);
+/* Writes the lines not written yet. */
+int pfi_chunker_flush(struct pfi_chunker *c);
+void pfi_chunker_free(struct pfi_chunker *c);
+/* The id the next line read will get. */
+int64_t pfi_store_next_line(pfi_store *st);
+/* Ascending ids as varint deltas into out, and back (*out malloc'd). */
+int pfi_ids_encode(const int64_t *ids, size_t n, struct pfi_buf *out);
+int pfi_ids_decode(const void *data, size_t size, int64_t **out, size_t *n);
+/* The line ids of message `id`, ascending (*ids malloc'd). */
+int pfi_store_message_lines(pfi_store *st, int64_t id, int64_t **ids,
+                            size_t *n);
+typedef int (*pfi_line_cb)(void *ctx, int64_t id, const char *line,
+                           size_t len);
+/* Calls cb for each of the lines `ids` (ascending) that the index holds. */
+int pfi_store_read_lines(pfi_store *st, const int64_t *ids, size_t n,
+                         pfi_line_cb cb, void *ctx);
+/* Registers pfi_message_text(message_id) on the connection. */
+int pfi_store_register_functions(pfi_store *st);
 
 /* The recipient domain of an address, lower-cased into buf. */
 const char *pfi_addr_domain(const char *addr, char *buf, size_t size);

@@ -160,8 +160,8 @@ Test(correlate, a_rotated_compressed_set_in_any_order_equals_the_whole_log)
 	cr_assert_str_eq(b, a);
 	cr_assert_eq(db_int(db2, "SELECT count(*) FROM messages"),
 	             db_int(db1, "SELECT count(*) FROM messages"));
-	cr_assert_eq(db_int(db2, "SELECT count(*) FROM lines"),
-	             db_int(db1, "SELECT count(*) FROM lines"));
+	cr_assert_eq(db_int(db2, "SELECT coalesce(sum(count), 0) FROM chunks"),
+	             db_int(db1, "SELECT coalesce(sum(count), 0) FROM chunks"));
 	free(a);
 	free(b);
 	free(db1);

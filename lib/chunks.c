@@ -1,0 +1,353 @@
+/*
+ * chunks.c - raw log lines, kept compressed.
+ *
+ * Every line read gets an id in reading order.  Lines are packed, each
+ * ending in "\n", into chunks of about CHUNK_BYTES that are compressed
+ * with zstd and stored under the id of their first line.  A message keeps
+ * the ids of its lines as a list of ascending deltas in varints, so the
+ * index holds no row per line: that is what keeps it smaller than the log
+ * and indexing fast.  Lines of Postfix programs that pfi did not
+ * understand also get a row in `unparsed`, so they can be listed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "store.h"
+
+#define CHUNK_BYTES (128 * 1024)
+#define CHUNK_LEVEL 3
+
+/* ---- id lists ------------------------------------------------------------------------------ */
+
+int pfi_ids_encode(const int64_t *ids, size_t n, struct pfi_buf *out)
+{
+	int64_t prev = 0;
+	size_t i;
+	int rc = PFI_OK;
+
+	pfi_buf_reset(out);
+	for (i = 0; i < n && rc == PFI_OK; i++) {
+		uint64_t d = (uint64_t)(ids[i] - prev);
+		prev = ids[i];
+		while (d >= 0x80 && rc == PFI_OK) {
+			rc = pfi_buf_appendc(out, (char)(d | 0x80));
+			d >>= 7;
+		}
+		if (rc == PFI_OK)
+			rc = pfi_buf_appendc(out, (char)d);
+	}
+	return rc;
+}
+
+int pfi_ids_decode(const void *data, size_t size, int64_t **out, size_t *n)
+{
+	const unsigned char *p = data, *end = p + size;
+	int64_t prev = 0, *v = NULL;
+	size_t count = 0, cap = 0;
+
+	while (p < end) {
+		uint64_t d = 0;
+		int shift = 0;
+		while (p < end && (*p & 0x80) && shift < 63) {
+			d |= (uint64_t)(*p++ & 0x7f) << shift;
+			shift += 7;
+		}
+		if (p == end)
+			break;
+		d |= (uint64_t)*p++ << shift;
+		if (count == cap) {
+			int64_t *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+			if (nv == NULL) {
+				free(v);
+				return PFI_ENOMEM;
+			}
+			v = nv;
+		}
+		prev += (int64_t)d;
+		v[count++] = prev;
+	}
+	*out = v;
+	*n = count;
+	return PFI_OK;
+}
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+struct pfi_chunker {
+	pfi_store *st;
+	struct pfi_buf raw;      /* lines of the open chunk */
+	int64_t first;           /* id of its first line */
+	int64_t next;            /* id of the next line */
+	void *zbuf;              /* compressed output */
+	size_t zcap;
+	ZSTD_CCtx *cctx;
+};
+
+int pfi_chunker_new(struct pfi_chunker **out, pfi_store *st, int64_t first)
+{
+	struct pfi_chunker *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (c == NULL)
+		return PFI_ENOMEM;
+	c->st = st;
+	c->first = c->next = first;
+	pfi_buf_init(&c->raw, 0);
+	c->zcap = ZSTD_compressBound(CHUNK_BYTES + PFI_LINE_MAX + 1);
+	c->zbuf = malloc(c->zcap);
+	c->cctx = ZSTD_createCCtx();
+	if (c->zbuf == NULL || c->cctx == NULL) {
+		pfi_chunker_free(c);
+		return PFI_ENOMEM;
+	}
+	*out = c;
+	return PFI_OK;
+}
+
+int pfi_chunker_flush(struct pfi_chunker *c)
+{
+	sqlite3_stmt *s;
+	size_t z;
+	int rc;
+
+	if (c->next == c->first)
+		return PFI_OK;
+	z = ZSTD_compressCCtx(c->cctx, c->zbuf, c->zcap, c->raw.data, c->raw.len,
+	                      CHUNK_LEVEL);
+	if (ZSTD_isError(z))
+		return pfi_err_set(&c->st->err, PFI_ERROR, "cannot compress lines: %s",
+		                   ZSTD_getErrorName(z));
+	s = pfi_store_stmt(c->st, ST_INSERT_CHUNK);
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, c->first);
+	sqlite3_bind_int64(s, 2, c->next - c->first);
+	sqlite3_bind_blob(s, 3, c->zbuf, (int)z, SQLITE_STATIC);
+	rc = pfi_store_step_done(c->st, s, "cannot write lines");
+	pfi_buf_reset(&c->raw);
+	c->first = c->next;
+	return rc;
+}
+
+int pfi_chunker_add(struct pfi_chunker *c, const char *line, size_t len)
+{
+	int rc = pfi_buf_append(&c->raw, line, len);
+
+	if (rc == PFI_OK)
+		rc = pfi_buf_appendc(&c->raw, '\n');
+	if (rc != PFI_OK)
+		return pfi_err_set(&c->st->err, rc, "out of memory");
+	c->next++;
+	return c->raw.len >= CHUNK_BYTES ? pfi_chunker_flush(c) : PFI_OK;
+}
+
+void pfi_chunker_free(struct pfi_chunker *c)
+{
+	if (c == NULL)
+		return;
+	pfi_buf_release(&c->raw);
+	free(c->zbuf);
+	ZSTD_freeCCtx(c->cctx);
+	free(c);
+}
+
+int64_t pfi_store_next_line(pfi_store *st)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(first + count), 1)"
+	                       " FROM chunks", -1, &s, NULL) != SQLITE_OK)
+		return pfi_store_dberr(st, PFI_ERROR, "cannot read index");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* ---- reading ----------------------------------------------------------------------------- */
+
+/* One decompressed chunk and where its lines start. */
+struct chunk {
+	int64_t first, count;
+	char *text;
+	size_t *starts;      /* count + 1 offsets */
+};
+
+static void chunk_release(struct chunk *k)
+{
+	free(k->text);
+	free(k->starts);
+	memset(k, 0, sizeof(*k));
+}
+
+static int chunk_index(struct chunk *k, size_t len)
+{
+	int64_t i = 0;
+	size_t at = 0;
+
+	k->starts = malloc((size_t)(k->count + 1) * sizeof(*k->starts));
+	if (k->starts == NULL)
+		return PFI_ENOMEM;
+	while (i < k->count && at <= len) {
+		const char *nl = memchr(k->text + at, '\n', len - at);
+		k->starts[i++] = at;
+		at = nl ? (size_t)(nl - k->text) + 1 : len;
+	}
+	while (i <= k->count)
+		k->starts[i++] = at;
+	return PFI_OK;
+}
+
+static int chunk_load(pfi_store *st, int64_t id, struct chunk *k)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_FIND_CHUNK);
+	const void *z;
+	unsigned long long size;
+	int zn, rc = PFI_ENOTFOUND;
+
+	chunk_release(k);
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		k->first = sqlite3_column_int64(s, 0);
+		k->count = sqlite3_column_int64(s, 1);
+		z = sqlite3_column_blob(s, 2);
+		zn = sqlite3_column_bytes(s, 2);
+		size = ZSTD_getFrameContentSize(z, (size_t)zn);
+		rc = PFI_EPARSE;
+		if (size != ZSTD_CONTENTSIZE_ERROR && size != ZSTD_CONTENTSIZE_UNKNOWN &&
+		    (k->text = malloc((size_t)size + 1)) != NULL &&
+		    !ZSTD_isError(ZSTD_decompress(k->text, (size_t)size, z, (size_t)zn)))
+			rc = chunk_index(k, (size_t)size);
+	}
+	sqlite3_reset(s);
+	if (rc != PFI_OK)
+		chunk_release(k);
+	return rc == PFI_EPARSE ? pfi_err_set(&st->err, PFI_ESCHEMA,
+	                                      "damaged line chunk in index") : rc;
+}
+
+int pfi_store_read_lines(pfi_store *st, const int64_t *ids, size_t n,
+                         pfi_line_cb cb, void *ctx)
+{
+	struct chunk k = { 0, 0, NULL, NULL };
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; i < n && rc == PFI_OK; i++) {
+		int64_t at = ids[i] - k.first;
+		if (k.text == NULL || at < 0 || at >= k.count) {
+			rc = chunk_load(st, ids[i], &k);
+			if (rc == PFI_ENOTFOUND) {
+				rc = PFI_OK;
+				continue;
+			}
+			at = ids[i] - k.first;
+			if (rc != PFI_OK || at < 0 || at >= k.count)
+				continue;
+		}
+		rc = cb(ctx, ids[i], k.text + k.starts[at],
+		        k.starts[at + 1] - k.starts[at] - 1);
+	}
+	chunk_release(&k);
+	return rc;
+}
+
+/* ---- a message's lines ----------------------------------------------------------------- */
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Appends the late lines of message `id` to *ids. */
+static int late_lines(pfi_store *st, int64_t id, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_LATE_LINES);
+	int rc = s ? PFI_OK : PFI_ERROR;
+
+	if (s)
+		sqlite3_bind_int64(s, 1, id);
+	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t *v = realloc(*ids, (*n + 1) * sizeof(**ids));
+		if (v == NULL)
+			rc = PFI_ENOMEM;
+		else
+			(*ids = v)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	if (s)
+		sqlite3_reset(s);
+	return rc;
+}
+
+int pfi_store_message_lines(pfi_store *st, int64_t id, int64_t **ids,
+                            size_t *n)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_MESSAGE_LINES);
+	int rc = PFI_OK;
+
+	*ids = NULL;
+	*n = 0;
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		rc = pfi_ids_decode(sqlite3_column_blob(s, 0),
+		                    (size_t)sqlite3_column_bytes(s, 0), ids, n);
+	sqlite3_reset(s);
+	if (rc == PFI_OK)
+		rc = late_lines(st, id, ids, n);
+	if (rc == PFI_OK && *n > 1)
+		qsort(*ids, *n, sizeof(**ids), cmp_id);
+	return rc;
+}
+
+/* ---- pfi_message_text(id): a message's raw lines, for --grep ---------------- */
+
+static int text_append(void *ctx, int64_t id, const char *line, size_t len)
+{
+	struct pfi_buf *b = ctx;
+	int rc = pfi_buf_append(b, line, len);
+
+	(void)id;
+	return rc == PFI_OK ? pfi_buf_appendc(b, '\n') : rc;
+}
+
+static void sql_message_text(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	pfi_store *st = sqlite3_user_data(cx);
+	struct pfi_buf b;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	pfi_buf_init(&b, 0);
+	rc = pfi_store_message_lines(st, sqlite3_value_int64(argv[0]), &ids, &n);
+	if (rc == PFI_OK)
+		rc = pfi_store_read_lines(st, ids, n, text_append, &b);
+	free(ids);
+	if (rc != PFI_OK)
+		sqlite3_result_error(cx, "cannot read the message's lines", -1);
+	else
+		sqlite3_result_text(cx, b.data ? b.data : "", (int)b.len, SQLITE_TRANSIENT);
+	pfi_buf_release(&b);
+}
+
+int pfi_store_register_functions(pfi_store *st)
+{
+	if (sqlite3_create_function(st->db, "pfi_message_text", 1,
+	                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, st,
+	                            sql_message_text, NULL, NULL) == SQLITE_OK)
+		return PFI_OK;
+	return pfi_store_dberr(st, PFI_ERROR, "cannot register functions");
+}
