@@ -422,6 +422,7 @@ static int msg_close(struct pfi_corr *c, struct pfi_msg *m)
 int pfi_corr_adopt(struct pfi_corr *c, struct pfi_msg *m)
 {
 	m->flags &= ~(unsigned)PFI_MSG_DIRTY;
+	m->flags |= PFI_MSG_STORED;
 	if (m->id >= c->next_id)
 		c->next_id = m->id + 1;
 	return msg_insert(c, m);
@@ -721,6 +722,7 @@ int pfi_corr_checkpoint(struct pfi_corr *c)
 				/* Unchanged open messages are stored already. */
 				rc = c->sink.message(c->sink.ctx, m, 1);
 				m->flags &= ~(unsigned)PFI_MSG_DIRTY;
+				m->flags |= PFI_MSG_STORED;
 			}
 		}
 	}

@@ -43,6 +43,7 @@ enum pfi_msg_flag {
 	PFI_MSG_ORPHAN = 1 << 9,     /* its smtpd session ended before cleanup
 	                                or qmgr saw it */
 	PFI_MSG_DIRTY = 1 << 10,     /* changed since it was last written */
+	PFI_MSG_STORED = 1 << 11,    /* a version of it is in the index */
 };
 
 enum pfi_link_rel {

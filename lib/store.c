@@ -358,7 +358,8 @@ static int put_message_row(pfi_store *st, const struct pfi_msg *m, int open)
 	pfi_bind_str(s, 2, m->host);
 	pfi_bind_str(s, 3, m->qid);
 	sqlite3_bind_int(s, 4, open);
-	sqlite3_bind_int64(s, 5, m->flags & ~(unsigned)PFI_MSG_DIRTY);
+	sqlite3_bind_int64(s, 5, m->flags &
+	                   ~(unsigned)(PFI_MSG_DIRTY | PFI_MSG_STORED));
 	pfi_bind_time(s, 6, m->first);
 	pfi_bind_time(s, 7, m->last);
 	pfi_bind_time(s, 8, m->received);
@@ -455,7 +456,8 @@ int pfi_store_put_message(pfi_store *st, const struct pfi_msg *m, int open)
 	size_t i;
 	int rc = put_message_row(st, m, open);
 
-	if (rc == PFI_OK)
+	/* Only a message stored before (open) has rows to replace. */
+	if (rc == PFI_OK && (m->flags & PFI_MSG_STORED))
 		rc = delete_children(st, m->id);
 	if (rc == PFI_OK && m->nrcpts &&
 	    (rows = calloc(m->nrcpts, sizeof(*rows))) == NULL)
