@@ -169,20 +169,20 @@ int64_t pfi_store_next_line(pfi_store *st)
 /* ---- reading ----------------------------------------------------------------------------- */
 
 /* One decompressed chunk and where its lines start. */
-struct chunk {
+struct pfi_chunk {
 	int64_t first, count;
 	char *text;
 	size_t *starts;      /* count + 1 offsets */
 };
 
-static void chunk_release(struct chunk *k)
+static void chunk_release(struct pfi_chunk *k)
 {
 	free(k->text);
 	free(k->starts);
 	memset(k, 0, sizeof(*k));
 }
 
-static int chunk_index(struct chunk *k, size_t len)
+static int chunk_index(struct pfi_chunk *k, size_t len)
 {
 	int64_t i = 0;
 	size_t at = 0;
@@ -200,7 +200,7 @@ static int chunk_index(struct chunk *k, size_t len)
 	return PFI_OK;
 }
 
-static int chunk_load(pfi_store *st, int64_t id, struct chunk *k)
+static int chunk_load(pfi_store *st, int64_t id, struct pfi_chunk *k)
 {
 	sqlite3_stmt *s = pfi_store_stmt(st, ST_FIND_CHUNK);
 	const void *z;
@@ -230,29 +230,44 @@ static int chunk_load(pfi_store *st, int64_t id, struct chunk *k)
 	                                      "damaged line chunk in index") : rc;
 }
 
+void pfi_store_forget_chunk(pfi_store *st)
+{
+	if (st->chunk != NULL)
+		chunk_release(st->chunk);
+	free(st->chunk);
+	st->chunk = NULL;
+}
+
+/*
+ * Reads go through the store's one-chunk cache: the lines of one message,
+ * or of messages read one after another, mostly sit in the same chunk.
+ * Chunks never change once written, so the cache is only dropped when the
+ * line it needs is elsewhere.
+ */
 int pfi_store_read_lines(pfi_store *st, const int64_t *ids, size_t n,
                          pfi_line_cb cb, void *ctx)
 {
-	struct chunk k = { 0, 0, NULL, NULL };
+	struct pfi_chunk *k = st->chunk;
 	size_t i;
 	int rc = PFI_OK;
 
+	if (k == NULL && (k = st->chunk = calloc(1, sizeof(*k))) == NULL)
+		return PFI_ENOMEM;
 	for (i = 0; i < n && rc == PFI_OK; i++) {
-		int64_t at = ids[i] - k.first;
-		if (k.text == NULL || at < 0 || at >= k.count) {
-			rc = chunk_load(st, ids[i], &k);
+		int64_t at = ids[i] - k->first;
+		if (k->text == NULL || at < 0 || at >= k->count) {
+			rc = chunk_load(st, ids[i], k);
 			if (rc == PFI_ENOTFOUND) {
 				rc = PFI_OK;
 				continue;
 			}
-			at = ids[i] - k.first;
-			if (rc != PFI_OK || at < 0 || at >= k.count)
+			at = ids[i] - k->first;
+			if (rc != PFI_OK || at < 0 || at >= k->count)
 				continue;
 		}
-		rc = cb(ctx, ids[i], k.text + k.starts[at],
-		        k.starts[at + 1] - k.starts[at] - 1);
+		rc = cb(ctx, ids[i], k->text + k->starts[at],
+		        k->starts[at + 1] - k->starts[at] - 1);
 	}
-	chunk_release(&k);
 	return rc;
 }
 

@@ -804,6 +804,7 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 		in[i].order = i;
 	}
 	pfi_err_clear(&st->err);
+	pfi_store_forget_chunk(st);   /* a failed run may drop chunks */
 	rc = survey_all(&r, in, npaths, &failed);
 	if (rc == PFI_OK && nothing_new(in, npaths)) {
 		r.rep->files_skipped = npaths - r.rep->files_failed;

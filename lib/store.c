@@ -326,6 +326,7 @@ void pfi_store_close(pfi_store *st)
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close(st->db);
 	}
+	pfi_store_forget_chunk(st);
 	pfi_buf_release(&st->scratch);
 	free(st->path);
 	free(st);

@@ -45,6 +45,7 @@ struct pfi_store {
 	struct pfi_err err;
 	sqlite3_stmt *stmt[ST__COUNT];
 	struct pfi_buf scratch;      /* encoding line lists */
+	struct pfi_chunk *chunk;     /* the chunk read last, decompressed */
 };
 
 /* Records the database's own message on the handle; returns `code`. */
@@ -101,6 +102,8 @@ typedef int (*pfi_line_cb)(void *ctx, int64_t id, const char *line,
 /* Calls cb for each of the lines `ids` (ascending) that the index holds. */
 int pfi_store_read_lines(pfi_store *st, const int64_t *ids, size_t n,
                          pfi_line_cb cb, void *ctx);
+/* Frees the store's decompressed chunk (on close, and after writes). */
+void pfi_store_forget_chunk(pfi_store *st);
 /* Registers pfi_message_text(message_id) on the connection. */
 int pfi_store_register_functions(pfi_store *st);
 
