@@ -20,8 +20,12 @@ const struct pfi_cmd pfi_cmds[] = {
 	  CMD_NEEDS_DB | CMD_WRITES_DB, cmd_index },
 	{ "trace", "show the life of messages by queue ID or Message-ID",
 	  cmd_trace_usage, CMD_NEEDS_DB, cmd_trace },
+	{ "search", "list recipient deliveries that match filters",
+	  cmd_search_usage, CMD_NEEDS_DB, cmd_search },
 	{ "info", "show what the index holds", cmd_info_usage, CMD_NEEDS_DB,
 	  cmd_info },
+	{ "stats", "show delivery health: counts, rates, delays, rejects",
+	  cmd_stats_usage, CMD_NEEDS_DB, cmd_stats },
 	{ "help", "show help for pfi or one of its commands", cmd_help_usage,
 	  0, cmd_help },
 	{ NULL, NULL, NULL, 0, NULL }

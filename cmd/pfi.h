@@ -91,11 +91,15 @@ int pfi_main(int argc, char **argv);
 
 extern const char cmd_index_usage[];
 extern const char cmd_trace_usage[];
+extern const char cmd_search_usage[];
 extern const char cmd_info_usage[];
+extern const char cmd_stats_usage[];
 
 int cmd_index(struct pfi_globals *g, int argc, char **argv);
 int cmd_trace(struct pfi_globals *g, int argc, char **argv);
+int cmd_search(struct pfi_globals *g, int argc, char **argv);
 int cmd_info(struct pfi_globals *g, int argc, char **argv);
+int cmd_stats(struct pfi_globals *g, int argc, char **argv);
 
 /* ---- common.c: allocation that cannot fail ------------------------------ */
 

@@ -359,6 +359,126 @@ PFI_EXTERN char *pfi_time_format(char *buf, size_t size, int64_t t, int utc);
  */
 PFI_EXTERN int pfi_time_parse(int64_t *out, const char *spec, time_t now);
 
+/* ---- stats ----------------------------------------------------------------- */
+
+/*
+ * Delivery health over a period (the SPEC stats document).  Counting:
+ * `received` counts original messages (an smtpd client= or a pickup
+ * uid=; not content-filter re-injections or relay copies), arriving in the
+ * period; `notifications` counts bounce notifications.  Recipient outcomes
+ * count each original recipient once, by its final outcome: a `filtered`
+ * row whose content-filter child is indexed is replaced by the child's
+ * rows, and rows of relay copies, notifications and local-forward copies
+ * are not counted.  NOQUEUE rejects are recipients (rejected).  A row
+ * counts in the period of its own time; filters on the message (client,
+ * sender, subject ...) read the original message, not its filter copy.
+ */
+enum pfi_stats_by {
+	PFI_BY_NONE,
+	PFI_BY_DAY,            /* "2026-11-02" */
+	PFI_BY_HOUR,           /* "2026-11-02T09" */
+	PFI_BY_DOMAIN,         /* recipient domain */
+	PFI_BY_SENDER_DOMAIN,
+	PFI_BY_DSN,
+	PFI_BY_STATUS,
+	PFI_BY_HOST,           /* the MTA host that logged it */
+	PFI_BY_CLIENT          /* the client IP of the original message */
+};
+
+struct pfi_stats_opts {
+	const struct pfi_filter *filter; /* NULL: all; since/until = the period */
+	enum pfi_stats_by by;            /* by[] rows; PFI_BY_NONE: none */
+	size_t top;                      /* length of top/slow lists; 0: 10 */
+	size_t by_limit;                 /* at most this many by[] rows but
+	                                    for day/hour: the rest is summed
+	                                    into a last row "(other)"; 0: all */
+	double sla;                      /* SLA threshold, seconds; <= 0: 300 */
+	int utc;                         /* day/hour keys and the heatmap in
+	                                    UTC instead of local time */
+};
+
+/* The count fields of the totals and of each by[] row. */
+struct pfi_stats_counts {
+	int64_t received;       /* original messages arrived (-1: not split
+	                           by this key, see msg_level) */
+	int64_t notifications;  /* bounce notifications (-1 likewise) */
+	int64_t bytes_received; /* sum of their sizes (-1 likewise) */
+	int64_t recipients;     /* every counted recipient outcome */
+	int64_t delivered, deferred, bounced, expired, rejected, discarded,
+	        held, deleted;
+	int64_t filtered;       /* handed to a filter whose child is not indexed */
+	int64_t deferred_once;  /* recipients deferred at least once */
+	double bounce_rate;     /* bounced / (recipients - rejected); 0 if none */
+	double defer_rate;      /* deferred_once / (recipients - rejected) */
+};
+
+struct pfi_stats_group {
+	const char *key;              /* NULL when the record has no value */
+	struct pfi_stats_counts c;
+};
+
+struct pfi_stats_domain {
+	const char *domain;
+	int64_t recipients, delivered, deferred, bounced, expired, rejected;
+	int64_t delays;          /* outcomes with a delay (sent/bounced/expired) */
+	double p95, max;         /* of those; -1 when none */
+};
+
+struct pfi_stats_reject {
+	const char *class;  /* relay_denied, unknown_user, rbl,
+	                       sender_helo_client, policy_milter, other */
+	const char *code;   /* "554 5.7.1" */
+	int64_t count;
+};
+
+struct pfi_stats {
+	int64_t since, until;              /* the period; 0: open */
+	struct pfi_stats_counts total;
+	int64_t delays;                    /* final outcomes with a delay */
+	double p50, p95, p99, max;         /* nearest rank; -1 when none */
+	double sla_threshold;              /* seconds */
+	double sla_within_ratio;           /* delivered within it / delivered
+	                                      with a delay; -1 when none */
+	double tls_inbound_ratio;          /* received over TLS / received */
+	double tls_outbound_ratio;         /* -1: not recorded by the index */
+	const struct pfi_count *tls_protocols;   /* inbound, by protocol */
+	size_t ntls_protocols;
+	const struct pfi_stats_domain *top_domains;   /* by recipients */
+	size_t ntop_domains;
+	const struct pfi_count *top_sender_domains;   /* by recipients */
+	size_t ntop_sender_domains;
+	const struct pfi_stats_domain *slow_domains;  /* by p95, highest first */
+	size_t nslow_domains;
+	const struct pfi_count *dsn;       /* non-sent outcomes by DSN */
+	size_t ndsn;
+	const struct pfi_stats_reject *rejects;  /* by class, then count */
+	size_t nrejects;
+	int64_t sasl_failures;             /* -1: not recorded by the index */
+	const struct pfi_count *sasl_clients;
+	size_t nsasl_clients;
+	const struct pfi_stats_group *by;  /* with opts->by, in key order */
+	size_t nby;
+	const struct pfi_stats_group *days;  /* always: per day, in order */
+	size_t ndays;
+	int64_t volume[7][24];   /* recipients by weekday (0 = Monday) x hour */
+	int64_t bounces[7][24];  /* bounced recipients likewise */
+};
+
+/*
+ * Computes the stats of the records matching opts->filter.  On success
+ * *out belongs to the caller (pfi_stats_free); its strings live as long.
+ * Returns PFI_OK, PFI_EINVAL (a bad filter value; pfi_errmsg says which),
+ * PFI_ENOMEM or PFI_ERROR.
+ */
+PFI_EXTERN int pfi_stats_get(struct pfi_stats **out, pfi_store *st,
+                             const struct pfi_stats_opts *opts);
+PFI_EXTERN void pfi_stats_free(struct pfi_stats *s);
+
+/* The name of a --by key ("day", "sender-domain" ...) and back; the
+ * parser returns PFI_OK or PFI_EINVAL. */
+PFI_EXTERN const char *pfi_stats_by_name(enum pfi_stats_by by);
+PFI_EXTERN int pfi_stats_by_parse(enum pfi_stats_by *out, const char *name);
+
 #ifdef __cplusplus
 }
 #endif

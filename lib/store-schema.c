@@ -104,4 +104,6 @@ const char pfi_schema_sql[] =
 	"CREATE INDEX deliveries_recipient_nocase"
 	" ON deliveries(recipient COLLATE NOCASE);"
 	"CREATE INDEX deliveries_orig_to_nocase"
-	" ON deliveries(orig_to COLLATE NOCASE) WHERE orig_to IS NOT NULL;";
+	" ON deliveries(orig_to COLLATE NOCASE) WHERE orig_to IS NOT NULL;"
+	/* stats: messages that arrived in a period. */
+	"CREATE INDEX messages_received ON messages(received);";

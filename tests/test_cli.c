@@ -339,3 +339,76 @@ Test(cli, follow_indexes_appended_lines_across_a_rotation_until_interrupted)
 	free(log);
 	free(old);
 }
+
+/* ---- pfi search ------------------------------------------------------------ */
+
+Test(cli, search_takes_global_options_after_its_filters)
+{
+	const char *argv[] = { "search", "--status", "bounced", "--format", "csv",
+	                       "--db", db, "--utc", NULL };
+	char *out, *err;
+
+	cr_assert_eq(index_sample(NULL), 0);
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "stderr: %s", err);
+	cr_assert_str_empty(err);
+	cr_assert(strncmp(out, "time,host,queue_id,message_id,from,to,", 38) == 0,
+	          "%s", out);
+	cr_assert_not_null(strstr(out, summary("bounce_parent")), "%s", out);
+	free(out);
+	free(err);
+}
+
+/* Runs pfi with argv, reads `want` bytes of its stdout, closes the pipe,
+ * and returns its exit status; its stderr goes to *err. */
+static int run_into_closed_pipe(const char *const *argv, size_t want, char **err)
+{
+	char errp[] = "/tmp/pfi-err-XXXXXX", buf[4096];
+	int fds[2], efd = mkstemp(errp), status;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert(efd >= 0 && pipe(fds) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(efd, 2);
+		close(fds[0]);
+		execv(PFI_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (got < want && (n = read(fds[0], buf, sizeof(buf))) > 0)
+		got += (size_t)n;
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	*err = slurp(errp, NULL);
+	unlink(errp);
+	close(efd);
+	cr_assert_geq(got, want);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(cli, search_into_a_closed_pipe_ends_quietly)
+{
+	char *log = path_join(dir, "big.log"), *err;
+	const char *iargv[] = { "--db", db, "index", "--quiet", log, NULL };
+	const char *argv[] = { PFI_BIN, "--db", db, "search", "--format", "ndjson",
+	                       NULL };
+	FILE *fp = fopen(log, "w");
+	int i;
+
+	cr_assert_not_null(fp);
+	for (i = 0; i < 5000; i++)
+		fprintf(fp, "Nov  2 09:%02d:%02d mx1 postfix/smtpd[100]: NOQUEUE:"
+		        " reject: RCPT from unknown[192.0.2.1]: 554 5.7.1 <u%d@x.example>:"
+		        " Relay access denied; from=<s@y.example> to=<u%d@x.example>"
+		        " proto=ESMTP helo=<h>\n", i / 60 % 60, i % 60, i, i);
+	fclose(fp);
+	cr_assert_eq(run_pfi(iargv, NULL, NULL, NULL), 0);
+	cr_assert_eq(run_into_closed_pipe(argv, 1000, &err), 0, "%s", err);
+	cr_assert_str_empty(err);
+	free(err);
+	free(log);
+}

@@ -1,0 +1,807 @@
+/*
+ * stats.c - `pfi stats [FILTERS]`: delivery health over a period, exact:
+ * counts, rates, delay percentiles, SLA, TLS, top and slow domains, DSNs
+ * and reject classes, optionally by day, hour, domain ... and against the
+ * previous period.  Reads the index; writes the SPEC stats document, or on
+ * the table format a readable summary with a per-day chart and an
+ * hour-of-day x weekday heatmap (Unicode blocks, ASCII without UTF-8).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pfi.h"
+
+enum {
+	OPT_FROM = 256, OPT_TO, OPT_DOMAIN, OPT_SENDER_DOMAIN, OPT_SUBJECT,
+	OPT_STATUS, OPT_DSN, OPT_CLIENT, OPT_RELAY, OPT_HOST, OPT_MESSAGE_ID,
+	OPT_SASL_USER, OPT_SINCE, OPT_UNTIL, OPT_GREP, OPT_BY, OPT_TOP, OPT_SLA,
+	OPT_COMPARE
+};
+
+static const struct option stats_options[] = {
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "sender-domain", required_argument, NULL, OPT_SENDER_DOMAIN },
+	{ "subject", required_argument, NULL, OPT_SUBJECT },
+	{ "status", required_argument, NULL, OPT_STATUS },
+	{ "dsn", required_argument, NULL, OPT_DSN },
+	{ "client", required_argument, NULL, OPT_CLIENT },
+	{ "relay", required_argument, NULL, OPT_RELAY },
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "message-id", required_argument, NULL, OPT_MESSAGE_ID },
+	{ "sasl-user", required_argument, NULL, OPT_SASL_USER },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "grep", required_argument, NULL, OPT_GREP },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "sla", required_argument, NULL, OPT_SLA },
+	{ "compare", no_argument, NULL, OPT_COMPARE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+static const char stats_shortopts[] = ":h";
+
+const char cmd_stats_usage[] =
+	"pfi stats [--from ADDR] [--to ADDR] [--domain DOMAIN]\n"
+	"           [--sender-domain DOMAIN] [--subject TEXT] [--status STATUS]\n"
+	"           [--dsn CODE] [--client IP|HOST|CIDR] [--relay HOST]\n"
+	"           [--host MTAHOST] [--message-id ID] [--sasl-user USER]\n"
+	"           [--since T] [--until T] [--grep REGEX]\n"
+	"           [--by day|hour|domain|sender-domain|dsn|status|host|client]\n"
+	"           [--top N] [--sla DURATION] [--compare]";
+
+static const char stats_help[] =
+	"Show delivery health over a period: messages received, recipient\n"
+	"outcomes, rates, delay percentiles, SLA, TLS, top and slow domains,\n"
+	"DSNs and reject classes.  Each original recipient counts once, by its\n"
+	"final outcome (content-filter hops and bounce notifications are not\n"
+	"counted twice).\n"
+	"\n"
+	"      --from ADDR         envelope sender (\"<>\" for the null sender)\n"
+	"      --to ADDR           recipient, as delivered or as addressed\n"
+	"      --domain DOMAIN     recipient domain; *.DOMAIN adds subdomains\n"
+	"      --sender-domain DOMAIN  sender domain\n"
+	"      --subject TEXT      Subject contains TEXT (any case)\n"
+	"      --status STATUS     only recipients with this outcome\n"
+	"      --dsn CODE          DSN code: 5.1.1, 5.1.* or 5.*\n"
+	"      --client IP|HOST|CIDR  client address, host name or network\n"
+	"      --relay HOST        next hop, by host name or address\n"
+	"      --host MTAHOST      the mail server that logged it\n"
+	"      --message-id ID     Message-ID, with or without <>\n"
+	"      --sasl-user USER    SASL login of the sender\n"
+	"      --since T           the period starts at T (90s, 15m, 2h, 3d, 1w,\n"
+	"                          today, yesterday, 2026-11-02, RFC3339, @EPOCH)\n"
+	"      --until T           the period ends before T (default: now)\n"
+	"      --grep REGEX        PCRE2 regex over the message's log lines\n"
+	"      --by KEY            one row per day, hour, domain, sender-domain,\n"
+	"                          dsn, status, host or client\n"
+	"      --top N             length of the top lists and of --by rows\n"
+	"                          (the rest is summed into \"(other)\")\n"
+	"      --sla DURATION      SLA threshold (default 5m): 90s, 5m, 1h\n"
+	"      --compare           also the previous period of equal length\n"
+	"                          (needs --since) and the change\n"
+	"  -h, --help              show this help and exit\n";
+
+/* What the command line asked for. */
+struct stats_args {
+	struct pfi_filter f;           /* the filters; strings point into argv */
+	const char **status;           /* every --status value (owned array) */
+	struct pfi_stats_opts o;       /* by, top, sla */
+	int top_given;                 /* --top was given */
+	int compare;                   /* --compare */
+};
+
+/* ---- option values ------------------------------------------------------ */
+
+static int stats_time(const char *opt, const char *v, int64_t *out)
+{
+	if (pfi_time_parse(out, v, time(NULL)) == PFI_OK)
+		return PFI_EXIT_OK;
+	return cli_usage_error("stats", "invalid time '%s' for %s", v, opt);
+}
+
+static int stats_top(const char *v, struct stats_args *a)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n <= 0 || n > 1000000)
+		return cli_usage_error("stats", "invalid --top '%s'", v);
+	a->o.top = (size_t)n;
+	a->top_given = 1;
+	return PFI_EXIT_OK;
+}
+
+/* "300", "90s", "5m", "1h", "1d", fractions allowed ("1.5m"). */
+static int stats_sla(const char *v, double *out)
+{
+	static const char units[] = "smhd";
+	static const double secs[] = { 1, 60, 3600, 86400 };
+	const char *u;
+	char *end;
+	double n;
+
+	errno = 0;
+	n = strtod(v, &end);
+	if (errno != 0 || end == v || !(n > 0) || !isfinite(n))
+		return cli_usage_error("stats", "invalid --sla '%s'", v);
+	if (*end == '\0') {
+		*out = n;
+		return PFI_EXIT_OK;
+	}
+	if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
+		return cli_usage_error("stats", "invalid --sla '%s'", v);
+	*out = n * secs[u - units];
+	return PFI_EXIT_OK;
+}
+
+static int stats_by(const char *v, enum pfi_stats_by *out)
+{
+	if (strcmp(v, "none") != 0 && pfi_stats_by_parse(out, v) == PFI_OK)
+		return PFI_EXIT_OK;
+	return cli_usage_error("stats", "invalid --by '%s' (day, hour, domain,"
+	                       " sender-domain, dsn, status, host or client)", v);
+}
+
+static void stats_add_status(struct stats_args *a, const char *v)
+{
+	a->status = xrealloc(a->status, (a->f.nstatus + 1) * sizeof(*a->status));
+	a->status[a->f.nstatus++] = v;
+	a->f.status = a->status;
+}
+
+/* Options whose value is a plain string of the filter. */
+static const char **stats_field(struct pfi_filter *f, int c)
+{
+	switch (c) {
+	case OPT_FROM: return &f->from;
+	case OPT_TO: return &f->to;
+	case OPT_DOMAIN: return &f->domain;
+	case OPT_SENDER_DOMAIN: return &f->sender_domain;
+	case OPT_SUBJECT: return &f->subject;
+	case OPT_DSN: return &f->dsn;
+	case OPT_CLIENT: return &f->client;
+	case OPT_RELAY: return &f->relay;
+	case OPT_HOST: return &f->host;
+	case OPT_MESSAGE_ID: return &f->message_id;
+	case OPT_SASL_USER: return &f->sasl_user;
+	case OPT_GREP: return &f->grep;
+	}
+	return NULL;
+}
+
+/* Takes option c; returns -1 to go on, or an exit code. */
+static int stats_option(struct stats_args *a, int c, char **argv)
+{
+	const char **field = stats_field(&a->f, c);
+	int rc = PFI_EXIT_OK;
+
+	if (field != NULL)
+		*field = optarg;
+	else if (c == OPT_STATUS)
+		stats_add_status(a, optarg);
+	else if (c == OPT_SINCE)
+		rc = stats_time("--since", optarg, &a->f.since);
+	else if (c == OPT_UNTIL)
+		rc = stats_time("--until", optarg, &a->f.until);
+	else if (c == OPT_BY)
+		rc = stats_by(optarg, &a->o.by);
+	else if (c == OPT_TOP)
+		rc = stats_top(optarg, a);
+	else if (c == OPT_SLA)
+		rc = stats_sla(optarg, &a->o.sla);
+	else if (c == OPT_COMPARE)
+		a->compare = 1;
+	else if (c == 'h')
+		return cli_help(cmd_stats_usage, stats_help);
+	else
+		return cli_bad_option("stats", c, argv);
+	return rc == PFI_EXIT_OK ? -1 : rc;
+}
+
+/* ---- the document ---------------------------------------------------------- */
+
+/* A count, or null when the figure does not split by the --by key. */
+static void stats_count(pfi_out *o, const char *key, int64_t v)
+{
+	if (v < 0)
+		pfi_out_null(o, key);
+	else
+		pfi_out_int(o, key, v);
+}
+
+/* A number, or null when unknown (negative). */
+static void stats_num(pfi_out *o, const char *key, double v)
+{
+	if (v < 0)
+		pfi_out_null(o, key);
+	else
+		pfi_out_num(o, key, v);
+}
+
+/* The count fields, in SPEC order (held and deleted are extra). */
+static void stats_counts(pfi_out *o, const struct pfi_stats_counts *c)
+{
+	stats_count(o, "received", c->received);
+	stats_count(o, "notifications", c->notifications);
+	pfi_out_int(o, "recipients", c->recipients);
+	pfi_out_int(o, "delivered", c->delivered);
+	pfi_out_int(o, "deferred", c->deferred);
+	pfi_out_int(o, "bounced", c->bounced);
+	pfi_out_int(o, "expired", c->expired);
+	pfi_out_int(o, "rejected", c->rejected);
+	pfi_out_int(o, "discarded", c->discarded);
+	pfi_out_int(o, "held", c->held);
+	pfi_out_int(o, "deleted", c->deleted);
+	pfi_out_num(o, "bounce_rate", c->bounce_rate);
+	pfi_out_num(o, "defer_rate", c->defer_rate);
+	stats_count(o, "bytes_received", c->bytes_received);
+}
+
+static void stats_group(pfi_out *o, const struct pfi_stats_group *g)
+{
+	pfi_out_str(o, "key", g->key);
+	stats_counts(o, &g->c);
+}
+
+static void stats_domain(pfi_out *o, const struct pfi_stats_domain *d,
+                         int slow)
+{
+	pfi_out_object_begin(o, NULL);
+	pfi_out_str(o, "domain", d->domain);
+	pfi_out_int(o, "recipients", d->recipients);
+	pfi_out_int(o, "delivered", d->delivered);
+	pfi_out_int(o, "deferred", d->deferred);
+	pfi_out_int(o, "bounced", d->bounced);
+	pfi_out_int(o, "expired", d->expired);
+	pfi_out_int(o, "rejected", d->rejected);
+	if (slow) {
+		pfi_out_int(o, "delays", d->delays);
+		stats_num(o, "p95", d->p95);
+		stats_num(o, "max", d->max);
+	}
+	pfi_out_object_end(o);
+}
+
+static void stats_count_object(pfi_out *o, const char *key,
+                               const struct pfi_count *c, size_t n)
+{
+	size_t i;
+
+	pfi_out_object_begin(o, key);
+	for (i = 0; i < n; i++)
+		pfi_out_int(o, c[i].key, c[i].count);
+	pfi_out_object_end(o);
+}
+
+static const char *const reject_classes[] = {
+	"relay_denied", "unknown_user", "rbl", "sender_helo_client",
+	"policy_milter", "other"
+};
+
+/* rejects{}: every class, with its count and its codes. */
+static void stats_rejects(pfi_out *o, const struct pfi_stats *s)
+{
+	size_t c, i;
+	int64_t n;
+
+	pfi_out_object_begin(o, "rejects");
+	for (c = 0; c < sizeof(reject_classes) / sizeof(*reject_classes); c++) {
+		pfi_out_object_begin(o, reject_classes[c]);
+		for (i = 0, n = 0; i < s->nrejects; i++)
+			if (strcmp(s->rejects[i].class, reject_classes[c]) == 0)
+				n += s->rejects[i].count;
+		pfi_out_int(o, "count", n);
+		pfi_out_object_begin(o, "codes");
+		for (i = 0; i < s->nrejects; i++)
+			if (strcmp(s->rejects[i].class, reject_classes[c]) == 0)
+				pfi_out_int(o, s->rejects[i].code, s->rejects[i].count);
+		pfi_out_object_end(o);
+		pfi_out_object_end(o);
+	}
+	pfi_out_object_end(o);
+}
+
+static void stats_delay_sla_tls(pfi_out *o, const struct pfi_stats *s)
+{
+	pfi_out_object_begin(o, "delay");
+	stats_num(o, "p50", s->p50);
+	stats_num(o, "p95", s->p95);
+	stats_num(o, "p99", s->p99);
+	stats_num(o, "max", s->max);
+	pfi_out_object_end(o);
+	pfi_out_object_begin(o, "sla");
+	pfi_out_num(o, "threshold", s->sla_threshold);
+	stats_num(o, "within_ratio", s->sla_within_ratio);
+	pfi_out_object_end(o);
+	pfi_out_object_begin(o, "tls");
+	pfi_out_num(o, "inbound_ratio", s->tls_inbound_ratio);
+	stats_num(o, "outbound_ratio", s->tls_outbound_ratio);
+	stats_count_object(o, "protocols", s->tls_protocols, s->ntls_protocols);
+	pfi_out_object_end(o);
+}
+
+static void stats_lists(pfi_out *o, const struct pfi_stats *s)
+{
+	size_t i;
+
+	pfi_out_array_begin(o, "top_domains");
+	for (i = 0; i < s->ntop_domains; i++)
+		stats_domain(o, &s->top_domains[i], 0);
+	pfi_out_array_end(o);
+	pfi_out_array_begin(o, "top_sender_domains");
+	for (i = 0; i < s->ntop_sender_domains; i++) {
+		pfi_out_object_begin(o, NULL);
+		pfi_out_str(o, "domain", s->top_sender_domains[i].key);
+		pfi_out_int(o, "recipients", s->top_sender_domains[i].count);
+		pfi_out_object_end(o);
+	}
+	pfi_out_array_end(o);
+	pfi_out_array_begin(o, "slow_domains");
+	for (i = 0; i < s->nslow_domains; i++)
+		stats_domain(o, &s->slow_domains[i], 1);
+	pfi_out_array_end(o);
+}
+
+/* The fields of one stats document (inside a record or an object). */
+static void stats_fields(pfi_out *o, const struct pfi_stats *s)
+{
+	size_t i;
+
+	pfi_out_time(o, "since", s->since);
+	pfi_out_time(o, "until", s->until);
+	stats_counts(o, &s->total);
+	stats_delay_sla_tls(o, s);
+	stats_lists(o, s);
+	stats_count_object(o, "dsn", s->dsn, s->ndsn);
+	stats_rejects(o, s);
+	stats_count(o, "sasl_failures", s->sasl_failures);
+	pfi_out_array_begin(o, "by");
+	for (i = 0; i < s->nby; i++) {
+		pfi_out_object_begin(o, NULL);
+		stats_group(o, &s->by[i]);
+		pfi_out_object_end(o);
+	}
+	pfi_out_array_end(o);
+}
+
+/* change{}: current minus previous, for the totals and the ratios. */
+static void stats_change(pfi_out *o, const struct pfi_stats *a,
+                         const struct pfi_stats *b)
+{
+	const struct pfi_stats_counts *x = &a->total, *y = &b->total;
+
+	pfi_out_object_begin(o, "change");
+	pfi_out_int(o, "received", x->received - y->received);
+	pfi_out_int(o, "notifications", x->notifications - y->notifications);
+	pfi_out_int(o, "recipients", x->recipients - y->recipients);
+	pfi_out_int(o, "delivered", x->delivered - y->delivered);
+	pfi_out_int(o, "deferred", x->deferred - y->deferred);
+	pfi_out_int(o, "bounced", x->bounced - y->bounced);
+	pfi_out_int(o, "expired", x->expired - y->expired);
+	pfi_out_int(o, "rejected", x->rejected - y->rejected);
+	pfi_out_int(o, "discarded", x->discarded - y->discarded);
+	pfi_out_num(o, "bounce_rate", x->bounce_rate - y->bounce_rate);
+	pfi_out_num(o, "defer_rate", x->defer_rate - y->defer_rate);
+	pfi_out_int(o, "bytes_received", x->bytes_received - y->bytes_received);
+	pfi_out_object_end(o);
+}
+
+/* json (and csv/ndjson/tsv without --by): the document as one record. */
+static int stats_document(struct pfi_globals *g, const struct pfi_stats *s,
+                          const struct pfi_stats *prev)
+{
+	pfi_out *o = cli_out_new(g, -1);
+
+	pfi_out_begin(o, "");
+	pfi_out_record_begin(o);
+	stats_fields(o, s);
+	if (prev != NULL) {
+		pfi_out_object_begin(o, "previous");
+		stats_fields(o, prev);
+		pfi_out_object_end(o);
+		stats_change(o, s, prev);
+	}
+	pfi_out_record_end(o);
+	return cli_out_end(o);
+}
+
+/* ndjson, csv, tsv with --by: one record per by[] row. */
+static int stats_rows(struct pfi_globals *g, const struct pfi_stats *s,
+                      int fmt)
+{
+	pfi_out *o = cli_out_new(g, fmt);
+	size_t i;
+
+	pfi_out_begin(o, "by");
+	for (i = 0; i < s->nby; i++) {
+		pfi_out_record_begin(o);
+		stats_group(o, &s->by[i]);
+		pfi_out_record_end(o);
+	}
+	return cli_out_end(o);
+}
+
+/* ---- the table summary ------------------------------------------------------- */
+
+/* Block characters, or their ASCII stand-ins. */
+struct stats_glyphs {
+	const char *shade[5];   /* empty .. full heatmap cells */
+	const char *bar;        /* one unit of a bar */
+	const char *spark[8];   /* sparkline levels */
+};
+
+static const struct stats_glyphs glyphs_utf8 = {
+	{ " ", "\u2591", "\u2592", "\u2593", "\u2588" }, "\u2588",
+	{ "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587",
+	  "\u2588" }
+};
+
+static const struct stats_glyphs glyphs_ascii = {
+	{ " ", ".", ":", "+", "#" }, "#",
+	{ "_", ".", "-", "~", "=", "+", "*", "#" }
+};
+
+/* The glyphs for the locale of the environment (LC_CTYPE). */
+static const struct stats_glyphs *stats_glyphs(void)
+{
+	const char *old = setlocale(LC_CTYPE, NULL);
+	char *saved = old ? xstrdup(old) : NULL;
+	int utf8 = 0;
+
+	if (setlocale(LC_CTYPE, "") != NULL)
+		utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	if (saved != NULL)
+		setlocale(LC_CTYPE, saved);
+	free(saved);
+	return utf8 ? &glyphs_utf8 : &glyphs_ascii;
+}
+
+static void stats_pct(const char *label, double v)
+{
+	if (v < 0)
+		printf("%s -", label);
+	else
+		printf("%s %.2f%%", label, v * 100);
+}
+
+/* A duration for people: "0.8s", "42s", "5m3s", "2h10m". */
+static const char *stats_dur(char *buf, size_t size, double v)
+{
+	long s = (long)v;
+
+	if (v < 0)
+		snprintf(buf, size, "-");
+	else if (v < 60)
+		snprintf(buf, size, "%.3gs", v);
+	else if (s < 3600)
+		snprintf(buf, size, "%ldm%lds", s / 60, s % 60);
+	else
+		snprintf(buf, size, "%ldh%ldm", s / 3600, s % 3600 / 60);
+	return buf;
+}
+
+static void stats_summary_counts(const struct pfi_globals *g,
+                                 const struct pfi_stats *s)
+{
+	const struct pfi_stats_counts *c = &s->total;
+	char a[64], b[64];
+
+	printf("period:       %s .. %s\n",
+	       s->since ? pfi_time_format(a, sizeof(a), s->since, g->utc) : "start",
+	       s->until ? pfi_time_format(b, sizeof(b), s->until, g->utc) : "end");
+	printf("received:     %" PRId64 " messages, %" PRId64 " bytes; %" PRId64
+	       " bounce notifications\n", c->received, c->bytes_received,
+	       c->notifications);
+	printf("recipients:   %" PRId64 ": %" PRId64 " delivered, %" PRId64
+	       " deferred, %" PRId64 " bounced, %" PRId64 " expired, %" PRId64
+	       " rejected, %" PRId64 " discarded, %" PRId64 " held, %" PRId64
+	       " deleted\n", c->recipients, c->delivered, c->deferred, c->bounced,
+	       c->expired, c->rejected, c->discarded, c->held, c->deleted);
+	stats_pct("rates:       bounce", c->bounce_rate);
+	stats_pct(", deferred at least once", c->defer_rate);
+	putchar('\n');
+}
+
+static void stats_summary_delay(const struct pfi_stats *s)
+{
+	char a[32], b[32], c[32], d[32], t[32];
+	size_t i;
+
+	printf("delay:        p50 %s, p95 %s, p99 %s, max %s (%" PRId64
+	       " final outcomes)\n", stats_dur(a, sizeof(a), s->p50),
+	       stats_dur(b, sizeof(b), s->p95), stats_dur(c, sizeof(c), s->p99),
+	       stats_dur(d, sizeof(d), s->max), s->delays);
+	stats_pct("sla:         ", s->sla_within_ratio);
+	printf(" delivered within %s\n", stats_dur(t, sizeof(t), s->sla_threshold));
+	stats_pct("tls:          inbound", s->tls_inbound_ratio);
+	for (i = 0; i < s->ntls_protocols; i++)
+		printf("%s%s %" PRId64, i ? ", " : " (", s->tls_protocols[i].key,
+		       s->tls_protocols[i].count);
+	printf("%s; outbound not recorded\n", s->ntls_protocols ? ")" : "");
+}
+
+/* One "label: key n, key n ..." line of a count list. */
+static void stats_count_line(const char *label, const struct pfi_count *c,
+                             size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return;
+	printf("%-14s", label);
+	for (i = 0; i < n; i++) {
+		printf("%s", i ? ", " : "");
+		cli_put_escaped(stdout, c[i].key ? c[i].key : "-");
+		printf(" %" PRId64, c[i].count);
+	}
+	putchar('\n');
+}
+
+static void stats_summary_lists(const struct pfi_stats *s)
+{
+	char a[32], b[32];
+	size_t i;
+
+	if (s->ntop_domains)
+		printf("top domains:  recipients delivered bounced deferred\n");
+	for (i = 0; i < s->ntop_domains; i++) {
+		const struct pfi_stats_domain *d = &s->top_domains[i];
+
+		printf("  %10" PRId64 " %9" PRId64 " %7" PRId64 " %8" PRId64 "  ",
+		       d->recipients, d->delivered, d->bounced, d->deferred);
+		cli_put_escaped(stdout, d->domain ? d->domain : "-");
+		putchar('\n');
+	}
+	if (s->nslow_domains)
+		printf("slow domains: p95 and max delay of final outcomes\n");
+	for (i = 0; i < s->nslow_domains; i++) {
+		const struct pfi_stats_domain *d = &s->slow_domains[i];
+
+		printf("  %9s %9s %6" PRId64 "  ", stats_dur(a, sizeof(a), d->p95),
+		       stats_dur(b, sizeof(b), d->max), d->delays);
+		cli_put_escaped(stdout, d->domain);
+		putchar('\n');
+	}
+	stats_count_line("sender doms:", s->top_sender_domains,
+	                 s->ntop_sender_domains);
+	stats_count_line("dsn:", s->dsn, s->ndsn);
+}
+
+static void stats_summary_rejects(const struct pfi_stats *s)
+{
+	size_t i;
+
+	if (s->nrejects)
+		printf("rejects:\n");
+	for (i = 0; i < s->nrejects; i++)
+		printf("  %8" PRId64 "  %-20s %s\n", s->rejects[i].count,
+		       s->rejects[i].class, s->rejects[i].code);
+	printf("sasl failures: not recorded by the index\n");
+}
+
+/* ---- charts -------------------------------------------------------------------- */
+
+/* Per day: a bar of recipients (and the number bounced). */
+static void stats_day_bars(const struct pfi_stats *s,
+                           const struct stats_glyphs *gl)
+{
+	size_t i, first = s->ndays > 31 ? s->ndays - 31 : 0;
+	int64_t max = 1;
+	int j, w;
+
+	for (i = first; i < s->ndays; i++)
+		if (s->days[i].c.recipients > max)
+			max = s->days[i].c.recipients;
+	printf("\nrecipients per day (bounced):\n");
+	for (i = first; i < s->ndays; i++) {
+		const struct pfi_stats_counts *c = &s->days[i].c;
+
+		w = (int)((c->recipients * 50 + max - 1) / max);
+		printf("  %s ", s->days[i].key);
+		for (j = 0; j < w; j++)
+			fputs(gl->bar, stdout);
+		printf(" %" PRId64 " (%" PRId64 ")\n", c->recipients, c->bounced);
+	}
+}
+
+/* A sparkline of recipients per day, when there are many days. */
+static void stats_sparkline(const struct pfi_stats *s,
+                            const struct stats_glyphs *gl)
+{
+	int64_t max = 1;
+	size_t i;
+
+	if (s->ndays <= 31)
+		return;
+	for (i = 0; i < s->ndays; i++)
+		if (s->days[i].c.recipients > max)
+			max = s->days[i].c.recipients;
+	printf("all %zu days: ", s->ndays);
+	for (i = 0; i < s->ndays; i++)
+		fputs(gl->spark[s->days[i].c.recipients * 7 / max], stdout);
+	putchar('\n');
+}
+
+/* An hour-of-day x weekday heatmap of v. */
+static void stats_heatmap(const char *title, const int64_t v[7][24],
+                          const struct stats_glyphs *gl)
+{
+	static const char *const wd[] = {
+		"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"
+	};
+	int64_t max = 0;
+	int d, h;
+
+	for (d = 0; d < 7; d++)
+		for (h = 0; h < 24; h++)
+			max = v[d][h] > max ? v[d][h] : max;
+	printf("\n%s (max %" PRId64 " per hour)\n", title, max);
+	printf("      0     6     12    18   23\n");
+	for (d = 0; d < 7; d++) {
+		printf("  %s ", wd[d]);
+		for (h = 0; h < 24; h++)
+			fputs(gl->shade[v[d][h] == 0 ? 0 :
+			                (int)((v[d][h] * 4 + max - 1) / max)], stdout);
+		putchar('\n');
+	}
+}
+
+/* The by[] rows as a table. */
+static int stats_by_table(struct pfi_globals *g, const struct pfi_stats *s)
+{
+	if (s->nby == 0)
+		return PFI_EXIT_OK;
+	putchar('\n');
+	return stats_rows(g, s, PFI_FMT_TABLE);
+}
+
+static int stats_summary(struct pfi_globals *g, const struct pfi_stats *s)
+{
+	const struct stats_glyphs *gl = stats_glyphs();
+
+	stats_summary_counts(g, s);
+	stats_summary_delay(s);
+	stats_summary_lists(s);
+	stats_summary_rejects(s);
+	if (s->ndays > 0) {
+		stats_day_bars(s, gl);
+		stats_sparkline(s, gl);
+		stats_heatmap("recipients by hour and weekday", s->volume, gl);
+		stats_heatmap("bounced by hour and weekday", s->bounces, gl);
+	}
+	fflush(stdout);
+	return stats_by_table(g, s);
+}
+
+/* --compare on the table format: figure, now, before, change. */
+static void stats_compare_table(const struct pfi_stats *a,
+                                const struct pfi_stats *b)
+{
+	const struct pfi_stats_counts *x = &a->total, *y = &b->total;
+	const int64_t now[] = { x->received, x->notifications, x->recipients,
+		x->delivered, x->deferred, x->bounced, x->expired, x->rejected };
+	const int64_t was[] = { y->received, y->notifications, y->recipients,
+		y->delivered, y->deferred, y->bounced, y->expired, y->rejected };
+	static const char *const names[] = { "received", "notifications",
+		"recipients", "delivered", "deferred", "bounced", "expired",
+		"rejected" };
+	size_t i;
+
+	printf("\ncompared with the previous period:\n");
+	printf("  %-14s %10s %10s %10s\n", "", "now", "before", "change");
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+		printf("  %-14s %10" PRId64 " %10" PRId64 " %+10" PRId64 "\n",
+		       names[i], now[i], was[i], now[i] - was[i]);
+	printf("  %-14s %9.2f%% %9.2f%% %+9.2f%%\n", "bounce_rate",
+	       x->bounce_rate * 100, y->bounce_rate * 100,
+	       (x->bounce_rate - y->bounce_rate) * 100);
+	printf("  %-14s %9.2f%% %9.2f%% %+9.2f%%\n", "defer_rate",
+	       x->defer_rate * 100, y->defer_rate * 100,
+	       (x->defer_rate - y->defer_rate) * 100);
+}
+
+/* ---- running ------------------------------------------------------------------- */
+
+static int stats_print(struct pfi_globals *g, const struct stats_args *a,
+                       const struct pfi_stats *s, const struct pfi_stats *prev)
+{
+	int rc;
+
+	if (g->format == PFI_FMT_TABLE) {
+		rc = stats_summary(g, s);
+		if (prev != NULL)
+			stats_compare_table(s, prev);
+		return rc;
+	}
+	if (g->format != PFI_FMT_JSON && a->o.by != PFI_BY_NONE)
+		return stats_rows(g, s, -1);
+	return stats_document(g, s, prev);
+}
+
+/* The previous period of the same length, ending where this one starts. */
+static int stats_previous(pfi_store *st, const struct stats_args *a,
+                          struct pfi_stats **prev)
+{
+	struct pfi_filter pf = a->f;
+	struct pfi_stats_opts po = a->o;
+
+	pf.until = a->f.since;
+	pf.since = a->f.since - (a->f.until - a->f.since);
+	po.filter = &pf;
+	return pfi_stats_get(prev, st, &po);
+}
+
+static int stats_run(struct pfi_globals *g, pfi_store *st,
+                     struct stats_args *a)
+{
+	struct pfi_stats *s = NULL, *prev = NULL;
+	int rc;
+
+	a->o.filter = &a->f;
+	if (a->top_given)
+		a->o.by_limit = a->o.top;
+	rc = pfi_stats_get(&s, st, &a->o);
+	if (rc == PFI_OK && a->compare)
+		rc = stats_previous(st, a, &prev);
+	if (rc == PFI_EINVAL)
+		rc = cli_usage_error("stats", "%s", pfi_errmsg(st));
+	else if (rc != PFI_OK)
+		rc = cli_error("cannot compute stats: %s", pfi_errmsg(st));
+	else
+		rc = stats_print(g, a, s, prev);
+	pfi_stats_free(prev);
+	pfi_stats_free(s);
+	return rc;
+}
+
+/* --compare needs a period: --since, and --until (default now). */
+static int stats_check(struct stats_args *a)
+{
+	if (!a->compare)
+		return -1;
+	if (a->f.since == 0)
+		return cli_usage_error("stats", "--compare needs --since");
+	if (a->f.until == 0)
+		a->f.until = (int64_t)time(NULL) * 1000000;
+	if (a->f.until <= a->f.since)
+		return cli_usage_error("stats", "--until is not after --since");
+	return -1;
+}
+
+int cmd_stats(struct pfi_globals *g, int argc, char **argv)
+{
+	struct stats_args a;
+	pfi_store *st = NULL;
+	int c, rc = -1;
+
+	memset(&a, 0, sizeof(a));
+	optind = 0;
+	opterr = 0;
+	while (rc < 0 && (c = cli_getopt(argc, argv, stats_shortopts,
+	                                 stats_options)) != -1)
+		rc = stats_option(&a, c, argv);
+	if (rc < 0 && optind < argc)
+		rc = cli_usage_error("stats", "unexpected argument '%s'",
+		                     argv[optind]);
+	if (rc < 0)
+		rc = stats_check(&a);
+	if (rc < 0 && (st = cli_store(g)) == NULL)
+		rc = PFI_EXIT_FAILURE;
+	if (rc < 0)
+		rc = stats_run(g, st, &a);
+	free(a.status);
+	return rc;
+}

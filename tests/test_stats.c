@@ -1,0 +1,830 @@
+/*
+ * test_stats.c - pfi_stats_get and `pfi stats`: every figure on
+ * testdata/logs/sample.log against answers derived here from
+ * expected.tsv and expected-messages.tsv (not from pfi), nearest-rank
+ * percentiles on small logs whose delays are known by construction, the
+ * no-double-count rules, by[] rows that add up to the totals, periods,
+ * --compare, exit codes and the ASCII fallback of the charts.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+/* 2026-11-03 00:00:00 UTC: after the last line of the sample logs. */
+#define SAMPLE_MTIME 1793664000
+/* 2026-11-02 09:00, 10:00 and 11:00 UTC, in microseconds. */
+#define T0900 INT64_C(1793610000000000)
+#define T1000 INT64_C(1793613600000000)
+#define T1100 INT64_C(1793617200000000)
+
+static void setup(void)
+{
+	tmpdir_make();
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+
+static void teardown(void) { tmpdir_cleanup(); }
+
+TestSuite(stats, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- fixtures --------------------------------------------------------------- */
+
+static char *sample_db(void)
+{
+	const char *dir = tmpdir_make();
+	char *log = copy_fixture("logs/sample.log", dir, "mail.log", SAMPLE_MTIME);
+	char *db = path_join(dir, "sample.db");
+	const char *paths[] = { log };
+
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	free(log);
+	return db;
+}
+
+/* Writes `text` as a log with the sample mtime and indexes it. */
+static char *text_db(const char *text)
+{
+	const char *dir = tmpdir_make();
+	char *log = path_join(dir, "hand.log"), *db = path_join(dir, "hand.db");
+	const char *paths[] = { log };
+	char cmd[4096];
+	FILE *fp = fopen(log, "w");
+
+	cr_assert_not_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "touch -d @%d '%s'", SAMPLE_MTIME, log);
+	cr_assert_eq(system(cmd), 0);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	free(log);
+	return db;
+}
+
+static struct pfi_stats *stats_of(const char *db, const struct pfi_filter *f,
+                                  enum pfi_stats_by by, double sla)
+{
+	struct pfi_stats_opts o = { .filter = f, .by = by, .sla = sla, .utc = 1 };
+	struct pfi_stats *s = NULL;
+	pfi_store *st = NULL;
+	int rc = pfi_store_open(&st, db, PFI_OPEN_READONLY);
+
+	cr_assert_eq(rc, PFI_OK, "open: %s", pfi_errmsg(st));
+	rc = pfi_stats_get(&s, st, &o);
+	cr_assert_eq(rc, PFI_OK, "stats: %s", pfi_errmsg(st));
+	pfi_store_close(st);
+	return s;
+}
+
+/* ---- answers derived from the expected files --------------------------------- */
+
+/* A row of expected.tsv: host queue_id to orig_to status dsn attempts
+ * relation_to_parent parent_queue_id. */
+struct erow {
+	char f[9][128];
+};
+
+static size_t read_tsv(const char *rel, struct erow **out)
+{
+	char *text = slurp(fixture(rel), NULL), *line, *save = NULL, *p, *tok;
+	size_t n = 0, i;
+
+	cr_assert_not_null(text);
+	*out = NULL;
+	strtok_r(text, "\n", &save);   /* the header */
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+		*out = realloc(*out, (n + 1) * sizeof(**out));
+		memset(&(*out)[n], 0, sizeof(**out));
+		for (i = 0, p = line; i < 9 && (tok = strsep(&p, "\t")) != NULL; i++)
+			snprintf((*out)[n].f[i], sizeof((*out)[n].f[i]), "%s", tok);
+		n++;
+	}
+	free(text);
+	return n;
+}
+
+/* The kind of message host/qid in expected-messages.tsv (column 3). */
+static const char *msg_kind(const char *host, const char *qid)
+{
+	static char kind[32];
+	char *text = slurp(fixture("logs/expected-messages.tsv"), NULL);
+	char *line, *save = NULL, pre[300];
+
+	snprintf(pre, sizeof(pre), "%s\t%s\t", host, qid);
+	kind[0] = '\0';
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, pre, strlen(pre)) == 0)
+			snprintf(kind, sizeof(kind), "%.*s",
+			         (int)strcspn(line + strlen(pre), "\t"),
+			         line + strlen(pre));
+	free(text);
+	return kind;
+}
+
+/* SPEC rule: a row counts when it is a NOQUEUE reject or belongs to an
+ * original message (smtpd or pickup) or to its content-filter copy, and
+ * is not the hop into the filter (the copy's rows replace it). */
+static int row_counts(const struct erow *r)
+{
+	const char *kind;
+
+	if (strcmp(r->f[1], "-") == 0)
+		return 1;
+	if (strcmp(r->f[4], "filtered") == 0)
+		return 0;
+	kind = msg_kind(r->f[0], r->f[1]);
+	return strcmp(kind, "smtpd") == 0 || strcmp(kind, "pickup") == 0 ||
+	       strcmp(kind, "filter") == 0;
+}
+
+struct want {
+	int64_t recipients, delivered, deferred, bounced, expired, rejected,
+	        discarded, held, deleted, deferred_once;
+};
+
+static const char *domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at ? at + 1 : "";
+}
+
+/* Counts of the counted rows of expected.tsv that pass `keep`. */
+static struct want expected_counts(int (*keep)(const struct erow *))
+{
+	struct erow *rows;
+	size_t n = read_tsv("logs/expected.tsv", &rows), i;
+	struct want w;
+
+	memset(&w, 0, sizeof(w));
+	for (i = 0; i < n; i++) {
+		const struct erow *r = &rows[i];
+		const char *s = r->f[4];
+
+		if (!row_counts(r) || (keep && !keep(r)))
+			continue;
+		w.recipients++;
+		w.delivered += strcmp(s, "sent") == 0;
+		w.deferred += strcmp(s, "deferred") == 0;
+		w.bounced += strcmp(s, "bounced") == 0;
+		w.expired += strcmp(s, "expired") == 0;
+		w.rejected += strcmp(s, "rejected") == 0;
+		w.discarded += strcmp(s, "discarded") == 0;
+		w.held += strcmp(s, "held") == 0;
+		w.deleted += strcmp(s, "deleted") == 0;
+		w.deferred_once += strcmp(r->f[6], "0") != 0 ||
+		                   strcmp(s, "deferred") == 0;
+	}
+	free(rows);
+	return w;
+}
+
+static void assert_counts(const struct pfi_stats_counts *c,
+                          const struct want *w)
+{
+	cr_assert_eq(c->recipients, w->recipients);
+	cr_assert_eq(c->delivered, w->delivered);
+	cr_assert_eq(c->deferred, w->deferred);
+	cr_assert_eq(c->bounced, w->bounced);
+	cr_assert_eq(c->expired, w->expired);
+	cr_assert_eq(c->rejected, w->rejected);
+	cr_assert_eq(c->discarded, w->discarded);
+	cr_assert_eq(c->held, w->held);
+	cr_assert_eq(c->deleted, w->deleted);
+	cr_assert_eq(c->deferred_once, w->deferred_once);
+	cr_assert_eq(c->filtered, 0);
+}
+
+/* A key=value of expected-summary.txt. */
+static int64_t summary(const char *key)
+{
+	char *text = slurp(fixture("logs/expected-summary.txt"), NULL), *p;
+	char pre[64];
+	int64_t v = -1;
+
+	snprintf(pre, sizeof(pre), "\n%s=", key);
+	if ((p = strstr(text, pre)) != NULL)
+		v = strtoll(p + strlen(pre), NULL, 10);
+	free(text);
+	return v;
+}
+
+/* Whether every row of message host/qid is held or discarded. */
+static int never_queued(const char *host, const char *qid)
+{
+	struct erow *rows;
+	size_t n = read_tsv("logs/expected.tsv", &rows), i;
+	int any = 0, other = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(rows[i].f[0], host) != 0 || strcmp(rows[i].f[1], qid) != 0)
+			continue;
+		any = 1;
+		other |= strcmp(rows[i].f[4], "held") != 0 &&
+		         strcmp(rows[i].f[4], "discarded") != 0;
+	}
+	free(rows);
+	return any && !other;
+}
+
+/* Received messages of expected-messages.tsv: count, bytes, over TLS. */
+static void expected_received(int64_t *n, int64_t *bytes, int64_t *tls,
+                              int64_t *notifications)
+{
+	char *text = slurp(fixture("logs/expected-messages.tsv"), NULL);
+	char *line, *save = NULL, *p, *tok, f[18][128];
+	int i;
+
+	*n = *bytes = *tls = *notifications = 0;
+	strtok_r(text, "\n", &save);
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+		for (i = 0, p = line; i < 18 && (tok = strsep(&p, "\t")); i++)
+			snprintf(f[i], sizeof(f[i]), "%s", tok);
+		*notifications += strcmp(f[2], "bounce") == 0;
+		if (strcmp(f[2], "smtpd") != 0 && strcmp(f[2], "pickup") != 0)
+			continue;
+		(*n)++;
+		/* A message that never reached qmgr (held or discarded by
+		 * cleanup) has no size in the log. */
+		if (!never_queued(f[0], f[1]))
+			*bytes += strtoll(f[11], NULL, 10);
+		*tls += strcmp(f[9], "-") != 0;
+	}
+	free(text);
+}
+
+/* ---- the sample log ------------------------------------------------------------ */
+
+Test(stats, sample_totals_match_the_expected_answers)
+{
+	char *db = sample_db();
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+	struct want w = expected_counts(NULL);
+	int64_t n, bytes, tls, notes;
+
+	expected_received(&n, &bytes, &tls, &notes);
+	cr_assert_eq(n, summary("received"));
+	cr_assert_eq(notes, summary("notifications"));
+	cr_assert_eq(s->total.received, 66);
+	cr_assert_eq(s->total.received, n);
+	cr_assert_eq(s->total.notifications, 3);
+	cr_assert_eq(s->total.bytes_received, bytes);
+	assert_counts(&s->total, &w);
+	/* 105 rows - 3 notification rows - 1 relay copy - 1 forward copy
+	 * - 2 filter hops (replaced by the copy's 2 rows, counted). */
+	cr_assert_eq(s->total.recipients, 98);
+	cr_assert_float_eq(s->total.bounce_rate,
+	                   (double)w.bounced / (double)(w.recipients - w.rejected),
+	                   1e-12);
+	cr_assert_float_eq(s->total.defer_rate,
+	                   (double)w.deferred_once /
+	                   (double)(w.recipients - w.rejected), 1e-12);
+	cr_assert_float_eq(s->tls_inbound_ratio, (double)tls / (double)n, 1e-12);
+	cr_assert_eq(s->tls_outbound_ratio, -1);
+	cr_assert_eq(s->sasl_failures, -1);
+	pfi_stats_free(s);
+	free(db);
+}
+
+static int64_t count_of(const struct pfi_count *c, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (c[i].key && strcmp(c[i].key, key) == 0)
+			return c[i].count;
+	return 0;
+}
+
+Test(stats, sample_dsn_counts_every_outcome_that_is_not_sent)
+{
+	char *db = sample_db();
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+	struct erow *rows;
+	size_t n = read_tsv("logs/expected.tsv", &rows), i, k;
+	int64_t total = 0;
+
+	for (i = 0; i < n; i++) {
+		int64_t want = 0;
+
+		if (strcmp(rows[i].f[5], "-") == 0)
+			continue;
+		for (k = 0; k < n; k++)
+			want += row_counts(&rows[k]) &&
+			        strcmp(rows[k].f[4], "sent") != 0 &&
+			        strcmp(rows[k].f[5], rows[i].f[5]) == 0;
+		cr_assert_eq(count_of(s->dsn, s->ndsn, rows[i].f[5]), want,
+		             "dsn %s", rows[i].f[5]);
+	}
+	for (i = 0; i < s->ndsn; i++)
+		total += s->dsn[i].count;
+	/* Held and discarded recipients have no DSN. */
+	cr_assert_eq(total, s->total.recipients - s->total.delivered -
+	             s->total.held - s->total.discarded);
+	free(rows);
+	pfi_stats_free(s);
+	free(db);
+}
+
+static int64_t reject_count(const struct pfi_stats *s, const char *cls,
+                            const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrejects; i++)
+		if (strcmp(s->rejects[i].class, cls) == 0 &&
+		    strcmp(s->rejects[i].code, code) == 0)
+			return s->rejects[i].count;
+	return 0;
+}
+
+Test(stats, sample_rejects_are_grouped_into_classes_with_codes)
+{
+	char *db = sample_db();
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+
+	cr_assert_eq(s->nrejects, 4);
+	cr_assert_eq(reject_count(s, "relay_denied", "554 5.7.1"), 1);
+	cr_assert_eq(reject_count(s, "unknown_user", "550 5.1.1"), 3);
+	cr_assert_eq(reject_count(s, "sender_helo_client", "450 4.7.25"), 1);
+	cr_assert_eq(reject_count(s, "other", "550 5.5.1"), 1);
+	pfi_stats_free(s);
+	free(db);
+}
+
+static int64_t domain_recipients(const struct pfi_stats *s, const char *d)
+{
+	size_t i;
+
+	for (i = 0; i < s->ntop_domains; i++)
+		if (strcmp(s->top_domains[i].domain, d) == 0)
+			return s->top_domains[i].recipients;
+	return -1;
+}
+
+static const char *want_domain;
+static int in_domain(const struct erow *r)
+{
+	return strcmp(domain_of(r->f[2]), want_domain) == 0;
+}
+
+Test(stats, sample_top_domains_count_recipients_by_domain)
+{
+	static const char *const domains[] = {
+		"example.org", "example.com", "partner.example", "dead.example"
+	};
+	char *db = sample_db();
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		want_domain = domains[i];
+		cr_assert_eq(domain_recipients(s, domains[i]),
+		             expected_counts(in_domain).recipients, "%s", domains[i]);
+	}
+	cr_assert_str_eq(s->top_domains[0].domain, "example.org");
+	cr_assert_eq(s->nslow_domains, 7);
+	cr_assert_str_eq(s->slow_domains[0].domain, "dead.example");
+	cr_assert_eq(s->slow_domains[0].p95, 3601);
+	pfi_stats_free(s);
+	free(db);
+}
+
+/* ---- filters read the original; hops and notifications count once --------- */
+
+static const char *want_to;
+static int to_is(const struct erow *r)
+{
+	return strcmp(r->f[2], want_to) == 0;
+}
+
+/* Rows of notifications (each has one recipient) sent to `to`. */
+static int64_t expected_notifications_to(const char *to)
+{
+	struct erow *rows;
+	size_t n = read_tsv("logs/expected.tsv", &rows), i;
+	int64_t k = 0;
+
+	for (i = 0; i < n; i++)
+		k += strcmp(rows[i].f[7], "bounce") == 0 &&
+		     strcmp(rows[i].f[2], to) == 0;
+	free(rows);
+	return k;
+}
+
+struct filter_case {
+	char to[64];
+};
+
+ParameterizedTestParameters(stats, a_recipient_filter_counts_each_recipient_once)
+{
+	static struct filter_case cases[] = {
+		{ "carol@example.com" },   /* behind the content filter */
+		{ "dave@example.com" },    /* filter hop and a reused queue id */
+		{ "bob@example.com" },     /* gets two notifications, and held */
+		{ "frank@example.org" },   /* relayed to mx2: counted on mx1 */
+		{ "alice@example.com" },   /* notifications to her do not count */
+	};
+	return cr_make_param_array(struct filter_case, cases,
+	                           sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct filter_case *c, stats,
+                  a_recipient_filter_counts_each_recipient_once)
+{
+	char *db = sample_db();
+	struct pfi_filter f = { .to = c->to };
+	struct pfi_stats *s = stats_of(db, &f, PFI_BY_NONE, 0);
+	struct want w;
+
+	want_to = c->to;
+	w = expected_counts(to_is);
+	assert_counts(&s->total, &w);
+	/* Notifications are messages of their own: those sent to c->to. */
+	cr_assert_eq(s->total.notifications, expected_notifications_to(c->to));
+	pfi_stats_free(s);
+	free(db);
+}
+
+Test(stats, a_client_filter_reads_the_original_not_the_filter_copy)
+{
+	char *db = sample_db();
+	struct pfi_filter f = { .client = "198.51.100.25",
+	                        .message_id = "20261102090044.5bfdb197@news.example" };
+	struct pfi_stats *s = stats_of(db, &f, PFI_BY_NONE, 0);
+
+	/* The filter copy's client is localhost; its two rows still match
+	 * and replace the parent's two `filtered` rows. */
+	cr_assert_eq(s->total.recipients, 2);
+	cr_assert_eq(s->total.delivered, 2);
+	cr_assert_eq(s->total.filtered, 0);
+	cr_assert_eq(s->total.received, 1);
+	pfi_stats_free(s);
+	free(db);
+}
+
+/* ---- by[] rows add up ------------------------------------------------------------- */
+
+static void assert_sums(const struct pfi_stats *s, int msg_level)
+{
+	struct pfi_stats_counts t;
+	size_t i;
+
+	memset(&t, 0, sizeof(t));
+	cr_assert_gt(s->nby, 0);
+	for (i = 0; i < s->nby; i++) {
+		const struct pfi_stats_counts *c = &s->by[i].c;
+
+		t.received += c->received;
+		t.notifications += c->notifications;
+		t.bytes_received += c->bytes_received;
+		t.recipients += c->recipients;
+		t.delivered += c->delivered;
+		t.deferred += c->deferred;
+		t.bounced += c->bounced;
+		t.expired += c->expired;
+		t.rejected += c->rejected;
+		t.discarded += c->discarded;
+		t.held += c->held;
+		t.deleted += c->deleted;
+		if (!msg_level)
+			cr_assert_eq(c->received, -1);
+	}
+	cr_assert_eq(t.recipients, s->total.recipients);
+	cr_assert_eq(t.delivered, s->total.delivered);
+	cr_assert_eq(t.deferred, s->total.deferred);
+	cr_assert_eq(t.bounced, s->total.bounced);
+	cr_assert_eq(t.expired, s->total.expired);
+	cr_assert_eq(t.rejected, s->total.rejected);
+	cr_assert_eq(t.discarded, s->total.discarded);
+	cr_assert_eq(t.held, s->total.held);
+	cr_assert_eq(t.deleted, s->total.deleted);
+	if (!msg_level)
+		return;
+	cr_assert_eq(t.received, s->total.received);
+	cr_assert_eq(t.notifications, s->total.notifications);
+	cr_assert_eq(t.bytes_received, s->total.bytes_received);
+}
+
+struct by_case {
+	enum pfi_stats_by by;
+	int msg_level;     /* received etc. split by this key */
+	size_t rows;       /* groups in sample.log */
+};
+
+ParameterizedTestParameters(stats, by_rows_add_up_to_the_totals)
+{
+	static struct by_case cases[] = {
+		{ PFI_BY_DAY, 1, 1 }, { PFI_BY_HOUR, 1, 2 },
+		{ PFI_BY_DOMAIN, 0, 7 }, { PFI_BY_SENDER_DOMAIN, 1, 0 },
+		{ PFI_BY_DSN, 0, 0 }, { PFI_BY_STATUS, 0, 8 },
+		{ PFI_BY_HOST, 1, 2 }, { PFI_BY_CLIENT, 1, 0 },
+	};
+	return cr_make_param_array(struct by_case, cases,
+	                           sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct by_case *c, stats, by_rows_add_up_to_the_totals)
+{
+	char *db = sample_db();
+	struct pfi_stats *s = stats_of(db, NULL, c->by, 0);
+
+	assert_sums(s, c->msg_level);
+	if (c->rows > 0)
+		cr_assert_eq(s->nby, c->rows, "%s: %zu rows",
+		             pfi_stats_by_name(c->by), s->nby);
+	pfi_stats_free(s);
+	free(db);
+}
+
+Test(stats, top_limits_by_rows_and_sums_the_rest_into_other)
+{
+	char *db = sample_db();
+	struct pfi_stats_opts o = { .by = PFI_BY_DOMAIN, .top = 2, .by_limit = 2 };
+	struct pfi_stats *s = NULL;
+	pfi_store *st = NULL;
+
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
+	cr_assert_eq(pfi_stats_get(&s, st, &o), PFI_OK);
+	cr_assert_eq(s->nby, 3);
+	cr_assert_str_eq(s->by[2].key, "(other)");
+	cr_assert_eq(s->ntop_domains, 2);
+	assert_sums(s, 0);
+	pfi_stats_free(s);
+	pfi_store_close(st);
+	free(db);
+}
+
+/* ---- periods ------------------------------------------------------------------------ */
+
+Test(stats, two_adjacent_periods_add_up_to_the_whole)
+{
+	char *db = sample_db();
+	struct pfi_filter a = { .since = T0900, .until = T1000 };
+	struct pfi_filter b = { .since = T1000, .until = T1100 };
+	struct pfi_stats *all = stats_of(db, NULL, PFI_BY_HOUR, 0);
+	struct pfi_stats *x = stats_of(db, &a, PFI_BY_NONE, 0);
+	struct pfi_stats *y = stats_of(db, &b, PFI_BY_NONE, 0);
+
+	cr_assert_eq(x->total.received + y->total.received, 66);
+	cr_assert_eq(x->total.recipients + y->total.recipients, 98);
+	cr_assert_eq(x->total.notifications + y->total.notifications, 3);
+	cr_assert_eq(x->total.bounced + y->total.bounced, 2);
+	cr_assert_eq(x->total.expired + y->total.expired, 2);
+	/* The hour rows are those periods. */
+	cr_assert_str_eq(all->by[0].key, "2026-11-02T09");
+	cr_assert_eq(all->by[0].c.received, x->total.received);
+	cr_assert_eq(all->by[0].c.recipients, x->total.recipients);
+	cr_assert_eq(all->by[1].c.recipients, y->total.recipients);
+	/* Both expirations happen at 10:00:14, the deferred one at 10:10. */
+	cr_assert_eq(y->total.expired, 2);
+	cr_assert_eq(y->total.deferred, 1);
+	cr_assert_eq(x->since, T0900);
+	cr_assert_eq(x->until, T1000);
+	pfi_stats_free(all);
+	pfi_stats_free(x);
+	pfi_stats_free(y);
+	free(db);
+}
+
+Test(stats, a_period_without_records_is_all_zero)
+{
+	char *db = sample_db();
+	struct pfi_filter f = { .since = T0900 - INT64_C(86400000000),
+	                        .until = T0900 - INT64_C(3600000000) };
+	struct pfi_stats *s = stats_of(db, &f, PFI_BY_DAY, 0);
+
+	cr_assert_eq(s->total.received, 0);
+	cr_assert_eq(s->total.recipients, 0);
+	cr_assert_eq(s->nby, 0);
+	cr_assert_eq(s->p50, -1);
+	cr_assert_eq(s->sla_within_ratio, -1);
+	cr_assert_eq(s->total.bounce_rate, 0);
+	pfi_stats_free(s);
+	free(db);
+}
+
+/* ---- percentiles on hand-made logs ------------------------------------------------- */
+
+/* One message: received at 10:MM:00, one recipient sent with `delay`. */
+static void add_sent(char *buf, size_t size, int i, const char *delay,
+                     const char *status)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, size - n,
+	         "Nov  2 10:%02d:00 mx1 postfix/smtpd[100]: A%09X: client=c.example[192.0.2.1]\n"
+	         "Nov  2 10:%02d:00 mx1 postfix/cleanup[101]: A%09X: message-id=<m%d@c.example>\n"
+	         "Nov  2 10:%02d:00 mx1 postfix/qmgr[102]: A%09X: from=<s@c.example>, size=100, nrcpt=1 (queue active)\n"
+	         "Nov  2 10:%02d:01 mx1 postfix/smtp[103]: A%09X: to=<r%d@d.example>, relay=mx.d.example[192.0.2.2]:25, delay=%s, delays=0/0/0/%s, dsn=%s, status=%s (250 ok)\n"
+	         "Nov  2 10:%02d:01 mx1 postfix/qmgr[102]: A%09X: removed\n",
+	         i, i, i, i, i, i, i, i, i, i, delay, delay,
+	         strcmp(status, "sent") == 0 ? "2.0.0" : "5.1.1", status, i, i);
+}
+
+Test(stats, percentiles_are_nearest_rank_on_twenty_delays)
+{
+	char log[65536] = "", d[16];
+	char *db;
+	struct pfi_stats *s;
+	int i;
+
+	for (i = 1; i <= 20; i++) {
+		snprintf(d, sizeof(d), "%d", i);
+		add_sent(log, sizeof(log), i, d, "sent");
+	}
+	db = text_db(log);
+	s = stats_of(db, NULL, PFI_BY_NONE, 15);
+	cr_assert_eq(s->total.received, 20);
+	cr_assert_eq(s->delays, 20);
+	cr_assert_eq(s->p50, 10);   /* rank ceil(0.50 * 20) = 10 */
+	cr_assert_eq(s->p95, 19);   /* rank ceil(0.95 * 20) = 19 */
+	cr_assert_eq(s->p99, 20);   /* rank ceil(0.99 * 20) = 20 */
+	cr_assert_eq(s->max, 20);
+	cr_assert_eq(s->sla_threshold, 15);
+	cr_assert_float_eq(s->sla_within_ratio, 0.75, 1e-12);   /* 15 of 20 */
+	pfi_stats_free(s);
+	free(db);
+}
+
+Test(stats, percentiles_of_three_delays_are_delays_that_occurred)
+{
+	char log[8192] = "";
+	char *db;
+	struct pfi_stats *s;
+
+	add_sent(log, sizeof(log), 1, "7.25", "sent");
+	add_sent(log, sizeof(log), 2, "0.5", "sent");
+	add_sent(log, sizeof(log), 3, "2", "bounced");
+	db = text_db(log);
+	s = stats_of(db, NULL, PFI_BY_NONE, 0);
+	cr_assert_eq(s->delays, 3);
+	cr_assert_eq(s->p50, 2);      /* rank ceil(1.5) = 2 of 0.5, 2, 7.25 */
+	cr_assert_eq(s->p95, 7.25);   /* rank ceil(2.85) = 3 */
+	cr_assert_eq(s->p99, 7.25);
+	cr_assert_eq(s->max, 7.25);
+	cr_assert_eq(s->total.bounced, 1);
+	/* Both delivered within the default 5 minutes. */
+	cr_assert_eq(s->sla_threshold, 300);
+	cr_assert_eq(s->sla_within_ratio, 1);
+	cr_assert_eq(s->nslow_domains, 1);
+	cr_assert_eq(s->slow_domains[0].p95, 7.25);
+	pfi_stats_free(s);
+	free(db);
+}
+
+static const char retried_log[] =
+	"Nov  2 10:00:00 mx1 postfix/smtpd[100]: B000000001: client=c.example[192.0.2.1]\n"
+	"Nov  2 10:00:00 mx1 postfix/cleanup[101]: B000000001: message-id=<r1@c.example>\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[102]: B000000001: from=<s@c.example>, size=100, nrcpt=1 (queue active)\n"
+	"Nov  2 10:00:01 mx1 postfix/smtp[103]: B000000001: to=<r@d.example>, relay=mx.d.example[192.0.2.2]:25, delay=100, delays=0/0/0/100, dsn=4.2.0, status=deferred (450 try later)\n"
+	"Nov  2 10:06:40 mx1 postfix/smtp[103]: B000000001: to=<r@d.example>, relay=mx.d.example[192.0.2.2]:25, delay=400, delays=0/0/0/400, dsn=2.0.0, status=sent (250 ok)\n"
+	"Nov  2 10:06:40 mx1 postfix/qmgr[102]: B000000001: removed\n";
+
+Test(stats, a_retried_recipient_counts_once_with_its_final_delay)
+{
+	char *db = text_db(retried_log);
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+
+	cr_assert_eq(s->total.recipients, 1);
+	cr_assert_eq(s->total.delivered, 1);
+	cr_assert_eq(s->total.deferred, 0);
+	cr_assert_eq(s->total.deferred_once, 1);
+	cr_assert_eq(s->delays, 1);
+	cr_assert_eq(s->p50, 400);
+	cr_assert_eq(s->sla_within_ratio, 0);   /* 400 s > 5 minutes */
+	cr_assert_eq(s->total.defer_rate, 1);
+	pfi_stats_free(s);
+	free(db);
+}
+
+/* ---- the command ----------------------------------------------------------------- */
+
+static char *cli_db(void)
+{
+	return sample_db();
+}
+
+struct exit_case {
+	char args[4][48];
+	int status;
+};
+
+ParameterizedTestParameters(stats, usage_errors_exit_with_two)
+{
+	static struct exit_case cases[] = {
+		{ { "--by", "week" }, 2 },
+		{ { "--compare" }, 2 },
+		{ { "--sla", "5x" }, 2 },
+		{ { "--top", "0" }, 2 },
+		{ { "--since", "yesterdayish" }, 2 },
+		{ { "--dsn", "x.y" }, 2 },
+		{ { "extra" }, 2 },
+		{ { "--by", "status" }, 0 },
+	};
+	return cr_make_param_array(struct exit_case, cases,
+	                           sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct exit_case *c, stats, usage_errors_exit_with_two)
+{
+	char *db = cli_db(), *out = NULL, *err = NULL;
+	const char *argv[10] = { "--db", db, "stats" };
+	int i, n = 3;
+
+	for (i = 0; i < 4 && c->args[i][0]; i++)
+		argv[n++] = c->args[i];
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), c->status, "stderr: %s", err);
+	if (c->status == 2)
+		cr_assert_not_null(strstr(err, "pfi: "), "stderr: %s", err);
+	free(out);
+	free(err);
+	free(db);
+}
+
+Test(stats, a_missing_index_exits_with_three)
+{
+	const char *argv[] = { "--db", "/nonexistent/pfi/none.db", "stats", NULL };
+	char *err = NULL;
+
+	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 3);
+	free(err);
+}
+
+Test(stats, compare_gives_the_previous_period_and_the_change)
+{
+	char *db = cli_db(), *out = NULL, *err = NULL;
+	const char *argv[] = { "--db", db, "--json", "--utc", "stats", "--since",
+		"2026-11-02T10:00:00Z", "--until", "2026-11-02T11:00:00Z",
+		"--compare", NULL };
+	struct pfi_filter a = { .since = T0900, .until = T1000 };
+	struct pfi_filter b = { .since = T1000, .until = T1100 };
+	struct pfi_stats *x = stats_of(db, &a, PFI_BY_NONE, 0);
+	struct pfi_stats *y = stats_of(db, &b, PFI_BY_NONE, 0);
+	char want[128];
+
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "stderr: %s", err);
+	snprintf(want, sizeof(want), "\"previous\":{\"since\":\"2026-11-02T09:00:00Z\","
+	         "\"until\":\"2026-11-02T10:00:00Z\",\"received\":%" PRId64,
+	         x->total.received);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	snprintf(want, sizeof(want), "\"change\":{\"received\":%" PRId64,
+	         y->total.received - x->total.received);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	pfi_stats_free(x);
+	pfi_stats_free(y);
+	free(out);
+	free(err);
+	free(db);
+}
+
+static int all_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+Test(stats, charts_fall_back_to_ascii_without_utf8)
+{
+	char *db = cli_db(), *out = NULL, *err = NULL;
+	const char *argv[] = { "--db", db, "--utc", "stats", NULL };
+
+	setenv("LC_ALL", "C", 1);
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "stderr: %s", err);
+	cr_assert(all_ascii(out), "%s", out);
+	cr_assert_not_null(strstr(out, "2026-11-02 ####"), "%s", out);
+	cr_assert_not_null(strstr(out, "recipients:   98:"), "%s", out);
+	free(out);
+	free(err);
+	setenv("LC_ALL", "C.UTF-8", 1);
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "stderr: %s", err);
+	cr_assert_not_null(strstr(out, "2026-11-02 \u2588\u2588"), "%s", out);
+	unsetenv("LC_ALL");
+	free(out);
+	free(err);
+	free(db);
+}
+
+Test(stats, csv_with_by_prints_one_row_per_group)
+{
+	char *db = cli_db(), *out = NULL, *err = NULL;
+	const char *argv[] = { "--db", db, "--format", "csv", "stats", "--by",
+		"host", NULL };
+
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "stderr: %s", err);
+	cr_assert_not_null(strstr(out, "key,received,notifications,recipients,"),
+	                   "%s", out);
+	cr_assert_not_null(strstr(out, "\nmx1,"), "%s", out);
+	cr_assert_not_null(strstr(out, "\nmx2,"), "%s", out);
+	free(out);
+	free(err);
+	free(db);
+}
