@@ -627,7 +627,8 @@ int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
 	if (sqlite3_prepare_v2(st->db, "SELECT id, host, queue_id, flags, first,"
 	    " last, received, message_id, sender, size, nrcpt, client, client_ip,"
 	    " sasl_method, sasl_username, subject, tls_protocol, tls_cipher,"
-	    " origin, orig_queue_id, lines FROM messages WHERE open = 1", -1, &s,
+	    " origin, orig_queue_id, (SELECT lines FROM message_lines"
+	    " WHERE message = messages.id) FROM messages WHERE open = 1", -1, &s,
 	    NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
 	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW)

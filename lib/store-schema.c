@@ -55,8 +55,13 @@ const char pfi_schema_sql[] =
 	" origin TEXT,"                  /* smtpd, pickup ... */
 	" orig_queue_id TEXT,"           /* XFORWARD orig_queue_id, pickup orig_id */
 	" parent INTEGER,"               /* messages.id of the parent, if linked */
-	" relation TEXT,"                /* filter, relay, bounce */
-	" lines BLOB"                    /* its line ids: ascending varint deltas */
+	" relation TEXT"                 /* filter, relay, bounce */
+	");"
+	/* The ids of a message's lines, apart so messages rows stay narrow
+	 * for the queries that scan them. */
+	"CREATE TABLE message_lines ("
+	" message INTEGER PRIMARY KEY,"
+	" lines BLOB NOT NULL"           /* ascending ids as varint deltas */
 	");"
 	"CREATE INDEX messages_queue_id ON messages(queue_id);"
 	"CREATE INDEX messages_message_id ON messages(message_id);"

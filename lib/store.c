@@ -22,7 +22,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"SELECT first, count, data FROM chunks WHERE first <= ?1"
 		" ORDER BY first DESC LIMIT 1",
 	[ST_MESSAGE_LINES] =
-		"SELECT lines FROM messages WHERE id = ?1",
+		"SELECT lines FROM message_lines WHERE message = ?1",
 	[ST_LATE_LINES] =
 		"SELECT line FROM late_lines WHERE message = ?1",
 	[ST_INSERT_LATE_LINE] =
@@ -34,15 +34,17 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"INSERT INTO messages(id, host, queue_id, open, flags,"
 		" first, last, received, removed, message_id, sender, size, nrcpt,"
 		" client, client_ip, sasl_method, sasl_username, subject,"
-		" tls_protocol, tls_cipher, origin, orig_queue_id, lines)"
+		" tls_protocol, tls_cipher, origin, orig_queue_id)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
+		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
 		" ON CONFLICT(id) DO UPDATE SET open = ?4, flags = ?5, first = ?6,"
 		" last = ?7, received = ?8, removed = ?9, message_id = ?10,"
 		" sender = ?11, size = ?12, nrcpt = ?13, client = ?14,"
 		" client_ip = ?15, sasl_method = ?16, sasl_username = ?17,"
 		" subject = ?18, tls_protocol = ?19, tls_cipher = ?20, origin = ?21,"
-		" orig_queue_id = ?22, lines = ?23",
+		" orig_queue_id = ?22",
+	[ST_PUT_MESSAGE_LINES] =
+		"INSERT OR REPLACE INTO message_lines(message, lines) VALUES (?1, ?2)",
 	[ST_DELETE_DELIVERIES] =
 		"DELETE FROM deliveries WHERE message = ?1",
 	[ST_INSERT_DELIVERY] =
@@ -349,6 +351,20 @@ const char *pfi_addr_domain(const char *addr, char *buf, size_t size)
 	return buf;
 }
 
+static int put_message_lines(pfi_store *st, const struct pfi_msg *m)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_PUT_MESSAGE_LINES);
+
+	if (s == NULL)
+		return PFI_ERROR;
+	if (pfi_ids_encode(m->lines, m->nlines, &st->scratch) != PFI_OK)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	sqlite3_bind_int64(s, 1, m->id);
+	sqlite3_bind_blob(s, 2, st->scratch.data ? st->scratch.data : "",
+	                  (int)st->scratch.len, SQLITE_STATIC);
+	return pfi_store_step_done(st, s, "cannot write message");
+}
+
 static int put_message_row(pfi_store *st, const struct pfi_msg *m, int open)
 {
 	sqlite3_stmt *s = pfi_store_stmt(st, ST_INSERT_MESSAGE);
@@ -378,11 +394,9 @@ static int put_message_row(pfi_store *st, const struct pfi_msg *m, int open)
 	pfi_bind_str(s, 20, m->tls_cipher);
 	pfi_bind_str(s, 21, m->origin);
 	pfi_bind_str(s, 22, m->orig_qid);
-	if (pfi_ids_encode(m->lines, m->nlines, &st->scratch) != PFI_OK)
-		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	sqlite3_bind_blob(s, 23, st->scratch.data ? st->scratch.data : "",
-	                  (int)st->scratch.len, SQLITE_STATIC);
-	return pfi_store_step_done(st, s, "cannot write message");
+	if (pfi_store_step_done(st, s, "cannot write message") != PFI_OK)
+		return PFI_ERROR;
+	return put_message_lines(st, m);
 }
 
 static int put_delivery(pfi_store *st, const struct pfi_msg *m,
