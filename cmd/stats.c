@@ -356,6 +356,22 @@ static void stats_lists(pfi_out *o, const struct pfi_stats *s)
 }
 
 /* The fields of one stats document (inside a record or an object). */
+
+/* sasl_clients[]: the clients with the most failed logins. */
+static void stats_sasl_clients(pfi_out *o, const struct pfi_stats *s)
+{
+	size_t i;
+
+	pfi_out_array_begin(o, "sasl_clients");
+	for (i = 0; i < s->nsasl_clients; i++) {
+		pfi_out_object_begin(o, NULL);
+		pfi_out_str(o, "client", s->sasl_clients[i].key);
+		pfi_out_int(o, "count", s->sasl_clients[i].count);
+		pfi_out_object_end(o);
+	}
+	pfi_out_array_end(o);
+}
+
 static void stats_fields(pfi_out *o, const struct pfi_stats *s)
 {
 	size_t i;
@@ -368,6 +384,7 @@ static void stats_fields(pfi_out *o, const struct pfi_stats *s)
 	stats_count_object(o, "dsn", s->dsn, s->ndsn);
 	stats_rejects(o, s);
 	stats_count(o, "sasl_failures", s->sasl_failures);
+	stats_sasl_clients(o, s);
 	pfi_out_array_begin(o, "by");
 	for (i = 0; i < s->nby; i++) {
 		pfi_out_object_begin(o, NULL);
@@ -589,7 +606,10 @@ static void stats_summary_rejects(const struct pfi_stats *s)
 	for (i = 0; i < s->nrejects; i++)
 		printf("  %8" PRId64 "  %-20s %s\n", s->rejects[i].count,
 		       s->rejects[i].class, s->rejects[i].code);
-	printf("sasl failures: not recorded by the index\n");
+	printf("sasl failures: %" PRId64 "\n", s->sasl_failures);
+	for (i = 0; i < s->nsasl_clients; i++)
+		printf("  %8" PRId64 "  %s\n", s->sasl_clients[i].count,
+		       s->sasl_clients[i].key);
 }
 
 /* ---- charts -------------------------------------------------------------------- */

@@ -116,6 +116,7 @@ static void rcpt_release(struct pfi_rcpt *r)
 	free(r->child_qid);
 	free(r->stage);
 	free(r->code);
+	free(r->tls_protocol);
 }
 
 void pfi_msg_free(struct pfi_msg *m)
@@ -255,6 +256,7 @@ struct session {
 	size_t keylen;
 	char *client, *client_ip;
 	char *tls_protocol, *tls_cipher;
+	char *tls_relay;           /* smtp/lmtp: the peer TLS was set up with */
 	char *last_qid;            /* the latest message of this session */
 	int64_t last_id;
 	struct pending_action *pend;
@@ -473,8 +475,10 @@ static void session_clear(struct session *s)
 	free(s->client_ip);
 	free(s->tls_protocol);
 	free(s->tls_cipher);
+	free(s->tls_relay);
 	free(s->last_qid);
 	s->client = s->client_ip = s->tls_protocol = s->tls_cipher = NULL;
+	s->tls_relay = NULL;
 	s->last_qid = NULL;
 	s->last_id = 0;
 	s->nlines = 0;
@@ -774,6 +778,34 @@ static int disconnect_owner(struct feed *f, struct session *s)
 	return f->c->sink.late_line(f->c->sink.ctx, f->line_id, s->last_id);
 }
 
+/* smtp/lmtp set up TLS with a peer: its deliveries to that relay use it
+ * (a cached connection keeps it; another peer starts a new connection). */
+static int on_tls_out(struct feed *f)
+{
+	struct session *s;
+	int rc = session_get(f->c, f->env, 1, &s);
+
+	if (rc != PFI_OK || s == NULL)
+		return rc;
+	rc = set_str(&s->tls_relay, f->ev->relay);
+	return rc == PFI_OK ? set_str(&s->tls_protocol, f->ev->tls_protocol) : rc;
+}
+
+/* The TLS protocol of the connection a delivery line was made over. */
+static int delivery_tls(struct feed *f, struct pfi_rcpt *r)
+{
+	struct session *s;
+	int rc = session_get(f->c, f->env, 0, &s);
+
+	free(r->tls_protocol);
+	r->tls_protocol = NULL;
+	if (rc != PFI_OK || s == NULL || s->tls_relay == NULL ||
+	    !streq_slice(s->tls_relay, f->ev->relay) || s->tls_protocol == NULL)
+		return rc;
+	r->tls_protocol = strdup(s->tls_protocol);
+	return r->tls_protocol ? PFI_OK : PFI_ENOMEM;
+}
+
 static int on_disconnect(struct feed *f)
 {
 	struct session *s;
@@ -969,11 +1001,15 @@ static int on_delivery(struct feed *f, struct pfi_msg *m)
 	const struct pfi_event *ev = f->ev;
 	struct pfi_rcpt *r = rcpt_get(m, ev->to, ev->orig_to);
 	char *hint;
-	int rc, forward;
+	int rc, forward, ignored;
 
 	if (r == NULL)
 		return PFI_ENOMEM;
+	/* A deferral logged after a final outcome changes nothing. */
+	ignored = r->final && pfi_slice_eq(ev->status, "deferred");
 	rc = rcpt_update(r, ev, f->env->time);
+	if (rc == PFI_OK && !ignored)
+		rc = delivery_tls(f, r);
 	if (rc != PFI_OK || !ev->new_qid.p || !r->child_qid || r->relation)
 		return rc;
 	forward = pfi_slice_eq(ev->daemon, "local");
@@ -1176,6 +1212,8 @@ int pfi_corr_feed(struct pfi_corr *c, const struct pfi_envelope *env,
 	case PFI_EV_CONNECT: rc = on_connect(&f); break;
 	case PFI_EV_TLS_IN: rc = on_tls_in(&f); break;
 	case PFI_EV_DISCONNECT: rc = on_disconnect(&f); break;
+	case PFI_EV_TLS_OUT: rc = on_tls_out(&f); break;
+	case PFI_EV_SASL_FAIL: rc = c->sink.sasl_failure(c->sink.ctx, env, ev); break;
 	case PFI_EV_REJECT: rc = on_reject(&f); break;
 	case PFI_EV_CLIENT:
 	case PFI_EV_PICKUP:

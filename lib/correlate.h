@@ -22,6 +22,7 @@ struct pfi_rcpt {
 	char *child_qid;     /* "queued as X" / "forwarded as X" */
 	char *stage;         /* reject stage (RCPT, DATA ...) */
 	char *code;          /* reject SMTP code */
+	char *tls_protocol;  /* TLS of the delivering connection, or NULL */
 	double delay;
 	double delays[4];
 	int64_t time;        /* time of the latest attempt */
@@ -104,6 +105,9 @@ struct pfi_sink {
 	/* A line belongs to message msg_id, which was written already (a
 	 * session's disconnect after the message was removed). */
 	int (*late_line)(void *ctx, int64_t line_id, int64_t msg_id);
+	/* A failed SASL login (smtpd's warning). */
+	int (*sasl_failure)(void *ctx, const struct pfi_envelope *env,
+	                    const struct pfi_event *ev);
 };
 
 struct pfi_corr;

@@ -242,6 +242,14 @@ static int sink_reject(void *ctx, const struct pfi_envelope *env,
 	return pfi_store_put_reject(r->st, env, ev, r->next_line);
 }
 
+static int sink_sasl_failure(void *ctx, const struct pfi_envelope *env,
+                             const struct pfi_event *ev)
+{
+	struct run *r = ctx;
+
+	return pfi_store_put_sasl_failure(r->st, env, ev);
+}
+
 static int sink_late_line(void *ctx, int64_t line_id, int64_t msg_id)
 {
 	struct run *r = ctx;
@@ -538,6 +546,7 @@ static int load_rcpt(struct pfi_msg *m, sqlite3_stmt *s)
 	r->stage = col_dup(s, 14);
 	r->code = col_dup(s, 15);
 	r->time = col_time(s, 16);
+	r->tls_protocol = col_dup(s, 18);
 	return PFI_OK;
 }
 
@@ -548,7 +557,8 @@ static int load_rcpts(pfi_store *st, struct pfi_msg *m, int64_t **ids)
 
 	if (sqlite3_prepare_v2(st->db, "SELECT id, recipient, orig_to, status,"
 	    " dsn, relay, delay, d_before, d_in, d_conn, d_xmit, attempts,"
-	    " response, child_qid, stage, code, time, final FROM deliveries"
+	    " response, child_qid, stage, code, time, final, tls_protocol"
+	    " FROM deliveries"
 	    " WHERE message = ?1 ORDER BY id", -1, &s, NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
 	sqlite3_bind_int64(s, 1, m->id);
@@ -693,7 +703,8 @@ int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
 
 static int run_begin(struct run *r)
 {
-	struct pfi_sink sink = { r, sink_message, sink_reject, sink_late_line };
+	struct pfi_sink sink = { r, sink_message, sink_reject, sink_late_line,
+	                         sink_sasl_failure };
 	int64_t line0, msg0, link0;
 	int rc = pfi_store_exec(r->st, "BEGIN IMMEDIATE");
 

@@ -440,7 +440,7 @@ struct pfi_stats {
 	double sla_within_ratio;           /* delivered within it / delivered
 	                                      with a delay; -1 when none */
 	double tls_inbound_ratio;          /* received over TLS / received */
-	double tls_outbound_ratio;         /* -1: not recorded by the index */
+	double tls_outbound_ratio;         /* share of network deliveries over TLS; -1 none */
 	const struct pfi_count *tls_protocols;   /* inbound, by protocol */
 	size_t ntls_protocols;
 	const struct pfi_stats_domain *top_domains;   /* by recipients */
@@ -453,7 +453,7 @@ struct pfi_stats {
 	size_t ndsn;
 	const struct pfi_stats_reject *rejects;  /* by class, then count */
 	size_t nrejects;
-	int64_t sasl_failures;             /* -1: not recorded by the index */
+	int64_t sasl_failures;             /* failed SASL logins in the period */
 	const struct pfi_count *sasl_clients;
 	size_t nsasl_clients;
 	const struct pfi_stats_group *by;  /* with opts->by, in key order */

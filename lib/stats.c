@@ -205,6 +205,7 @@ struct stats_priv {
 	/* Arrays handed out through pub. */
 	struct pfi_count *tls_protocols, *top_sender_domains, *dsn_list;
 	struct pfi_count *sasl_clients;
+	char **sasl_keys;             /* the clients' names, owned */
 	struct pfi_stats_domain *top_domains, *slow_domains;
 	struct pfi_stats_reject *reject_list;
 	struct pfi_stats_group *by_list, *day_list;
@@ -663,6 +664,73 @@ static int filter_has_fields(const struct pfi_filter *f)
 /* The message scan: messages that arrived in the period and match the
  * filter's other fields through at least one of their rows.  ?1 and ?2
  * always appear, so the filter's own parameters are ?3 onwards. */
+static double ratio(int64_t a, int64_t b);
+
+/* Binds the period of a filter as ?1 (since) and ?2 (until). */
+static void bind_period(sqlite3_stmt *s, const struct pfi_filter *f)
+{
+	sqlite3_bind_int64(s, 1, f && f->since ? f->since : INT64_MIN);
+	sqlite3_bind_int64(s, 2, f && f->until ? f->until : INT64_MAX);
+}
+
+/* Share of network deliveries (relay host[addr]) made over TLS, content
+ * filter hand-offs left out. */
+static int scan_tls_out(pfi_store *st, struct stats_priv *p,
+                        const struct pfi_filter *f)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*), count(tls_protocol)"
+	    " FROM deliveries WHERE time >= ?1 AND time < ?2"
+	    " AND status NOT IN ('filtered', 'rejected')"
+	    " AND instr(relay, '[') > 0", -1, &s, NULL) != SQLITE_OK)
+		return pfi_store_dberr(st, PFI_ERROR, "cannot query index");
+	bind_period(s, f);
+	rc = sqlite3_step(s) == SQLITE_ROW ? PFI_OK
+	     : pfi_store_dberr(st, PFI_ERROR, "cannot query index");
+	if (rc == PFI_OK)
+		p->pub.tls_outbound_ratio = ratio(sqlite3_column_int64(s, 1),
+		                                  sqlite3_column_int64(s, 0));
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Failed SASL logins in the period, and the clients that failed most. */
+static int scan_sasl(pfi_store *st, struct stats_priv *p,
+                     const struct pfi_filter *f, size_t top)
+{
+	sqlite3_stmt *s;
+	size_t n = 0;
+	int rc = PFI_OK;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(client_ip, client, ''),"
+	    " count(*) FROM sasl_failures WHERE time >= ?1 AND time < ?2"
+	    " GROUP BY 1 ORDER BY 2 DESC, 1", -1, &s, NULL) != SQLITE_OK)
+		return pfi_store_dberr(st, PFI_ERROR, "cannot query index");
+	bind_period(s, f);
+	p->pub.sasl_failures = 0;
+	p->sasl_clients = calloc(top ? top : 1, sizeof(*p->sasl_clients));
+	p->sasl_keys = calloc(top ? top : 1, sizeof(*p->sasl_keys));
+	if (p->sasl_clients == NULL || p->sasl_keys == NULL)
+		rc = PFI_ENOMEM;
+	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t c = sqlite3_column_int64(s, 1);
+		p->pub.sasl_failures += c;
+		if (n >= top)
+			continue;
+		p->sasl_keys[n] = strdup((const char *)sqlite3_column_text(s, 0));
+		if (p->sasl_keys[n] == NULL)
+			rc = PFI_ENOMEM;
+		p->sasl_clients[n].key = p->sasl_keys[n];
+		p->sasl_clients[n++].count = c;
+	}
+	sqlite3_finalize(s);
+	p->pub.sasl_clients = p->sasl_clients;
+	p->pub.nsasl_clients = n;
+	return rc;
+}
+
 static int scan_msgs(pfi_store *st, struct stats_priv *p,
                      const struct pfi_filter *f)
 {
@@ -1035,6 +1103,10 @@ int pfi_stats_get(struct pfi_stats **out, pfi_store *st,
 		rc = scan_rows(st, p, w);
 	if (rc == PFI_OK)
 		rc = scan_msgs(st, p, opts->filter);
+	if (rc == PFI_OK)
+		rc = scan_tls_out(st, p, opts->filter);
+	if (rc == PFI_OK)
+		rc = scan_sasl(st, p, opts->filter, opts->top ? opts->top : 10);
 	if (rc == PFI_OK && finish(p, opts->top ? opts->top : 10) != PFI_OK)
 		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	pfi_where_free(w);
@@ -1050,6 +1122,7 @@ int pfi_stats_get(struct pfi_stats **out, pfi_store *st,
 void pfi_stats_free(struct pfi_stats *s)
 {
 	struct stats_priv *p = (struct stats_priv *)s;
+	size_t i;
 
 	if (p == NULL)
 		return;
@@ -1065,6 +1138,9 @@ void pfi_stats_free(struct pfi_stats *s)
 	free(p->tls_protocols);
 	free(p->top_sender_domains);
 	free(p->dsn_list);
+	for (i = 0; p->sasl_keys && i < p->pub.nsasl_clients; i++)
+		free(p->sasl_keys[i]);
+	free(p->sasl_keys);
 	free(p->sasl_clients);
 	free(p->top_domains);
 	free(p->slow_domains);

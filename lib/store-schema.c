@@ -83,11 +83,11 @@ const char pfi_schema_sql[] =
 	" child_qid TEXT,"               /* queued as / forwarded as */
 	" stage TEXT, code TEXT,"        /* rejects: SMTP stage and code */
 	" client TEXT, client_ip TEXT, helo TEXT, sender TEXT," /* NOQUEUE */
-	" line INTEGER"                  /* line id of a NOQUEUE reject */
+	" line INTEGER,"                 /* line id of a NOQUEUE reject */
+	" tls_protocol TEXT"             /* TLS of the delivering connection */
 	");"
 	"CREATE INDEX deliveries_message ON deliveries(message);"
 	"CREATE INDEX deliveries_time ON deliveries(time);"
-	"CREATE INDEX deliveries_recipient ON deliveries(recipient);"
 	"CREATE INDEX deliveries_domain ON deliveries(domain, time);"
 	/* Links between messages by queue ID, resolved to message ids when
 	 * the other side is indexed. */
@@ -111,4 +111,10 @@ const char pfi_schema_sql[] =
 	"CREATE INDEX deliveries_orig_to_nocase"
 	" ON deliveries(orig_to COLLATE NOCASE) WHERE orig_to IS NOT NULL;"
 	/* stats: messages that arrived in a period. */
-	"CREATE INDEX messages_received ON messages(received);";
+	"CREATE INDEX messages_received ON messages(received);"
+	/* Failed SASL logins (smtpd warnings), for stats and metrics. */
+	"CREATE TABLE sasl_failures ("
+	" time INTEGER NOT NULL, host TEXT, client TEXT, client_ip TEXT,"
+	" method TEXT, username TEXT"
+	");"
+	"CREATE INDEX sasl_failures_time ON sasl_failures(time);";

@@ -51,9 +51,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"INSERT INTO deliveries(message, host, queue_id, time, recipient,"
 		" orig_to, domain, status, dsn, relay, delay, d_before, d_in,"
 		" d_conn, d_xmit, attempts, response, child_qid, stage, code,"
-		" client, client_ip, helo, sender, line, final)"
+		" client, client_ip, helo, sender, line, final, tls_protocol)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26,"
+		" ?27)",
+	[ST_INSERT_SASL_FAILURE] =
+		"INSERT INTO sasl_failures(time, host, client, client_ip, method,"
+		" username) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_DELETE_LINKS] =
 		"DELETE FROM links WHERE parent = ?1",
 	[ST_INSERT_LINK] =
@@ -429,6 +433,7 @@ static int put_delivery(pfi_store *st, const struct pfi_msg *m,
 	pfi_bind_str(s, 19, r->stage);
 	pfi_bind_str(s, 20, r->code);
 	sqlite3_bind_int(s, 26, r->final);
+	pfi_bind_str(s, 27, r->tls_protocol);
 	rc = pfi_store_step_done(st, s, "cannot write delivery");
 	*row = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -485,6 +490,22 @@ int pfi_store_put_message(pfi_store *st, const struct pfi_msg *m, int open)
 	}
 	free(rows);
 	return rc;
+}
+
+int pfi_store_put_sasl_failure(pfi_store *st, const struct pfi_envelope *env,
+                               const struct pfi_event *ev)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_INSERT_SASL_FAILURE);
+
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, env->time);
+	pfi_bind_slice(s, 2, env->host);
+	pfi_bind_slice(s, 3, ev->client_name);
+	pfi_bind_slice(s, 4, ev->client_ip);
+	pfi_bind_slice(s, 5, ev->sasl_method);
+	pfi_bind_slice(s, 6, ev->sasl_username);
+	return pfi_store_step_done(st, s, "cannot write login failure");
 }
 
 int pfi_store_put_reject(pfi_store *st, const struct pfi_envelope *env,

@@ -33,6 +33,7 @@ enum pfi_stmt {
 	ST_PUT_MESSAGE_LINES,
 	ST_DELETE_DELIVERIES,
 	ST_INSERT_DELIVERY,
+	ST_INSERT_SASL_FAILURE,
 	ST_DELETE_LINKS,
 	ST_INSERT_LINK,
 	ST_COUNT_LINES,
@@ -76,6 +77,9 @@ int pfi_store_put_message(pfi_store *st, const struct pfi_msg *m, int open);
 /* Writes a NOQUEUE reject row. */
 int pfi_store_put_reject(pfi_store *st, const struct pfi_envelope *env,
                          const struct pfi_event *ev, int64_t line_id);
+/* Writes a failed SASL login. */
+int pfi_store_put_sasl_failure(pfi_store *st, const struct pfi_envelope *env,
+                               const struct pfi_event *ev);
 /* Loads the messages a previous run left open, for the correlator. */
 int pfi_store_load_open(pfi_store *st, struct pfi_corr *c);
 /* Resolves links whose other side may have arrived since `since_msg`. */

@@ -286,8 +286,10 @@ Test(stats, sample_totals_match_the_expected_answers)
 	                   (double)w.deferred_once /
 	                   (double)(w.recipients - w.rejected), 1e-12);
 	cr_assert_float_eq(s->tls_inbound_ratio, (double)tls / (double)n, 1e-12);
-	cr_assert_eq(s->tls_outbound_ratio, -1);
-	cr_assert_eq(s->sasl_failures, -1);
+	/* Recorded now; its rule is checked exactly on a hand-made log. */
+	cr_assert(s->tls_outbound_ratio > 0 && s->tls_outbound_ratio <= 1,
+	          "outbound TLS %f", s->tls_outbound_ratio);
+	cr_assert_eq(s->sasl_failures, 0, "the sample has no failed logins");
 	pfi_stats_free(s);
 	free(db);
 }
@@ -826,5 +828,49 @@ Test(stats, csv_with_by_prints_one_row_per_group)
 	cr_assert_not_null(strstr(out, "\nmx2,"), "%s", out);
 	free(out);
 	free(err);
+	free(db);
+}
+
+/* One TLS session of smtp process 500 to mx.a: its delivery there used
+ * TLS, its later delivery to mx.b did not, nor did process 501's to mx.a.
+ * Two clients fail SASL logins, one of them twice. */
+static const char tls_sasl_log[] =
+	"Nov  2 10:00:00 mx1 postfix/smtp[500]: Untrusted TLS connection established to mx.a.example[192.0.2.1]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\n"
+	"Nov  2 10:00:01 mx1 postfix/smtp[500]: AAAA11111A: to=<x@a.example>, relay=mx.a.example[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n"
+	"Nov  2 10:00:02 mx1 postfix/smtp[500]: AAAA11111A: to=<y@b.example>, relay=mx.b.example[192.0.2.2]:25, delay=2, delays=0/0/1/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n"
+	"Nov  2 10:00:03 mx1 postfix/smtp[501]: AAAA11111A: to=<z@a.example>, relay=mx.a.example[192.0.2.1]:25, delay=3, delays=0/0/1/2, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n"
+	"Nov  2 10:00:04 mx1 postfix/qmgr[400]: AAAA11111A: removed\n"
+	"Nov  2 10:00:05 mx1 postfix/submission/smtpd[600]: warning: unknown[203.0.113.9]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n"
+	"Nov  2 10:00:06 mx1 postfix/submission/smtpd[600]: warning: unknown[203.0.113.9]: SASL PLAIN authentication failed: authentication failure, sasl_username=bob\n"
+	"Nov  2 10:00:07 mx1 postfix/submission/smtpd[601]: warning: host.example[198.51.100.7]: SASL PLAIN authentication failed: authentication failure\n";
+
+Test(stats, outbound_tls_counts_deliveries_made_over_a_tls_session)
+{
+	char *db = text_db(tls_sasl_log);
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+
+	cr_assert_float_eq(s->tls_outbound_ratio, 1.0 / 3.0, 1e-9,
+	                   "got %f", s->tls_outbound_ratio);
+	pfi_stats_free(s);
+	free(db);
+}
+
+Test(stats, sasl_failures_are_counted_with_the_clients_that_failed_most)
+{
+	char *db = text_db(tls_sasl_log);
+	struct pfi_filter f = { 0 };
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+
+	cr_assert_eq(s->sasl_failures, 3);
+	cr_assert_eq(s->nsasl_clients, 2);
+	cr_assert_str_eq(s->sasl_clients[0].key, "203.0.113.9");
+	cr_assert_eq(s->sasl_clients[0].count, 2);
+	cr_assert_str_eq(s->sasl_clients[1].key, "198.51.100.7");
+	pfi_stats_free(s);
+	/* Only the period's failures count. */
+	cr_assert_eq(pfi_time_parse(&f.since, "2026-11-02T10:00:06Z", 0), PFI_OK);
+	s = stats_of(db, &f, PFI_BY_NONE, 0);
+	cr_assert_eq(s->sasl_failures, 2);
+	pfi_stats_free(s);
 	free(db);
 }
