@@ -25,6 +25,18 @@
  *  - HEADER with action reject: code/dsn are taken from the detail and
  *    reason is the detail after them; other actions: reason = the detail.
  *  - A client "[IPv6:2001:db8::1]" gives client_ip "2001:db8::1".
+ *  - postscreen "NOQUEUE: reject: CONNECT from [IP]:PORT: too many
+ *    connections" (and the two "ports busy" texts) is REJECT at stage
+ *    CONNECT with no code, no DSN and reason = that text.
+ *  - smtpd "NOQUEUE: client=..., sasl_username=U" (before-queue filter) is
+ *    NOISE with the client and SASL fields; "proxy-accept:/proxy-reject:"
+ *    without a queue ID read like the "QID: proxy-..." lines.
+ *  - qmgr "status=force-expired" is EXPIRED like "status=expired".
+ *  - "table T has changed -- restarting" and a few verbose (-v) shapes
+ *    (smtp_stream_setup:, match_hostname:, match_hostaddr:, "input
+ *    attribute name/value:", "S socket: wanted attribute:") are NOISE in
+ *    any daemon.
+ *  - smtp "QID: Server certificate not trusted|verified" is QID_WARNING.
  *  - An UNPARSED event keeps only its daemon; all other fields are absent.
  */
 #include <string.h>
@@ -722,6 +734,18 @@ static int starts_any(const struct cur *c, const char *const *list, size_t n,
 	return 0;
 }
 
+/*
+ * "NOQUEUE: client=NAME[IP], sasl_method=M, sasl_username=U": logged by a
+ * before-queue content filter setup (smtpd_proxy_filter) before the queue
+ * file exists.  NOISE with the client and SASL fields: there is no queue
+ * ID to attach them to.
+ */
+static enum pfi_ev noqueue_client_parse(struct cur *c, struct pfi_event *ev)
+{
+	return client_parse(c, ev) == PFI_EV_CLIENT ? PFI_EV_NOISE
+	                                            : PFI_EV_UNPARSED;
+}
+
 static enum pfi_ev smtpd_plain(struct cur *c, struct pfi_event *ev)
 {
 	size_t n;
@@ -730,7 +754,14 @@ static enum pfi_ev smtpd_plain(struct cur *c, struct pfi_event *ev)
 		return connect_parse(c, ev, PFI_EV_CONNECT);
 	if (cur_skip(c, LIT("disconnect from ")))
 		return connect_parse(c, ev, PFI_EV_DISCONNECT);
+	if (cur_starts(c, LIT("NOQUEUE: client="))) {
+		c->p += 9;
+		return noqueue_client_parse(c, ev);
+	}
 	if (cur_skip(c, LIT("NOQUEUE: ")))
+		return reject_parse(c, ev);
+	if (cur_starts(c, LIT("proxy-accept: ")) ||
+	    cur_starts(c, LIT("proxy-reject: ")))
 		return reject_parse(c, ev);
 	if (is_tls_line(c))
 		return tls_parse(c, ev);
@@ -774,7 +805,8 @@ static enum pfi_ev smtp_plain(struct cur *c, struct pfi_event *ev)
 
 static const char *const smtp_trouble[] = {
 	"host ", "lost connection with ", "conversation with ",
-	"enabling PIX workarounds", "connect to ", "Protocol error: "
+	"enabling PIX workarounds", "connect to ", "Protocol error: ",
+	"Server certificate not trusted", "Server certificate not verified"
 };
 
 /* "QID: host mx[1.2.3.4] said: 450 ..." - a failed attempt, kept as text. */
@@ -825,7 +857,8 @@ static enum pfi_ev qmgr_from(struct cur *c, struct pfi_event *ev)
 	}
 	if (ev->from.p == NULL)
 		return PFI_EV_UNPARSED;
-	if (slice_is(ev->status, LIT("expired")))
+	if (slice_is(ev->status, LIT("expired")) ||
+	    slice_is(ev->status, LIT("force-expired")))
 		return PFI_EV_EXPIRED;
 	return ev->size >= 0 && ev->nrcpt >= 0 ? PFI_EV_QUEUED : PFI_EV_UNPARSED;
 }
@@ -928,10 +961,50 @@ static const char *const postscreen_noise[] = {
 	"BDAT without valid RCPT"
 };
 
+/* Why postscreen turns a connection away before any SMTP command. */
+static const char *const postscreen_busy[] = {
+	"too many connections", "all server ports busy",
+	"all screening ports busy"
+};
+
+/*
+ * "NOQUEUE: reject: CONNECT from [IP]:PORT: too many connections" (after
+ * "NOQUEUE: "): REJECT at stage CONNECT with the client and reason = the
+ * text; postscreen logs no reply code for these.
+ */
+static int equals_any(const struct cur *c, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cur_equals(c, list[i], strlen(list[i])))
+			return 1;
+	return 0;
+}
+
+static int postscreen_busy_parse(const struct cur *c, struct pfi_event *ev)
+{
+	struct cur t = *c;
+
+	if (cur_skip(&t, LIT("reject: CONNECT from ")) && cur_client(&t, ev)) {
+		cur_port(&t);
+		if (cur_skip(&t, LIT(": ")) &&
+		    equals_any(&t, postscreen_busy, PFI_ARRAY_SIZE(postscreen_busy))) {
+			ev->action = slice(LIT("reject"));
+			ev->stage = slice(LIT("CONNECT"));
+			ev->reason = cur_rest(&t);
+			return 1;
+		}
+	}
+	ev->client_name = ev->client_ip = slice(NULL, 0);
+	return 0;
+}
+
 static enum pfi_ev postscreen_plain(struct cur *c, struct pfi_event *ev)
 {
 	if (cur_skip(c, LIT("NOQUEUE: ")))
-		return reject_parse(c, ev);
+		return postscreen_busy_parse(c, ev) ? PFI_EV_REJECT
+		                                    : reject_parse(c, ev);
 	if (starts_any(c, postscreen_noise, PFI_ARRAY_SIZE(postscreen_noise),
 	               NULL))
 		return PFI_EV_NOISE;
@@ -1112,6 +1185,39 @@ static enum pfi_ev qid_line(const struct daemon *d, struct cur *c,
 	return PFI_EV_UNPARSED;
 }
 
+/*
+ * "table hash:/etc/postfix/x(0,lock|fold_fix) has changed -- restarting":
+ * any daemon that uses a lookup table, before it exits for a fresh start.
+ */
+static int is_table_restart(const struct cur *c)
+{
+	static const char tail[] = " has changed -- restarting";
+	size_t n = sizeof(tail) - 1;
+
+	return cur_starts(c, LIT("table ")) && cur_len(c) > 6 + n &&
+	       memcmp(c->end - n, tail, n) == 0;
+}
+
+/*
+ * Verbose logging (-v in master.cf, debug_peer_list) seen on real servers:
+ * only these shapes, not every "function: " line.
+ */
+static const char *const verbose_prefixes[] = {
+	"smtp_stream_setup: ", "match_hostname: ", "match_hostaddr: ",
+	"input attribute name: ", "input attribute value: "
+};
+
+static int is_verbose(const struct cur *c)
+{
+	if (starts_any(c, verbose_prefixes, PFI_ARRAY_SIZE(verbose_prefixes),
+	               NULL))
+		return 1;
+	/* "public/cleanup socket: wanted attribute: status" */
+	if (!cur_starts(c, LIT("public/")) && !cur_starts(c, LIT("private/")))
+		return 0;
+	return memmem(c->p, cur_len(c), LIT(" socket: wanted attribute: ")) != NULL;
+}
+
 static enum pfi_ev parse_text(const struct daemon *d, struct cur *c,
                               struct pfi_event *ev)
 {
@@ -1121,6 +1227,8 @@ static enum pfi_ev parse_text(const struct daemon *d, struct cur *c,
 		return PFI_EV_NOISE;
 	if (cur_level(c))
 		return level_parse(c, ev);
+	if (is_table_restart(c) || is_verbose(c))
+		return PFI_EV_NOISE;
 	if (cur_qid(&q, &ev->qid))
 		return qid_line(d, &q, ev);
 	if (d != NULL && d->plain != NULL)
