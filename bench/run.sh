@@ -1,0 +1,234 @@
+#!/bin/bash
+# bench/run.sh - times pfi next to pflogsumm and `zstdcat | wc -l` on one
+# generated Postfix log and prints absolute figures and ratios.
+#
+#   bench/run.sh /abs/path/to/pfi          (what `make bench` runs)
+#
+# Environment: BENCH_LINES (default 5000000), BENCH_DIR (default
+# ./bench/out when run from a build directory, else /tmp/pfi-bench),
+# BENCH_RUNS (repetitions of the short commands, best is kept; default 3).
+# The log is generated once per (lines, generator source) and reused.
+# See bench/README.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+set -euo pipefail
+
+PFI=${1:?usage: bench/run.sh /abs/path/to/pfi}
+HERE=$(cd "$(dirname "$0")" && pwd)
+LINES=${BENCH_LINES:-5000000}
+RUNS=${BENCH_RUNS:-3}
+if [ -z "${BENCH_DIR:-}" ]; then
+	if [ -f Makefile ] && [ -w . ]; then BENCH_DIR=$PWD/bench/out
+	else BENCH_DIR=/tmp/pfi-bench; fi
+fi
+export TZ=UTC LC_ALL=C
+mkdir -p "$BENCH_DIR"
+TMP=$(mktemp -d "$BENCH_DIR/tmp.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+say() { printf '%s\n' "$*" >&2; }
+
+# ---- tools ------------------------------------------------------------------
+need_tools() {
+	local missing=() pkgs=()
+	command -v zstd >/dev/null || { missing+=(zstd); pkgs+=(zstd); }
+	command -v pflogsumm >/dev/null || [ -x /usr/sbin/pflogsumm ] ||
+		{ missing+=(pflogsumm); pkgs+=(pflogsumm); }
+	[ -x /usr/bin/time ] || { missing+=(/usr/bin/time); pkgs+=(time); }
+	command -v cc >/dev/null || { missing+=(cc); pkgs+=(gcc); }
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		say "installing ${pkgs[*]} ..."
+		apt-get install -y "${pkgs[@]}" >/dev/null 2>&1 ||
+			{ apt-get update >/dev/null 2>&1 &&
+			  apt-get install -y "${pkgs[@]}" >/dev/null 2>&1; }
+	else
+		say "bench: missing ${missing[*]}; install: apt-get install ${pkgs[*]}"
+		exit 1
+	fi
+}
+need_tools
+PFLOGSUMM=$(command -v pflogsumm || echo /usr/sbin/pflogsumm)
+[ -x "$PFI" ] || { say "bench: $PFI is not executable"; exit 1; }
+# A libtool wrapper script costs ~0.2 s a run: time the real binary.
+if grep -q "temporary wrapper script" "$PFI" 2>/dev/null; then
+	d=$(cd "$(dirname "$PFI")" && pwd)
+	for real in "$d/.libs/lt-pfi" "$d/.libs/pfi"; do
+		if [ -x "$real" ] && LD_LIBRARY_PATH="$d/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+			"$real" --version >/dev/null 2>&1; then
+			export LD_LIBRARY_PATH="$d/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+			PFI=$real
+			break
+		fi
+	done
+fi
+
+# ---- the log ----------------------------------------------------------------
+GEN=$BENCH_DIR/gen
+if [ ! -x "$GEN" ] || [ "$HERE/gen.c" -nt "$GEN" ]; then
+	cc -O2 -o "$GEN" "$HERE/gen.c" -lm
+fi
+KEY=$(cat "$HERE/gen.c" | md5sum | cut -c1-8)
+LOG=$BENCH_DIR/postfix-$LINES-$KEY.log
+GEN_S=cached
+if [ ! -f "$LOG.meta" ] || [ ! -f "$LOG.zst" ]; then
+	rm -f "$BENCH_DIR"/postfix-*.log "$BENCH_DIR"/postfix-*.log.*
+	say "generating $LINES lines into $LOG ..."
+	t0=$EPOCHREALTIME
+	"$GEN" "$LINES" "$LOG"
+	t1=$EPOCHREALTIME
+	zstd -q -T2 -3 -f "$LOG" -o "$LOG.zst"
+	touch -r "$LOG" "$LOG.zst"
+	t2=$EPOCHREALTIME
+	GEN_S=$(awk -v a="$t0" -v b="$t1" -v c="$t2" \
+		'BEGIN { printf "%.1f s + zstd %.1f s", b - a, c - b }')
+fi
+meta() { sed -n "s/^$1=//p" "$LOG.meta"; }
+LOG_BYTES=$(stat -c %s "$LOG")
+ZST_BYTES=$(stat -c %s "$LOG.zst")
+
+# ---- measuring --------------------------------------------------------------
+# measure N CMD...: best wall time and best CPU time (user + sys, which
+# other load on the machine disturbs less) of N runs and the max RSS; sets
+# W, C, R (KiB), RC, NOUT (output lines); NA=1 when pfi does not know the
+# command yet, NA=2 when it failed.
+run_once() {
+	local t0 t1
+	t0=$EPOCHREALTIME
+	set +e
+	/usr/bin/time -f '%M %U %S' -o "$TMP/rss" "$@" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+	set -e
+	t1=$EPOCHREALTIME
+	W1=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+	read -r R1 U1 S1 < <(tail -n 1 "$TMP/rss")
+	C1=$(awk -v u="$U1" -v s="$S1" 'BEGIN { printf "%.2f", u + s }')
+}
+measure() {
+	local n=$1 i
+	shift
+	W=; C=; R=0; NA=0
+	for ((i = 0; i < n; i++)); do
+		run_once "$@"
+		if grep -q "is not a pfi command\|unknown command" "$TMP/err"; then
+			NA=1; return 0
+		fi
+		if [ "$RC" -gt 1 ]; then
+			say "bench: '$*' failed ($RC):"; head -5 "$TMP/err" >&2
+			NA=2; return 0
+		fi
+		if [ -z "$W" ] || awk -v a="$W1" -v b="$W" 'BEGIN{exit !(a<b)}'
+		then W=$W1; fi
+		if [ -z "$C" ] || awk -v a="$C1" -v b="$C" 'BEGIN{exit !(a<b)}'
+		then C=$C1; fi
+		[ "$R1" -gt "$R" ] && R=$R1
+	done
+	NOUT=$(wc -l <"$TMP/out")
+}
+declare -A SEC CPU RSS NOTE
+record() {	# KEY NOTE
+	if [ "$NA" = 1 ]; then SEC[$1]=n/a; CPU[$1]=n/a; RSS[$1]=-; NOTE[$1]="not a pfi command yet"
+	elif [ "$NA" = 2 ]; then SEC[$1]=fail; CPU[$1]=fail; RSS[$1]=-; NOTE[$1]="exit $RC"
+	else SEC[$1]=$W; CPU[$1]=$C; RSS[$1]=$R; NOTE[$1]=$2; fi
+}
+
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+DB=$BENCH_DIR/index.db
+rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-journal"
+
+say "1/8 zstdcat | wc -l"
+measure 1 bash -c 'zstdcat "$1" | wc -l' sh "$LOG.zst"
+got=$(cat "$TMP/out")
+[ "$got" = "$LINES" ] || { say "bench: log has $got lines, not $LINES"; exit 1; }
+record zcat "$got lines"
+
+say "2/8 pflogsumm (this is the slow one)"
+measure 1 "$PFLOGSUMM" "$LOG"
+record pflogsumm "$NOUT report lines"
+
+say "3/8 pfi index (fresh)"
+measure 1 "$PFI" --db "$DB" index "$LOG.zst"
+record index "$(tail -n 1 "$TMP/err" | cut -c1-60)"
+
+say "4/8 pfi index (nothing new)"
+measure "$RUNS" "$PFI" --db "$DB" index "$LOG.zst"
+record index2 "same file again"
+
+QID=$(meta trace_qid)
+TO=$(meta search_to)
+MID=$(meta middle)
+LASTDAY=$(meta last_day)
+say "5/8 pfi trace / search"
+measure "$RUNS" "$PFI" --db "$DB" trace "$QID"
+record trace "$QID: $NOUT lines"
+measure "$RUNS" "$PFI" --db "$DB" search --to "$TO" --since "$MID"
+record search_sel "--to $TO --since $MID: $NOUT lines"
+measure "$RUNS" "$PFI" --db "$DB" search --limit 10
+record search_all "--limit 10: $NOUT lines"
+say "6/8 pfi stats"
+measure "$RUNS" "$PFI" --db "$DB" stats
+record stats_all "everything: $NOUT lines"
+measure "$RUNS" "$PFI" --db "$DB" stats --since "$LASTDAY"
+record stats_day "--since $LASTDAY: $NOUT lines"
+
+say "7/8 sizes"
+DB_BYTES=0
+for f in "$DB" "$DB-wal"; do
+	[ -f "$f" ] && DB_BYTES=$((DB_BYTES + $(stat -c %s "$f")))
+done
+
+# ---- report -----------------------------------------------------------------
+say "8/8 report"
+ratio() {	# A B -> A/B or n/a
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0)
+		printf "%.3f", a / b; else printf "n/a" }'
+}
+mib() { awk -v a="$1" 'BEGIN { printf "%.1f MiB", a / 1048576 }'; }
+verdict() {	# VALUE OP LIMIT
+	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { if (v !~ /^[0-9.]+$/) print "-";
+		else if ((op == "<" && v < l) || (op == "<=" && v <= l)) print "ok";
+		else print "MISSED" }'
+}
+row() {	# LABEL KEY
+	local r=${RSS[$2]}
+	[ "$r" != - ] && r=$(awk -v k="$r" 'BEGIN { printf "%.0f", k / 1024 }')
+	printf '| %-34s | %8s | %8s | %7s | %s |\n' "$1" "${SEC[$2]}" "${CPU[$2]}" "$r" "${NOTE[$2]}"
+}
+R_SUMM=$(ratio "${SEC[index]}" "${SEC[pflogsumm]}")
+R_ZCAT=$(ratio "${SEC[index]}" "${SEC[zcat]}")
+C_SUMM=$(ratio "${CPU[index]}" "${CPU[pflogsumm]}")
+C_ZCAT=$(ratio "${CPU[index]}" "${CPU[zcat]}")
+R_SIZE=$(ratio "$DB_BYTES" "$LOG_BYTES")
+R_RSS=$(awk -v k="${RSS[index]}" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.0f", k/1024; else print "n/a" }')
+{
+	echo "## pfi benchmark"
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- load average at start: $LOAD0 (other work on the machine inflates wall times; cpu = user + sys)"
+	echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
+	echo "- pfi: $("$PFI" --version 2>/dev/null | head -n 1 || echo '?'); pflogsumm $(dpkg-query -W -f '${Version}' pflogsumm 2>/dev/null || echo '?'); zstd $(zstd -V | grep -o 'v[0-9.]*' | head -n 1)"
+	echo "- log: $LINES lines, $(mib "$LOG_BYTES") ($(mib "$ZST_BYTES") as .zst), $(meta first) .. $(meta last) UTC, 3 hosts; $(meta received) messages received, $(meta filtered) through the content filter; generated: $GEN_S"
+	echo
+	echo "| step                               |   wall s |    cpu s | RSS MiB | note |"
+	echo "|------------------------------------|----------|----------|---------|------|"
+	row "zstdcat FILE.zst \| wc -l (baseline)" zcat
+	row "pflogsumm FILE (incumbent)" pflogsumm
+	row "pfi index FILE.zst (fresh)" index
+	row "pfi index FILE.zst (nothing new)" index2
+	row "pfi trace QID" trace
+	row "pfi search (selective)" search_sel
+	row "pfi search --limit 10" search_all
+	row "pfi stats (everything)" stats_all
+	row "pfi stats --since (last day)" stats_day
+	echo
+	echo "| ratio                          |  value | target | verdict |"
+	echo "|--------------------------------|--------|--------|---------|"
+	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index / pflogsumm (wall)" "$R_SUMM" "<=0.125" "$(verdict "$R_SUMM" "<=" 0.125)"
+	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index / pflogsumm (cpu)" "$C_SUMM" "<=0.125" "$(verdict "$C_SUMM" "<=" 0.125)"
+	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index / zstdcat\|wc (wall)" "$R_ZCAT" "<=6" "$(verdict "$R_ZCAT" "<=" 6)"
+	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index / zstdcat\|wc (cpu)" "$C_ZCAT" "<=6" "$(verdict "$C_ZCAT" "<=" 6)"
+	printf '| %-30s | %6s | %6s | %7s |\n' "index bytes / log bytes" "$R_SIZE" "<=0.5" "$(verdict "$R_SIZE" "<=" 0.5)"
+	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index peak RSS (MiB)" "$R_RSS" "<300" "$(verdict "$R_RSS" "<" 300)"
+	printf '| %-30s | %6s | %6s | %7s |\n' "nothing-new index (s)" "${SEC[index2]}" "<0.1" "$(verdict "${SEC[index2]}" "<" 0.1)"
+	echo
+	echo "index: $(mib "$DB_BYTES") for a $(mib "$LOG_BYTES") log; timed binary: $PFI"
+} | tee "$BENCH_DIR/results.md"
