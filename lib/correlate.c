@@ -32,6 +32,8 @@
 
 /* How long (microseconds of log time) an orphan waits for late lines. */
 #define ORPHAN_QUIET (300 * INT64_C(1000000))
+/* How long a session with no line is kept. */
+#define SESSION_QUIET (86400 * INT64_C(1000000))
 
 /* ---- small string helpers --------------------------------------------------- */
 
@@ -261,6 +263,7 @@ struct session {
 	int64_t last_id;
 	struct pending_action *pend;
 	size_t npend;
+	int64_t seen;              /* log time of its latest line */
 	int64_t *lines;            /* lines waiting for a message */
 	size_t nlines, lcap;
 	struct session *next;
@@ -528,6 +531,8 @@ static int session_get(struct pfi_corr *c, const struct pfi_envelope *env,
 		return PFI_OK;
 	pp = session_slot(c, key, len);
 	if (*pp || !create) {
+		if (*pp)
+			(*pp)->seen = env->time;
 		*out = *pp;
 		return PFI_OK;
 	}
@@ -540,6 +545,7 @@ static int session_get(struct pfi_corr *c, const struct pfi_envelope *env,
 	}
 	memcpy(s->key, key, len);
 	s->keylen = len;
+	s->seen = env->time;
 	pp = session_slot(c, key, len);
 	s->next = *pp;
 	*pp = s;
@@ -708,6 +714,46 @@ static int is_stale_orphan(const struct pfi_corr *c, const struct pfi_msg *m)
 	                PFI_MSG_DISCARDED))
 		return 0;
 	return m->last + ORPHAN_QUIET < c->latest;
+}
+
+/* Forgets sessions quiet for a day of log time: a process that logged no
+ * disconnect (smtp clients never do) must not hold memory forever. */
+static void sweep_sessions(struct pfi_corr *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->scap; i++) {
+		struct session **pp = &c->stab[i];
+		while (*pp) {
+			struct session *s = *pp;
+			if (s->seen + SESSION_QUIET < c->latest) {
+				*pp = s->next;
+				c->scount--;
+				session_free(s);
+			} else {
+				pp = &s->next;
+			}
+		}
+	}
+}
+
+int pfi_corr_sweep(struct pfi_corr *c)
+{
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; i < c->mcap && rc == PFI_OK; i++) {
+		struct pfi_msg *m = c->mtab[i], *next;
+		for (; m && rc == PFI_OK; m = next) {
+			next = m->next;
+			if (is_stale_orphan(c, m)) {
+				m->flags |= PFI_MSG_REJECTED;
+				rc = msg_close(c, m);
+			}
+		}
+	}
+	sweep_sessions(c);
+	return rc;
 }
 
 int pfi_corr_checkpoint(struct pfi_corr *c)

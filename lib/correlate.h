@@ -125,6 +125,9 @@ int pfi_corr_feed(struct pfi_corr *c, const struct pfi_envelope *env,
                   int64_t *owner);
 /* Adopts a message left open by an earlier run (takes ownership). */
 int pfi_corr_adopt(struct pfi_corr *c, struct pfi_msg *m);
+/* Closes orphans that stayed quiet and forgets long-idle sessions, so that
+ * memory holds only what is still in flight.  PFI_OK or a sink error. */
+int pfi_corr_sweep(struct pfi_corr *c);
 /* Hands every open message to the sink as open (they stay open here). */
 int pfi_corr_checkpoint(struct pfi_corr *c);
 /* The next message id the correlator would assign. */

@@ -17,6 +17,7 @@
 
 #define FP_MAX 4096                  /* bytes fingerprinted */
 #define PROGRESS_EVERY 4096          /* lines between progress calls */
+#define SWEEP_EVERY (16 * PROGRESS_EVERY)   /* lines between memory sweeps */
 
 /* A file named on the command line, before reading. */
 struct input {
@@ -419,8 +420,12 @@ static int read_lines(struct run *r, struct pfi_reader *rd, time_t ref,
 			sp->first = last_time;
 		sp->last = last_time;
 		sp->lines++;
-		if (++r->lines_total % PROGRESS_EVERY == 0)
+		if (++r->lines_total % PROGRESS_EVERY == 0) {
 			progress(r, rd);
+			if (r->lines_total % SWEEP_EVERY == 0 &&
+			    (rc = pfi_corr_sweep(r->corr)) != PFI_OK)
+				return rc;
+		}
 	}
 	if (stopped(r))
 		return PFI_OK;

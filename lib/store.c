@@ -266,10 +266,12 @@ static int configure(pfi_store *st)
 	sqlite3_busy_timeout(st->db, 2000);
 	if (!st->writable)
 		return pfi_store_exec(st, "PRAGMA query_only = 1");
+	/* Temporary B-trees (link resolution over a whole run) go to a file:
+	 * kept in memory they grew with the size of the run. */
 	return pfi_store_exec(st, "PRAGMA journal_mode = WAL;"
 	                          " PRAGMA synchronous = NORMAL;"
 	                          " PRAGMA cache_size = -65536;"
-	                          " PRAGMA temp_store = MEMORY");
+	                          " PRAGMA temp_store = FILE");
 }
 
 static int open_db(pfi_store *st)
