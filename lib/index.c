@@ -48,6 +48,7 @@ struct run {
 	struct pfi_chunker *chunks;  /* where raw lines go */
 	int64_t next_line;      /* id of the next line */
 	int64_t msg0, link0;    /* first message and link ids of this run */
+	int bulk;               /* into an empty index: query indexes at the end */
 	struct line_count *counts;
 	size_t ncounts;
 	uint64_t lines_total;
@@ -725,6 +726,9 @@ static int run_begin(struct run *r)
 	if (line0 < 0 || msg0 < 0 || link0 < 0)
 		return PFI_ERROR;
 	r->next_line = line0;
+	r->bulk = msg0 == 0 && line0 == 1;
+	if (r->bulk && (rc = pfi_store_query_indexes(r->st, 0)) != PFI_OK)
+		return rc;
 	rc = pfi_chunker_new(&r->chunks, r->st, line0);
 	if (rc != PFI_OK)
 		return pfi_err_set(&r->st->err, rc, "out of memory");
@@ -747,6 +751,8 @@ static int run_end(struct run *r)
 		rc = flush_counts(r);
 	if (rc == PFI_OK)
 		rc = pfi_store_resolve_links(r->st, r->msg0, r->link0);
+	if (rc == PFI_OK && r->bulk)
+		rc = pfi_store_query_indexes(r->st, 1);
 	if (rc == PFI_OK)
 		rc = pfi_store_exec(r->st, "COMMIT");
 	return rc;

@@ -64,9 +64,7 @@ const char pfi_schema_sql[] =
 	" lines BLOB NOT NULL"           /* ascending ids as varint deltas */
 	");"
 	"CREATE INDEX messages_queue_id ON messages(queue_id);"
-	"CREATE INDEX messages_message_id ON messages(message_id);"
 	"CREATE INDEX messages_open ON messages(open) WHERE open = 1;"
-	"CREATE INDEX messages_parent ON messages(parent) WHERE parent IS NOT NULL;"
 	/* One row per recipient outcome: deliveries and rejects (a NOQUEUE
 	 * reject has no message). */
 	"CREATE TABLE deliveries ("
@@ -87,8 +85,6 @@ const char pfi_schema_sql[] =
 	" tls_protocol TEXT"             /* TLS of the delivering connection */
 	");"
 	"CREATE INDEX deliveries_message ON deliveries(message);"
-	"CREATE INDEX deliveries_time ON deliveries(time);"
-	"CREATE INDEX deliveries_domain ON deliveries(domain, time);"
 	/* Links between messages by queue ID, resolved to message ids when
 	 * the other side is indexed. */
 	"CREATE TABLE links ("
@@ -105,16 +101,40 @@ const char pfi_schema_sql[] =
 	"CREATE INDEX links_parent ON links(parent);"
 	"CREATE INDEX links_other ON links(other) WHERE other IS NOT NULL;"
 	"CREATE INDEX links_unresolved ON links(qid) WHERE other IS NULL;"
-	/* search --to: recipients compare case-insensitively (filter.c). */
-	"CREATE INDEX deliveries_recipient_nocase"
-	" ON deliveries(recipient COLLATE NOCASE);"
-	"CREATE INDEX deliveries_orig_to_nocase"
-	" ON deliveries(orig_to COLLATE NOCASE) WHERE orig_to IS NOT NULL;"
-	/* stats: messages that arrived in a period. */
-	"CREATE INDEX messages_received ON messages(received);"
 	/* Failed SASL logins (smtpd warnings), for stats and metrics. */
 	"CREATE TABLE sasl_failures ("
 	" time INTEGER NOT NULL, host TEXT, client TEXT, client_ip TEXT,"
 	" method TEXT, username TEXT"
-	");"
-	"CREATE INDEX sasl_failures_time ON sasl_failures(time);";
+	");";
+
+/*
+ * Indexes that only queries read.  A run into an empty index drops them
+ * and builds them once at its end, which is much faster than keeping them
+ * up to date row by row.
+ */
+const struct pfi_index_def pfi_query_indexes[] = {
+	{ "messages_message_id",
+	  "CREATE INDEX IF NOT EXISTS messages_message_id"
+	  " ON messages(message_id)" },
+	{ "messages_parent",
+	  "CREATE INDEX IF NOT EXISTS messages_parent"
+	  " ON messages(parent) WHERE parent IS NOT NULL" },
+	/* stats: messages that arrived in a period. */
+	{ "messages_received",
+	  "CREATE INDEX IF NOT EXISTS messages_received ON messages(received)" },
+	{ "deliveries_time",
+	  "CREATE INDEX IF NOT EXISTS deliveries_time ON deliveries(time)" },
+	{ "deliveries_domain",
+	  "CREATE INDEX IF NOT EXISTS deliveries_domain"
+	  " ON deliveries(domain, time)" },
+	/* search --to: recipients compare case-insensitively (filter.c). */
+	{ "deliveries_recipient_nocase",
+	  "CREATE INDEX IF NOT EXISTS deliveries_recipient_nocase"
+	  " ON deliveries(recipient COLLATE NOCASE)" },
+	{ "deliveries_orig_to_nocase",
+	  "CREATE INDEX IF NOT EXISTS deliveries_orig_to_nocase"
+	  " ON deliveries(orig_to COLLATE NOCASE) WHERE orig_to IS NOT NULL" },
+	{ "sasl_failures_time",
+	  "CREATE INDEX IF NOT EXISTS sasl_failures_time ON sasl_failures(time)" },
+	{ NULL, NULL }
+};

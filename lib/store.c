@@ -219,6 +219,24 @@ static int64_t pragma_int(pfi_store *st, const char *sql)
 	return v;
 }
 
+int pfi_store_query_indexes(pfi_store *st, int create)
+{
+	char sql[128];
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; pfi_query_indexes[i].name && rc == PFI_OK; i++) {
+		if (create) {
+			rc = pfi_store_exec(st, pfi_query_indexes[i].sql);
+			continue;
+		}
+		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s",
+		         pfi_query_indexes[i].name);
+		rc = pfi_store_exec(st, sql);
+	}
+	return rc;
+}
+
 static int create_schema(pfi_store *st)
 {
 	char sql[128];
@@ -226,6 +244,8 @@ static int create_schema(pfi_store *st)
 
 	if (rc == PFI_OK)
 		rc = pfi_store_exec(st, pfi_schema_sql);
+	if (rc == PFI_OK)
+		rc = pfi_store_query_indexes(st, 1);
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d;"
 	         " PRAGMA user_version = %d", PFI_APPLICATION_ID, PFI_SCHEMA_VERSION);
 	if (rc == PFI_OK)

@@ -14,6 +14,15 @@
 
 extern const char pfi_schema_sql[];
 
+/* An index that only queries read (see pfi_query_indexes). */
+struct pfi_index_def {
+	const char *name;
+	const char *sql;
+};
+extern const struct pfi_index_def pfi_query_indexes[];
+/* Creates (1) or drops (0) the query indexes.  PFI_OK or PFI_ERROR. */
+int pfi_store_query_indexes(pfi_store *st, int create);
+
 enum pfi_line_kind {
 	PFI_LINE_POSTFIX = 0,   /* a Postfix line pfi understood */
 	PFI_LINE_UNPARSED = 1,  /* a Postfix line pfi did not understand */
