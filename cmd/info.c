@@ -10,20 +10,25 @@
 
 #include "pfi.h"
 
+enum { OPT_UNPARSED = 256 };
+
 static const struct option info_options[] = {
+	{ "unparsed", no_argument, NULL, OPT_UNPARSED },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
 static const char info_shortopts[] = ":h";
 
-const char cmd_info_usage[] = "pfi info";
+const char cmd_info_usage[] = "pfi info [--unparsed]";
 
 static const char info_help[] =
 	"Show what the index holds: the files read, the time range, lines by\n"
 	"kind, unparsed lines by program, messages, deliveries, rejects and\n"
 	"the size of the index.\n"
 	"\n"
-	"  -h, --help   show this help and exit\n";
+	"      --unparsed  list the lines of Postfix programs pfi did not\n"
+	"                  understand, with their program\n"
+	"  -h, --help      show this help and exit\n";
 
 /* One file of the index as an object (or a record of the files table). */
 static void info_file(pfi_out *o, const struct pfi_file_info *f)
@@ -134,16 +139,46 @@ static int info_summary(struct pfi_globals *g, const struct pfi_info *in)
 	return cli_out_end(o);
 }
 
+/* One unparsed line: a record of program and line. */
+static int info_unparsed_line(void *ctx, const char *program, const char *line)
+{
+	pfi_out *o = ctx;
+
+	pfi_out_record_begin(o);
+	pfi_out_str(o, "program", program);
+	pfi_out_str(o, "line", line);
+	return pfi_out_record_end(o);
+}
+
+/* --unparsed: the lines themselves, as records {program, line}. */
+static int info_unparsed(struct pfi_globals *g, pfi_store *st)
+{
+	pfi_out *o = cli_out_new(g, -1);
+	int rc;
+
+	pfi_out_begin(o, "unparsed");
+	rc = pfi_unparsed_each(st, 0, info_unparsed_line, o);
+	if (rc != PFI_OK) {
+		pfi_out_free(o);
+		return cli_error("cannot read the index: %s", pfi_errmsg(st));
+	}
+	return cli_out_end(o);
+}
+
 int cmd_info(struct pfi_globals *g, int argc, char **argv)
 {
 	struct pfi_info *in = NULL;
 	pfi_store *st;
-	int c, rc;
+	int c, rc, unparsed = 0;
 
 	optind = 0;
 	opterr = 0;
 	while ((c = cli_getopt(argc, argv, info_shortopts,
 	                       info_options)) != -1) {
+		if (c == OPT_UNPARSED) {
+			unparsed = 1;
+			continue;
+		}
 		if (c != 'h')
 			return cli_bad_option("info", c, argv);
 		return cli_help(cmd_info_usage, info_help);
@@ -153,6 +188,8 @@ int cmd_info(struct pfi_globals *g, int argc, char **argv)
 		                       argv[optind]);
 	if ((st = cli_store(g)) == NULL)
 		return PFI_EXIT_FAILURE;
+	if (unparsed)
+		return info_unparsed(g, st);
 	if ((rc = pfi_info_get(&in, st)) != PFI_OK)
 		return cli_error("cannot read the index: %s", pfi_errmsg(st));
 	if (g->format == PFI_FMT_TABLE)

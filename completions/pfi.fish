@@ -34,6 +34,9 @@ complete -c pfi -n '__fish_seen_subcommand_from index' -s q -l quiet -d 'Show no
 # pfi trace [--raw] ID...
 complete -c pfi -n '__fish_seen_subcommand_from trace' -l raw -d 'Print only the raw log lines'
 
+# pfi info [--unparsed]
+complete -c pfi -n '__fish_seen_subcommand_from info' -l unparsed -d 'List the lines pfi did not understand'
+
 # pfi search [FILTERS] [--limit N] [--reverse] [--count]
 complete -c pfi -n '__fish_seen_subcommand_from search' -l from -x -d 'Envelope sender (<> for the null sender)'
 complete -c pfi -n '__fish_seen_subcommand_from search' -l to -x -d 'Recipient, as delivered or addressed'

@@ -243,6 +243,17 @@ struct pfi_info {
 	int64_t db_bytes;
 };
 
+/*
+ * Calls cb(ctx, program, line) for each line of a Postfix program that pfi
+ * did not understand, oldest first, at most `limit` (0: all); the strings
+ * are borrowed for the call.  A non-zero return from cb stops the walk
+ * and is returned.  PFI_OK, PFI_ENOMEM or PFI_ERROR.
+ */
+PFI_EXTERN int pfi_unparsed_each(pfi_store *st, int64_t limit,
+                                 int (*cb)(void *ctx, const char *program,
+                                           const char *line),
+                                 void *ctx);
+
 /* Fills *out with what is indexed.  PFI_OK, PFI_ENOMEM or PFI_ERROR. */
 PFI_EXTERN int pfi_info_get(struct pfi_info **out, pfi_store *st);
 PFI_EXTERN void pfi_info_free(struct pfi_info *info);

@@ -578,3 +578,47 @@ void pfi_info_free(struct pfi_info *info)
 	pool_release(&ip->pool);
 	free(ip);
 }
+
+/* ---- unparsed lines ------------------------------------------------------------------------ */
+
+struct unparsed_walk {
+	int (*cb)(void *ctx, const char *program, const char *line);
+	void *ctx;
+	const char *program;
+	struct pfi_buf line;
+};
+
+static int unparsed_line(void *ctx, int64_t id, const char *line, size_t len)
+{
+	struct unparsed_walk *w = ctx;
+
+	(void)id;
+	pfi_buf_reset(&w->line);
+	if (pfi_buf_append(&w->line, line, len) != PFI_OK)
+		return PFI_ENOMEM;
+	return w->cb(w->ctx, w->program, w->line.data);
+}
+
+int pfi_unparsed_each(pfi_store *st, int64_t limit,
+                      int (*cb)(void *ctx, const char *program,
+                                const char *line),
+                      void *ctx)
+{
+	struct unparsed_walk w = { cb, ctx, NULL, { NULL, 0, 0, 0 } };
+	sqlite3_stmt *s;
+	int rc = prepare(st, "SELECT line, program FROM unparsed ORDER BY line"
+	                 " LIMIT ?1", &s);
+
+	if (rc != PFI_OK)
+		return rc;
+	pfi_buf_init(&w.line, 0);
+	sqlite3_bind_int64(s, 1, limit > 0 ? limit : -1);
+	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		w.program = (const char *)sqlite3_column_text(s, 1);
+		rc = pfi_store_read_lines(st, &id, 1, unparsed_line, &w);
+	}
+	sqlite3_finalize(s);
+	pfi_buf_release(&w.line);
+	return rc;
+}

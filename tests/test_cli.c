@@ -412,3 +412,21 @@ Test(cli, search_into_a_closed_pipe_ends_quietly)
 	free(err);
 	free(log);
 }
+
+Test(cli, info_unparsed_lists_the_lines_pfi_did_not_understand)
+{
+	const char *argv[] = { "--db", db, "info", "--unparsed", "--format",
+		"ndjson", NULL };
+	char *out, *p;
+	int n = 0;
+
+	cr_assert_eq(index_sample(NULL), 0);
+	cr_assert_eq(run_pfi(argv, NULL, &out, NULL), 0);
+	for (p = out; (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	cr_assert_eq(n, strtol(summary("unparsed_lines"), NULL, 10), "%s", out);
+	cr_assert_not_null(strstr(out, "\"program\":\"postfix-new/teleport\""),
+	                   "%s", out);
+	cr_assert_not_null(strstr(out, "beamed 3 messages to orbit"), "%s", out);
+	free(out);
+}
