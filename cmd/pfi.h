@@ -100,6 +100,8 @@ int cmd_trace(struct pfi_globals *g, int argc, char **argv);
 int cmd_search(struct pfi_globals *g, int argc, char **argv);
 int cmd_info(struct pfi_globals *g, int argc, char **argv);
 int cmd_stats(struct pfi_globals *g, int argc, char **argv);
+extern const char cmd_prune_usage[];
+int cmd_prune(struct pfi_globals *g, int argc, char **argv);
 
 /* ---- common.c: allocation that cannot fail ------------------------------ */
 

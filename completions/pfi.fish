@@ -5,7 +5,7 @@
 # reads the pfi_commands list, the "-a CMD -d" lines, and the "-l OPTION"
 # lines guarded by "__fish_seen_subcommand_from CMD".
 
-set -l pfi_commands index trace search info stats help
+set -l pfi_commands index trace search info stats prune help
 
 complete -c pfi -f
 
@@ -14,6 +14,7 @@ complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a index -d '
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a trace -d 'Show the life of messages by queue ID or Message-ID'
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a search -d 'List recipient deliveries that match filters'
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a info -d 'Show what the index holds'
+complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a prune -d 'Remove what ended before a time and reclaim space'
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a stats -d 'Show delivery health: counts, rates, delays, rejects'
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a help -d 'Show help for pfi or one of its commands'
 
@@ -33,6 +34,9 @@ complete -c pfi -n '__fish_seen_subcommand_from index' -s q -l quiet -d 'Show no
 
 # pfi trace [--raw] ID...
 complete -c pfi -n '__fish_seen_subcommand_from trace' -l raw -d 'Print only the raw log lines'
+
+# pfi prune --before T
+complete -c pfi -n '__fish_seen_subcommand_from prune' -s b -l before -r -d 'Remove what ended before this time'
 
 # pfi info [--unparsed]
 complete -c pfi -n '__fish_seen_subcommand_from info' -l unparsed -d 'List the lines pfi did not understand'

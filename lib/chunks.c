@@ -79,6 +79,7 @@ struct pfi_chunker {
 	struct pfi_buf raw;      /* lines of the open chunk */
 	int64_t first;           /* id of its first line */
 	int64_t next;            /* id of the next line */
+	int64_t last;            /* time of the chunk's latest line */
 	void *zbuf;              /* compressed output */
 	size_t zcap;
 	ZSTD_CCtx *cctx;
@@ -124,16 +125,21 @@ int pfi_chunker_flush(struct pfi_chunker *c)
 	sqlite3_bind_int64(s, 1, c->first);
 	sqlite3_bind_int64(s, 2, c->next - c->first);
 	sqlite3_bind_blob(s, 3, c->zbuf, (int)z, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, c->last);
 	rc = pfi_store_step_done(c->st, s, "cannot write lines");
 	pfi_buf_reset(&c->raw);
 	c->first = c->next;
+	c->last = 0;
 	return rc;
 }
 
-int pfi_chunker_add(struct pfi_chunker *c, const char *line, size_t len)
+int pfi_chunker_add(struct pfi_chunker *c, const char *line, size_t len,
+                    int64_t time)
 {
 	int rc = pfi_buf_append(&c->raw, line, len);
 
+	if (time > c->last)
+		c->last = time;
 	if (rc == PFI_OK)
 		rc = pfi_buf_appendc(&c->raw, '\n');
 	if (rc != PFI_OK)

@@ -268,7 +268,7 @@ static int sink_late_line(void *ctx, int64_t line_id, int64_t msg_id)
 
 /* Keeps the raw line; an unparsed one is also listed by program. */
 static int store_line(struct run *r, const char *line, size_t len, int kind,
-                      struct pfi_slice program)
+                      struct pfi_slice program, int64_t time)
 {
 	sqlite3_stmt *s;
 
@@ -281,7 +281,7 @@ static int store_line(struct run *r, const char *line, size_t len, int kind,
 		if (pfi_store_step_done(r->st, s, "cannot write line") != PFI_OK)
 			return PFI_ERROR;
 	}
-	return pfi_chunker_add(r->chunks, line, len);
+	return pfi_chunker_add(r->chunks, line, len, time);
 }
 
 static int line_kind(enum pfi_ev ev)
@@ -322,7 +322,7 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 		*last_time = env.time;
 	}
 	if (rc == PFI_OK)
-		rc = store_line(r, line, len, kind, env.program);
+		rc = store_line(r, line, len, kind, env.program, env.time);
 	if (rc == PFI_OK)
 		rc = count_line(r, kind, env.program);
 	report_kind(r->rep, kind);

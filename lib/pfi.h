@@ -137,6 +137,27 @@ PFI_EXTERN int pfi_index_paths(pfi_store *st, const char *const *paths,
                                size_t npaths, const struct pfi_index_opts *opts,
                                struct pfi_index_report *report);
 
+/* ---- pruning ------------------------------------------------------------- */
+
+struct pfi_prune_report {
+	int64_t messages;      /* messages removed */
+	int64_t deliveries;    /* recipient rows removed, rejects included */
+	int64_t lines;         /* raw lines removed */
+	int64_t bytes_before;  /* size of the index before, and after */
+	int64_t bytes_after;
+};
+
+/*
+ * Removes what ended before `before` (microseconds): finished messages
+ * whose last line is older, with their rows and lines, NOQUEUE rejects and
+ * failed logins older than it, and raw lines nothing kept refers to; then
+ * gives the space back (VACUUM).  Messages still open are kept whatever
+ * their age.  `rep` may be NULL.
+ * Returns PFI_OK, PFI_EBUSY (another process writes) or PFI_ERROR.
+ */
+PFI_EXTERN int pfi_prune(pfi_store *st, int64_t before,
+                         struct pfi_prune_report *rep);
+
 /* ---- records ------------------------------------------------------------ */
 
 /*

@@ -26,6 +26,7 @@ const char pfi_schema_sql[] =
 	"CREATE TABLE chunks ("
 	" first INTEGER PRIMARY KEY,"    /* id of its first line */
 	" count INTEGER NOT NULL,"       /* lines in it */
+	" last INTEGER NOT NULL,"        /* time of its latest line */
 	" data BLOB NOT NULL"            /* zstd frame of the lines, "\n" each */
 	");"
 	/* Lines of Postfix programs that pfi did not understand. */
@@ -61,8 +62,10 @@ const char pfi_schema_sql[] =
 	 * for the queries that scan them. */
 	"CREATE TABLE message_lines ("
 	" message INTEGER PRIMARY KEY,"
+	" first_line INTEGER,"           /* its oldest line id */
 	" lines BLOB NOT NULL"           /* ascending ids as varint deltas */
 	");"
+	"CREATE INDEX message_lines_first ON message_lines(first_line);"
 	"CREATE INDEX messages_queue_id ON messages(queue_id);"
 	"CREATE INDEX messages_open ON messages(open) WHERE open = 1;"
 	/* One row per recipient outcome: deliveries and rejects (a NOQUEUE

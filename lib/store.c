@@ -17,7 +17,8 @@
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INSERT_CHUNK] =
-		"INSERT INTO chunks(first, count, data) VALUES (?1, ?2, ?3)",
+		"INSERT INTO chunks(first, count, data, last)"
+		" VALUES (?1, ?2, ?3, ?4)",
 	[ST_FIND_CHUNK] =
 		"SELECT first, count, data FROM chunks WHERE first <= ?1"
 		" ORDER BY first DESC LIMIT 1",
@@ -44,7 +45,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" subject = ?18, tls_protocol = ?19, tls_cipher = ?20, origin = ?21,"
 		" orig_queue_id = ?22",
 	[ST_PUT_MESSAGE_LINES] =
-		"INSERT OR REPLACE INTO message_lines(message, lines) VALUES (?1, ?2)",
+		"INSERT OR REPLACE INTO message_lines(message, first_line, lines)"
+		" VALUES (?1, ?3, ?2)",
 	[ST_DELETE_DELIVERIES] =
 		"DELETE FROM deliveries WHERE message = ?1",
 	[ST_INSERT_DELIVERY] =
@@ -388,6 +390,8 @@ static int put_message_lines(pfi_store *st, const struct pfi_msg *m)
 	sqlite3_bind_int64(s, 1, m->id);
 	sqlite3_bind_blob(s, 2, st->scratch.data ? st->scratch.data : "",
 	                  (int)st->scratch.len, SQLITE_STATIC);
+	if (m->nlines)
+		sqlite3_bind_int64(s, 3, m->lines[0]);
 	return pfi_store_step_done(st, s, "cannot write message");
 }
 

@@ -99,7 +99,8 @@ int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
 struct pfi_chunker;
 int pfi_chunker_new(struct pfi_chunker **out, pfi_store *st, int64_t first);
 /* Adds a line (it gets the next id); writes a chunk when one is full. */
-int pfi_chunker_add(struct pfi_chunker *c, const char *line, size_t len);
+int pfi_chunker_add(struct pfi_chunker *c, const char *line, size_t len,
+                    int64_t time);
 /* Writes the lines not written yet. */
 int pfi_chunker_flush(struct pfi_chunker *c);
 void pfi_chunker_free(struct pfi_chunker *c);

@@ -430,3 +430,24 @@ Test(cli, info_unparsed_lists_the_lines_pfi_did_not_understand)
 	cr_assert_not_null(strstr(out, "beamed 3 messages to orbit"), "%s", out);
 	free(out);
 }
+
+Test(cli, prune_needs_a_valid_before_and_reports_what_went)
+{
+	const char *none[] = { "--db", db, "prune", NULL };
+	const char *bad[] = { "--db", db, "prune", "--before", "soon", NULL };
+	const char *ok[] = { "--db", db, "prune", "--before", "2026-11-02T09:30:00Z",
+		"--json", NULL };
+	char *out, *err;
+
+	cr_assert_eq(index_sample(NULL), 0);
+	cr_assert_eq(run_pfi(none, NULL, NULL, &err), 2);
+	cr_assert_not_null(strstr(err, "--before"), "%s", err);
+	free(err);
+	cr_assert_eq(run_pfi(bad, NULL, NULL, &err), 2);
+	cr_assert_not_null(strstr(err, "'soon'"), "%s", err);
+	free(err);
+	cr_assert_eq(run_pfi(ok, NULL, &out, NULL), 0);
+	cr_assert_not_null(strstr(out, "\"messages\":"), "%s", out);
+	cr_assert_not_null(strstr(out, "\"bytes_after\":"), "%s", out);
+	free(out);
+}

@@ -379,3 +379,47 @@ Test(store, readers_see_the_last_commit_while_a_run_writes)
 	free(db);
 	free(log);
 }
+
+Test(store, prune_removes_what_ended_before_the_cut_and_keeps_the_rest)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "i.db");
+	char *log = copy_fixture("logs/sample.log", dir, "mail.log", 1793664000);
+	const char *paths[] = { log };
+	struct pfi_prune_report rep;
+	struct pfi_index_report irep;
+	int64_t cut, total, gone, open_before;
+	pfi_trace *t;
+	pfi_store *st = index_into(db, paths, 1, NULL);
+
+	cr_assert_eq(pfi_time_parse(&cut, "2026-11-02T09:30:00Z", 0), PFI_OK);
+	total = db_int(db, "SELECT count(*) FROM messages");
+	open_before = db_int(db, "SELECT count(*) FROM messages WHERE open = 1");
+	gone = db_int(db, "SELECT count(*) FROM messages WHERE open = 0"
+	              " AND last < 1793611800000000");
+	cr_assert_gt(gone, 0);
+	cr_assert_eq(pfi_prune(st, cut, &rep), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(rep.messages, gone);
+	pfi_store_close(st);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM messages"), total - gone);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM messages WHERE open = 1"),
+	             open_before, "queued messages stay");
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM deliveries d WHERE"
+	             " d.message IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+	             " messages m WHERE m.id = d.message)"), 0,
+	             "no recipient row outlives its message");
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM deliveries"
+	             " WHERE message IS NULL AND time < 1793611800000000"), 0);
+	/* What stays is whole: its trace still has its lines. */
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK);
+	cr_assert_eq(pfi_trace_new(&t, st, "97A971161AF"), PFI_OK, "%s",
+	             pfi_errmsg(st));
+	cr_assert_gt(pfi_trace_message(t, 0)->nlines, 10);
+	pfi_trace_free(t);
+	/* The file stays known: indexing it again adds nothing back. */
+	cr_assert_eq(pfi_index_paths(st, paths, 1, NULL, &irep), PFI_OK);
+	cr_assert_eq(irep.lines, 0);
+	pfi_store_close(st);
+	free(db);
+	free(log);
+}

@@ -1,0 +1,113 @@
+/*
+ * prune.c - pfi_prune(): forget what happened before a time.
+ *
+ * A message goes when its life is over (it is not open) and its last line
+ * is older than the cut, with its recipients, links, line list and late
+ * lines; so do NOQUEUE rejects and failed logins older than the cut.  A
+ * chunk of raw lines goes when all its lines are older than the cut and no
+ * message that stays has a line in it.  Links to what went are undone.
+ * The files table stays, so pruned files are not read again; the line
+ * counts by kind stay too: they count what was read.  Then VACUUM gives
+ * the space back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+/* Each step binds ?1 = the cut. */
+static const char *const prune_sql[] = {
+	"CREATE TEMP TABLE pfi_gone AS SELECT id FROM messages"
+	" WHERE open = 0 AND coalesce(last, first, 0) < ?1",
+	"DELETE FROM deliveries WHERE message IN (SELECT id FROM temp.pfi_gone)"
+	" OR (message IS NULL AND time < ?1)",
+	"DELETE FROM links WHERE parent IN (SELECT id FROM temp.pfi_gone)",
+	"UPDATE links SET other = NULL, relation = NULL"
+	" WHERE other IN (SELECT id FROM temp.pfi_gone)",
+	"UPDATE messages SET parent = NULL, relation = NULL"
+	" WHERE parent IN (SELECT id FROM temp.pfi_gone)",
+	"DELETE FROM message_lines WHERE message IN (SELECT id FROM temp.pfi_gone)",
+	"DELETE FROM late_lines WHERE message IN (SELECT id FROM temp.pfi_gone)",
+	"DELETE FROM messages WHERE id IN (SELECT id FROM temp.pfi_gone)",
+	"DELETE FROM sasl_failures WHERE time < ?1",
+	/* A chunk goes only below the oldest line anything still refers to. */
+	"DELETE FROM chunks WHERE last < ?1 AND first + count <= coalesce(("
+	" SELECT min(v) FROM (SELECT min(first_line) AS v FROM message_lines"
+	"  UNION ALL SELECT min(line) FROM late_lines"
+	"  UNION ALL SELECT min(line) FROM deliveries WHERE message IS NULL)),"
+	" 9223372036854775807)",
+	"DELETE FROM unparsed WHERE line < coalesce((SELECT min(first)"
+	" FROM chunks), 9223372036854775807)",
+	"DROP TABLE temp.pfi_gone",
+};
+
+static int64_t count_of(pfi_store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = 0;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* What the index holds now, for the report. */
+static void measure(pfi_store *st, int64_t v[4])
+{
+	v[0] = count_of(st, "SELECT count(*) FROM messages");
+	v[1] = count_of(st, "SELECT count(*) FROM deliveries");
+	v[2] = count_of(st, "SELECT coalesce(sum(count), 0) FROM chunks");
+	v[3] = count_of(st, "SELECT page_count * page_size"
+	                " FROM pragma_page_count(), pragma_page_size()");
+}
+
+static int run_steps(pfi_store *st, int64_t before)
+{
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; i < PFI_ARRAY_SIZE(prune_sql) && rc == PFI_OK; i++) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(st->db, prune_sql[i], -1, &s, NULL) != SQLITE_OK)
+			return pfi_store_dberr(st, PFI_ERROR, "cannot prune");
+		if (sqlite3_bind_parameter_count(s) > 0)
+			sqlite3_bind_int64(s, 1, before);
+		rc = pfi_store_step_done(st, s, "cannot prune");
+		sqlite3_finalize(s);
+	}
+	return rc;
+}
+
+int pfi_prune(pfi_store *st, int64_t before, struct pfi_prune_report *rep)
+{
+	int64_t was[4], now[4];
+	int rc;
+
+	pfi_err_clear(&st->err);
+	pfi_store_forget_chunk(st);
+	measure(st, was);
+	rc = pfi_store_exec(st, "BEGIN IMMEDIATE");
+	if (rc != PFI_OK && sqlite3_errcode(st->db) == SQLITE_BUSY)
+		return pfi_err_set(&st->err, PFI_EBUSY, "index '%s' is being"
+		                   " written by another process", st->path);
+	if (rc == PFI_OK)
+		rc = run_steps(st, before);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, "COMMIT");
+	else
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, "VACUUM");
+	measure(st, now);
+	if (rep != NULL) {
+		rep->messages = was[0] - now[0];
+		rep->deliveries = was[1] - now[1];
+		rep->lines = was[2] - now[2];
+		rep->bytes_before = was[3];
+		rep->bytes_after = now[3];
+	}
+	return rc;
+}
