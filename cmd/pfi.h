@@ -100,6 +100,47 @@ int cmd_trace(struct pfi_globals *g, int argc, char **argv);
 int cmd_search(struct pfi_globals *g, int argc, char **argv);
 int cmd_info(struct pfi_globals *g, int argc, char **argv);
 int cmd_stats(struct pfi_globals *g, int argc, char **argv);
+/* ---- filters.c: the FILTERS options of search and stats ---------------- */
+
+enum {
+	CLI_OPT_FROM = 256, CLI_OPT_TO, CLI_OPT_DOMAIN, CLI_OPT_SENDER_DOMAIN,
+	CLI_OPT_SUBJECT, CLI_OPT_STATUS, CLI_OPT_DSN, CLI_OPT_CLIENT,
+	CLI_OPT_RELAY, CLI_OPT_HOST, CLI_OPT_MESSAGE_ID, CLI_OPT_SASL_USER,
+	CLI_OPT_SINCE, CLI_OPT_UNTIL, CLI_OPT_GREP,
+	CLI_OPT_FILTER_END          /* a command's own options start here */
+};
+
+/* The struct option entries of FILTERS, for a command's option table. */
+#define CLI_FILTER_OPTIONS \
+	{ "from", required_argument, NULL, CLI_OPT_FROM }, \
+	{ "to", required_argument, NULL, CLI_OPT_TO }, \
+	{ "domain", required_argument, NULL, CLI_OPT_DOMAIN }, \
+	{ "sender-domain", required_argument, NULL, CLI_OPT_SENDER_DOMAIN }, \
+	{ "subject", required_argument, NULL, CLI_OPT_SUBJECT }, \
+	{ "status", required_argument, NULL, CLI_OPT_STATUS }, \
+	{ "dsn", required_argument, NULL, CLI_OPT_DSN }, \
+	{ "client", required_argument, NULL, CLI_OPT_CLIENT }, \
+	{ "relay", required_argument, NULL, CLI_OPT_RELAY }, \
+	{ "host", required_argument, NULL, CLI_OPT_HOST }, \
+	{ "message-id", required_argument, NULL, CLI_OPT_MESSAGE_ID }, \
+	{ "sasl-user", required_argument, NULL, CLI_OPT_SASL_USER }, \
+	{ "since", required_argument, NULL, CLI_OPT_SINCE }, \
+	{ "until", required_argument, NULL, CLI_OPT_UNTIL }, \
+	{ "grep", required_argument, NULL, CLI_OPT_GREP }
+
+/* A filter being read from the command line. */
+struct cli_filter {
+	struct pfi_filter f;     /* strings point into argv */
+	const char **status;     /* every --status value (owned array) */
+};
+
+/* Takes option c (value v) when it is a filter: returns 1 with the exit
+ * code in *rc (PFI_EXIT_OK, or a usage error already reported for cmd),
+ * or 0 when c is not a filter option. */
+int cli_filter_option(const char *cmd, struct cli_filter *cf, int c,
+                      const char *v, int *rc);
+void cli_filter_release(struct cli_filter *cf);
+
 extern const char cmd_prune_usage[];
 int cmd_prune(struct pfi_globals *g, int argc, char **argv);
 

@@ -15,28 +15,11 @@
 #include "pfi.h"
 
 enum {
-	OPT_FROM = 256, OPT_TO, OPT_DOMAIN, OPT_SENDER_DOMAIN, OPT_SUBJECT,
-	OPT_STATUS, OPT_DSN, OPT_CLIENT, OPT_RELAY, OPT_HOST, OPT_MESSAGE_ID,
-	OPT_SASL_USER, OPT_SINCE, OPT_UNTIL, OPT_GREP, OPT_LIMIT, OPT_REVERSE,
-	OPT_COUNT
+	OPT_LIMIT = CLI_OPT_FILTER_END, OPT_REVERSE, OPT_COUNT
 };
 
 static const struct option search_options[] = {
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "to", required_argument, NULL, OPT_TO },
-	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "sender-domain", required_argument, NULL, OPT_SENDER_DOMAIN },
-	{ "subject", required_argument, NULL, OPT_SUBJECT },
-	{ "status", required_argument, NULL, OPT_STATUS },
-	{ "dsn", required_argument, NULL, OPT_DSN },
-	{ "client", required_argument, NULL, OPT_CLIENT },
-	{ "relay", required_argument, NULL, OPT_RELAY },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "message-id", required_argument, NULL, OPT_MESSAGE_ID },
-	{ "sasl-user", required_argument, NULL, OPT_SASL_USER },
-	{ "since", required_argument, NULL, OPT_SINCE },
-	{ "until", required_argument, NULL, OPT_UNTIL },
-	{ "grep", required_argument, NULL, OPT_GREP },
+	CLI_FILTER_OPTIONS,
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "reverse", no_argument, NULL, OPT_REVERSE },
 	{ "count", no_argument, NULL, OPT_COUNT },
@@ -83,20 +66,12 @@ static const char search_help[] =
 
 /* What the command line asked for. */
 struct search_args {
-	struct pfi_filter f;       /* the filters; strings point into argv */
-	const char **status;       /* every --status value (owned array) */
+	struct cli_filter cf;      /* the filters */
 	int64_t limit;             /* 0: no limit */
 	int reverse, count;        /* --reverse, --count */
 };
 
 /* ---- option values ------------------------------------------------------ */
-
-static int search_time(const char *opt, const char *v, int64_t *out)
-{
-	if (pfi_time_parse(out, v, time(NULL)) == PFI_OK)
-		return PFI_EXIT_OK;
-	return cli_usage_error("search", "invalid time '%s' for %s", v, opt);
-}
 
 static int search_limit(const char *v, int64_t *out)
 {
@@ -111,48 +86,14 @@ static int search_limit(const char *v, int64_t *out)
 	return PFI_EXIT_OK;
 }
 
-static void search_add_status(struct search_args *a, const char *v)
-{
-	a->status = xrealloc(a->status, (a->f.nstatus + 1) * sizeof(*a->status));
-	a->status[a->f.nstatus++] = v;
-	a->f.status = a->status;
-}
-
-/* Options whose value is a plain string of the filter. */
-static const char **search_field(struct pfi_filter *f, int c)
-{
-	switch (c) {
-	case OPT_FROM: return &f->from;
-	case OPT_TO: return &f->to;
-	case OPT_DOMAIN: return &f->domain;
-	case OPT_SENDER_DOMAIN: return &f->sender_domain;
-	case OPT_SUBJECT: return &f->subject;
-	case OPT_DSN: return &f->dsn;
-	case OPT_CLIENT: return &f->client;
-	case OPT_RELAY: return &f->relay;
-	case OPT_HOST: return &f->host;
-	case OPT_MESSAGE_ID: return &f->message_id;
-	case OPT_SASL_USER: return &f->sasl_user;
-	case OPT_GREP: return &f->grep;
-	}
-	return NULL;
-}
-
 /* Takes option c; returns -1 to go on, or an exit code. */
 static int search_option(struct search_args *a, int c, char **argv)
 {
-	const char **field = search_field(&a->f, c);
 	int rc = PFI_EXIT_OK;
 
-	if (field != NULL)
-		*field = optarg;
-	else if (c == OPT_STATUS)
-		search_add_status(a, optarg);
-	else if (c == OPT_SINCE)
-		rc = search_time("--since", optarg, &a->f.since);
-	else if (c == OPT_UNTIL)
-		rc = search_time("--until", optarg, &a->f.until);
-	else if (c == OPT_LIMIT)
+	if (cli_filter_option("search", &a->cf, c, optarg, &rc))
+		return rc == PFI_EXIT_OK ? -1 : rc;
+	if (c == OPT_LIMIT)
 		rc = search_limit(optarg, &a->limit);
 	else if (c == OPT_REVERSE)
 		a->reverse = 1;
@@ -265,9 +206,9 @@ static int search_run(struct pfi_globals *g, pfi_store *st,
 	int rc;
 
 	if (a->count)
-		rc = pfi_search_count(st, &a->f, &n);
+		rc = pfi_search_count(st, &a->cf.f, &n);
 	else
-		rc = pfi_search_new(&q, st, &a->f, a->limit, a->reverse);
+		rc = pfi_search_new(&q, st, &a->cf.f, a->limit, a->reverse);
 	if (rc == PFI_EINVAL)
 		return cli_usage_error("search", "%s", pfi_errmsg(st));
 	if (rc != PFI_OK)
@@ -304,6 +245,6 @@ int cmd_search(struct pfi_globals *g, int argc, char **argv)
 		rc = PFI_EXIT_FAILURE;
 	if (rc < 0)
 		rc = search_run(g, st, &a);
-	free(a.status);
+	cli_filter_release(&a.cf);
 	return rc;
 }

@@ -20,28 +20,11 @@
 #include "pfi.h"
 
 enum {
-	OPT_FROM = 256, OPT_TO, OPT_DOMAIN, OPT_SENDER_DOMAIN, OPT_SUBJECT,
-	OPT_STATUS, OPT_DSN, OPT_CLIENT, OPT_RELAY, OPT_HOST, OPT_MESSAGE_ID,
-	OPT_SASL_USER, OPT_SINCE, OPT_UNTIL, OPT_GREP, OPT_BY, OPT_TOP, OPT_SLA,
-	OPT_COMPARE
+	OPT_BY = CLI_OPT_FILTER_END, OPT_TOP, OPT_SLA, OPT_COMPARE
 };
 
 static const struct option stats_options[] = {
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "to", required_argument, NULL, OPT_TO },
-	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "sender-domain", required_argument, NULL, OPT_SENDER_DOMAIN },
-	{ "subject", required_argument, NULL, OPT_SUBJECT },
-	{ "status", required_argument, NULL, OPT_STATUS },
-	{ "dsn", required_argument, NULL, OPT_DSN },
-	{ "client", required_argument, NULL, OPT_CLIENT },
-	{ "relay", required_argument, NULL, OPT_RELAY },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "message-id", required_argument, NULL, OPT_MESSAGE_ID },
-	{ "sasl-user", required_argument, NULL, OPT_SASL_USER },
-	{ "since", required_argument, NULL, OPT_SINCE },
-	{ "until", required_argument, NULL, OPT_UNTIL },
-	{ "grep", required_argument, NULL, OPT_GREP },
+	CLI_FILTER_OPTIONS,
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "sla", required_argument, NULL, OPT_SLA },
@@ -94,21 +77,13 @@ static const char stats_help[] =
 
 /* What the command line asked for. */
 struct stats_args {
-	struct pfi_filter f;           /* the filters; strings point into argv */
-	const char **status;           /* every --status value (owned array) */
+	struct cli_filter cf;          /* the filters */
 	struct pfi_stats_opts o;       /* by, top, sla */
 	int top_given;                 /* --top was given */
 	int compare;                   /* --compare */
 };
 
 /* ---- option values ------------------------------------------------------ */
-
-static int stats_time(const char *opt, const char *v, int64_t *out)
-{
-	if (pfi_time_parse(out, v, time(NULL)) == PFI_OK)
-		return PFI_EXIT_OK;
-	return cli_usage_error("stats", "invalid time '%s' for %s", v, opt);
-}
 
 static int stats_top(const char *v, struct stats_args *a)
 {
@@ -155,48 +130,14 @@ static int stats_by(const char *v, enum pfi_stats_by *out)
 	                       " sender-domain, dsn, status, host or client)", v);
 }
 
-static void stats_add_status(struct stats_args *a, const char *v)
-{
-	a->status = xrealloc(a->status, (a->f.nstatus + 1) * sizeof(*a->status));
-	a->status[a->f.nstatus++] = v;
-	a->f.status = a->status;
-}
-
-/* Options whose value is a plain string of the filter. */
-static const char **stats_field(struct pfi_filter *f, int c)
-{
-	switch (c) {
-	case OPT_FROM: return &f->from;
-	case OPT_TO: return &f->to;
-	case OPT_DOMAIN: return &f->domain;
-	case OPT_SENDER_DOMAIN: return &f->sender_domain;
-	case OPT_SUBJECT: return &f->subject;
-	case OPT_DSN: return &f->dsn;
-	case OPT_CLIENT: return &f->client;
-	case OPT_RELAY: return &f->relay;
-	case OPT_HOST: return &f->host;
-	case OPT_MESSAGE_ID: return &f->message_id;
-	case OPT_SASL_USER: return &f->sasl_user;
-	case OPT_GREP: return &f->grep;
-	}
-	return NULL;
-}
-
 /* Takes option c; returns -1 to go on, or an exit code. */
 static int stats_option(struct stats_args *a, int c, char **argv)
 {
-	const char **field = stats_field(&a->f, c);
 	int rc = PFI_EXIT_OK;
 
-	if (field != NULL)
-		*field = optarg;
-	else if (c == OPT_STATUS)
-		stats_add_status(a, optarg);
-	else if (c == OPT_SINCE)
-		rc = stats_time("--since", optarg, &a->f.since);
-	else if (c == OPT_UNTIL)
-		rc = stats_time("--until", optarg, &a->f.until);
-	else if (c == OPT_BY)
+	if (cli_filter_option("stats", &a->cf, c, optarg, &rc))
+		return rc == PFI_EXIT_OK ? -1 : rc;
+	if (c == OPT_BY)
 		rc = stats_by(optarg, &a->o.by);
 	else if (c == OPT_TOP)
 		rc = stats_top(optarg, a);
@@ -755,11 +696,11 @@ static int stats_print(struct pfi_globals *g, const struct stats_args *a,
 static int stats_previous(pfi_store *st, const struct stats_args *a,
                           struct pfi_stats **prev)
 {
-	struct pfi_filter pf = a->f;
+	struct pfi_filter pf = a->cf.f;
 	struct pfi_stats_opts po = a->o;
 
-	pf.until = a->f.since;
-	pf.since = a->f.since - (a->f.until - a->f.since);
+	pf.until = a->cf.f.since;
+	pf.since = a->cf.f.since - (a->cf.f.until - a->cf.f.since);
 	po.filter = &pf;
 	return pfi_stats_get(prev, st, &po);
 }
@@ -770,7 +711,7 @@ static int stats_run(struct pfi_globals *g, pfi_store *st,
 	struct pfi_stats *s = NULL, *prev = NULL;
 	int rc;
 
-	a->o.filter = &a->f;
+	a->o.filter = &a->cf.f;
 	if (a->top_given)
 		a->o.by_limit = a->o.top;
 	rc = pfi_stats_get(&s, st, &a->o);
@@ -792,11 +733,11 @@ static int stats_check(struct stats_args *a)
 {
 	if (!a->compare)
 		return -1;
-	if (a->f.since == 0)
+	if (a->cf.f.since == 0)
 		return cli_usage_error("stats", "--compare needs --since");
-	if (a->f.until == 0)
-		a->f.until = (int64_t)time(NULL) * 1000000;
-	if (a->f.until <= a->f.since)
+	if (a->cf.f.until == 0)
+		a->cf.f.until = (int64_t)time(NULL) * 1000000;
+	if (a->cf.f.until <= a->cf.f.since)
 		return cli_usage_error("stats", "--until is not after --since");
 	return -1;
 }
@@ -822,6 +763,6 @@ int cmd_stats(struct pfi_globals *g, int argc, char **argv)
 		rc = PFI_EXIT_FAILURE;
 	if (rc < 0)
 		rc = stats_run(g, st, &a);
-	free(a.status);
+	cli_filter_release(&a.cf);
 	return rc;
 }

@@ -1,0 +1,71 @@
+/*
+ * filters.c - the SPEC's FILTERS options, shared by the commands that
+ * select records (search, stats): their option table entries and their
+ * parsing into a struct pfi_filter.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "pfi.h"
+
+/* Options whose value is a plain string of the filter. */
+static const char **filter_field(struct pfi_filter *f, int c)
+{
+	switch (c) {
+	case CLI_OPT_FROM: return &f->from;
+	case CLI_OPT_TO: return &f->to;
+	case CLI_OPT_DOMAIN: return &f->domain;
+	case CLI_OPT_SENDER_DOMAIN: return &f->sender_domain;
+	case CLI_OPT_SUBJECT: return &f->subject;
+	case CLI_OPT_DSN: return &f->dsn;
+	case CLI_OPT_CLIENT: return &f->client;
+	case CLI_OPT_RELAY: return &f->relay;
+	case CLI_OPT_HOST: return &f->host;
+	case CLI_OPT_MESSAGE_ID: return &f->message_id;
+	case CLI_OPT_SASL_USER: return &f->sasl_user;
+	case CLI_OPT_GREP: return &f->grep;
+	}
+	return NULL;
+}
+
+static int filter_time(const char *cmd, const char *opt, const char *v,
+                       int64_t *out)
+{
+	if (pfi_time_parse(out, v, time(NULL)) == PFI_OK)
+		return PFI_EXIT_OK;
+	return cli_usage_error(cmd, "invalid time '%s' for %s", v, opt);
+}
+
+static void filter_add_status(struct cli_filter *cf, const char *v)
+{
+	cf->status = xrealloc(cf->status,
+	                      (cf->f.nstatus + 1) * sizeof(*cf->status));
+	cf->status[cf->f.nstatus++] = v;
+	cf->f.status = cf->status;
+}
+
+int cli_filter_option(const char *cmd, struct cli_filter *cf, int c,
+                      const char *v, int *rc)
+{
+	const char **field = filter_field(&cf->f, c);
+
+	*rc = PFI_EXIT_OK;
+	if (field != NULL)
+		*field = v;
+	else if (c == CLI_OPT_STATUS)
+		filter_add_status(cf, v);
+	else if (c == CLI_OPT_SINCE)
+		*rc = filter_time(cmd, "--since", v, &cf->f.since);
+	else if (c == CLI_OPT_UNTIL)
+		*rc = filter_time(cmd, "--until", v, &cf->f.until);
+	else
+		return 0;
+	return 1;
+}
+
+void cli_filter_release(struct cli_filter *cf)
+{
+	free(cf->status);
+	cf->status = NULL;
+}
