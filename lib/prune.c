@@ -41,26 +41,13 @@ static const char *const prune_sql[] = {
 	"DROP TABLE temp.pfi_gone",
 };
 
-static int64_t count_of(pfi_store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t v = 0;
-
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
 /* What the index holds now, for the report. */
 static void measure(pfi_store *st, int64_t v[4])
 {
-	v[0] = count_of(st, "SELECT count(*) FROM messages");
-	v[1] = count_of(st, "SELECT count(*) FROM deliveries");
-	v[2] = count_of(st, "SELECT coalesce(sum(count), 0) FROM chunks");
-	v[3] = count_of(st, "SELECT page_count * page_size"
+	v[0] = pfi_store_int(st, "SELECT count(*) FROM messages");
+	v[1] = pfi_store_int(st, "SELECT count(*) FROM deliveries");
+	v[2] = pfi_store_int(st, "SELECT coalesce(sum(count), 0) FROM chunks");
+	v[3] = pfi_store_int(st, "SELECT page_count * page_size"
 	                " FROM pragma_page_count(), pragma_page_size()");
 }
 

@@ -208,7 +208,7 @@ static int create_private(pfi_store *st, const char *path)
 	return PFI_OK;
 }
 
-static int64_t pragma_int(pfi_store *st, const char *sql)
+int64_t pfi_store_int(pfi_store *st, const char *sql)
 {
 	sqlite3_stmt *s;
 	int64_t v = -1;
@@ -261,9 +261,9 @@ static int create_schema(pfi_store *st)
 /* Checks that the file is a pfi index of a schema this build knows. */
 static int check_schema(pfi_store *st)
 {
-	int64_t app = pragma_int(st, "PRAGMA application_id");
-	int64_t ver = pragma_int(st, "PRAGMA user_version");
-	int64_t tables = pragma_int(st, "SELECT count(*) FROM sqlite_schema");
+	int64_t app = pfi_store_int(st, "PRAGMA application_id");
+	int64_t ver = pfi_store_int(st, "PRAGMA user_version");
+	int64_t tables = pfi_store_int(st, "SELECT count(*) FROM sqlite_schema");
 
 	if (app < 0 || ver < 0 || tables < 0)
 		return pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
