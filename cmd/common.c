@@ -366,3 +366,19 @@ pfi_store *cli_store(struct pfi_globals *g)
 	pfi_store_close(st);
 	return NULL;
 }
+
+void cli_out_num(pfi_out *o, const char *key, double v)
+{
+	if (v < 0)
+		pfi_out_null(o, key);
+	else
+		pfi_out_num(o, key, v);
+}
+
+void cli_out_int(pfi_out *o, const char *key, int64_t v)
+{
+	if (v < 0)
+		pfi_out_null(o, key);
+	else
+		pfi_out_int(o, key, v);
+}

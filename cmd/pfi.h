@@ -202,6 +202,9 @@ int cli_stdout_closed(void);
 /* Ends and frees o; returns an exit code: a write error other than a
  * closed pipe is reported and gives PFI_EXIT_FAILURE. */
 int cli_out_end(pfi_out *o);
+/* A number or count, or null when it is unknown (negative). */
+void cli_out_num(pfi_out *o, const char *key, double v);
+void cli_out_int(pfi_out *o, const char *key, int64_t v);
 
 /* Writes s to fp with control characters and invalid UTF-8 shown as
  * \t, \x1b ... so that log text cannot drive the terminal. */

@@ -108,22 +108,6 @@ static int search_option(struct search_args *a, int c, char **argv)
 
 /* ---- rows --------------------------------------------------------------- */
 
-static void search_num(pfi_out *o, const char *key, double v)
-{
-	if (v < 0)
-		pfi_out_null(o, key);
-	else
-		pfi_out_num(o, key, v);
-}
-
-static void search_int(pfi_out *o, const char *key, int64_t v)
-{
-	if (v < 0)
-		pfi_out_null(o, key);
-	else
-		pfi_out_int(o, key, v);
-}
-
 /* A row with every SPEC field. */
 static void search_record(pfi_out *o, const struct pfi_delivery *d)
 {
@@ -143,17 +127,17 @@ static void search_record(pfi_out *o, const struct pfi_delivery *d)
 	pfi_out_str(o, "status", d->status);
 	pfi_out_str(o, "dsn", d->dsn);
 	pfi_out_str(o, "relay", d->relay);
-	search_num(o, "delay", d->delay);
+	cli_out_num(o, "delay", d->delay);
 	pfi_out_object_begin(o, "delays");
 	for (i = 0; i < 4; i++)
-		search_num(o, delay_keys[i], d->delays[i]);
+		cli_out_num(o, delay_keys[i], d->delays[i]);
 	pfi_out_object_end(o);
-	search_int(o, "attempts", d->attempts);
+	cli_out_int(o, "attempts", d->attempts);
 	pfi_out_str(o, "response", d->response);
 	pfi_out_str(o, "client", d->client);
 	pfi_out_str(o, "client_ip", d->client_ip);
 	pfi_out_str(o, "subject", d->subject);
-	search_int(o, "size", d->size);
+	cli_out_int(o, "size", d->size);
 }
 
 /* The columns people read on a terminal; "<>" for the null sender. */

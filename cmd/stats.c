@@ -154,29 +154,11 @@ static int stats_option(struct stats_args *a, int c, char **argv)
 
 /* ---- the document ---------------------------------------------------------- */
 
-/* A count, or null when the figure does not split by the --by key. */
-static void stats_count(pfi_out *o, const char *key, int64_t v)
-{
-	if (v < 0)
-		pfi_out_null(o, key);
-	else
-		pfi_out_int(o, key, v);
-}
-
-/* A number, or null when unknown (negative). */
-static void stats_num(pfi_out *o, const char *key, double v)
-{
-	if (v < 0)
-		pfi_out_null(o, key);
-	else
-		pfi_out_num(o, key, v);
-}
-
 /* The count fields, in SPEC order (held and deleted are extra). */
 static void stats_counts(pfi_out *o, const struct pfi_stats_counts *c)
 {
-	stats_count(o, "received", c->received);
-	stats_count(o, "notifications", c->notifications);
+	cli_out_int(o, "received", c->received);
+	cli_out_int(o, "notifications", c->notifications);
 	pfi_out_int(o, "recipients", c->recipients);
 	pfi_out_int(o, "delivered", c->delivered);
 	pfi_out_int(o, "deferred", c->deferred);
@@ -188,7 +170,7 @@ static void stats_counts(pfi_out *o, const struct pfi_stats_counts *c)
 	pfi_out_int(o, "deleted", c->deleted);
 	pfi_out_num(o, "bounce_rate", c->bounce_rate);
 	pfi_out_num(o, "defer_rate", c->defer_rate);
-	stats_count(o, "bytes_received", c->bytes_received);
+	cli_out_int(o, "bytes_received", c->bytes_received);
 }
 
 static void stats_group(pfi_out *o, const struct pfi_stats_group *g)
@@ -210,8 +192,8 @@ static void stats_domain(pfi_out *o, const struct pfi_stats_domain *d,
 	pfi_out_int(o, "rejected", d->rejected);
 	if (slow) {
 		pfi_out_int(o, "delays", d->delays);
-		stats_num(o, "p95", d->p95);
-		stats_num(o, "max", d->max);
+		cli_out_num(o, "p95", d->p95);
+		cli_out_num(o, "max", d->max);
 	}
 	pfi_out_object_end(o);
 }
@@ -258,18 +240,18 @@ static void stats_rejects(pfi_out *o, const struct pfi_stats *s)
 static void stats_delay_sla_tls(pfi_out *o, const struct pfi_stats *s)
 {
 	pfi_out_object_begin(o, "delay");
-	stats_num(o, "p50", s->p50);
-	stats_num(o, "p95", s->p95);
-	stats_num(o, "p99", s->p99);
-	stats_num(o, "max", s->max);
+	cli_out_num(o, "p50", s->p50);
+	cli_out_num(o, "p95", s->p95);
+	cli_out_num(o, "p99", s->p99);
+	cli_out_num(o, "max", s->max);
 	pfi_out_object_end(o);
 	pfi_out_object_begin(o, "sla");
 	pfi_out_num(o, "threshold", s->sla_threshold);
-	stats_num(o, "within_ratio", s->sla_within_ratio);
+	cli_out_num(o, "within_ratio", s->sla_within_ratio);
 	pfi_out_object_end(o);
 	pfi_out_object_begin(o, "tls");
 	pfi_out_num(o, "inbound_ratio", s->tls_inbound_ratio);
-	stats_num(o, "outbound_ratio", s->tls_outbound_ratio);
+	cli_out_num(o, "outbound_ratio", s->tls_outbound_ratio);
 	stats_count_object(o, "protocols", s->tls_protocols, s->ntls_protocols);
 	pfi_out_object_end(o);
 }
@@ -324,7 +306,7 @@ static void stats_fields(pfi_out *o, const struct pfi_stats *s)
 	stats_lists(o, s);
 	stats_count_object(o, "dsn", s->dsn, s->ndsn);
 	stats_rejects(o, s);
-	stats_count(o, "sasl_failures", s->sasl_failures);
+	cli_out_int(o, "sasl_failures", s->sasl_failures);
 	stats_sasl_clients(o, s);
 	pfi_out_array_begin(o, "by");
 	for (i = 0; i < s->nby; i++) {

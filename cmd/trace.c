@@ -31,14 +31,6 @@ static const char trace_help[] =
 
 /* ---- the SPEC trace document -------------------------------------------- */
 
-static void trace_int(pfi_out *o, const char *key, int64_t v)
-{
-	if (v < 0)
-		pfi_out_null(o, key);
-	else
-		pfi_out_int(o, key, v);
-}
-
 static void trace_link(pfi_out *o, const struct pfi_link *l)
 {
 	pfi_out_str(o, "queue_id", l->queue_id);
@@ -83,7 +75,7 @@ static void trace_recipient(pfi_out *o, const struct pfi_delivery *d)
 	pfi_out_str(o, "dsn", d->dsn);
 	pfi_out_str(o, "relay", d->relay);
 	trace_delay(o, d->delay);
-	trace_int(o, "attempts", d->attempts);
+	cli_out_int(o, "attempts", d->attempts);
 	pfi_out_str(o, "response", d->response);
 	pfi_out_time(o, "time", d->time);
 }
@@ -97,8 +89,8 @@ static void trace_record(pfi_out *o, const struct pfi_message *m, int flat)
 	pfi_out_str(o, "host", m->host);
 	pfi_out_str(o, "message_id", m->message_id);
 	pfi_out_str(o, "from", m->from);
-	trace_int(o, "size", m->size);
-	trace_int(o, "nrcpt", m->nrcpt);
+	cli_out_int(o, "size", m->size);
+	cli_out_int(o, "nrcpt", m->nrcpt);
 	pfi_out_str(o, "client", m->client);
 	pfi_out_str(o, "client_ip", m->client_ip);
 	pfi_out_str(o, "sasl_username", m->sasl_username);
@@ -246,7 +238,7 @@ static void trace_recipients(struct pfi_globals *g, const struct pfi_message *m)
 		pfi_out_str(o, "dsn", d->dsn);
 		pfi_out_str(o, "relay", d->relay);
 		trace_delay(o, d->delay);
-		trace_int(o, "attempts", d->attempts);
+		cli_out_int(o, "attempts", d->attempts);
 		pfi_out_str(o, "response", d->response);
 		pfi_out_record_end(o);
 	}
