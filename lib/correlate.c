@@ -759,21 +759,17 @@ int pfi_corr_sweep(struct pfi_corr *c)
 int pfi_corr_checkpoint(struct pfi_corr *c)
 {
 	size_t i;
-	int rc = PFI_OK;
+	int rc = pfi_corr_sweep(c);
 
 	for (i = 0; i < c->mcap && rc == PFI_OK; i++) {
-		struct pfi_msg *m = c->mtab[i], *next;
-		for (; m && rc == PFI_OK; m = next) {
-			next = m->next;
-			if (is_stale_orphan(c, m)) {
-				m->flags |= PFI_MSG_REJECTED;
-				rc = msg_close(c, m);
-			} else if (m->flags & PFI_MSG_DIRTY) {
-				/* Unchanged open messages are stored already. */
-				rc = c->sink.message(c->sink.ctx, m, 1);
-				m->flags &= ~(unsigned)PFI_MSG_DIRTY;
-				m->flags |= PFI_MSG_STORED;
-			}
+		struct pfi_msg *m;
+		for (m = c->mtab[i]; m && rc == PFI_OK; m = m->next) {
+			/* Unchanged open messages are stored already. */
+			if (!(m->flags & PFI_MSG_DIRTY))
+				continue;
+			rc = c->sink.message(c->sink.ctx, m, 1);
+			m->flags &= ~(unsigned)PFI_MSG_DIRTY;
+			m->flags |= PFI_MSG_STORED;
 		}
 	}
 	return rc;
