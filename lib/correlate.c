@@ -87,6 +87,25 @@ static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
 	return h;
 }
 
+/* Makes room in *arr (of elements `elem` bytes, *cap allocated) for one
+ * more after `n`, doubling from `first`.  PFI_OK or PFI_ENOMEM. */
+static int array_reserve(void **arr, size_t *cap, size_t n, size_t elem,
+                         size_t first)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return PFI_OK;
+	c = *cap ? *cap * 2 : first;
+	p = realloc(*arr, c * elem);
+	if (p == NULL)
+		return PFI_ENOMEM;
+	*arr = p;
+	*cap = c;
+	return PFI_OK;
+}
+
 /* ---- messages ------------------------------------------------------------- */
 
 struct pfi_msg *pfi_msg_new(int64_t id, const char *host, const char *qid)
@@ -158,14 +177,9 @@ struct pfi_rcpt *pfi_msg_add_rcpt(struct pfi_msg *m, const char *to,
 {
 	struct pfi_rcpt *r;
 
-	if (m->nrcpts == m->rcap) {
-		size_t cap = m->rcap ? m->rcap * 2 : 4;
-		r = realloc(m->rcpts, cap * sizeof(*r));
-		if (r == NULL)
-			return NULL;
-		m->rcpts = r;
-		m->rcap = cap;
-	}
+	if (array_reserve((void **)&m->rcpts, &m->rcap, m->nrcpts,
+	                  sizeof(*r), 4) != PFI_OK)
+		return NULL;
 	r = &m->rcpts[m->nrcpts];
 	memset(r, 0, sizeof(*r));
 	r->delay = -1;
@@ -185,14 +199,9 @@ int pfi_msg_add_link(struct pfi_msg *m, const char *qid, const char *hint,
 {
 	struct pfi_mlink *l;
 
-	if (m->nlinks == m->lcap) {
-		size_t cap = m->lcap ? m->lcap * 2 : 2;
-		l = realloc(m->links, cap * sizeof(*l));
-		if (l == NULL)
-			return PFI_ENOMEM;
-		m->links = l;
-		m->lcap = cap;
-	}
+	if (array_reserve((void **)&m->links, &m->lcap, m->nlinks, sizeof(*l),
+	                  2) != PFI_OK)
+		return PFI_ENOMEM;
 	l = &m->links[m->nlinks];
 	l->qid = strdup(qid);
 	l->hint = hint ? strdup(hint) : NULL;
@@ -212,14 +221,9 @@ int pfi_msg_add_line(struct pfi_msg *m, int64_t line_id)
 {
 	if (m->nlines && m->lines[m->nlines - 1] >= line_id)
 		return PFI_OK;
-	if (m->nlines == m->lncap) {
-		size_t cap = m->lncap ? m->lncap * 2 : 8;
-		int64_t *p = realloc(m->lines, cap * sizeof(*p));
-		if (p == NULL)
-			return PFI_ENOMEM;
-		m->lines = p;
-		m->lncap = cap;
-	}
+	if (array_reserve((void **)&m->lines, &m->lncap, m->nlines,
+	                  sizeof(*m->lines), 8) != PFI_OK)
+		return PFI_ENOMEM;
 	m->lines[m->nlines++] = line_id;
 	return PFI_OK;
 }
@@ -567,14 +571,9 @@ static void session_remove(struct pfi_corr *c, struct session *s)
 
 static int session_add_line(struct session *s, int64_t line_id)
 {
-	if (s->nlines == s->lcap) {
-		size_t cap = s->lcap ? s->lcap * 2 : 4;
-		int64_t *p = realloc(s->lines, cap * sizeof(*p));
-		if (p == NULL)
-			return PFI_ENOMEM;
-		s->lines = p;
-		s->lcap = cap;
-	}
+	if (array_reserve((void **)&s->lines, &s->lcap, s->nlines,
+	                  sizeof(*s->lines), 4) != PFI_OK)
+		return PFI_ENOMEM;
 	s->lines[s->nlines++] = line_id;
 	return PFI_OK;
 }
