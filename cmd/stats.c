@@ -2,9 +2,10 @@
  * stats.c - `pfi stats [FILTERS]`: delivery health over a period, exact:
  * counts, rates, delay percentiles, SLA, TLS, top and slow domains, DSNs
  * and reject classes, optionally by day, hour, domain ... and against the
- * previous period.  Reads the index; writes the SPEC stats document, or on
- * the table format a readable summary with a per-day chart and an
- * hour-of-day x weekday heatmap (Unicode blocks, ASCII without UTF-8).
+ * same period an interval earlier.  Reads the index; writes the SPEC
+ * stats document, or on the table format a readable summary with a
+ * per-day chart and an hour-of-day x weekday heatmap (Unicode blocks,
+ * ASCII without UTF-8).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,7 +29,7 @@ static const struct option stats_options[] = {
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "sla", required_argument, NULL, OPT_SLA },
-	{ "compare", no_argument, NULL, OPT_COMPARE },
+	{ "compare", required_argument, NULL, OPT_COMPARE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -41,7 +42,7 @@ const char cmd_stats_usage[] =
 	"           [--host MTAHOST] [--message-id ID] [--sasl-user USER]\n"
 	"           [--since T] [--until T] [--grep REGEX]\n"
 	"           [--by day|hour|domain|sender-domain|dsn|status|host|client]\n"
-	"           [--top N] [--sla DURATION] [--compare]";
+	"           [--top N] [--sla DURATION] [--compare PERIOD]";
 
 static const char stats_help[] =
 	"Show delivery health over a period: messages received, recipient\n"
@@ -71,8 +72,9 @@ static const char stats_help[] =
 	"      --top N             length of the top lists and of --by rows\n"
 	"                          (the rest is summed into \"(other)\")\n"
 	"      --sla DURATION      SLA threshold (default 5m): 90s, 5m, 1h\n"
-	"      --compare           also the previous period of equal length\n"
-	"                          (needs --since) and the change\n"
+	"      --compare PERIOD    also the same figures PERIOD earlier (90s, 15m,\n"
+	"                          2h, 1d, 1w) and the change; without --since,\n"
+	"                          the period is the last PERIOD before --until\n"
 	"  -h, --help              show this help and exit\n";
 
 /* What the command line asked for. */
@@ -80,7 +82,8 @@ struct stats_args {
 	struct cli_filter cf;          /* the filters */
 	struct pfi_stats_opts o;       /* by, top, sla */
 	int top_given;                 /* --top was given */
-	int compare;                   /* --compare */
+	int64_t compare;               /* --compare PERIOD, microseconds; 0: none */
+	const char *compare_arg;       /* its text, for messages */
 };
 
 /* ---- option values ------------------------------------------------------ */
@@ -99,11 +102,14 @@ static int stats_top(const char *v, struct stats_args *a)
 	return PFI_EXIT_OK;
 }
 
-/* "300", "90s", "5m", "1h", "1d", fractions allowed ("1.5m"). */
-static int stats_sla(const char *v, double *out)
+/*
+ * A duration in seconds, more than zero: "300", "90s", "5m", "1h", "1d",
+ * "1w", fractions allowed ("1.5m").  Returns 0, or -1 if v is none.
+ */
+static int stats_duration(const char *v, double *out)
 {
-	static const char units[] = "smhd";
-	static const double secs[] = { 1, 60, 3600, 86400 };
+	static const char units[] = "smhdw";
+	static const double secs[] = { 1, 60, 3600, 86400, 7 * 86400 };
 	const char *u;
 	char *end;
 	double n;
@@ -111,14 +117,43 @@ static int stats_sla(const char *v, double *out)
 	errno = 0;
 	n = strtod(v, &end);
 	if (errno != 0 || end == v || !(n > 0) || !isfinite(n))
-		return cli_usage_error("stats", "invalid --sla '%s'", v);
+		return -1;
 	if (*end == '\0') {
 		*out = n;
-		return PFI_EXIT_OK;
+		return 0;
 	}
 	if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
-		return cli_usage_error("stats", "invalid --sla '%s'", v);
+		return -1;
 	*out = n * secs[u - units];
+	return 0;
+}
+
+static int stats_sla(const char *v, double *out)
+{
+	if (stats_duration(v, out) == 0)
+		return PFI_EXIT_OK;
+	return cli_usage_error("stats", "invalid --sla '%s'", v);
+}
+
+/*
+ * --compare PERIOD, in whole microseconds (the unit of times).  At most
+ * the span of times pfi reads (year 9999), so that shifting a period back
+ * by it twice cannot overflow; anything that rounds to zero is refused.
+ */
+static int stats_compare(const char *v, struct stats_args *a)
+{
+	const double max = 253402300800.0;   /* seconds to 10000-01-01 */
+	double secs;
+
+	if (stats_duration(v, &secs) != 0 || secs * 1e6 + 0.5 < 1)
+		return cli_usage_error("stats", "invalid --compare '%s': want a "
+		                       "duration above zero, e.g. 90s, 15m, 2h, "
+		                       "1d, 1w", v);
+	if (secs > max)
+		return cli_usage_error("stats", "invalid --compare '%s': longer "
+		                       "than the time pfi can read", v);
+	a->compare = (int64_t)(secs * 1e6 + 0.5);
+	a->compare_arg = v;
 	return PFI_EXIT_OK;
 }
 
@@ -144,7 +179,7 @@ static int stats_option(struct stats_args *a, int c, char **argv)
 	else if (c == OPT_SLA)
 		rc = stats_sla(optarg, &a->o.sla);
 	else if (c == OPT_COMPARE)
-		a->compare = 1;
+		rc = stats_compare(optarg, a);
 	else if (c == 'h')
 		return cli_help(cmd_stats_usage, stats_help);
 	else
@@ -629,8 +664,10 @@ static int stats_summary(struct pfi_globals *g, const struct pfi_stats *s)
 	return stats_by_table(g, s);
 }
 
-/* --compare on the table format: figure, now, before, change. */
-static void stats_compare_table(const struct pfi_stats *a,
+/* --compare on the table format: the compared period, then figure, now,
+ * before, change. */
+static void stats_compare_table(const struct pfi_globals *g,
+                                const struct pfi_stats *a,
                                 const struct pfi_stats *b)
 {
 	const struct pfi_stats_counts *x = &a->total, *y = &b->total;
@@ -641,9 +678,12 @@ static void stats_compare_table(const struct pfi_stats *a,
 	static const char *const names[] = { "received", "notifications",
 		"recipients", "delivered", "deferred", "bounced", "expired",
 		"rejected" };
+	char since[64], until[64];
 	size_t i;
 
-	printf("\ncompared with the previous period:\n");
+	printf("\ncompared with %s .. %s:\n",
+	       pfi_time_format(since, sizeof(since), b->since, g->utc),
+	       pfi_time_format(until, sizeof(until), b->until, g->utc));
 	printf("  %-14s %10s %10s %10s\n", "", "now", "before", "change");
 	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
 		printf("  %-14s %10" PRId64 " %10" PRId64 " %+10" PRId64 "\n",
@@ -666,7 +706,7 @@ static int stats_print(struct pfi_globals *g, const struct stats_args *a,
 	if (g->format == PFI_FMT_TABLE) {
 		rc = stats_summary(g, s);
 		if (prev != NULL)
-			stats_compare_table(s, prev);
+			stats_compare_table(g, s, prev);
 		return rc;
 	}
 	if (g->format != PFI_FMT_JSON && a->o.by != PFI_BY_NONE)
@@ -674,15 +714,20 @@ static int stats_print(struct pfi_globals *g, const struct stats_args *a,
 	return stats_document(g, s, prev);
 }
 
-/* The previous period of the same length, ending where this one starts. */
+/*
+ * The compared period: this one shifted back by --compare PERIOD.  When
+ * the period is the last PERIOD (no --since), that is the period just
+ * before it; with --since it is the same span PERIOD earlier (today
+ * against the same weekday last week with --since today --compare 1w).
+ */
 static int stats_previous(pfi_store *st, const struct stats_args *a,
                           struct pfi_stats **prev)
 {
 	struct pfi_filter pf = a->cf.f;
 	struct pfi_stats_opts po = a->o;
 
-	pf.until = a->cf.f.since;
-	pf.since = a->cf.f.since - (a->cf.f.until - a->cf.f.since);
+	pf.since = a->cf.f.since - a->compare;
+	pf.until = a->cf.f.until - a->compare;
 	po.filter = &pf;
 	return pfi_stats_get(prev, st, &po);
 }
@@ -710,17 +755,26 @@ static int stats_run(struct pfi_globals *g, pfi_store *st,
 	return rc;
 }
 
-/* --compare needs a period: --since, and --until (default now). */
+/*
+ * --compare PERIOD needs a closed period: --until defaults to now, and
+ * --since to PERIOD before --until.  Times are microseconds and 0 means
+ * "no bound", so the compared period must start after the epoch.
+ */
 static int stats_check(struct stats_args *a)
 {
-	if (!a->compare)
+	struct pfi_filter *f = &a->cf.f;
+
+	if (a->compare == 0)
 		return -1;
-	if (a->cf.f.since == 0)
-		return cli_usage_error("stats", "--compare needs --since");
-	if (a->cf.f.until == 0)
-		a->cf.f.until = (int64_t)time(NULL) * 1000000;
-	if (a->cf.f.until <= a->cf.f.since)
+	if (f->until == 0)
+		f->until = (int64_t)time(NULL) * 1000000;
+	if (f->since == 0)
+		f->since = f->until - a->compare;
+	if (f->until <= f->since)
 		return cli_usage_error("stats", "--until is not after --since");
+	if (f->since - a->compare <= 0)
+		return cli_usage_error("stats", "--compare %s reaches back before "
+		                       "1970", a->compare_arg);
 	return -1;
 }
 

@@ -64,7 +64,7 @@ complete -c pfi -n '__fish_seen_subcommand_from search' -l count -d 'Print only 
 # pfi help [COMMAND]
 complete -c pfi -n '__fish_seen_subcommand_from help' -a "$pfi_commands"
 
-# pfi stats [FILTERS] [--by KEY] [--top N] [--sla DURATION] [--compare]
+# pfi stats [FILTERS] [--by KEY] [--top N] [--sla DURATION] [--compare PERIOD]
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l from -x -d 'Envelope sender (<> for the null sender)'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l to -x -d 'Recipient, as delivered or addressed'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l domain -x -d 'Recipient domain (*.DOMAIN adds subdomains)'
@@ -83,4 +83,4 @@ complete -c pfi -n '__fish_seen_subcommand_from stats' -l grep -x -d 'PCRE2 rege
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l by -x -a 'day hour domain sender-domain dsn status host client' -d 'One row per group'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l top -x -d 'Length of the top lists and of --by rows'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l sla -x -d 'SLA threshold (default 5m)'
-complete -c pfi -n '__fish_seen_subcommand_from stats' -l compare -d 'Also the previous period and the change'
+complete -c pfi -n '__fish_seen_subcommand_from stats' -l compare -x -a '1h 1d 1w' -d 'Also the period PERIOD earlier and the change'

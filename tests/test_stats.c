@@ -723,6 +723,12 @@ ParameterizedTestParameters(stats, usage_errors_exit_with_two)
 	static struct exit_case cases[] = {
 		{ { "--by", "week" }, 2 },
 		{ { "--compare" }, 2 },
+		{ { "--since", "1d", "--compare" }, 2 },
+		{ { "--compare", "0" }, 2 },
+		{ { "--compare", "-1h" }, 2 },
+		{ { "--compare", "2x" }, 2 },
+		{ { "--compare", "1h" }, 0 },
+		{ { "--since", "1d", "--compare", "1d" }, 0 },
 		{ { "--sla", "5x" }, 2 },
 		{ { "--top", "0" }, 2 },
 		{ { "--since", "yesterdayish" }, 2 },
@@ -759,19 +765,86 @@ Test(stats, a_missing_index_exits_with_three)
 	free(err);
 }
 
+/* Runs pfi --db db --json --utc stats ARGS... and returns its output;
+ * fails the test unless it exits 0. */
+static char *compare_json(const char *db, const char *const *args)
+{
+	const char *argv[16] = { "--db", db, "--json", "--utc", "stats" };
+	char *out = NULL, *err = NULL;
+	int i, n = 5;
+
+	for (i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "stderr: %s", err);
+	free(err);
+	return out;
+}
+
+/* "KEY":{"since":S,"until":U,"received":N,...,"rejected":N}, or, with key
+ * NULL, the same fields at the start of the document. */
+static void assert_period(const char *out, const char *key, const char *since,
+                          const char *until, const int64_t c[8])
+{
+	char want[512];
+
+	snprintf(want, sizeof(want), "%s%s%s\"since\":\"%s\",\"until\":\"%s\","
+	         "\"received\":%" PRId64 ",\"notifications\":%" PRId64
+	         ",\"recipients\":%" PRId64 ",\"delivered\":%" PRId64
+	         ",\"deferred\":%" PRId64 ",\"bounced\":%" PRId64
+	         ",\"expired\":%" PRId64 ",\"rejected\":%" PRId64 ",",
+	         key ? "\"" : "{", key ? key : "", key ? "\":{" : "", since,
+	         until, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
+	if (key == NULL)
+		cr_assert_eq(strncmp(out, want, strlen(want)), 0,
+		             "want: %s\ngot: %s", want, out);
+	else
+		cr_assert_not_null(strstr(out, want), "want: %s\ngot: %s", want, out);
+}
+
+/* "change":{"received":N,...,"rejected":N, = now - before, field by field. */
+static void assert_change(const char *out, const int64_t now[8],
+                          const int64_t before[8])
+{
+	char want[512];
+	int64_t d[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		d[i] = now[i] - before[i];
+	snprintf(want, sizeof(want), "\"change\":{\"received\":%" PRId64
+	         ",\"notifications\":%" PRId64 ",\"recipients\":%" PRId64
+	         ",\"delivered\":%" PRId64 ",\"deferred\":%" PRId64
+	         ",\"bounced\":%" PRId64 ",\"expired\":%" PRId64
+	         ",\"rejected\":%" PRId64 ",", d[0], d[1], d[2], d[3], d[4],
+	         d[5], d[6], d[7]);
+	cr_assert_not_null(strstr(out, want), "want: %s\ngot: %s", want, out);
+}
+
+/*
+ * The figures of sample.log by half hour (received, notifications,
+ * recipients, delivered, deferred, bounced, expired, rejected).  Nothing
+ * happens after 10:30; the two halves of 09:00 and the 10:00 hour add up
+ * to the whole log (66 received, 3 notifications, 98 recipients; see
+ * sample_totals_match_the_expected_answers), which the test below checks
+ * against the expected files.
+ */
+static const int64_t h0900[8] = { 47, 2, 72, 61, 0, 2, 0, 6 };
+static const int64_t h0930[8] = { 15, 0, 17, 17, 0, 0, 0, 0 };
+static const int64_t h1000[8] = { 4, 1, 9, 6, 1, 0, 2, 0 };
+static const int64_t empty[8] = { 0 };
+
 Test(stats, compare_gives_the_previous_period_and_the_change)
 {
-	char *db = cli_db(), *out = NULL, *err = NULL;
-	const char *argv[] = { "--db", db, "--json", "--utc", "stats", "--since",
-		"2026-11-02T10:00:00Z", "--until", "2026-11-02T11:00:00Z",
-		"--compare", NULL };
+	char *db = cli_db();
+	const char *args[] = { "--since", "2026-11-02T10:00:00Z", "--until",
+		"2026-11-02T11:00:00Z", "--compare", "1h", NULL };
 	struct pfi_filter a = { .since = T0900, .until = T1000 };
 	struct pfi_filter b = { .since = T1000, .until = T1100 };
 	struct pfi_stats *x = stats_of(db, &a, PFI_BY_NONE, 0);
 	struct pfi_stats *y = stats_of(db, &b, PFI_BY_NONE, 0);
+	char *out = compare_json(db, args);
 	char want[128];
 
-	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "stderr: %s", err);
 	snprintf(want, sizeof(want), "\"previous\":{\"since\":\"2026-11-02T09:00:00Z\","
 	         "\"until\":\"2026-11-02T10:00:00Z\",\"received\":%" PRId64,
 	         x->total.received);
@@ -781,6 +854,160 @@ Test(stats, compare_gives_the_previous_period_and_the_change)
 	cr_assert_not_null(strstr(out, want), "%s", out);
 	pfi_stats_free(x);
 	pfi_stats_free(y);
+	free(out);
+	free(db);
+}
+
+Test(stats, compare_figures_of_both_periods_are_exact)
+{
+	char *db = cli_db(), *out;
+	const char *args[] = { "--since", "2026-11-02T10:00:00Z", "--until",
+		"2026-11-02T11:00:00Z", "--compare", "1h", NULL };
+	int64_t h09[8], n, bytes, tls, notes;
+	struct want w = expected_counts(NULL);
+	int i;
+
+	for (i = 0; i < 8; i++)
+		h09[i] = h0900[i] + h0930[i];
+	/* The table above adds up to the answers of the expected files. */
+	expected_received(&n, &bytes, &tls, &notes);
+	cr_assert_eq(h09[0] + h1000[0], n);
+	cr_assert_eq(h09[1] + h1000[1], notes);
+	cr_assert_eq(h09[2] + h1000[2], w.recipients);
+	cr_assert_eq(h09[3] + h1000[3], w.delivered);
+	cr_assert_eq(h09[4] + h1000[4], w.deferred);
+	cr_assert_eq(h09[5] + h1000[5], w.bounced);
+	cr_assert_eq(h09[6] + h1000[6], w.expired);
+	cr_assert_eq(h09[7] + h1000[7], w.rejected);
+	out = compare_json(db, args);
+	assert_period(out, NULL, "2026-11-02T10:00:00Z", "2026-11-02T11:00:00Z",
+	              h1000);
+	assert_period(out, "previous", "2026-11-02T09:00:00Z",
+	              "2026-11-02T10:00:00Z", h09);
+	assert_change(out, h1000, h09);
+	/* 0 of 9 bounced now, 2 of 89 - 6 rejected before. */
+	cr_assert_not_null(strstr(out, ",\"bounce_rate\":-0.024,"), "%s", out);
+	free(out);
+	free(db);
+}
+
+Test(stats, compare_without_since_is_the_last_period_against_the_one_before)
+{
+	char *db = cli_db(), *out;
+	/* No --since: the period is the half hour before --until, compared
+	 * with the half hour before that; --until keeps the test off the
+	 * clock. */
+	const char *args[] = { "--until", "2026-11-02T10:00:00Z", "--compare",
+		"30m", NULL };
+
+	out = compare_json(db, args);
+	assert_period(out, NULL, "2026-11-02T09:30:00Z", "2026-11-02T10:00:00Z",
+	              h0930);
+	assert_period(out, "previous", "2026-11-02T09:00:00Z",
+	              "2026-11-02T09:30:00Z", h0900);
+	assert_change(out, h0930, h0900);
+	free(out);
+	free(db);
+}
+
+Test(stats, compare_with_since_shifts_the_same_period_back)
+{
+	char *db = cli_db(), *out = NULL, *err = NULL;
+	/* Half an hour compared with the same half hour one hour earlier,
+	 * not with the half hour just before it (09:30, h0930). */
+	const char *args[] = { "--since", "2026-11-02T10:00:00Z", "--until",
+		"2026-11-02T10:30:00Z", "--compare", "1h", NULL };
+	const char *table[] = { "--db", db, "--utc", "stats", "--since",
+		"2026-11-02T10:00:00Z", "--until", "2026-11-02T10:30:00Z",
+		"--compare", "1h", NULL };
+	char want[128];
+
+	out = compare_json(db, args);
+	assert_period(out, NULL, "2026-11-02T10:00:00Z", "2026-11-02T10:30:00Z",
+	              h1000);
+	assert_period(out, "previous", "2026-11-02T09:00:00Z",
+	              "2026-11-02T09:30:00Z", h0900);
+	assert_change(out, h1000, h0900);
+	free(out);
+	/* The table names the compared period and lines up the figures. */
+	cr_assert_eq(run_pfi(table, NULL, &out, &err), 0, "stderr: %s", err);
+	cr_assert_not_null(strstr(out, "\ncompared with 2026-11-02T09:00:00Z .. "
+	                          "2026-11-02T09:30:00Z:\n"), "%s", out);
+	snprintf(want, sizeof(want), "\n  %-14s %10d %10d %+10d\n", "received",
+	         4, 47, -43);
+	cr_assert_not_null(strstr(out, want), "want: %s\ngot: %s", want, out);
+	free(out);
+	free(err);
+	free(db);
+}
+
+Test(stats, compare_1d_puts_the_day_next_to_the_day_before)
+{
+	char *db = cli_db(), *out;
+	/* The day after the log against the log's whole day. */
+	const char *args[] = { "--since", "2026-11-03T00:00:00Z", "--until",
+		"2026-11-04T00:00:00Z", "--compare", "1d", NULL };
+	struct want w = expected_counts(NULL);
+	int64_t n, bytes, tls, notes, day[8];
+
+	expected_received(&n, &bytes, &tls, &notes);
+	day[0] = n;
+	day[1] = notes;
+	day[2] = w.recipients;
+	day[3] = w.delivered;
+	day[4] = w.deferred;
+	day[5] = w.bounced;
+	day[6] = w.expired;
+	day[7] = w.rejected;
+	out = compare_json(db, args);
+	assert_period(out, NULL, "2026-11-03T00:00:00Z", "2026-11-04T00:00:00Z",
+	              empty);
+	assert_period(out, "previous", "2026-11-02T00:00:00Z",
+	              "2026-11-03T00:00:00Z", day);
+	assert_change(out, empty, day);
+	free(out);
+	free(db);
+}
+
+struct compare_error {
+	int argc;
+	char args[6][32];
+	char message[64];   /* in the error message */
+};
+
+ParameterizedTestParameters(stats, compare_usage_errors_say_what_is_wrong)
+{
+	static struct compare_error cases[] = {
+		{ 1, { "--compare" }, "option '--compare' needs a value" },
+		{ 2, { "--compare", "0" }, "invalid --compare '0'" },
+		{ 2, { "--compare", "0s" }, "invalid --compare '0s'" },
+		{ 2, { "--compare", "-2h" }, "invalid --compare '-2h'" },
+		{ 2, { "--compare", "1y" }, "invalid --compare '1y'" },
+		{ 2, { "--compare", "h" }, "invalid --compare 'h'" },
+		{ 2, { "--compare", "" }, "invalid --compare ''" },
+		{ 2, { "--compare", "99999999w" }, "invalid --compare '99999999w'" },
+		{ 4, { "--until", "@3600", "--compare", "1h" }, "before 1970" },
+		{ 6, { "--since", "2026-11-02T10:00:00Z", "--until",
+		       "2026-11-02T09:00:00Z", "--compare", "1h" },
+		  "--until is not after --since" },
+	};
+	return cr_make_param_array(struct compare_error, cases,
+	                           sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct compare_error *c, stats,
+                  compare_usage_errors_say_what_is_wrong)
+{
+	char *db = cli_db(), *out = NULL, *err = NULL;
+	const char *argv[10] = { "--db", db, "stats" };
+	int i;
+
+	for (i = 0; i < c->argc; i++)
+		argv[3 + i] = c->args[i];
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 2, "stderr: %s", err);
+	cr_assert_str_eq(out, "");
+	cr_assert_eq(strncmp(err, "pfi: ", 5), 0, "%s", err);
+	cr_assert_not_null(strstr(err, c->message), "%s", err);
 	free(out);
 	free(err);
 	free(db);
