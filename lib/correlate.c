@@ -8,7 +8,8 @@
  * - smtpd logs per process; a session (host, program, pid) runs from
  *   "connect from" to "disconnect from".  Its TLS line and its NOQUEUE
  *   filter/hold/discard actions come before the "QID: client=" line of the
- *   message they belong to, so the session keeps them until then.
+ *   message they belong to, so the session keeps them until then.  A
+ *   checkpoint hands live sessions to the sink, for the next run.
  * - Each recipient keeps its latest delivery attempt; "deferred" attempts
  *   are counted.  qmgr's "status=expired" is message-level: recipients
  *   still deferred then are expired.  postsuper -d deletes, -h holds.
@@ -228,6 +229,26 @@ int pfi_msg_add_line(struct pfi_msg *m, int64_t line_id)
 	return PFI_OK;
 }
 
+/* Adds a line id older than the message's latest, in its place: a
+ * session's lines reach the message after its "QID: client=" line. */
+static int msg_merge_line(struct pfi_msg *m, int64_t line_id)
+{
+	size_t at = m->nlines;
+
+	while (at > 0 && m->lines[at - 1] > line_id)
+		at--;
+	if (at > 0 && m->lines[at - 1] == line_id)
+		return PFI_OK;
+	if (array_reserve((void **)&m->lines, &m->lncap, m->nlines,
+	                  sizeof(*m->lines), 8) != PFI_OK)
+		return PFI_ENOMEM;
+	memmove(m->lines + at + 1, m->lines + at,
+	        (m->nlines - at) * sizeof(*m->lines));
+	m->lines[at] = line_id;
+	m->nlines++;
+	return PFI_OK;
+}
+
 const char *pfi_rcpt_outcome(const struct pfi_msg *m, const struct pfi_rcpt *r,
                              int open)
 {
@@ -250,22 +271,18 @@ const char *pfi_rcpt_outcome(const struct pfi_msg *m, const struct pfi_rcpt *r,
 
 /* ---- the correlator state ---------------------------------------------------- */
 
-/* A NOQUEUE action seen in a session before its message had an ID. */
-struct pending_action {
-	char *action;   /* hold, discard, filter */
-	char *to;
-};
-
-/* An smtpd process's session, from connect to disconnect. */
+/* An smtpd process's session, from connect to disconnect (correlate.h,
+ * struct pfi_session_rec, is what a checkpoint saves of it). */
 struct session {
 	char *key;                 /* host NUL program NUL pid */
 	size_t keylen;
+	long pid;
 	char *client, *client_ip;
 	char *tls_protocol, *tls_cipher;
 	char *tls_relay;           /* smtp/lmtp: the peer TLS was set up with */
 	char *last_qid;            /* the latest message of this session */
 	int64_t last_id;
-	struct pending_action *pend;
+	struct pfi_pending *pend;  /* NOQUEUE actions seen before the ID */
 	size_t npend;
 	int64_t seen;              /* log time of its latest line */
 	int64_t *lines;            /* lines waiting for a message */
@@ -440,19 +457,19 @@ int pfi_corr_adopt(struct pfi_corr *c, struct pfi_msg *m)
 
 /* ---- sessions ----------------------------------------------------------------------- */
 
-static int session_key(const struct pfi_envelope *env, char *buf, size_t size,
-                       size_t *len)
+/* The key of a process's session: host NUL program NUL pid. */
+static int session_key(struct pfi_slice host, struct pfi_slice program,
+                       long pid, char *buf, size_t size, size_t *len)
 {
 	int n;
 
-	if (env->host.n + env->program.n + 24 > size)
+	if (host.n + program.n + 24 > size)
 		return PFI_EPARSE;
-	memcpy(buf, env->host.p, env->host.n);
-	buf[env->host.n] = '\0';
-	memcpy(buf + env->host.n + 1, env->program.p, env->program.n);
-	n = snprintf(buf + env->host.n + 1 + env->program.n, 24, "%c%ld", '\0',
-	             env->pid);
-	*len = env->host.n + 1 + env->program.n + (size_t)n;
+	memcpy(buf, host.p, host.n);
+	buf[host.n] = '\0';
+	memcpy(buf + host.n + 1, program.p, program.n);
+	n = snprintf(buf + host.n + 1 + program.n, 24, "%c%ld", '\0', pid);
+	*len = host.n + 1 + program.n + (size_t)n;
 	return PFI_OK;
 }
 
@@ -522,24 +539,15 @@ static int session_table_grow(struct pfi_corr *c)
 	return PFI_OK;
 }
 
-/* The session of the line's process; created when `create` is set. */
-static int session_get(struct pfi_corr *c, const struct pfi_envelope *env,
-                       int create, struct session **out)
+/* The session of `key` (process `pid`); created when `create` is set. */
+static int session_lookup(struct pfi_corr *c, const char *key, size_t len,
+                          long pid, int create, struct session **out)
 {
-	char key[512];
-	size_t len;
-	struct session **pp, *s;
+	struct session **pp = session_slot(c, key, len), *s;
 
-	*out = NULL;
-	if (session_key(env, key, sizeof(key), &len) != PFI_OK)
+	*out = *pp;
+	if (*pp || !create)
 		return PFI_OK;
-	pp = session_slot(c, key, len);
-	if (*pp || !create) {
-		if (*pp)
-			(*pp)->seen = env->time;
-		*out = *pp;
-		return PFI_OK;
-	}
 	if (c->scount >= c->scap && session_table_grow(c) != PFI_OK)
 		return PFI_ENOMEM;
 	s = calloc(1, sizeof(*s));
@@ -549,13 +557,31 @@ static int session_get(struct pfi_corr *c, const struct pfi_envelope *env,
 	}
 	memcpy(s->key, key, len);
 	s->keylen = len;
-	s->seen = env->time;
+	s->pid = pid;
 	pp = session_slot(c, key, len);
 	s->next = *pp;
 	*pp = s;
 	c->scount++;
 	*out = s;
 	return PFI_OK;
+}
+
+/* The session of the line's process; created when `create` is set. */
+static int session_get(struct pfi_corr *c, const struct pfi_envelope *env,
+                       int create, struct session **out)
+{
+	char key[512];
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if (session_key(env->host, env->program, env->pid, key, sizeof(key),
+	                &len) != PFI_OK)
+		return PFI_OK;
+	rc = session_lookup(c, key, len, env->pid, create, out);
+	if (*out)
+		(*out)->seen = env->time;
+	return rc;
 }
 
 static void session_remove(struct pfi_corr *c, struct session *s)
@@ -581,7 +607,7 @@ static int session_add_line(struct session *s, int64_t line_id)
 static int session_add_pending(struct session *s, struct pfi_slice action,
                                struct pfi_slice to)
 {
-	struct pending_action *p = realloc(s->pend, (s->npend + 1) * sizeof(*p));
+	struct pfi_pending *p = realloc(s->pend, (s->npend + 1) * sizeof(*p));
 
 	if (p == NULL)
 		return PFI_ENOMEM;
@@ -596,6 +622,86 @@ static int session_add_pending(struct session *s, struct pfi_slice action,
 	}
 	s->npend++;
 	return PFI_OK;
+}
+
+/* What a checkpoint saves of a session (pointers into it). */
+static void session_record(const struct session *s, struct pfi_session_rec *r)
+{
+	r->host = s->key;
+	r->program = s->key + strlen(s->key) + 1;
+	r->pid = s->pid;
+	r->seen = s->seen;
+	r->client = s->client;
+	r->client_ip = s->client_ip;
+	r->tls_protocol = s->tls_protocol;
+	r->tls_cipher = s->tls_cipher;
+	r->tls_relay = s->tls_relay;
+	r->last_qid = s->last_qid;
+	r->last_id = s->last_id;
+	r->pend = s->pend;
+	r->npend = s->npend;
+	r->lines = s->lines;
+	r->nlines = s->nlines;
+}
+
+static struct pfi_slice cstr_slice(const char *s)
+{
+	struct pfi_slice sl = { s, s ? strlen(s) : 0 };
+
+	return sl;
+}
+
+/* Copies a string that may be absent (NULL stays NULL). */
+static int copy_opt(char **dst, const char *s)
+{
+	return s ? set_cstr(dst, s) : PFI_OK;
+}
+
+static int session_restore_strings(struct session *s,
+                                   const struct pfi_session_rec *r)
+{
+	int rc = copy_opt(&s->client, r->client);
+
+	if (rc == PFI_OK)
+		rc = copy_opt(&s->client_ip, r->client_ip);
+	if (rc == PFI_OK)
+		rc = copy_opt(&s->tls_protocol, r->tls_protocol);
+	if (rc == PFI_OK)
+		rc = copy_opt(&s->tls_cipher, r->tls_cipher);
+	if (rc == PFI_OK)
+		rc = copy_opt(&s->tls_relay, r->tls_relay);
+	if (rc == PFI_OK)
+		rc = copy_opt(&s->last_qid, r->last_qid);
+	return rc;
+}
+
+int pfi_corr_restore_session(struct pfi_corr *c,
+                             const struct pfi_session_rec *r)
+{
+	char key[512];
+	size_t i, len;
+	struct session *s;
+	int rc;
+
+	/* A key this build cannot hold is not one its checkpoint saved. */
+	if (r->host == NULL || r->program == NULL ||
+	    session_key(cstr_slice(r->host), cstr_slice(r->program), r->pid, key,
+	                sizeof(key), &len) != PFI_OK)
+		return PFI_OK;
+	rc = session_lookup(c, key, len, r->pid, 1, &s);
+	if (rc != PFI_OK)
+		return rc;
+	session_clear(s);
+	s->seen = r->seen;
+	s->last_id = r->last_id;
+	rc = session_restore_strings(s, r);
+	for (i = 0; i < r->npend && rc == PFI_OK; i++)
+		if (r->pend[i].action)
+			rc = session_add_pending(s, cstr_slice(r->pend[i].action),
+			                         cstr_slice(r->pend[i].to));
+	for (i = 0; i < r->nlines && rc == PFI_OK; i++)
+		rc = session_add_line(s, r->lines[i]);
+	return rc;
 }
 
 /* ---- recipients ---------------------------------------------------------------------- */
@@ -653,10 +759,12 @@ struct feed {
 	int64_t owner;       /* out: the message the line belongs to */
 };
 
-/* The line being fed belongs to message m. */
+/* The line being fed belongs to message m (which a checkpoint must write
+ * again: a session's disconnect may be all that a run adds to it). */
 static int own(struct feed *f, struct pfi_msg *m)
 {
 	f->owner = m->id;
+	m->flags |= PFI_MSG_DIRTY;
 	return pfi_msg_add_line(m, f->line_id);
 }
 
@@ -665,7 +773,7 @@ static int apply_pending(struct pfi_msg *m, struct session *s, int64_t t)
 	size_t i;
 
 	for (i = 0; i < s->npend; i++) {
-		struct pending_action *p = &s->pend[i];
+		struct pfi_pending *p = &s->pend[i];
 		struct pfi_slice to = { p->to, p->to ? strlen(p->to) : 0 };
 		struct pfi_slice none = { NULL, 0 };
 		struct pfi_rcpt *r;
@@ -701,7 +809,7 @@ static void mark_if_orphan(struct pfi_corr *c, struct session *s,
 	qid.n = strlen(s->last_qid);
 	m = msg_find(c, host, qid);
 	if (m != NULL && m->id == s->last_id)
-		m->flags |= PFI_MSG_ORPHAN;
+		m->flags |= PFI_MSG_ORPHAN | PFI_MSG_DIRTY;
 }
 
 /* An orphan nobody wrote about for a while is closed as rejected. */
@@ -755,6 +863,25 @@ int pfi_corr_sweep(struct pfi_corr *c)
 	return rc;
 }
 
+/* Hands the live sessions to the sink, for the next run to restore. */
+static int save_sessions(struct pfi_corr *c)
+{
+	struct pfi_session_rec rec;
+	size_t i;
+	int rc = PFI_OK;
+
+	if (c->sink.session == NULL)
+		return PFI_OK;
+	for (i = 0; i < c->scap && rc == PFI_OK; i++) {
+		const struct session *s;
+		for (s = c->stab[i]; s && rc == PFI_OK; s = s->next) {
+			session_record(s, &rec);
+			rc = c->sink.session(c->sink.ctx, &rec);
+		}
+	}
+	return rc;
+}
+
 int pfi_corr_checkpoint(struct pfi_corr *c)
 {
 	size_t i;
@@ -771,7 +898,7 @@ int pfi_corr_checkpoint(struct pfi_corr *c)
 			m->flags |= PFI_MSG_STORED;
 		}
 	}
-	return rc;
+	return rc == PFI_OK ? save_sessions(c) : rc;
 }
 
 static int on_connect(struct feed *f)
@@ -867,7 +994,7 @@ static int session_adopt(struct pfi_corr *c, struct session *s, struct pfi_msg *
 	int rc = PFI_OK;
 
 	for (i = 0; i < s->nlines && rc == PFI_OK; i++)
-		rc = pfi_msg_add_line(m, s->lines[i]);
+		rc = msg_merge_line(m, s->lines[i]);
 	s->nlines = 0;
 	if (rc == PFI_OK && s->tls_protocol && !m->tls_protocol)
 		rc = set_cstr(&m->tls_protocol, s->tls_protocol);

@@ -93,6 +93,36 @@ struct pfi_msg {
 	struct pfi_msg *next;    /* hash chain */
 };
 
+/* A NOQUEUE action (hold, discard, filter ...) that a session keeps for
+ * the message it queues next. */
+struct pfi_pending {
+	char *action;
+	char *to;            /* its recipient, or NULL */
+};
+
+/*
+ * A live session: one process (host, program, pid), an smtpd from "connect
+ * from" to "disconnect from", or an smtp/lmtp client with its TLS peer.
+ * Lines, TLS and NOQUEUE actions logged before "QID: client=" join that
+ * message through it, so a checkpoint hands each live session to the sink
+ * and the next run restores it (pfi_corr_restore_session).  The pointers
+ * belong to whoever made the record, and hold only during the call.
+ */
+struct pfi_session_rec {
+	const char *host, *program;
+	long pid;                     /* -1 when the lines have none */
+	int64_t seen;                 /* log time of its latest line */
+	const char *client, *client_ip;
+	const char *tls_protocol, *tls_cipher;
+	const char *tls_relay;        /* smtp/lmtp: the peer TLS was set up with */
+	const char *last_qid;         /* its latest message, or NULL */
+	int64_t last_id;              /* that message's id */
+	const struct pfi_pending *pend;
+	size_t npend;
+	const int64_t *lines;         /* lines waiting for a message, ascending */
+	size_t nlines;
+};
+
 /* Where the correlator's results go.  Each callback returns PFI_OK or an
  * error that stops the run. */
 struct pfi_sink {
@@ -108,6 +138,8 @@ struct pfi_sink {
 	/* A failed SASL login (smtpd's warning). */
 	int (*sasl_failure)(void *ctx, const struct pfi_envelope *env,
 	                    const struct pfi_event *ev);
+	/* A session still live at a checkpoint (may be NULL: not saved). */
+	int (*session)(void *ctx, const struct pfi_session_rec *s);
 };
 
 struct pfi_corr;
@@ -128,8 +160,13 @@ int pfi_corr_adopt(struct pfi_corr *c, struct pfi_msg *m);
 /* Closes orphans that stayed quiet and forgets long-idle sessions, so that
  * memory holds only what is still in flight.  PFI_OK or a sink error. */
 int pfi_corr_sweep(struct pfi_corr *c);
-/* Hands every open message to the sink as open (they stay open here). */
+/* Hands every open message to the sink as open (they stay open here),
+ * then every live session. */
 int pfi_corr_checkpoint(struct pfi_corr *c);
+/* Takes back a session an earlier run's checkpoint handed out (copies it;
+ * replaces a session of the same process).  PFI_OK or PFI_ENOMEM. */
+int pfi_corr_restore_session(struct pfi_corr *c,
+                             const struct pfi_session_rec *s);
 /* The next message id the correlator would assign. */
 int64_t pfi_corr_next_id(const struct pfi_corr *c);
 size_t pfi_corr_open_count(const struct pfi_corr *c);

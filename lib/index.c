@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "store.h"
+#include "stats-int.h"
 
 #define FP_MAX 4096                  /* bytes fingerprinted */
 #define PROGRESS_EVERY 4096          /* lines between progress calls */
@@ -262,6 +262,13 @@ static int sink_late_line(void *ctx, int64_t line_id, int64_t msg_id)
 	sqlite3_bind_int64(s, 1, msg_id);
 	sqlite3_bind_int64(s, 2, line_id);
 	return pfi_store_step_done(r->st, s, "cannot link line");
+}
+
+static int sink_session(void *ctx, const struct pfi_session_rec *s)
+{
+	struct run *r = ctx;
+
+	return pfi_store_put_session(r->st, s);
 }
 
 /* ---- one line ----------------------------------------------------------------------------- */
@@ -551,7 +558,10 @@ static int load_rcpt(struct pfi_msg *m, sqlite3_stmt *s)
 	r->child_qid = col_dup(s, 13);
 	r->stage = col_dup(s, 14);
 	r->code = col_dup(s, 15);
-	r->time = col_time(s, 16);
+	/* Only an outcome (final, or deferred: counted in attempts) has a
+	 * time of its own; without one the row got the message's last line,
+	 * which later lines move on. */
+	r->time = (final || r->attempts) ? col_time(s, 16) : 0;
 	r->tls_protocol = col_dup(s, 18);
 	return PFI_OK;
 }
@@ -655,62 +665,44 @@ int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
 	return rc;
 }
 
-/* ---- links ---------------------------------------------------------------------------- */
+/* ---- the run ------------------------------------------------------------------------------ */
 
-/* Each step binds ?1 = first message id, ?2 = first link id of the run. */
-static const char *const resolve_sql[] = {
-	/* The other side: same host, or (queued as) the relay's host; the
-	 * nearest in time of that queue ID, as short IDs are reused. */
-	"UPDATE links SET other = (SELECT id FROM ("
-	" SELECT m.id AS id, m.host != p.host AS far,"
-	"  abs(coalesce(m.first, 0) - links.time) AS dist"
-	" FROM messages m, messages p"
-	" WHERE p.id = links.parent AND m.queue_id = links.qid AND m.id != p.id"
-	"  AND (m.host = p.host OR (links.kind = 1 AND links.hint IS NOT NULL"
-	"   AND (links.hint = m.host"
-	"    OR substr(links.hint, 1, length(m.host) + 1) = m.host || '.'))))"
-	" WHERE dist < 86400000000 ORDER BY far, dist LIMIT 1)"
-	" WHERE other IS NULL AND (id >= ?2 OR qid IN"
-	"  (SELECT queue_id FROM messages WHERE id >= ?1))",
-	"UPDATE links SET relation = CASE kind"
-	" WHEN 1 THEN CASE WHEN (SELECT host FROM messages WHERE id = links.other) ="
-	"  (SELECT host FROM messages WHERE id = links.parent) THEN 'filter' ELSE 'relay' END"
-	" WHEN 2 THEN 'forward' WHEN 3 THEN 'bounce' ELSE 'requeue' END"
-	" WHERE other IS NOT NULL AND relation IS NULL",
-	/* Parents are the SPEC's relations only: filter, relay, bounce. */
-	"UPDATE messages SET parent = l.parent, relation = l.relation"
-	" FROM links l WHERE l.other = messages.id AND l.kind IN (1, 3)"
-	" AND l.relation IS NOT NULL AND messages.parent IS NULL"
-	" AND (l.id >= ?2 OR messages.id >= ?1)",
-	"UPDATE deliveries SET status = 'filtered'"
-	" FROM links l WHERE l.delivery = deliveries.id AND l.relation = 'filter'"
-	" AND deliveries.status = 'sent' AND (l.id >= ?2 OR l.other >= ?1)",
-};
-
-int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
-                            int64_t since_link)
+/*
+ * A first run writes the whole index.  In rollback-journal mode its pages
+ * go once, straight into the file (a new file needs next to no journal),
+ * instead of twice, through the WAL and its checkpoint; a crash still
+ * leaves the index as it was (empty).  Readers may wait meanwhile; the
+ * index goes back to WAL at the end.  Returns 1 when switched.
+ */
+static int journal_for_first_run(pfi_store *st)
 {
-	size_t i;
-	int rc = PFI_OK;
+	sqlite3_stmt *s;
+	int switched = 0;
 
-	for (i = 0; i < PFI_ARRAY_SIZE(resolve_sql) && rc == PFI_OK; i++) {
-		sqlite3_stmt *s;
-		if (sqlite3_prepare_v2(st->db, resolve_sql[i], -1, &s, NULL) != SQLITE_OK)
-			return pfi_store_dberr(st, PFI_ERROR, "cannot link messages");
-		sqlite3_bind_int64(s, 1, since_msg);
-		sqlite3_bind_int64(s, 2, since_link);
-		rc = pfi_store_step_done(st, s, "cannot link messages");
-		sqlite3_finalize(s);
-	}
-	return rc;
+	if (pfi_store_int(st, "SELECT count(*) FROM chunks") != 0)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = DELETE", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		switched = strcmp((const char *)sqlite3_column_text(s, 0),
+		                  "delete") == 0;
+	sqlite3_finalize(s);
+	return switched;
 }
 
-/* ---- the run ------------------------------------------------------------------------------ */
+/* Back to WAL after a first run, so queries run while later runs write;
+ * if a reader holds the file now, the next open switches it. */
+static void journal_after_first_run(pfi_store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+}
 
 static int run_begin(struct run *r)
 {
 	struct pfi_sink sink = { r, sink_message, sink_reject, sink_late_line,
-	                         sink_sasl_failure };
+	                         sink_sasl_failure, sink_session };
 	int64_t line0, msg0, link0;
 	int rc = pfi_store_exec(r->st, "BEGIN IMMEDIATE");
 
@@ -729,15 +721,46 @@ static int run_begin(struct run *r)
 	r->bulk = msg0 == 0 && line0 == 1;
 	if (r->bulk && (rc = pfi_store_query_indexes(r->st, 0)) != PFI_OK)
 		return rc;
+	if (!r->bulk && (rc = pfi_rollup_track(r->st)) != PFI_OK)
+		return rc;
 	rc = pfi_chunker_new(&r->chunks, r->st, line0);
 	if (rc != PFI_OK)
 		return pfi_err_set(&r->st->err, rc, "out of memory");
 	r->msg0 = msg0 + 1;
 	r->link0 = link0 + 1;
+	r->st->first_new_link = INT64_MAX;
 	rc = pfi_corr_new(&r->corr, &sink, r->msg0);
 	if (rc != PFI_OK)
 		return pfi_err_set(&r->st->err, rc, "out of memory");
-	return pfi_store_load_open(r->st, r->corr);
+	rc = pfi_store_load_open(r->st, r->corr);
+	return rc == PFI_OK ? pfi_store_load_sessions(r->st, r->corr) : rc;
+}
+
+/* The stats cells: all of them after a first run, else the hours of the
+ * rows this run wrote (rewritten and relinked ones are marked already). */
+static int update_cells(struct run *r)
+{
+	int rc;
+
+	if (r->bulk)
+		return pfi_rollup_rebuild_all(r->st);
+	rc = pfi_rollup_mark(r->st, "SELECT DISTINCT " PFI_SQL_HOUR("time")
+	                     " AS h FROM deliveries WHERE id >= ?1",
+	                     r->st->first_new_row);
+	if (rc == PFI_OK)
+		rc = pfi_rollup_mark(r->st, "SELECT DISTINCT "
+		                     PFI_SQL_HOUR("received") " AS h FROM messages"
+		                     " WHERE id >= ?1", r->msg0);
+	return rc == PFI_OK ? pfi_rollup_refresh(r->st) : rc;
+}
+
+/* Open messages are written; the live sessions replace those saved by
+ * the last checkpoint, for the next run to pick up where this one ends. */
+static int checkpoint(struct run *r)
+{
+	int rc = pfi_store_clear_sessions(r->st);
+
+	return rc == PFI_OK ? pfi_corr_checkpoint(r->corr) : rc;
 }
 
 static int run_end(struct run *r)
@@ -745,14 +768,19 @@ static int run_end(struct run *r)
 	int rc = pfi_chunker_flush(r->chunks);
 
 	if (rc == PFI_OK)
-		rc = pfi_corr_checkpoint(r->corr);
+		rc = checkpoint(r);
 	r->rep->open_messages = pfi_corr_open_count(r->corr);
 	if (rc == PFI_OK)
 		rc = flush_counts(r);
 	if (rc == PFI_OK)
-		rc = pfi_store_resolve_links(r->st, r->msg0, r->link0);
+		rc = pfi_store_resolve_links(r->st, r->msg0,
+		                             r->link0 < r->st->first_new_link
+		                             ? r->link0 : r->st->first_new_link);
+	/* After the query indexes: counting rows relies on them. */
 	if (rc == PFI_OK && r->bulk)
 		rc = pfi_store_query_indexes(r->st, 1);
+	if (rc == PFI_OK)
+		rc = update_cells(r);
 	if (rc == PFI_OK)
 		rc = pfi_store_exec(r->st, "COMMIT");
 	return rc;
@@ -832,11 +860,14 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 	if (rc == PFI_OK && nothing_new(in, npaths)) {
 		r.rep->files_skipped = npaths - r.rep->files_failed;
 	} else if (rc == PFI_OK) {
+		int first = journal_for_first_run(st);
 		rc = run_begin(&r);
 		if (rc == PFI_OK)
 			rc = index_all(&r, in, npaths);
 		if (rc == PFI_OK)
 			rc = run_end(&r);
+		if (first)
+			journal_after_first_run(st);
 	}
 	else if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);

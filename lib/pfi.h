@@ -427,6 +427,10 @@ struct pfi_stats_opts {
 	double sla;                      /* SLA threshold, seconds; <= 0: 300 */
 	int utc;                         /* day/hour keys and the heatmap in
 	                                    UTC instead of local time */
+	int rows_only;                   /* 1: read every record instead of
+	                                    the per-hour cells `pfi index`
+	                                    keeps (same answer, slower; for
+	                                    checking them) */
 };
 
 /* The count fields of the totals and of each by[] row. */

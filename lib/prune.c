@@ -7,13 +7,13 @@
  * chunk of raw lines goes when all its lines are older than the cut and no
  * message that stays has a line in it.  Links to what went are undone.
  * The files table stays, so pruned files are not read again; the line
- * counts by kind stay too: they count what was read.  Then VACUUM gives
- * the space back.
+ * counts by kind stay too: they count what was read.  The stats cells are
+ * counted again.  Then VACUUM gives the space back.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "stats-int.h"
 
 /* Each step binds ?1 = the cut. */
 static const char *const prune_sql[] = {
@@ -82,6 +82,10 @@ int pfi_prune(pfi_store *st, int64_t before, struct pfi_prune_report *rep)
 		                   " written by another process", st->path);
 	if (rc == PFI_OK)
 		rc = run_steps(st, before);
+	/* What went may be in any hour, and children of what went are
+	 * originals now: every stats cell is counted again. */
+	if (rc == PFI_OK)
+		rc = pfi_rollup_rebuild_all(st);
 	if (rc == PFI_OK)
 		rc = pfi_store_exec(st, "COMMIT");
 	else

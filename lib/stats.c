@@ -16,187 +16,32 @@
 #include <string.h>
 #include <time.h>
 
-#include "store.h"
-
-/* ---- string-keyed tables -----------------------------------------------
- * Keys are copied; each key has a zeroed value of vsize bytes.  The NULL
- * key is a key like any other.  Tables only grow; indexes stay valid. */
-
-struct smap {
-	char **keys;          /* by index, owned; NULL for the NULL key */
-	unsigned char *vals;  /* n values of vsize bytes */
-	size_t vsize;         /* size of one value */
-	size_t n, cap;        /* keys used / allocated */
-	size_t *slots;        /* open addressing: index + 1, 0 when empty */
-	size_t nslots;        /* a power of two, more than twice n */
-	size_t null_idx;      /* index + 1 of the NULL key, 0 if absent */
-};
-
-static void smap_init(struct smap *m, size_t vsize)
-{
-	memset(m, 0, sizeof(*m));
-	m->vsize = vsize;
-}
-
-static void smap_release(struct smap *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		free(m->keys[i]);
-	free(m->keys);
-	free(m->vals);
-	free(m->slots);
-	memset(m, 0, sizeof(*m));
-}
-
-static size_t smap_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h;
-}
-
-static void *smap_val(const struct smap *m, size_t i)
-{
-	return m->vals + i * m->vsize;
-}
-
-/* Doubles the slot array and puts every key back. */
-static int smap_rehash(struct smap *m)
-{
-	size_t ns = m->nslots ? m->nslots * 2 : 64, i, h;
-	size_t *slots = calloc(ns, sizeof(*slots));
-
-	if (slots == NULL)
-		return PFI_ENOMEM;
-	for (i = 0; i < m->n; i++) {
-		if (m->keys[i] == NULL)
-			continue;
-		for (h = smap_hash(m->keys[i]) & (ns - 1); slots[h];
-		     h = (h + 1) & (ns - 1))
-			;
-		slots[h] = i + 1;
-	}
-	free(m->slots);
-	m->slots = slots;
-	m->nslots = ns;
-	return PFI_OK;
-}
-
-/* Room for one more key and value. */
-static int smap_reserve(struct smap *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 16;
-	char **keys;
-	unsigned char *vals;
-
-	if (m->n < m->cap)
-		return PFI_OK;
-	if ((keys = realloc(m->keys, cap * sizeof(*keys))) == NULL)
-		return PFI_ENOMEM;
-	m->keys = keys;
-	if ((vals = realloc(m->vals, cap * m->vsize)) == NULL)
-		return PFI_ENOMEM;
-	m->vals = vals;
-	m->cap = cap;
-	return PFI_OK;
-}
-
-/* Appends key (copied; NULL allowed) with a zero value at index *idx. */
-static int smap_add(struct smap *m, const char *key, size_t *idx)
-{
-	char *copy = NULL;
-
-	if (smap_reserve(m) != PFI_OK)
-		return PFI_ENOMEM;
-	if (key != NULL && (copy = strdup(key)) == NULL)
-		return PFI_ENOMEM;
-	m->keys[m->n] = copy;
-	memset(smap_val(m, m->n), 0, m->vsize);
-	*idx = m->n++;
-	return PFI_OK;
-}
-
-/* The index of `key`, added when absent.  PFI_OK or PFI_ENOMEM. */
-static int smap_get(struct smap *m, const char *key, size_t *idx)
-{
-	size_t h;
-
-	if (key == NULL) {
-		if (m->null_idx == 0 && smap_add(m, NULL, idx) == PFI_OK)
-			m->null_idx = *idx + 1;
-		*idx = m->null_idx - 1;
-		return m->null_idx ? PFI_OK : PFI_ENOMEM;
-	}
-	if (2 * (m->n + 1) > m->nslots && smap_rehash(m) != PFI_OK)
-		return PFI_ENOMEM;
-	for (h = smap_hash(key) & (m->nslots - 1); m->slots[h];
-	     h = (h + 1) & (m->nslots - 1)) {
-		if (m->keys[m->slots[h] - 1] &&
-		    strcmp(m->keys[m->slots[h] - 1], key) == 0) {
-			*idx = m->slots[h] - 1;
-			return PFI_OK;
-		}
-	}
-	if (smap_add(m, key, idx) != PFI_OK)
-		return PFI_ENOMEM;
-	m->slots[h] = *idx + 1;
-	return PFI_OK;
-}
-
-/* Adds n to the int64_t value of key. */
-static int smap_count(struct smap *m, const char *key, int64_t n)
-{
-	size_t i;
-
-	if (smap_get(m, key, &i) != PFI_OK)
-		return PFI_ENOMEM;
-	*(int64_t *)smap_val(m, i) += n;
-	return PFI_OK;
-}
+#include "smap.h"
+#include "stats-int.h"
 
 /* ---- the accumulator ------------------------------------------------------ */
 
-/* One delay of a domain, for its p95. */
+/* A final delay of a domain and how often it occurred, for its p95. */
 struct dpair {
 	size_t dom;      /* index in the domains table */
 	double delay;
-};
-
-/* One counted recipient row, borrowed from the statement. */
-struct row {
-	const char *status, *dsn, *domain, *code, *response, *host, *client,
-	           *sender;
-	double delay;    /* -1 when unknown */
-	int attempts;
-	int64_t time;
-};
-
-/* One received message or notification, borrowed from the statement. */
-struct mrow {
-	int64_t received, size;
-	const char *tls, *host, *client, *sender;
-	int original;    /* 1 received, 0 notification */
+	int64_t n;
 };
 
 /* The result and everything its pointers borrow from. */
 struct stats_priv {
 	struct pfi_stats pub;         /* first: the caller's pointer */
 	const struct pfi_stats_opts *o;
-	struct smap by, days;         /* struct pfi_stats_counts */
-	struct smap domains;          /* struct pfi_stats_domain */
-	struct smap senders, dsn, rejects, tls;   /* int64_t */
-	double *delays;               /* final outcomes with a delay */
-	size_t ndelays, cdelays;
-	struct dpair *pairs;          /* the same, with their domain */
+	struct pfi_smap by, days;         /* struct pfi_stats_counts */
+	struct pfi_smap domains;          /* struct pfi_stats_domain */
+	struct pfi_smap senders, dsn, rejects, tls;   /* int64_t */
+	struct dpair *pairs;          /* final delays, with their domain */
 	size_t npairs, cpairs;
 	int64_t sla_n, sla_within;    /* delivered with a delay / within */
 	int64_t tls_in;               /* received over TLS */
+	int64_t net_n, net_tls;       /* network deliveries / over TLS */
+	struct pfi_delay_n *cell_delays;   /* a cell's delays, decoded */
+	size_t cell_cap;
 	int64_t tm_key;               /* quarter hour of tm_cache; INT64_MIN: none */
 	struct tm tm_cache;           /* broken-down time of tm_key */
 	char day_key[48];             /* "2026-11-02" of tm_cache */
@@ -247,50 +92,42 @@ static const char *stats_time_key(struct stats_priv *p, int64_t t, int hour)
 
 /* ---- counting a recipient row ---------------------------------------------- */
 
-static void count_status(struct pfi_stats_counts *c, const struct row *r)
+static void count_status(struct pfi_stats_counts *c,
+                         const struct pfi_srow *r)
 {
 	const char *s = r->status;
+	int64_t n = r->n;
 
-	c->recipients++;
-	if (r->attempts > 0 || strcmp(s, "deferred") == 0)
-		c->deferred_once++;
+	c->recipients += n;
+	c->deferred_once += r->deferred_once;
 	if (strcmp(s, "sent") == 0)
-		c->delivered++;
+		c->delivered += n;
 	else if (strcmp(s, "deferred") == 0)
-		c->deferred++;
+		c->deferred += n;
 	else if (strcmp(s, "bounced") == 0)
-		c->bounced++;
+		c->bounced += n;
 	else if (strcmp(s, "expired") == 0)
-		c->expired++;
+		c->expired += n;
 	else if (strcmp(s, "rejected") == 0)
-		c->rejected++;
+		c->rejected += n;
 	else if (strcmp(s, "discarded") == 0)
-		c->discarded++;
+		c->discarded += n;
 	else if (strcmp(s, "held") == 0)
-		c->held++;
+		c->held += n;
 	else if (strcmp(s, "deleted") == 0)
-		c->deleted++;
+		c->deleted += n;
 	else if (strcmp(s, "filtered") == 0)
-		c->filtered++;
-}
-
-/* Whether the outcome is final and carries a delivery delay. */
-static int has_final_delay(const struct row *r)
-{
-	return r->delay >= 0 && (strcmp(r->status, "sent") == 0 ||
-	                         strcmp(r->status, "bounced") == 0 ||
-	                         strcmp(r->status, "expired") == 0);
+		c->filtered += n;
 }
 
 /* The by[] key of a recipient row, in buf or borrowed from r. */
-static const char *row_key(struct stats_priv *p, const struct row *r,
-                           char *buf, size_t size)
+static const char *row_key(struct stats_priv *p, const struct pfi_srow *r)
 {
 	switch (p->o->by) {
 	case PFI_BY_DAY: return stats_time_key(p, r->time, 0);
 	case PFI_BY_HOUR: return stats_time_key(p, r->time, 1);
 	case PFI_BY_DOMAIN: return r->domain;
-	case PFI_BY_SENDER_DOMAIN: return pfi_addr_domain(r->sender, buf, size);
+	case PFI_BY_SENDER_DOMAIN: return r->sender_domain;
 	case PFI_BY_DSN: return r->dsn;
 	case PFI_BY_STATUS: return r->status;
 	case PFI_BY_HOST: return r->host;
@@ -301,60 +138,62 @@ static const char *row_key(struct stats_priv *p, const struct row *r,
 }
 
 /* Adds a counts record of table m under key; *c points at it. */
-static int group_of(struct smap *m, const char *key,
+static int group_of(struct pfi_smap *m, const char *key,
                     struct pfi_stats_counts **c)
 {
 	size_t i;
 
-	if (smap_get(m, key, &i) != PFI_OK)
+	if (pfi_smap_get(m, key, &i) != PFI_OK)
 		return PFI_ENOMEM;
-	*c = smap_val(m, i);
+	*c = pfi_smap_val(m, i);
 	return PFI_OK;
 }
 
-static int push_delay(struct stats_priv *p, size_t dom, double delay)
+static int push_delay(struct stats_priv *p, size_t dom,
+                      const struct pfi_delay_n *d)
 {
-	if (p->ndelays == p->cdelays) {
-		size_t cap = p->cdelays ? p->cdelays * 2 : 1024;
-		double *d = realloc(p->delays, cap * sizeof(*d));
-		struct dpair *q = d ? realloc(p->pairs, cap * sizeof(*q)) : NULL;
+	if (p->npairs == p->cpairs) {
+		size_t cap = p->cpairs ? p->cpairs * 2 : 1024;
+		struct dpair *q = realloc(p->pairs, cap * sizeof(*q));
 
-		if (d != NULL)
-			p->delays = d;
 		if (q == NULL)
 			return PFI_ENOMEM;
 		p->pairs = q;
-		p->cdelays = p->cpairs = cap;
+		p->cpairs = cap;
 	}
-	p->delays[p->ndelays++] = delay;
 	p->pairs[p->npairs].dom = dom;
-	p->pairs[p->npairs++].delay = delay;
+	p->pairs[p->npairs].delay = d->delay;
+	p->pairs[p->npairs++].n = d->n;
 	return PFI_OK;
 }
 
 /* The recipient domain's counters, and its delay. */
-static int count_domain(struct stats_priv *p, const struct row *r)
+static int count_domain(struct stats_priv *p, const struct pfi_srow *r)
 {
 	struct pfi_stats_domain *d;
 	const char *s = r->status;
-	size_t i;
+	size_t i, k;
 
-	if (smap_get(&p->domains, r->domain, &i) != PFI_OK)
+	if (pfi_smap_get(&p->domains, r->domain, &i) != PFI_OK)
 		return PFI_ENOMEM;
-	d = smap_val(&p->domains, i);
-	d->recipients++;
-	d->delivered += strcmp(s, "sent") == 0;
-	d->deferred += strcmp(s, "deferred") == 0;
-	d->bounced += strcmp(s, "bounced") == 0;
-	d->expired += strcmp(s, "expired") == 0;
-	d->rejected += strcmp(s, "rejected") == 0;
-	if (!has_final_delay(r))
-		return PFI_OK;
-	if (strcmp(s, "sent") == 0) {
-		p->sla_n++;
-		p->sla_within += r->delay <= p->pub.sla_threshold;
+	d = pfi_smap_val(&p->domains, i);
+	d->recipients += r->n;
+	d->delivered += strcmp(s, "sent") == 0 ? r->n : 0;
+	d->deferred += strcmp(s, "deferred") == 0 ? r->n : 0;
+	d->bounced += strcmp(s, "bounced") == 0 ? r->n : 0;
+	d->expired += strcmp(s, "expired") == 0 ? r->n : 0;
+	d->rejected += strcmp(s, "rejected") == 0 ? r->n : 0;
+	for (k = 0; k < r->ndelays; k++) {
+		const struct pfi_delay_n *dn = &r->delays[k];
+
+		if (strcmp(s, "sent") == 0) {
+			p->sla_n += dn->n;
+			p->sla_within += dn->delay <= p->pub.sla_threshold ? dn->n : 0;
+		}
+		if (push_delay(p, i, dn) != PFI_OK)
+			return PFI_ENOMEM;
 	}
-	return push_delay(p, i, r->delay);
+	return PFI_OK;
 }
 
 /* ---- reject classes ------------------------------------------------------------ */
@@ -419,14 +258,14 @@ static const char *reject_class(const char *reason, const char *dsn)
 	return "other";
 }
 
-static int count_reject(struct stats_priv *p, const struct row *r)
+static int count_reject(struct stats_priv *p, const struct pfi_srow *r)
 {
 	char key[128];
 
-	snprintf(key, sizeof(key), "%s\t%s%s%s",
-	         reject_class(r->response, r->dsn), r->code ? r->code : "",
-	         r->code && r->dsn ? " " : "", r->dsn ? r->dsn : "");
-	return smap_count(&p->rejects, key, 1);
+	snprintf(key, sizeof(key), "%s\t%s%s%s", r->class ? r->class : "other",
+	         r->code ? r->code : "", r->code && r->dsn ? " " : "",
+	         r->dsn ? r->dsn : "");
+	return pfi_smap_count(&p->rejects, key, r->n);
 }
 
 /* ---- the row scan ------------------------------------------------------------ */
@@ -445,7 +284,7 @@ static int count_reject(struct stats_priv *p, const struct row *r)
  * it).  `m` is the original message, so filters on the client, sender or
  * subject read the original and not the copy re-injected by the filter.
  */
-static const char rows_sql[] =
+const char pfi_stats_rows_sql[] =
 	"SELECT d.status, d.dsn, d.domain, d.delay, d.attempts, d.time,"
 	" d.code, d.response, d.host, coalesce(m.client_ip, d.client_ip),"
 	" coalesce(m.sender, d.sender)"
@@ -465,33 +304,55 @@ static const char *text_col(sqlite3_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
-static void read_row(sqlite3_stmt *s, struct row *r)
+/* Whether an outcome is final and carries a delivery delay. */
+static int final_with_delay(const char *status)
 {
+	return strcmp(status, "sent") == 0 || strcmp(status, "bounced") == 0 ||
+	       strcmp(status, "expired") == 0;
+}
+
+void pfi_stats_read_row(sqlite3_stmt *s, struct pfi_srow *r)
+{
+	int attempts = sqlite3_column_int(s, 4);
+
 	r->status = text_col(s, 0);
-	r->dsn = text_col(s, 1);
-	r->domain = text_col(s, 2);
-	r->delay = sqlite3_column_type(s, 3) == SQLITE_NULL
-	           ? -1 : sqlite3_column_double(s, 3);
-	r->attempts = sqlite3_column_int(s, 4);
-	r->time = sqlite3_column_int64(s, 5);
-	r->code = text_col(s, 6);
-	r->response = text_col(s, 7);
-	r->host = text_col(s, 8);
-	r->client = text_col(s, 9);
-	r->sender = text_col(s, 10);
 	if (r->status == NULL)
 		r->status = "";
+	r->dsn = text_col(s, 1);
+	r->domain = text_col(s, 2);
+	r->time = sqlite3_column_int64(s, 5);
+	r->code = text_col(s, 6);
+	r->class = strcmp(r->status, "rejected") == 0
+	           ? reject_class(text_col(s, 7), r->dsn) : NULL;
+	r->host = text_col(s, 8);
+	r->client = text_col(s, 9);
+	r->sender_domain = pfi_addr_domain(text_col(s, 10), r->sd_buf,
+	                                   sizeof(r->sd_buf));
+	r->n = 1;
+	r->deferred_once = attempts > 0 || strcmp(r->status, "deferred") == 0;
+	r->ndelays = 0;
+	r->delays = &r->one;
+	if (sqlite3_column_type(s, 3) != SQLITE_NULL &&
+	    final_with_delay(r->status)) {
+		double d = sqlite3_column_double(s, 3);
+
+		if (d >= 0) {
+			r->one.delay = pfi_delay_seconds(pfi_delay_us(d));
+			r->one.n = 1;
+			r->ndelays = 1;
+		}
+	}
 }
 
 /* The heatmap cell and the day of a recipient row. */
-static int count_time(struct stats_priv *p, const struct row *r)
+static int count_time(struct stats_priv *p, const struct pfi_srow *r)
 {
 	const struct tm *tm = stats_tm(p, r->time);
 	int wd = (tm->tm_wday + 6) % 7, h = tm->tm_hour;
 	struct pfi_stats_counts *c;
 
-	p->pub.volume[wd][h]++;
-	p->pub.bounces[wd][h] += strcmp(r->status, "bounced") == 0;
+	p->pub.volume[wd][h] += r->n;
+	p->pub.bounces[wd][h] += strcmp(r->status, "bounced") == 0 ? r->n : 0;
 	if (group_of(&p->days, stats_time_key(p, r->time, 0),
 	             &c) != PFI_OK)
 		return PFI_ENOMEM;
@@ -500,18 +361,17 @@ static int count_time(struct stats_priv *p, const struct row *r)
 }
 
 /* Everything one recipient row adds. */
-static int count_row(struct stats_priv *p, const struct row *r)
+static int count_row(struct stats_priv *p, const struct pfi_srow *r)
 {
 	struct pfi_stats_counts *c;
-	char buf[256];
-	const char *sd = pfi_addr_domain(r->sender, buf, sizeof(buf));
+	const char *sd = r->sender_domain;
 	int rc;
 
 	count_status(&p->pub.total, r);
-	if (sd != NULL && smap_count(&p->senders, sd, 1) != PFI_OK)
+	if (sd != NULL && pfi_smap_count(&p->senders, sd, r->n) != PFI_OK)
 		return PFI_ENOMEM;
 	if (strcmp(r->status, "sent") != 0 && strcmp(r->status, "filtered") != 0 &&
-	    r->dsn != NULL && smap_count(&p->dsn, r->dsn, 1) != PFI_OK)
+	    r->dsn != NULL && pfi_smap_count(&p->dsn, r->dsn, r->n) != PFI_OK)
 		return PFI_ENOMEM;
 	if (strcmp(r->status, "rejected") == 0 && count_reject(p, r) != PFI_OK)
 		return PFI_ENOMEM;
@@ -519,7 +379,7 @@ static int count_row(struct stats_priv *p, const struct row *r)
 		return rc;
 	if (p->o->by == PFI_BY_NONE)
 		return PFI_OK;
-	if (group_of(&p->by, row_key(p, r, buf, sizeof(buf)), &c) != PFI_OK)
+	if (group_of(&p->by, row_key(p, r), &c) != PFI_OK)
 		return PFI_ENOMEM;
 	count_status(c, r);
 	return PFI_OK;
@@ -563,9 +423,9 @@ static int scan(pfi_store *st, sqlite3_stmt *s,
 
 static int on_row(struct stats_priv *p, sqlite3_stmt *s)
 {
-	struct row r;
+	struct pfi_srow r;
 
-	read_row(s, &r);
+	pfi_stats_read_row(s, &r);
 	return count_row(p, &r);
 }
 
@@ -573,7 +433,7 @@ static int scan_rows(pfi_store *st, struct stats_priv *p,
                      const struct pfi_where *w)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = prepare(st, rows_sql, w, "", 1, &s);
+	int rc = prepare(st, pfi_stats_rows_sql, w, "", 1, &s);
 
 	if (rc == PFI_OK)
 		rc = scan(st, s, on_row, p);
@@ -584,24 +444,24 @@ static int scan_rows(pfi_store *st, struct stats_priv *p,
 /* ---- the message scan ----------------------------------------------------------- */
 
 /* Received messages (original, seen arriving) and notifications. */
-static const char msgs_head[] =
+const char pfi_stats_msgs_head[] =
 	"SELECT m.received, m.size, m.tls_protocol, m.host, m.client_ip,"
 	" m.sender, m.origin IS NOT NULL AND m.relation IS NULL FROM messages m";
 
-static const char msgs_kind[] =
+const char pfi_stats_msgs_kind[] =
 	" WHERE ((m.relation IS NULL AND m.origin IS NOT NULL)"
 	" OR m.relation = 'bounce'"
 	" OR (m.relation IS NULL AND m.origin IS NULL AND m.sender = ''))";
 
 /* The by[] key of a message, or "no key" (*none) for recipient keys. */
-static const char *msg_key(struct stats_priv *p, const struct mrow *r,
-                           char *buf, size_t size, int *none)
+static const char *msg_key(struct stats_priv *p, const struct pfi_smsg *r,
+                           int *none)
 {
 	*none = 0;
 	switch (p->o->by) {
 	case PFI_BY_DAY: return stats_time_key(p, r->received, 0);
 	case PFI_BY_HOUR: return stats_time_key(p, r->received, 1);
-	case PFI_BY_SENDER_DOMAIN: return pfi_addr_domain(r->sender, buf, size);
+	case PFI_BY_SENDER_DOMAIN: return r->sender_domain;
 	case PFI_BY_HOST: return r->host;
 	case PFI_BY_CLIENT: return r->client;
 	default: break;
@@ -610,47 +470,62 @@ static const char *msg_key(struct stats_priv *p, const struct mrow *r,
 	return NULL;
 }
 
-static void count_msg(struct pfi_stats_counts *c, const struct mrow *r)
+static void count_msg(struct pfi_stats_counts *c, const struct pfi_smsg *r)
 {
 	if (!r->original) {
-		c->notifications++;
+		c->notifications += r->n;
 		return;
 	}
-	c->received++;
-	c->bytes_received += r->size > 0 ? r->size : 0;
+	c->received += r->n;
+	c->bytes_received += r->bytes;
 }
 
-static int on_msg(struct stats_priv *p, sqlite3_stmt *s)
+void pfi_stats_read_msg(sqlite3_stmt *s, struct pfi_smsg *m)
+{
+	int64_t size = sqlite3_column_int64(s, 1);
+
+	m->received = sqlite3_column_int64(s, 0);
+	m->n = 1;
+	m->bytes = size > 0 ? size : 0;
+	m->tls = text_col(s, 2);
+	m->host = text_col(s, 3);
+	m->client = text_col(s, 4);
+	m->sender_domain = pfi_addr_domain(text_col(s, 5), m->sd_buf,
+	                                   sizeof(m->sd_buf));
+	m->original = sqlite3_column_int(s, 6);
+}
+
+/* Everything one arrived message (or a cell of them) adds. */
+static int count_arrival(struct stats_priv *p, const struct pfi_smsg *r)
 {
 	struct pfi_stats_counts *c;
-	struct mrow r;
-	char buf[256];
 	const char *key;
 	int none;
 
-	r.received = sqlite3_column_int64(s, 0);
-	r.size = sqlite3_column_int64(s, 1);
-	r.tls = text_col(s, 2);
-	r.host = text_col(s, 3);
-	r.client = text_col(s, 4);
-	r.sender = text_col(s, 5);
-	r.original = sqlite3_column_int(s, 6);
-	count_msg(&p->pub.total, &r);
-	if (r.original && r.tls != NULL) {
-		p->tls_in++;
-		if (smap_count(&p->tls, r.tls, 1) != PFI_OK)
+	count_msg(&p->pub.total, r);
+	if (r->original && r->tls != NULL) {
+		p->tls_in += r->n;
+		if (pfi_smap_count(&p->tls, r->tls, r->n) != PFI_OK)
 			return PFI_ENOMEM;
 	}
-	if (group_of(&p->days, stats_time_key(p, r.received, 0), &c) != PFI_OK)
+	if (group_of(&p->days, stats_time_key(p, r->received, 0), &c) != PFI_OK)
 		return PFI_ENOMEM;
-	count_msg(c, &r);
-	key = msg_key(p, &r, buf, sizeof(buf), &none);
+	count_msg(c, r);
+	key = msg_key(p, r, &none);
 	if (none || p->o->by == PFI_BY_NONE)
 		return PFI_OK;
 	if (group_of(&p->by, key, &c) != PFI_OK)
 		return PFI_ENOMEM;
-	count_msg(c, &r);
+	count_msg(c, r);
 	return PFI_OK;
+}
+
+static int on_msg(struct stats_priv *p, sqlite3_stmt *s)
+{
+	struct pfi_smsg m;
+
+	pfi_stats_read_msg(s, &m);
+	return count_arrival(p, &m);
 }
 
 /* Whether the filter has anything besides its time bounds. */
@@ -666,17 +541,17 @@ static int filter_has_fields(const struct pfi_filter *f)
  * always appear, so the filter's own parameters are ?3 onwards. */
 static double ratio(int64_t a, int64_t b);
 
-/* Binds the period of a filter as ?1 (since) and ?2 (until). */
-static void bind_period(sqlite3_stmt *s, const struct pfi_filter *f)
+/* Binds a period as ?1 (since) and ?2 (until); 0 is open. */
+static void bind_period(sqlite3_stmt *s, int64_t since, int64_t until)
 {
-	sqlite3_bind_int64(s, 1, f && f->since ? f->since : INT64_MIN);
-	sqlite3_bind_int64(s, 2, f && f->until ? f->until : INT64_MAX);
+	sqlite3_bind_int64(s, 1, since ? since : INT64_MIN);
+	sqlite3_bind_int64(s, 2, until ? until : INT64_MAX);
 }
 
-/* Share of network deliveries (relay host[addr]) made over TLS, content
- * filter hand-offs left out. */
-static int scan_tls_out(pfi_store *st, struct stats_priv *p,
-                        const struct pfi_filter *f)
+/* Network deliveries (relay host[addr]), and how many went over TLS,
+ * content filter hand-offs left out. */
+static int scan_tls_out(pfi_store *st, struct stats_priv *p, int64_t since,
+                        int64_t until)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -686,12 +561,13 @@ static int scan_tls_out(pfi_store *st, struct stats_priv *p,
 	    " AND status NOT IN ('filtered', 'rejected')"
 	    " AND instr(relay, '[') > 0", -1, &s, NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot query index");
-	bind_period(s, f);
+	bind_period(s, since, until);
 	rc = sqlite3_step(s) == SQLITE_ROW ? PFI_OK
 	     : pfi_store_dberr(st, PFI_ERROR, "cannot query index");
-	if (rc == PFI_OK)
-		p->pub.tls_outbound_ratio = ratio(sqlite3_column_int64(s, 1),
-		                                  sqlite3_column_int64(s, 0));
+	if (rc == PFI_OK) {
+		p->net_n += sqlite3_column_int64(s, 0);
+		p->net_tls += sqlite3_column_int64(s, 1);
+	}
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -708,7 +584,7 @@ static int scan_sasl(pfi_store *st, struct stats_priv *p,
 	    " count(*) FROM sasl_failures WHERE time >= ?1 AND time < ?2"
 	    " GROUP BY 1 ORDER BY 2 DESC, 1", -1, &s, NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot query index");
-	bind_period(s, f);
+	bind_period(s, f ? f->since : 0, f ? f->until : 0);
 	p->pub.sasl_failures = 0;
 	p->sasl_clients = calloc(top ? top : 1, sizeof(*p->sasl_clients));
 	p->sasl_keys = calloc(top ? top : 1, sizeof(*p->sasl_keys));
@@ -731,8 +607,10 @@ static int scan_sasl(pfi_store *st, struct stats_priv *p,
 	return rc;
 }
 
+/* Arrivals in [since, until) (0: open; both open includes messages not
+ * seen arriving) that match f's other fields through a row. */
 static int scan_msgs(pfi_store *st, struct stats_priv *p,
-                     const struct pfi_filter *f)
+                     const struct pfi_filter *f, int64_t since, int64_t until)
 {
 	struct pfi_filter nf;
 	struct pfi_where *w = NULL;
@@ -747,23 +625,23 @@ static int scan_msgs(pfi_store *st, struct stats_priv *p,
 	pfi_buf_init(&head, 0);
 	rc = pfi_where_new(&w, st, &nf);
 	if (rc == PFI_OK &&
-	    (pfi_buf_appends(&head, msgs_head) != PFI_OK ||
+	    (pfi_buf_appends(&head, pfi_stats_msgs_head) != PFI_OK ||
 	     (join && pfi_buf_appends(&head, " LEFT JOIN deliveries d"
 	                              " ON d.message = m.id") != PFI_OK) ||
-	     pfi_buf_appends(&head, msgs_kind) != PFI_OK ||
-	     pfi_buf_appends(&head, p->pub.since ? " AND m.received >= ?1"
+	     pfi_buf_appends(&head, pfi_stats_msgs_kind) != PFI_OK ||
+	     pfi_buf_appends(&head, since ? " AND m.received >= ?1"
 	                            : " AND ?1 IS NULL") != PFI_OK ||
-	     pfi_buf_appends(&head, p->pub.until ? " AND m.received < ?2"
+	     pfi_buf_appends(&head, until ? " AND m.received < ?2"
 	                            : " AND ?2 IS NULL") != PFI_OK ||
 	     pfi_buf_appends(&head, " AND ") != PFI_OK))
 		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	if (rc == PFI_OK)
 		rc = prepare(st, head.data, w, join ? " GROUP BY m.id" : "", 3, &s);
 	if (rc == PFI_OK) {
-		if (p->pub.since)
-			sqlite3_bind_int64(s, 1, p->pub.since);
-		if (p->pub.until)
-			sqlite3_bind_int64(s, 2, p->pub.until);
+		if (since)
+			sqlite3_bind_int64(s, 1, since);
+		if (until)
+			sqlite3_bind_int64(s, 2, until);
 		rc = scan(st, s, on_msg, p);
 	}
 	sqlite3_finalize(s);
@@ -789,22 +667,11 @@ static void finish_counts(struct pfi_stats_counts *c, int msg_level)
 		c->received = c->notifications = c->bytes_received = -1;
 }
 
-static int cmp_double(const void *a, const void *b)
+static int cmp_delay(const void *a, const void *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	const struct dpair *x = a, *y = b;
 
-	return (x > y) - (x < y);
-}
-
-/* The nearest-rank p-th percentile of n sorted values; -1 when n == 0. */
-static double rank(const double *v, size_t n, unsigned p)
-{
-	size_t r;
-
-	if (n == 0)
-		return -1;
-	r = (p * n + 99) / 100;
-	return v[r > 0 ? r - 1 : 0];
+	return (x->delay > y->delay) - (x->delay < y->delay);
 }
 
 static int cmp_pair(const void *a, const void *b)
@@ -813,25 +680,46 @@ static int cmp_pair(const void *a, const void *b)
 
 	if (x->dom != y->dom)
 		return x->dom < y->dom ? -1 : 1;
-	return (x->delay > y->delay) - (x->delay < y->delay);
+	return cmp_delay(a, b);
 }
 
-/* Percentiles overall and p95/max per domain. */
-static void finish_delays(struct stats_priv *p)
+/* The sum of the counts of v[0..n). */
+static int64_t count_of(const struct dpair *v, size_t n)
 {
-	struct pfi_stats *s = &p->pub;
+	int64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		total += v[i].n;
+	return total;
+}
+
+/* The nearest-rank p-th percentile of the `total` delays that v[0..n)
+ * (sorted by delay, each with its count) stand for; -1 when none. */
+static double rank(const struct dpair *v, size_t n, int64_t total, unsigned p)
+{
+	int64_t r = (p * total + 99) / 100, seen = 0;
+	size_t i;
+
+	if (total == 0)
+		return -1;
+	if (r < 1)
+		r = 1;
+	for (i = 0; i < n; i++) {
+		seen += v[i].n;
+		if (seen >= r)
+			return v[i].delay;
+	}
+	return v[n - 1].delay;
+}
+
+/* p95 and max of each domain: pairs sorted by domain, then delay. */
+static void finish_domain_delays(struct stats_priv *p)
+{
 	size_t i, j;
 
-	if (p->ndelays > 0)
-		qsort(p->delays, p->ndelays, sizeof(double), cmp_double);
-	s->delays = (int64_t)p->ndelays;
-	s->p50 = rank(p->delays, p->ndelays, 50);
-	s->p95 = rank(p->delays, p->ndelays, 95);
-	s->p99 = rank(p->delays, p->ndelays, 99);
-	s->max = p->ndelays ? p->delays[p->ndelays - 1] : -1;
-	s->sla_within_ratio = p->sla_n ? ratio(p->sla_within, p->sla_n) : -1;
 	for (i = 0; i < p->domains.n; i++) {
-		struct pfi_stats_domain *d = smap_val(&p->domains, i);
+		struct pfi_stats_domain *d = pfi_smap_val(&p->domains, i);
 
 		d->domain = p->domains.keys[i];
 		d->p95 = d->max = -1;
@@ -839,14 +727,32 @@ static void finish_delays(struct stats_priv *p)
 	if (p->npairs > 0)
 		qsort(p->pairs, p->npairs, sizeof(*p->pairs), cmp_pair);
 	for (i = 0; i < p->npairs; i = j) {
-		struct pfi_stats_domain *d = smap_val(&p->domains, p->pairs[i].dom);
+		struct pfi_stats_domain *d = pfi_smap_val(&p->domains, p->pairs[i].dom);
 
 		for (j = i; j < p->npairs && p->pairs[j].dom == p->pairs[i].dom; j++)
 			;
-		d->delays = (int64_t)(j - i);
-		d->p95 = p->pairs[i + (95 * (j - i) + 99) / 100 - 1].delay;
+		d->delays = count_of(p->pairs + i, j - i);
+		d->p95 = rank(p->pairs + i, j - i, d->delays, 95);
 		d->max = p->pairs[j - 1].delay;
 	}
+}
+
+/* Percentiles overall and p95/max per domain. */
+static void finish_delays(struct stats_priv *p)
+{
+	struct pfi_stats *s = &p->pub;
+	size_t n = p->npairs;
+
+	s->delays = count_of(p->pairs, n);
+	if (n > 0)
+		qsort(p->pairs, n, sizeof(*p->pairs), cmp_delay);
+	s->p50 = rank(p->pairs, n, s->delays, 50);
+	s->p95 = rank(p->pairs, n, s->delays, 95);
+	s->p99 = rank(p->pairs, n, s->delays, 99);
+	s->max = n ? p->pairs[n - 1].delay : -1;
+	s->sla_within_ratio = p->sla_n ? ratio(p->sla_within, p->sla_n) : -1;
+	s->tls_outbound_ratio = ratio(p->net_tls, p->net_n);
+	finish_domain_delays(p);
 }
 
 /* Counts by count, highest first, then by key. */
@@ -862,7 +768,7 @@ static int cmp_count(const void *a, const void *b)
 }
 
 /* The int64_t table m as a sorted list of at most `max` (0: all). */
-static int count_list(const struct smap *m, size_t max,
+static int count_list(const struct pfi_smap *m, size_t max,
                       struct pfi_count **out, size_t *n)
 {
 	size_t i;
@@ -872,7 +778,7 @@ static int count_list(const struct smap *m, size_t max,
 		return PFI_ENOMEM;
 	for (i = 0; i < m->n; i++) {
 		(*out)[i].key = m->keys[i];
-		(*out)[i].count = *(const int64_t *)smap_val(m, i);
+		(*out)[i].count = *(const int64_t *)pfi_smap_val(m, i);
 	}
 	qsort(*out, m->n, sizeof(**out), cmp_count);
 	*n = max && max < m->n ? max : m->n;
@@ -912,7 +818,7 @@ static int finish_domains(struct stats_priv *p, size_t top)
 	if (p->top_domains == NULL || p->slow_domains == NULL)
 		return PFI_ENOMEM;
 	for (i = 0; i < n; i++) {
-		const struct pfi_stats_domain *d = smap_val(&p->domains, i);
+		const struct pfi_stats_domain *d = pfi_smap_val(&p->domains, i);
 
 		p->top_domains[i] = *d;
 		if (d->delays > 0 && d->domain != NULL)
@@ -996,7 +902,7 @@ static void add_counts(struct pfi_stats_counts *a,
 
 /* The groups of m as a sorted list; past `limit` rows, the rest is summed
  * into one more row, "(other)". */
-static int group_list(struct stats_priv *p, const struct smap *m, int by_time,
+static int group_list(struct stats_priv *p, const struct pfi_smap *m, int by_time,
                       size_t limit, int msg_level,
                       struct pfi_stats_group **out, size_t *n)
 {
@@ -1006,7 +912,7 @@ static int group_list(struct stats_priv *p, const struct smap *m, int by_time,
 		return PFI_ENOMEM;
 	for (i = 0; i < m->n; i++) {
 		(*out)[i].key = m->keys[i];
-		(*out)[i].c = *(const struct pfi_stats_counts *)smap_val(m, i);
+		(*out)[i].c = *(const struct pfi_stats_counts *)pfi_smap_val(m, i);
 	}
 	qsort(*out, m->n, sizeof(**out), by_time ? cmp_group_key : cmp_group_size);
 	*n = m->n;
@@ -1072,13 +978,13 @@ static struct stats_priv *stats_alloc(const struct pfi_stats_opts *o)
 	p->o = o;
 	p->tm_key = INT64_MIN;
 	memcpy(p->other, "(other)", sizeof("(other)"));
-	smap_init(&p->by, sizeof(struct pfi_stats_counts));
-	smap_init(&p->days, sizeof(struct pfi_stats_counts));
-	smap_init(&p->domains, sizeof(struct pfi_stats_domain));
-	smap_init(&p->senders, sizeof(int64_t));
-	smap_init(&p->dsn, sizeof(int64_t));
-	smap_init(&p->rejects, sizeof(int64_t));
-	smap_init(&p->tls, sizeof(int64_t));
+	pfi_smap_init(&p->by, sizeof(struct pfi_stats_counts));
+	pfi_smap_init(&p->days, sizeof(struct pfi_stats_counts));
+	pfi_smap_init(&p->domains, sizeof(struct pfi_stats_domain));
+	pfi_smap_init(&p->senders, sizeof(int64_t));
+	pfi_smap_init(&p->dsn, sizeof(int64_t));
+	pfi_smap_init(&p->rejects, sizeof(int64_t));
+	pfi_smap_init(&p->tls, sizeof(int64_t));
 	p->pub.sla_threshold = o->sla > 0 ? o->sla : 300;
 	p->pub.tls_outbound_ratio = -1;
 	p->pub.sasl_failures = -1;
@@ -1087,10 +993,140 @@ static struct stats_priv *stats_alloc(const struct pfi_stats_opts *o)
 	return p;
 }
 
+/* ---- gathering: rows, and the cells of whole hours ------------------------- */
+
+/* Returned by scan_cells when a cell's hour is not an hour of local time
+ * (a zone offset that is not whole hours): the rows must be read. */
+#define CELLS_UNFIT 1
+
+/* Reads every record of [since, until) (0: open) that f's other fields
+ * select. */
+static int gather_rows(pfi_store *st, struct stats_priv *p,
+                       const struct pfi_filter *f, int64_t since,
+                       int64_t until)
+{
+	struct pfi_filter g = *f;
+	struct pfi_where *w = NULL;
+	int rc;
+
+	g.since = since;
+	g.until = until;
+	rc = pfi_where_new(&w, st, &g);
+	if (rc == PFI_OK)
+		rc = scan_rows(st, p, w);
+	if (rc == PFI_OK)
+		rc = scan_msgs(st, p, &g, since, until);
+	if (rc == PFI_OK)
+		rc = scan_tls_out(st, p, since, until);
+	pfi_where_free(w);
+	return rc;
+}
+
+/* Adds one stat_cells row (see cell_sql) to the accumulator. */
+static int count_cell(pfi_store *st, struct stats_priv *p, sqlite3_stmt *s)
+{
+	int kind = sqlite3_column_int(s, 1);
+	int64_t t = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0
+	            : sqlite3_column_int64(s, 0) * PFI_HOUR;
+	int64_t n = sqlite3_column_int64(s, 10), m = sqlite3_column_int64(s, 11);
+
+	if (t != 0 && !p->o->utc) {
+		const struct tm *tm = stats_tm(p, t);
+		if (tm->tm_min != 0 || tm->tm_sec != 0)
+			return CELLS_UNFIT;
+	}
+	if (kind == PFI_CELL_NETWORK) {
+		p->net_n += n;
+		p->net_tls += m;
+		return PFI_OK;
+	}
+	if (kind == PFI_CELL_SENDER) {
+		const char *sd = text_col(s, 4);
+		return sd == NULL || pfi_smap_count(&p->senders, sd, n) == PFI_OK
+		       ? PFI_OK : pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	}
+	if (kind == PFI_CELL_RECEIVED || kind == PFI_CELL_NOTIFY) {
+		struct pfi_smsg a = { .received = t, .n = n, .bytes = m,
+			.tls = text_col(s, 9), .host = text_col(s, 2),
+			.original = kind == PFI_CELL_RECEIVED };
+		return count_arrival(p, &a) == PFI_OK ? PFI_OK
+		       : pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	}
+	/* Sender domains are counted from their own cells. */
+	struct pfi_srow r = { .host = text_col(s, 2), .domain = text_col(s, 3),
+		.status = text_col(s, 5),
+		.dsn = text_col(s, 6), .code = text_col(s, 7),
+		.class = text_col(s, 8), .time = t, .n = n, .deferred_once = m };
+	int rc = pfi_delays_decode(sqlite3_column_blob(s, 12),
+	                           (size_t)sqlite3_column_bytes(s, 12),
+	                           &p->cell_delays, &p->cell_cap, &r.ndelays);
+	if (rc != PFI_OK)
+		return pfi_err_set(&st->err, rc, "damaged stats cell in the index");
+	r.delays = p->cell_delays;
+	if (r.status == NULL)
+		r.status = "";
+	return count_row(p, &r) == PFI_OK ? PFI_OK
+	       : pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+}
+
+/* The cells of hours [h0, h1), and of messages not seen arriving when
+ * `undated`. */
+static int scan_cells(pfi_store *st, struct stats_priv *p, int64_t h0,
+                      int64_t h1, int undated)
+{
+	sqlite3_stmt *s;
+	int rc = PFI_OK, step;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT hour, kind, host, domain,"
+	    " sender_domain, status, dsn, code, class, tls, n, m, delays"
+	    " FROM stat_cells WHERE (hour >= ?1 AND hour < ?2)"
+	    " OR (?3 AND hour IS NULL)", -1, &s, NULL) != SQLITE_OK)
+		return pfi_store_dberr(st, PFI_ERROR, "cannot query the index");
+	sqlite3_bind_int64(s, 1, h0);
+	sqlite3_bind_int64(s, 2, h1);
+	sqlite3_bind_int(s, 3, undated);
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
+		rc = count_cell(st, p, s);
+	if (rc == PFI_OK && step != SQLITE_DONE)
+		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read the index");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Whether the cells can answer: only time bounds, and no key cells lack. */
+static int cells_fit(pfi_store *st, const struct pfi_stats_opts *o,
+                     const struct pfi_filter *f)
+{
+	return !o->rows_only && !filter_has_fields(f) && o->by != PFI_BY_CLIENT &&
+	       o->by != PFI_BY_SENDER_DOMAIN && pfi_rollup_present(st);
+}
+
+/* Everything but SASL failures: whole hours from cells, the partial hours
+ * at either end from rows.  CELLS_UNFIT when the rows must do it all. */
+static int gather(pfi_store *st, struct stats_priv *p,
+                  const struct pfi_filter *f)
+{
+	int64_t since = f->since, until = f->until;
+	int64_t h0 = since ? -pfi_hour_of(-since) : INT64_MIN / PFI_HOUR;
+	int64_t h1 = until ? pfi_hour_of(until) : INT64_MAX / PFI_HOUR;
+	int rc = PFI_OK;
+
+	if (!cells_fit(st, p->o, f) || h0 >= h1)
+		return gather_rows(st, p, f, since, until);
+	if (since && since < h0 * PFI_HOUR)
+		rc = gather_rows(st, p, f, since, h0 * PFI_HOUR);
+	if (rc == PFI_OK)
+		rc = scan_cells(st, p, h0, h1, !since && !until);
+	if (rc == PFI_OK && until && h1 * PFI_HOUR < until)
+		rc = gather_rows(st, p, f, h1 * PFI_HOUR, until);
+	return rc;
+}
+
 int pfi_stats_get(struct pfi_stats **out, pfi_store *st,
                   const struct pfi_stats_opts *opts)
 {
 	static const struct pfi_filter none;
+	const struct pfi_filter *f = opts->filter ? opts->filter : &none;
 	struct stats_priv *p = stats_alloc(opts);
 	struct pfi_where *w = NULL;
 	int rc;
@@ -1098,18 +1134,20 @@ int pfi_stats_get(struct pfi_stats **out, pfi_store *st,
 	*out = NULL;
 	if (p == NULL)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	rc = pfi_where_new(&w, st, opts->filter ? opts->filter : &none);
+	rc = pfi_where_new(&w, st, f);   /* a bad filter fails here */
+	pfi_where_free(w);
 	if (rc == PFI_OK)
-		rc = scan_rows(st, p, w);
-	if (rc == PFI_OK)
-		rc = scan_msgs(st, p, opts->filter);
-	if (rc == PFI_OK)
-		rc = scan_tls_out(st, p, opts->filter);
+		rc = gather(st, p, f);
+	if (rc == CELLS_UNFIT) {
+		pfi_stats_free(&p->pub);
+		if ((p = stats_alloc(opts)) == NULL)
+			return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+		rc = gather_rows(st, p, f, f->since, f->until);
+	}
 	if (rc == PFI_OK)
 		rc = scan_sasl(st, p, opts->filter, opts->top ? opts->top : 10);
 	if (rc == PFI_OK && finish(p, opts->top ? opts->top : 10) != PFI_OK)
 		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	pfi_where_free(w);
 	p->o = NULL;
 	if (rc != PFI_OK) {
 		pfi_stats_free(&p->pub);
@@ -1126,15 +1164,15 @@ void pfi_stats_free(struct pfi_stats *s)
 
 	if (p == NULL)
 		return;
-	smap_release(&p->by);
-	smap_release(&p->days);
-	smap_release(&p->domains);
-	smap_release(&p->senders);
-	smap_release(&p->dsn);
-	smap_release(&p->rejects);
-	smap_release(&p->tls);
-	free(p->delays);
+	pfi_smap_release(&p->by);
+	pfi_smap_release(&p->days);
+	pfi_smap_release(&p->domains);
+	pfi_smap_release(&p->senders);
+	pfi_smap_release(&p->dsn);
+	pfi_smap_release(&p->rejects);
+	pfi_smap_release(&p->tls);
 	free(p->pairs);
+	free(p->cell_delays);
 	free(p->tls_protocols);
 	free(p->top_sender_domains);
 	free(p->dsn_list);

@@ -7,6 +7,38 @@
  */
 #include "store.h"
 
+/* Per-hour sums of what `pfi stats` counts (rollup.c, stats-int.h): one
+ * row per kind (enum pfi_cell_kind) and combination of keys in an hour. */
+#define PFI_STAT_CELLS_SQL                                                   \
+	"CREATE TABLE stat_cells ("                                          \
+	" hour INTEGER,"            /* time / 1 h (UTC); NULL: not dated */  \
+	" kind INTEGER NOT NULL,"                                            \
+	" host TEXT, domain TEXT, sender_domain TEXT, status TEXT, dsn TEXT," \
+	" code TEXT, class TEXT,"   /* rejects: SMTP code, reject class */   \
+	" tls TEXT,"                /* arrivals: TLS protocol */             \
+	" n INTEGER NOT NULL,"      /* records */                            \
+	" m INTEGER NOT NULL,"      /* deferred once / bytes / over TLS */   \
+	" delays BLOB"              /* final delays (rollup.c encoding) */   \
+	");"                                                                 \
+	"CREATE INDEX stat_cells_hour ON stat_cells(hour);"
+
+/* The correlator's live sessions at the last checkpoint (correlate.h,
+ * struct pfi_session_rec): lines, TLS and NOQUEUE actions logged before a
+ * message's "QID: client=" reach it through its session, which the next
+ * run restores.  Each checkpoint replaces the rows (store-sessions.c).
+ * IF NOT EXISTS: the step from schema 1 may meet it already made. */
+#define PFI_SESSIONS_SQL                                                     \
+	"CREATE TABLE IF NOT EXISTS sessions ("                              \
+	" host TEXT NOT NULL, program TEXT NOT NULL,"                        \
+	" pid INTEGER NOT NULL,"         /* -1 when its lines have none */   \
+	" seen INTEGER NOT NULL,"        /* time of its latest line */       \
+	" client TEXT, client_ip TEXT, tls_protocol TEXT, tls_cipher TEXT,"  \
+	" tls_relay TEXT,"               /* smtp/lmtp: the TLS peer */       \
+	" last_qid TEXT, last_id INTEGER,"  /* its latest message */         \
+	" pending BLOB,"                 /* NOQUEUE actions, "act[\tto]\0"... */ \
+	" lines BLOB"                    /* waiting line ids, varint deltas */ \
+	");"
+
 const char pfi_schema_sql[] =
 	/* Every file read, recognised by identity (dev, ino, size, mtime) and
 	 * by a fingerprint of its first bytes, so a renamed or compressed
@@ -108,7 +140,13 @@ const char pfi_schema_sql[] =
 	"CREATE TABLE sasl_failures ("
 	" time INTEGER NOT NULL, host TEXT, client TEXT, client_ip TEXT,"
 	" method TEXT, username TEXT"
-	");";
+	");"
+	PFI_STAT_CELLS_SQL
+	PFI_SESSIONS_SQL;
+
+/* Schema 2 added stat_cells and sessions to schema 1. */
+const char pfi_stat_cells_sql[] = PFI_STAT_CELLS_SQL;
+const char pfi_sessions_sql[] = PFI_SESSIONS_SQL;
 
 /*
  * Indexes that only queries read.  A run into an empty index drops them

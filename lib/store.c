@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "stats-int.h"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INSERT_CHUNK] =
@@ -68,6 +68,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_COUNT_LINES] =
 		"INSERT INTO line_counts(kind, program, count) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT(kind, program) DO UPDATE SET count = count + ?3",
+	[ST_INSERT_SESSION] =
+		"INSERT INTO sessions(host, program, pid, seen, client, client_ip,"
+		" tls_protocol, tls_cipher, tls_relay, last_qid, last_id, pending,"
+		" lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		" ?13)",
 };
 
 /* ---- errors and small wrappers ------------------------------------------------ */
@@ -252,6 +257,7 @@ static int create_schema(pfi_store *st)
 	         " PRAGMA user_version = %d", PFI_APPLICATION_ID, PFI_SCHEMA_VERSION);
 	if (rc == PFI_OK)
 		rc = pfi_store_exec(st, sql);
+	st->schema = PFI_SCHEMA_VERSION;
 	if (rc == PFI_OK)
 		return pfi_store_exec(st, "COMMIT");
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -276,11 +282,45 @@ static int check_schema(pfi_store *st)
 	if (app != PFI_APPLICATION_ID)
 		return pfi_err_set(&st->err, PFI_ESCHEMA, "'%s' is not a pfi index",
 		                   st->path);
-	if (ver != PFI_SCHEMA_VERSION)
+	if (ver < 1 || ver > PFI_SCHEMA_VERSION)
 		return pfi_err_set(&st->err, PFI_ESCHEMA,
 		                   "'%s' has index schema %lld; this pfi reads %d",
 		                   st->path, (long long)ver, PFI_SCHEMA_VERSION);
+	st->schema = (int)ver;
 	return PFI_OK;
+}
+
+/*
+ * Brings a schema 1 index up to date when opened for writing: schema 2
+ * added the stats cells and the saved sessions.  Read-only, schema 1 is
+ * read as it is (stats then reads every row).
+ */
+static int migrate(pfi_store *st)
+{
+	char sql[64];
+	int rc;
+
+	if (!st->writable || st->schema == PFI_SCHEMA_VERSION)
+		return PFI_OK;
+	rc = pfi_store_exec(st, "BEGIN IMMEDIATE");
+	if (rc != PFI_OK && sqlite3_errcode(st->db) == SQLITE_BUSY)
+		return pfi_err_set(&st->err, PFI_EBUSY, "index '%s' is being"
+		                   " written by another process", st->path);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, pfi_stat_cells_sql);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, pfi_sessions_sql);
+	st->schema = PFI_SCHEMA_VERSION;
+	if (rc == PFI_OK)
+		rc = pfi_rollup_rebuild_all(st);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", PFI_SCHEMA_VERSION);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, sql);
+	if (rc == PFI_OK)
+		return pfi_store_exec(st, "COMMIT");
+	st->schema = 1;
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 static int configure(pfi_store *st)
@@ -317,6 +357,8 @@ static int open_db(pfi_store *st)
 		rc = check_schema(st);
 	if (rc == PFI_OK)
 		rc = pfi_store_register_functions(st);
+	if (rc == PFI_OK)
+		rc = migrate(st);
 	if (rc == PFI_ERROR && sqlite3_errcode(st->db) == SQLITE_NOTADB)
 		rc = pfi_err_set(&st->err, PFI_ESCHEMA, "'%s' is not a pfi index",
 		                 st->path);
@@ -429,6 +471,14 @@ static int put_message_row(pfi_store *st, const struct pfi_msg *m, int open)
 	return put_message_lines(st, m);
 }
 
+/* Keeps the lowest delivery row id written while hours are tracked: new
+ * rows may reuse the ids of rows deleted in the same run. */
+static void note_new_row(pfi_store *st, int64_t id)
+{
+	if (st->track_hours && id < st->first_new_row)
+		st->first_new_row = id;
+}
+
 static int put_delivery(pfi_store *st, const struct pfi_msg *m,
                         const struct pfi_rcpt *r, int open, int64_t *row)
 {
@@ -462,6 +512,7 @@ static int put_delivery(pfi_store *st, const struct pfi_msg *m,
 	pfi_bind_str(s, 27, r->tls_protocol);
 	rc = pfi_store_step_done(st, s, "cannot write delivery");
 	*row = sqlite3_last_insert_rowid(st->db);
+	note_new_row(st, *row);
 	return rc;
 }
 
@@ -478,16 +529,24 @@ static int put_link(pfi_store *st, const struct pfi_msg *m,
 	sqlite3_bind_int(s, 4, l->relation);
 	sqlite3_bind_int64(s, 5, l->time);
 	pfi_bind_int(s, 6, delivery > 0 ? delivery : -1);
-	return pfi_store_step_done(st, s, "cannot write link");
+	if (pfi_store_step_done(st, s, "cannot write link") != PFI_OK)
+		return PFI_ERROR;
+	/* A rewritten message's links may reuse ids below the run's first. */
+	if (sqlite3_last_insert_rowid(st->db) < st->first_new_link)
+		st->first_new_link = sqlite3_last_insert_rowid(st->db);
+	return PFI_OK;
 }
 
 static int delete_children(pfi_store *st, int64_t id)
 {
-	sqlite3_stmt *s = pfi_store_stmt(st, ST_DELETE_DELIVERIES);
-	int rc;
+	sqlite3_stmt *s;
+	int rc = pfi_rollup_mark(st, "SELECT " PFI_SQL_HOUR("time") " AS h"
+	                         " FROM deliveries WHERE message = ?1"
+	                         " UNION SELECT " PFI_SQL_HOUR("received")
+	                         " FROM messages WHERE id = ?1", id);
 
-	if (s == NULL)
-		return PFI_ERROR;
+	if (rc != PFI_OK || (s = pfi_store_stmt(st, ST_DELETE_DELIVERIES)) == NULL)
+		return rc != PFI_OK ? rc : PFI_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	rc = pfi_store_step_done(st, s, "cannot rewrite message");
 	if (rc != PFI_OK || (s = pfi_store_stmt(st, ST_DELETE_LINKS)) == NULL)
@@ -515,6 +574,10 @@ int pfi_store_put_message(pfi_store *st, const struct pfi_msg *m, int open)
 		rc = put_link(st, m, &m->links[i], r < m->nrcpts ? rows[r] : -1);
 	}
 	free(rows);
+	/* A rewritten message's arrival (new ones are found by id). */
+	if (rc == PFI_OK && (m->flags & PFI_MSG_STORED))
+		rc = pfi_rollup_mark(st, "SELECT " PFI_SQL_HOUR("received") " AS h"
+		                     " FROM messages WHERE id = ?1", m->id);
 	return rc;
 }
 
@@ -561,5 +624,8 @@ int pfi_store_put_reject(pfi_store *st, const struct pfi_envelope *env,
 	pfi_bind_slice(s, 24, ev->from);
 	sqlite3_bind_int64(s, 25, line_id);
 	sqlite3_bind_int(s, 26, 1);
-	return pfi_store_step_done(st, s, "cannot write reject");
+	if (pfi_store_step_done(st, s, "cannot write reject") != PFI_OK)
+		return PFI_ERROR;
+	note_new_row(st, sqlite3_last_insert_rowid(st->db));
+	return PFI_OK;
 }

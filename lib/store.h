@@ -10,9 +10,11 @@
 #include "correlate.h"
 
 #define PFI_APPLICATION_ID 0x70666931   /* "pfi1" */
-#define PFI_SCHEMA_VERSION 1
+#define PFI_SCHEMA_VERSION 2
 
 extern const char pfi_schema_sql[];
+extern const char pfi_stat_cells_sql[];   /* what schema 2 added */
+extern const char pfi_sessions_sql[];
 
 /* An index that only queries read (see pfi_query_indexes). */
 struct pfi_index_def {
@@ -46,6 +48,7 @@ enum pfi_stmt {
 	ST_DELETE_LINKS,
 	ST_INSERT_LINK,
 	ST_COUNT_LINES,
+	ST_INSERT_SESSION,
 	ST__COUNT
 };
 
@@ -57,6 +60,10 @@ struct pfi_store {
 	sqlite3_stmt *stmt[ST__COUNT];
 	struct pfi_buf scratch;      /* encoding line lists */
 	struct pfi_chunk *chunk;     /* the chunk read last, decompressed */
+	int schema;                  /* PRAGMA user_version */
+	int track_hours;             /* marking changed hours (rollup.c) */
+	int64_t first_new_row;       /* lowest deliveries.id written since */
+	int64_t first_new_link;      /* lowest links.id written this run */
 };
 
 /* Records the database's own message on the handle; returns `code`. */
@@ -93,6 +100,13 @@ int pfi_store_put_sasl_failure(pfi_store *st, const struct pfi_envelope *env,
                                const struct pfi_event *ev);
 /* Loads the messages a previous run left open, for the correlator. */
 int pfi_store_load_open(pfi_store *st, struct pfi_corr *c);
+/* store-sessions.c: the correlator's live sessions between runs.  Empties
+ * the saved ones (before a checkpoint saves those live now). */
+int pfi_store_clear_sessions(pfi_store *st);
+/* Saves one live session (the sink's session callback). */
+int pfi_store_put_session(pfi_store *st, const struct pfi_session_rec *s);
+/* Gives the correlator the sessions the last checkpoint saved. */
+int pfi_store_load_sessions(pfi_store *st, struct pfi_corr *c);
 /* Resolves links whose other side may have arrived since `since_msg`. */
 int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
                             int64_t since_link);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "helpers.h"
 
 /* 2026-11-03 00:00:00 UTC: after the last line of the sample logs. */
@@ -1099,5 +1101,249 @@ Test(stats, sasl_failures_are_counted_with_the_clients_that_failed_most)
 	s = stats_of(db, &f, PFI_BY_NONE, 0);
 	cr_assert_eq(s->sasl_failures, 2);
 	pfi_stats_free(s);
+	free(db);
+}
+
+/* ---- per-hour cells give exactly what the rows give ---------------------------- */
+
+static void put_counts(FILE *fp, const struct pfi_stats_counts *c)
+{
+	fprintf(fp, " rcv=%" PRId64 " ntf=%" PRId64 " bytes=%" PRId64
+	        " rcpt=%" PRId64 " sent=%" PRId64 " def=%" PRId64 " bnc=%" PRId64
+	        " exp=%" PRId64 " rej=%" PRId64 " dis=%" PRId64 " held=%" PRId64
+	        " del=%" PRId64 " flt=%" PRId64 " once=%" PRId64 " br=%.17g"
+	        " dr=%.17g\n", c->received, c->notifications, c->bytes_received,
+	        c->recipients, c->delivered, c->deferred, c->bounced, c->expired,
+	        c->rejected, c->discarded, c->held, c->deleted, c->filtered,
+	        c->deferred_once, c->bounce_rate, c->defer_rate);
+}
+
+static void put_list(FILE *fp, const char *name, const struct pfi_count *v,
+                     size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s %s=%" PRId64 "\n", name, v[i].key ? v[i].key : "-",
+		        v[i].count);
+}
+
+static void put_domains(FILE *fp, const char *name,
+                        const struct pfi_stats_domain *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s %s rcpt=%" PRId64 " sent=%" PRId64 " def=%" PRId64
+		        " bnc=%" PRId64 " exp=%" PRId64 " rej=%" PRId64
+		        " delays=%" PRId64 " p95=%.17g max=%.17g\n", name,
+		        v[i].domain ? v[i].domain : "-", v[i].recipients,
+		        v[i].delivered, v[i].deferred, v[i].bounced, v[i].expired,
+		        v[i].rejected, v[i].delays, v[i].p95, v[i].max);
+}
+
+/* Every figure of a stats result as text, to compare two of them. */
+static char *stats_text(const struct pfi_stats *s)
+{
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *fp = open_memstream(&text, &len);
+
+	cr_assert_not_null(fp);
+	fprintf(fp, "period %" PRId64 " %" PRId64 "\ntotal", s->since, s->until);
+	put_counts(fp, &s->total);
+	fprintf(fp, "delays %" PRId64 " p50=%.17g p95=%.17g p99=%.17g max=%.17g"
+	        " sla=%.17g/%.17g tls=%.17g/%.17g sasl=%" PRId64 "\n", s->delays,
+	        s->p50, s->p95, s->p99, s->max, s->sla_threshold,
+	        s->sla_within_ratio, s->tls_inbound_ratio, s->tls_outbound_ratio,
+	        s->sasl_failures);
+	put_list(fp, "tls", s->tls_protocols, s->ntls_protocols);
+	put_domains(fp, "top", s->top_domains, s->ntop_domains);
+	put_list(fp, "sender", s->top_sender_domains, s->ntop_sender_domains);
+	put_domains(fp, "slow", s->slow_domains, s->nslow_domains);
+	put_list(fp, "dsn", s->dsn, s->ndsn);
+	for (i = 0; i < s->nrejects; i++)
+		fprintf(fp, "reject %s %s=%" PRId64 "\n", s->rejects[i].class,
+		        s->rejects[i].code, s->rejects[i].count);
+	put_list(fp, "sasl", s->sasl_clients, s->nsasl_clients);
+	for (i = 0; i < s->nby; i++) {
+		fprintf(fp, "by %s", s->by[i].key ? s->by[i].key : "-");
+		put_counts(fp, &s->by[i].c);
+	}
+	for (i = 0; i < s->ndays; i++) {
+		fprintf(fp, "day %s", s->days[i].key);
+		put_counts(fp, &s->days[i].c);
+	}
+	for (i = 0; i < 7 * 24; i++)
+		if (s->volume[i / 24][i % 24] || s->bounces[i / 24][i % 24])
+			fprintf(fp, "cell %zu %" PRId64 " %" PRId64 "\n", i,
+			        s->volume[i / 24][i % 24], s->bounces[i / 24][i % 24]);
+	fclose(fp);
+	return text;
+}
+
+/* The stats of a period read from the cells (where they can answer) and
+ * from every row; asserts they are the same text, and returns it. */
+static char *assert_cells_match_rows(const char *db, int64_t since,
+                                     int64_t until, enum pfi_stats_by by,
+                                     int utc)
+{
+	struct pfi_filter f = { .since = since, .until = until };
+	struct pfi_stats_opts o = { .filter = &f, .by = by, .utc = utc };
+	struct pfi_stats *a = NULL, *b = NULL;
+	pfi_store *st = NULL;
+	char *ta, *tb;
+
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
+	cr_assert_eq(pfi_stats_get(&a, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	o.rows_only = 1;
+	cr_assert_eq(pfi_stats_get(&b, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	pfi_store_close(st);
+	ta = stats_text(a);
+	tb = stats_text(b);
+	cr_assert_str_eq(ta, tb, "by %s, %" PRId64 "..%" PRId64,
+	                 pfi_stats_by_name(by), since, until);
+	pfi_stats_free(a);
+	pfi_stats_free(b);
+	free(tb);
+	return ta;
+}
+
+/* Periods with whole hours, hours cut at either end, and less than an
+ * hour, each with every --by key, in UTC and in local time. */
+static void assert_cells_match_rows_everywhere(const char *db)
+{
+	static const int64_t cuts[][2] = {
+		{ 0, 0 }, { T0900, 0 }, { 0, T1000 }, { T0900, T1100 },
+		{ T0900 + 1234567, T1100 - 7654321 }, { T1000 + 1, T1000 + 900000000 },
+		{ T0900 - 86400000000, T1100 + 86400000000 },
+	};
+	size_t i;
+	int by, utc;
+
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+		for (by = PFI_BY_NONE; by <= PFI_BY_CLIENT; by++)
+			for (utc = 0; utc <= 1; utc++)
+				free(assert_cells_match_rows(db, cuts[i][0], cuts[i][1],
+				                             (enum pfi_stats_by)by, utc));
+}
+
+Test(stats, cells_give_what_the_rows_give_for_every_period_and_key)
+{
+	char *db = sample_db();
+
+	cr_assert_gt(db_int(db, "SELECT count(*) FROM stat_cells"), 0);
+	assert_cells_match_rows_everywhere(db);
+	free(db);
+}
+
+Test(stats, cells_are_not_used_where_local_hours_are_not_utc_hours)
+{
+	char *db = sample_db();
+
+	/* +05:30: a local hour spans two UTC hours; the answer must not
+	 * change (the rows are read instead). */
+	setenv("TZ", "Asia/Kolkata", 1);
+	tzset();
+	assert_cells_match_rows_everywhere(db);
+	setenv("TZ", "America/New_York", 1);
+	tzset();
+	assert_cells_match_rows_everywhere(db);
+	free(db);
+}
+
+/* Appends lines [from, to) of the sample log to `log`. */
+static void append_lines(const char *log, char **lines, size_t from, size_t to)
+{
+	FILE *fp = fopen(log, "a");
+	size_t i;
+
+	cr_assert_not_null(fp);
+	for (i = from; i < to; i++)
+		fprintf(fp, "%s\n", lines[i]);
+	fclose(fp);
+}
+
+Test(stats, cells_stay_exact_when_the_log_is_indexed_piece_by_piece)
+{
+	const char *dir = tmpdir_make();
+	char *text = slurp(fixture("logs/sample.log"), NULL), *save = NULL, *l;
+	char *log = path_join(dir, "grow.log"), *db = path_join(dir, "grow.db");
+	char *whole = sample_db(), *fresh, *grown, cmd[1024];
+	char **lines = NULL;
+	const char *paths[] = { log };
+	size_t n = 0, done = 0, step;
+
+	cr_assert_not_null(text);
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		lines = realloc(lines, (n + 1) * sizeof(*lines));
+		lines[n++] = l;
+	}
+	/* Uneven pieces, so runs end inside messages, retries and filter hops
+	 * (the next run rewrites and relinks them). */
+	for (step = 7; done < n; step = step * 3 % 97 + 5) {
+		size_t to = done + step < n ? done + step : n;
+		append_lines(log, lines, done, to);
+		done = to;
+		snprintf(cmd, sizeof(cmd), "touch -d @%d '%s'", SAMPLE_MTIME, log);
+		cr_assert_eq(system(cmd), 0);
+		pfi_store_close(index_into(db, paths, 1, NULL));
+		free(assert_cells_match_rows(db, 0, 0, PFI_BY_HOUR, 1));
+	}
+	assert_cells_match_rows_everywhere(db);
+	/* And the whole is what one run over the whole log gives. */
+	fresh = assert_cells_match_rows(whole, 0, 0, PFI_BY_HOUR, 1);
+	grown = assert_cells_match_rows(db, 0, 0, PFI_BY_HOUR, 1);
+	cr_assert_str_eq(grown, fresh);
+	free(fresh);
+	free(grown);
+	free(lines);
+	free(text);
+	free(log);
+	free(db);
+	free(whole);
+}
+
+Test(stats, cells_are_counted_again_after_pruning)
+{
+	static const char early[] = "SELECT sum(n) FROM stat_cells"
+		" WHERE hour < 1793613600 / 3600 AND kind = 0";
+	char *db = sample_db();
+	pfi_store *st = NULL;
+	int64_t before = db_int(db, early);
+
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK);
+	cr_assert_eq(pfi_prune(st, T1000, NULL), PFI_OK, "%s", pfi_errmsg(st));
+	pfi_store_close(st);
+	cr_assert_lt(db_int(db, early), before);
+	assert_cells_match_rows_everywhere(db);
+	free(db);
+}
+
+Test(stats, an_index_of_schema_1_is_read_and_upgraded_with_its_cells)
+{
+	char *db = sample_db(), *before, *after;
+	pfi_store *st = NULL;
+	sqlite3 *raw = NULL;
+
+	before = assert_cells_match_rows(db, 0, 0, PFI_BY_DAY, 1);
+	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "DROP TABLE stat_cells;"
+	             " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	/* Read-only, schema 1 is read as it is, from the rows. */
+	after = assert_cells_match_rows(db, 0, 0, PFI_BY_DAY, 1);
+	cr_assert_str_eq(after, before);
+	free(after);
+	/* Opened for writing, it gets its cells. */
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK,
+	             "%s", pfi_errmsg(st));
+	pfi_store_close(st);
+	cr_assert_eq(db_int(db, "PRAGMA user_version"), 2);
+	cr_assert_gt(db_int(db, "SELECT count(*) FROM stat_cells"), 0);
+	after = assert_cells_match_rows(db, 0, 0, PFI_BY_DAY, 1);
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
 	free(db);
 }

@@ -1,13 +1,17 @@
 /*
  * test_store.c - the index file: creation, permissions, schema checks,
- * refusal of foreign files, and idempotent re-indexing.
+ * refusal of foreign files, idempotent re-indexing, and runs that end
+ * inside smtpd sessions.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "correlate.h"
 #include "helpers.h"
 
 static void setup(void) { tmpdir_make(); }
@@ -422,4 +426,428 @@ Test(store, prune_removes_what_ended_before_the_cut_and_keeps_the_rest)
 	pfi_store_close(st);
 	free(db);
 	free(log);
+}
+
+/* ---- runs that end inside smtpd sessions --------------------------------- */
+
+/* 2026-11-03 00:00:00 UTC: after the last line of the logs below. */
+#define LOG_MTIME 1793664000
+
+/*
+ * Three smtpd sessions whose state comes before their message's queue ID:
+ * STARTTLS (lines 1-8), a NOQUEUE hold of one recipient (9-13), and a
+ * NOQUEUE hold of the whole connection, with no recipient (14-18).  The
+ * held recipient has no outcome of its own: its row is dated by the
+ * message's latest line, a second after its client= line.
+ */
+static const char *const session_log[] = {
+	"Nov  2 09:00:00 mx1 postfix/smtpd[4001]: connect from"
+	" mail.tls.example[203.0.113.9]",
+	"Nov  2 09:00:01 mx1 postfix/smtpd[4001]: Anonymous TLS connection"
+	" established from mail.tls.example[203.0.113.9]: TLSv1.3 with cipher"
+	" TLS_AES_256_GCM_SHA384 (256/256 bits)",
+	"Nov  2 09:00:02 mx1 postfix/smtpd[4001]: 1A2B3C4D5E:"
+	" client=mail.tls.example[203.0.113.9]",
+	"Nov  2 09:00:02 mx1 postfix/cleanup[4100]: 1A2B3C4D5E:"
+	" message-id=<t1@tls.example>",
+	"Nov  2 09:00:02 mx1 postfix/qmgr[4200]: 1A2B3C4D5E: from=<a@tls.example>,"
+	" size=1234, nrcpt=1 (queue active)",
+	"Nov  2 09:00:03 mx1 postfix/smtpd[4001]: disconnect from"
+	" mail.tls.example[203.0.113.9] ehlo=2 starttls=1 mail=1 rcpt=1 data=1"
+	" quit=1 commands=7",
+	"Nov  2 09:00:03 mx1 postfix/local[4300]: 1A2B3C4D5E: to=<bob@example.com>,"
+	" relay=local, delay=0.2, delays=0.1/0/0/0.1, dsn=2.0.0, status=sent"
+	" (delivered to mailbox)",
+	"Nov  2 09:00:03 mx1 postfix/qmgr[4200]: 1A2B3C4D5E: removed",
+	"Nov  2 09:01:00 mx1 postfix/smtpd[4002]: connect from"
+	" unknown[198.51.100.7]",
+	"Nov  2 09:01:01 mx1 postfix/smtpd[4002]: NOQUEUE: hold: RCPT from"
+	" unknown[198.51.100.7]: <carol@example.com>: Recipient address triggers"
+	" HOLD action; from=<x@spam.example> to=<carol@example.com> proto=ESMTP"
+	" helo=<spam.example>",
+	"Nov  2 09:01:02 mx1 postfix/smtpd[4002]: 2B3C4D5E6F:"
+	" client=unknown[198.51.100.7]",
+	"Nov  2 09:01:03 mx1 postfix/cleanup[4100]: 2B3C4D5E6F:"
+	" message-id=<h1@spam.example>",
+	"Nov  2 09:01:03 mx1 postfix/smtpd[4002]: disconnect from"
+	" unknown[198.51.100.7] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5",
+	"Nov  2 09:02:00 mx1 postfix/smtpd[4003]: connect from"
+	" unknown[198.51.100.8]",
+	"Nov  2 09:02:00 mx1 postfix/smtpd[4003]: NOQUEUE: hold: CONNECT from"
+	" unknown[198.51.100.8]: <unknown[198.51.100.8]>: Client host triggers"
+	" HOLD action; proto=SMTP",
+	"Nov  2 09:02:01 mx1 postfix/smtpd[4003]: 3C4D5E6F7A:"
+	" client=unknown[198.51.100.8]",
+	"Nov  2 09:02:01 mx1 postfix/cleanup[4100]: 3C4D5E6F7A:"
+	" message-id=<c1@spam.example>",
+	"Nov  2 09:02:02 mx1 postfix/smtpd[4003]: disconnect from"
+	" unknown[198.51.100.8] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5",
+};
+#define SESSION_LOG_LINES (sizeof(session_log) / sizeof(session_log[0]))
+
+/* Appends lines [from, to) to `path`, dated after them. */
+static void append_lines(const char *path, const char *const *lines,
+                         size_t from, size_t to)
+{
+	struct timespec ts[2] = { { LOG_MTIME, 0 }, { LOG_MTIME, 0 } };
+	FILE *f = fopen(path, "a");
+	size_t i;
+
+	cr_assert_not_null(f);
+	for (i = from; i < to; i++)
+		fprintf(f, "%s\n", lines[i]);
+	fclose(f);
+	cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* Indexes lines [0, n) into dir/NAME.db, one run per piece: runs end after
+ * line cuts[0], cuts[1] ... (ascending) and at the end.  Returns the
+ * index's path (malloc'd). */
+static char *index_pieces(const char *dir, const char *name,
+                          const char *const *lines, size_t n,
+                          const size_t *cuts, size_t ncuts)
+{
+	char file[128], *log, *db;
+	const char *paths[1];
+	size_t i, done = 0;
+
+	snprintf(file, sizeof(file), "%s.log", name);
+	log = path_join(dir, file);
+	snprintf(file, sizeof(file), "%s.db", name);
+	db = path_join(dir, file);
+	paths[0] = log;
+	for (i = 0; i <= ncuts; i++) {
+		size_t to = i < ncuts ? cuts[i] : n;
+		append_lines(log, lines, done, to);
+		done = to;
+		pfi_store_close(index_into(db, paths, 1, NULL));
+	}
+	free(log);
+	return db;
+}
+
+/* What the cuts of a log must not change: messages, their lines, their
+ * recipients and links.  Ids are compared too: both ways give them in
+ * reading order.  (links.other and relation are left out: resolving
+ * links is not the sessions' business.) */
+static const char *const content_sql[] = {
+	"SELECT id, host, queue_id, open, flags, first, last, received, removed,"
+	" message_id, sender, size, nrcpt, client, client_ip, sasl_method,"
+	" sasl_username, subject, tls_protocol, tls_cipher, origin,"
+	" orig_queue_id, parent, relation FROM messages ORDER BY id",
+	"SELECT message, first_line, hex(lines) FROM message_lines"
+	" ORDER BY message",
+	"SELECT message, line FROM late_lines ORDER BY message, line",
+	"SELECT message, host, queue_id, time, recipient, orig_to, status, dsn,"
+	" relay, delay, d_before, d_in, d_conn, d_xmit, attempts, final,"
+	" response, child_qid, stage, code, client, client_ip, helo, sender,"
+	" line, tls_protocol FROM deliveries"
+	" ORDER BY message, recipient, time, line",
+	"SELECT l.parent, l.qid, l.hint, l.kind, l.time, d.recipient"
+	" FROM links l LEFT JOIN deliveries d ON d.id = l.delivery"
+	" ORDER BY 1, 2, 3, 4, 5, 6",
+};
+
+static char *index_content(const char *db)
+{
+	char *out = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&out, &len);
+
+	cr_assert_not_null(f);
+	for (i = 0; i < sizeof(content_sql) / sizeof(content_sql[0]); i++) {
+		char *rows = db_rows(db, content_sql[i]);
+		fprintf(f, "-- %zu\n%s", i, rows);
+		free(rows);
+	}
+	fclose(f);
+	return out;
+}
+
+static void assert_same_content(const char *db, const char *want_db,
+                                const char *what)
+{
+	char *got = index_content(db), *want = index_content(want_db);
+
+	cr_assert_str_eq(got, want, "%s", what);
+	free(got);
+	free(want);
+}
+
+/* The session log indexed in one run, and with runs ending after `cuts`. */
+static void index_session_log(const size_t *cuts, size_t ncuts, char **whole,
+                              char **pieces)
+{
+	const char *dir = tmpdir_make();
+
+	*whole = index_pieces(dir, "whole", session_log, SESSION_LOG_LINES,
+	                      NULL, 0);
+	*pieces = index_pieces(dir, "pieces", session_log, SESSION_LOG_LINES,
+	                       cuts, ncuts);
+}
+
+/* Message `qid` of db, traced. */
+static pfi_trace *trace_of(const char *db, const char *qid, pfi_store **st)
+{
+	pfi_trace *t;
+
+	cr_assert_eq(pfi_store_open(st, db, PFI_OPEN_READONLY), PFI_OK);
+	cr_assert_eq(pfi_trace_new(&t, *st, qid), PFI_OK, "%s: %s", qid,
+	             pfi_errmsg(*st));
+	cr_assert_eq(pfi_trace_count(t), 1);
+	return t;
+}
+
+/* The message's lines in db are those the whole run gave it. */
+static void assert_same_lines(const char *db, const char *want_db,
+                              const char *qid)
+{
+	pfi_store *sa, *sb;
+	pfi_trace *ta = trace_of(db, qid, &sa), *tb = trace_of(want_db, qid, &sb);
+	const struct pfi_message *a = pfi_trace_message(ta, 0);
+	const struct pfi_message *b = pfi_trace_message(tb, 0);
+	size_t i;
+
+	cr_assert_eq(a->nlines, b->nlines, "%s", qid);
+	for (i = 0; i < a->nlines; i++)
+		cr_assert_str_eq(a->lines[i], b->lines[i]);
+	pfi_trace_free(ta);
+	pfi_trace_free(tb);
+	pfi_store_close(sa);
+	pfi_store_close(sb);
+}
+
+Test(store, a_run_ending_after_a_tls_line_leaves_the_message_its_tls)
+{
+	const size_t cuts[] = { 2 };
+	char *whole, *pieces;
+	const struct pfi_message *m;
+	pfi_store *st;
+	pfi_trace *t;
+
+	index_session_log(cuts, 1, &whole, &pieces);
+	t = trace_of(pieces, "1A2B3C4D5E", &st);
+	m = pfi_trace_message(t, 0);
+	cr_assert_str_eq(m->tls_protocol ? m->tls_protocol : "(none)", "TLSv1.3");
+	cr_assert_str_eq(m->tls_cipher ? m->tls_cipher : "(none)",
+	                 "TLS_AES_256_GCM_SHA384");
+	cr_assert_str_eq(m->client, "mail.tls.example");
+	cr_assert_str_eq(m->client_ip, "203.0.113.9");
+	/* The session's lines before its client= line are the message's. */
+	cr_assert_eq(m->nlines, 8);
+	cr_assert_str_eq(m->lines[0], session_log[0]);
+	cr_assert_str_eq(m->lines[1], session_log[1]);
+	pfi_trace_free(t);
+	pfi_store_close(st);
+	assert_same_lines(pieces, whole, "1A2B3C4D5E");
+	assert_same_content(pieces, whole, "cut after the TLS line");
+	free(whole);
+	free(pieces);
+}
+
+Test(store, a_run_ending_after_noqueue_actions_leaves_the_messages_held)
+{
+	/* After a connect, after a recipient's hold, after a connection's. */
+	const size_t cuts[] = { 9, 10, 15 };
+	char *whole, *pieces, sql[128];
+
+	index_session_log(cuts, 3, &whole, &pieces);
+	cr_assert_eq(db_int(pieces, "SELECT count(*) FROM deliveries WHERE"
+	             " queue_id = '2B3C4D5E6F' AND recipient = 'carol@example.com'"
+	             " AND status = 'held'"), 1);
+	/* Held with no recipient: only the message's flags tell. */
+	snprintf(sql, sizeof(sql), "SELECT flags & %d FROM messages"
+	         " WHERE queue_id = '3C4D5E6F7A'", PFI_MSG_HELD);
+	cr_assert_eq(db_int(pieces, sql), PFI_MSG_HELD);
+	/* Each has its connect and NOQUEUE lines. */
+	cr_assert_eq(db_int(pieces, "SELECT first_line FROM message_lines"
+	             " WHERE message = (SELECT id FROM messages"
+	             " WHERE queue_id = '2B3C4D5E6F')"), 9);
+	cr_assert_eq(db_int(pieces, "SELECT first_line FROM message_lines"
+	             " WHERE message = (SELECT id FROM messages"
+	             " WHERE queue_id = '3C4D5E6F7A')"), 14);
+	assert_same_lines(pieces, whole, "2B3C4D5E6F");
+	assert_same_lines(pieces, whole, "3C4D5E6F7A");
+	assert_same_content(pieces, whole, "cuts after NOQUEUE actions");
+	free(whole);
+	free(pieces);
+}
+
+Test(store, a_disconnect_alone_in_a_run_still_joins_its_message)
+{
+	/* The last run before each disconnect ends after the message's own
+	 * lines, so the disconnect is all the next run adds to it. */
+	const size_t cuts[] = { 12, 17 };
+	char *whole, *pieces;
+
+	index_session_log(cuts, 2, &whole, &pieces);
+	assert_same_lines(pieces, whole, "2B3C4D5E6F");
+	assert_same_lines(pieces, whole, "3C4D5E6F7A");
+	assert_same_content(pieces, whole, "cuts before disconnects");
+	free(whole);
+	free(pieces);
+}
+
+Test(store, any_cut_of_the_session_log_gives_what_one_run_gives)
+{
+	size_t cuts[SESSION_LOG_LINES], k;
+	char *whole, *pieces, what[64];
+
+	for (k = 1; k < SESSION_LOG_LINES; k++) {
+		cuts[0] = k;
+		index_session_log(cuts, 1, &whole, &pieces);
+		snprintf(what, sizeof(what), "cut after line %zu", k);
+		assert_same_content(pieces, whole, what);
+		free(whole);
+		free(pieces);
+		tmpdir_cleanup();
+	}
+	/* And a run per line. */
+	for (k = 0; k + 1 < SESSION_LOG_LINES; k++)
+		cuts[k] = k + 1;
+	index_session_log(cuts, SESSION_LOG_LINES - 1, &whole, &pieces);
+	assert_same_content(pieces, whole, "a run per line");
+	free(whole);
+	free(pieces);
+}
+
+Test(store, the_sessions_table_holds_only_the_live_sessions)
+{
+	const char *dir = tmpdir_make();
+	char *log = path_join(dir, "live.log"), *db = path_join(dir, "live.db");
+	const char *paths[] = { log };
+
+	append_lines(log, session_log, 0, 2);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM sessions"), 1);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM sessions WHERE"
+	             " host = 'mx1' AND program = 'postfix/smtpd' AND pid = 4001"
+	             " AND client = 'mail.tls.example' AND tls_protocol = 'TLSv1.3'"
+	             " AND tls_cipher = 'TLS_AES_256_GCM_SHA384'"
+	             " AND lines IS NOT NULL AND pending IS NULL"), 1);
+	/* 4001 disconnected; 4002 connected and holds a recipient. */
+	append_lines(log, session_log, 2, 10);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM sessions"), 1);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM sessions WHERE pid = 4002"
+	             " AND pending IS NOT NULL"), 1);
+	/* Its message took the hold and the lines; it stays live till its
+	 * disconnect. */
+	append_lines(log, session_log, 10, 11);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM sessions WHERE pid = 4002"
+	             " AND pending IS NULL AND lines IS NULL"
+	             " AND last_qid = '2B3C4D5E6F'"), 1);
+	append_lines(log, session_log, 11, SESSION_LOG_LINES);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM sessions"), 0);
+	free(log);
+	free(db);
+}
+
+Test(store, the_sample_log_cut_inside_its_sessions_gives_what_one_run_gives)
+{
+	const char *dir = tmpdir_make();
+	char *text = slurp(fixture("logs/sample.log"), NULL), *save = NULL, *l;
+	char **lines = NULL, *whole, *pieces;
+	size_t n = 0, ncuts = 0, *cuts = NULL, i;
+
+	cr_assert_not_null(text);
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		lines = realloc(lines, (n + 1) * sizeof(*lines));
+		lines[n++] = l;
+	}
+	/* Runs end after each connect, TLS and NOQUEUE line. */
+	cuts = calloc(n, sizeof(*cuts));
+	cr_assert_not_null(cuts);
+	for (i = 0; i + 1 < n; i++)
+		if (strstr(lines[i], ": connect from ") ||
+		    strstr(lines[i], " connection established from ") ||
+		    strstr(lines[i], ": NOQUEUE: "))
+			cuts[ncuts++] = i + 1;
+	cr_assert_gt(ncuts, 50);
+	whole = index_pieces(dir, "whole", (const char *const *)lines, n, NULL, 0);
+	pieces = index_pieces(dir, "pieces", (const char *const *)lines, n, cuts,
+	                      ncuts);
+	assert_same_content(pieces, whole, "the sample log cut in sessions");
+	free(whole);
+	free(pieces);
+	free(cuts);
+	free(lines);
+	free(text);
+}
+
+/* Links by what they join (queue IDs and hosts), not by row ids. */
+static const char links_sql[] =
+	"SELECT p.host, p.queue_id, l.qid, l.kind, o.host, o.queue_id,"
+	" l.relation FROM links l JOIN messages p ON p.id = l.parent"
+	" LEFT JOIN messages o ON o.id = l.other ORDER BY 1, 2, 3, 4, 5, 6, 7";
+
+Test(store, links_rewritten_by_a_later_run_are_resolved_again)
+{
+	/* Runs that end while a message's hand-off to the content filter or
+	 * its bounce is open: the next run rewrites the message and its
+	 * links (reusing their row ids), and must resolve them again. */
+	static const size_t cut_sets[][3] = {
+		{ 120, 0, 0 }, { 144, 0, 0 }, { 350, 0, 0 }, { 411, 0, 0 },
+		{ 737, 0, 0 }, { 120, 350, 737 },
+	};
+	const char *dir = tmpdir_make();
+	char *text = slurp(fixture("logs/sample.log"), NULL), *save = NULL, *l;
+	char **lines = NULL, *whole, *want, name[32];
+	size_t n = 0, i, k;
+
+	cr_assert_not_null(text);
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		lines = realloc(lines, (n + 1) * sizeof(*lines));
+		lines[n++] = l;
+	}
+	whole = index_pieces(dir, "whole", (const char *const *)lines, n, NULL, 0);
+	want = db_rows(whole, links_sql);
+	cr_assert_gt(db_int(whole, "SELECT count(*) FROM links"
+	                    " WHERE relation = 'filter'"), 0);
+	for (i = 0; i < sizeof(cut_sets) / sizeof(cut_sets[0]); i++) {
+		char *db, *got;
+		for (k = 0; k < 3 && cut_sets[i][k]; k++)
+			;
+		snprintf(name, sizeof(name), "cut%zu", i);
+		db = index_pieces(dir, name, (const char *const *)lines, n,
+		                  cut_sets[i], k);
+		got = db_rows(db, links_sql);
+		cr_assert_str_eq(got, want, "cut after line %zu", cut_sets[i][0]);
+		free(got);
+		free(db);
+	}
+	free(want);
+	free(whole);
+	free(lines);
+	free(text);
+}
+
+Test(store, an_index_of_schema_1_gets_the_sessions_table)
+{
+	const char *dir = tmpdir_make();
+	char *log = path_join(dir, "old.log"), *db = path_join(dir, "old.db");
+	const char *paths[] = { log };
+	sqlite3 *raw;
+	pfi_store *st;
+
+	append_lines(log, session_log, 0, 2);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "DROP TABLE sessions; DROP TABLE stat_cells;"
+	             " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK, "%s",
+	             pfi_errmsg(st));
+	pfi_store_close(st);
+	cr_assert_eq(db_int(db, "PRAGMA user_version"), 2);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM sessions"), 0);
+	/* The next run saves its sessions there. */
+	append_lines(log, session_log, 2, 9);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM sessions WHERE pid = 4002"),
+	             1);
+	free(log);
+	free(db);
 }

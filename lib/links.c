@@ -1,0 +1,203 @@
+/*
+ * links.c - resolving links between messages after a run.
+ *
+ * A link says "this message's recipient was queued as QID" (a content
+ * filter re-injection on the same host, or a relay to another indexed
+ * host), "forwarded as", "notification QID" or "requeued as".  Its other
+ * side is the message with that queue ID on the same host (or, queued
+ * as, on the relay's host) nearest in time within a day, as short queue
+ * IDs are reused.  One query lists the candidates of every link that may
+ * have found its other side in this run; the best candidate of each link
+ * is chosen here, and the link, the other message's parent and the
+ * hand-off's status are updated from it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats-int.h"
+
+/* Candidates of the links still open that this run may resolve: new
+ * links, and old ones whose queue ID a new message has.  ?1 = first
+ * message id, ?2 = first link id of the run.  Best first per link. */
+static const char candidates_sql[] =
+	"SELECT l.id, m.id, l.kind, m.host != p.host AS far, l.parent,"
+	" l.delivery, abs(coalesce(m.first, 0) - l.time) AS dist"
+	" FROM links l JOIN messages p ON p.id = l.parent"
+	" JOIN messages m ON m.queue_id = l.qid AND m.id != p.id"
+	"  AND (m.host = p.host OR (l.kind = 1 AND l.hint IS NOT NULL"
+	"   AND (l.hint = m.host"
+	"    OR substr(l.hint, 1, length(m.host) + 1) = m.host || '.')))"
+	" WHERE l.other IS NULL AND (l.id >= ?2 OR l.qid IN"
+	"  (SELECT queue_id FROM messages WHERE id >= ?1))"
+	"  AND dist < 86400000000"
+	" ORDER BY l.id, far, dist, m.id";
+
+enum {
+	ST_LINK_SET,        /* ?1 link, ?2 other, ?3 relation */
+	ST_PARENT_SET,      /* ?1 message, ?2 parent, ?3 relation */
+	ST_HANDOFF_SET,     /* ?1 delivery */
+	ST_RESOLVED_NOTE,   /* ?1 link */
+	NSTMT
+};
+
+static const char *const update_sql[NSTMT] = {
+	[ST_LINK_SET] = "UPDATE links SET other = ?2, relation = ?3 WHERE id = ?1",
+	/* Parents are the SPEC's relations only: filter, relay, bounce; the
+	 * first link to a message makes its parent. */
+	[ST_PARENT_SET] = "UPDATE messages SET parent = ?2, relation = ?3"
+	                  " WHERE id = ?1 AND parent IS NULL",
+	[ST_HANDOFF_SET] = "UPDATE deliveries SET status = 'filtered'"
+	                   " WHERE id = ?1 AND status = 'sent'",
+	[ST_RESOLVED_NOTE] = "INSERT INTO temp.pfi_resolved(id) VALUES (?1)",
+};
+
+/* Hours whose counted rows the links resolved now change: the linking
+ * row (it may become `filtered`), the other message's arrival and rows,
+ * and the rows of its own children, now counted through a new original. */
+static const char linked_hours_sql[] =
+	"WITH done AS (SELECT l.delivery, l.other FROM links l"
+	" JOIN temp.pfi_resolved u ON u.id = l.id)"
+	" SELECT " PFI_SQL_HOUR("d.time") " AS h FROM deliveries d"
+	"  WHERE d.id IN (SELECT delivery FROM done)"
+	"  OR d.message IN (SELECT other FROM done)"
+	"  OR d.message IN (SELECT id FROM messages"
+	"   WHERE parent IN (SELECT other FROM done))"
+	" UNION SELECT " PFI_SQL_HOUR("received") " FROM messages"
+	"  WHERE id IN (SELECT other FROM done)";
+
+/* A link and the other side chosen for it. */
+struct choice {
+	int64_t id, other, parent, delivery;   /* delivery: -1 when none */
+	int kind, far;
+};
+
+struct resolver {
+	pfi_store *st;
+	sqlite3_stmt *s[NSTMT];
+	int track;              /* note resolved links for the stats cells */
+	struct choice *v;       /* chosen first, applied after the query */
+	size_t n, cap;
+};
+
+static const char *relation_of(int kind, int far)
+{
+	switch (kind) {
+	case PFI_REL_QUEUED: return far ? "relay" : "filter";
+	case PFI_REL_FORWARD: return "forward";
+	case PFI_REL_BOUNCE: return "bounce";
+	default: return "requeue";
+	}
+}
+
+static int run(struct resolver *r, int which)
+{
+	return pfi_store_step_done(r->st, r->s[which], "cannot link messages");
+}
+
+/* Remembers the candidate on the query's current row. */
+static int choose(struct resolver *r, sqlite3_stmt *c)
+{
+	struct choice *ch;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		struct choice *v = realloc(r->v, cap * sizeof(*v));
+		if (v == NULL)
+			return pfi_err_set(&r->st->err, PFI_ENOMEM, "out of memory");
+		r->v = v;
+		r->cap = cap;
+	}
+	ch = &r->v[r->n++];
+	ch->id = sqlite3_column_int64(c, 0);
+	ch->other = sqlite3_column_int64(c, 1);
+	ch->kind = sqlite3_column_int(c, 2);
+	ch->far = sqlite3_column_int(c, 3);
+	ch->parent = sqlite3_column_int64(c, 4);
+	ch->delivery = sqlite3_column_type(c, 5) == SQLITE_NULL
+	               ? -1 : sqlite3_column_int64(c, 5);
+	return PFI_OK;
+}
+
+/* Resolves a link to the other side chosen for it. */
+static int resolve(struct resolver *r, const struct choice *ch)
+{
+	const char *rel = relation_of(ch->kind, ch->far);
+	int rc;
+
+	sqlite3_bind_int64(r->s[ST_LINK_SET], 1, ch->id);
+	sqlite3_bind_int64(r->s[ST_LINK_SET], 2, ch->other);
+	sqlite3_bind_text(r->s[ST_LINK_SET], 3, rel, -1, SQLITE_STATIC);
+	rc = run(r, ST_LINK_SET);
+	if (rc == PFI_OK && (ch->kind == PFI_REL_QUEUED ||
+	                     ch->kind == PFI_REL_BOUNCE)) {
+		sqlite3_bind_int64(r->s[ST_PARENT_SET], 1, ch->other);
+		sqlite3_bind_int64(r->s[ST_PARENT_SET], 2, ch->parent);
+		sqlite3_bind_text(r->s[ST_PARENT_SET], 3, rel, -1, SQLITE_STATIC);
+		rc = run(r, ST_PARENT_SET);
+	}
+	if (rc == PFI_OK && strcmp(rel, "filter") == 0 && ch->delivery > 0) {
+		sqlite3_bind_int64(r->s[ST_HANDOFF_SET], 1, ch->delivery);
+		rc = run(r, ST_HANDOFF_SET);
+	}
+	if (rc == PFI_OK && r->track) {
+		sqlite3_bind_int64(r->s[ST_RESOLVED_NOTE], 1, ch->id);
+		rc = run(r, ST_RESOLVED_NOTE);
+	}
+	return rc;
+}
+
+static int prepare_all(struct resolver *r)
+{
+	size_t i;
+
+	if (r->track && pfi_store_exec(r->st, "CREATE TEMP TABLE IF NOT EXISTS"
+	    " pfi_resolved(id INTEGER PRIMARY KEY); DELETE FROM temp.pfi_resolved")
+	    != PFI_OK)
+		return PFI_ERROR;
+	for (i = 0; i < NSTMT; i++) {
+		if (i == ST_RESOLVED_NOTE && !r->track)
+			continue;
+		if (sqlite3_prepare_v2(r->st->db, update_sql[i], -1, &r->s[i],
+		                       NULL) != SQLITE_OK)
+			return pfi_store_dberr(r->st, PFI_ERROR, "cannot link messages");
+	}
+	return PFI_OK;
+}
+
+int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
+                            int64_t since_link)
+{
+	struct resolver r = { .st = st, .track = st->track_hours };
+	sqlite3_stmt *c = NULL;
+	int64_t last = 0;
+	int rc = prepare_all(&r), step = SQLITE_DONE;
+	size_t i;
+
+	if (rc == PFI_OK && sqlite3_prepare_v2(st->db, candidates_sql, -1, &c,
+	                                       NULL) != SQLITE_OK)
+		rc = pfi_store_dberr(st, PFI_ERROR, "cannot link messages");
+	if (rc == PFI_OK) {
+		sqlite3_bind_int64(c, 1, since_msg);
+		sqlite3_bind_int64(c, 2, since_link);
+	}
+	/* The first candidate of each link is its best.  The choices are
+	 * applied after the query ends, not under its cursors. */
+	while (rc == PFI_OK && (step = sqlite3_step(c)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(c, 0);
+		if (id == last)
+			continue;
+		last = id;
+		rc = choose(&r, c);
+	}
+	if (rc == PFI_OK && step != SQLITE_DONE)
+		rc = pfi_store_dberr(st, PFI_ERROR, "cannot link messages");
+	sqlite3_finalize(c);
+	for (i = 0; i < r.n && rc == PFI_OK; i++)
+		rc = resolve(&r, &r.v[i]);
+	free(r.v);
+	for (i = 0; i < NSTMT; i++)
+		sqlite3_finalize(r.s[i]);
+	if (rc == PFI_OK && r.track)
+		rc = pfi_rollup_mark(st, linked_hours_sql, 0);
+	return rc;
+}

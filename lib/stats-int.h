@@ -1,0 +1,104 @@
+/*
+ * stats-int.h - what stats.c (the query) and rollup.c (the per-hour
+ * cells `pfi index` keeps) share: the counted rows, how one is read, and
+ * the encoding of a cell's delays.
+ *
+ * A cell sums the counted rows of one UTC hour that agree on the keys
+ * stats groups or lists them by (host, recipient domain, status, DSN,
+ * reject code and class); its delays are kept value by value, so
+ * percentiles over cells are exactly those over rows.  Sender domains
+ * have cells of their own (crossed with the rest there would be a cell
+ * per pair of domains), so `--by sender-domain`, like `--by client` and
+ * filters, reads rows.
+ */
+#ifndef PFI_STATS_INT_H
+#define PFI_STATS_INT_H
+
+#include "store.h"
+
+#define PFI_HOUR INT64_C(3600000000)   /* microseconds */
+
+/* Kinds of stat_cells rows. */
+enum pfi_cell_kind {
+	PFI_CELL_RCPT = 0,       /* counted recipient rows */
+	PFI_CELL_RECEIVED = 1,   /* original messages that arrived */
+	PFI_CELL_NOTIFY = 2,     /* bounce notifications */
+	PFI_CELL_NETWORK = 3,    /* network deliveries (n), over TLS (m) */
+	PFI_CELL_SENDER = 4,     /* counted recipient rows by sender domain */
+};
+
+/* A final delay (seconds) and the number of outcomes that had it. */
+struct pfi_delay_n {
+	double delay;
+	int64_t n;
+};
+
+/* One counted recipient row (n = 1), or a cell of n of them. */
+struct pfi_srow {
+	const char *status, *dsn, *domain, *code, *class, *host, *client;
+	const char *sender_domain;
+	int64_t time;            /* a cell: the start of its hour */
+	int64_t n;               /* rows */
+	int64_t deferred_once;   /* of them, deferred at least once */
+	const struct pfi_delay_n *delays;   /* final outcomes with a delay */
+	size_t ndelays;
+	struct pfi_delay_n one;  /* a row's own delay */
+	char sd_buf[256];        /* a row's sender domain */
+};
+
+/* One arrived message or notification (n = 1), or a cell of them. */
+struct pfi_smsg {
+	int64_t received;        /* 0 when not seen arriving */
+	int64_t n, bytes;
+	const char *tls, *host, *client, *sender_domain;
+	int original;            /* 1 received, 0 notification */
+	char sd_buf[256];
+};
+
+/* SELECT of every counted recipient row; append a condition (filter.c's
+ * pfi_where_sql over deliveries `d`). */
+extern const char pfi_stats_rows_sql[];
+/* SELECT of arrived messages and notifications `m`: head, then any
+ * joins, then kind (a WHERE clause); append " AND " and a condition. */
+extern const char pfi_stats_msgs_head[];
+extern const char pfi_stats_msgs_kind[];
+
+/* Reads a row of pfi_stats_rows_sql / pfi_stats_msgs_sql. */
+void pfi_stats_read_row(sqlite3_stmt *s, struct pfi_srow *r);
+void pfi_stats_read_msg(sqlite3_stmt *s, struct pfi_smsg *m);
+
+/* A delay as whole microseconds, and back: rows and cells both go
+ * through this, so a cell gives back exactly the rows' values. */
+int64_t pfi_delay_us(double seconds);
+double pfi_delay_seconds(int64_t us);
+
+/* Floor of t / PFI_HOUR. */
+int64_t pfi_hour_of(int64_t t);
+
+/* Decodes a cell's delays blob into *out (grown as needed, *cap its
+ * size), *n entries.  PFI_OK, PFI_ENOMEM or PFI_ERROR (malformed). */
+int pfi_delays_decode(const void *blob, size_t size,
+                      struct pfi_delay_n **out, size_t *cap, size_t *n);
+
+/* Whether the index keeps cells (an index of an older schema may not). */
+int pfi_rollup_present(pfi_store *st);
+
+/* SQL: the hour of time expression x, as pfi_hour_of, NULL as
+ * PFI_UNDATED. */
+#define PFI_SQL_HOUR(x) \
+	"coalesce((" x ") / 3600000000 - ((" x ") % 3600000000 < 0)," \
+	" -9223372036854775807)"
+#define PFI_UNDATED (-INT64_MAX)   /* the dirty mark of undated arrivals */
+
+/* Rebuilds every cell (a new index, a migration, after pruning). */
+int pfi_rollup_rebuild_all(pfi_store *st);
+/* From now until pfi_rollup_refresh, remember the hours whose records
+ * change (st->track_hours), in temp.pfi_dirty. */
+int pfi_rollup_track(pfi_store *st);
+/* Marks the hours the one-column query `sql` gives (PFI_SQL_HOUR values),
+ * with ?1 bound to `arg`; nothing when not tracking. */
+int pfi_rollup_mark(pfi_store *st, const char *sql, int64_t arg);
+/* Rebuilds the cells of the marked hours and stops tracking. */
+int pfi_rollup_refresh(pfi_store *st);
+
+#endif
