@@ -83,8 +83,8 @@ if [ ! -f "$LOG.meta" ] || [ ! -f "$LOG.zst" ]; then
 		'BEGIN { printf "%.1f s + zstd %.1f s", b - a, c - b }')
 fi
 meta() { sed -n "s/^$1=//p" "$LOG.meta"; }
-LOG_BYTES=$(stat -c %s "$LOG")
-ZST_BYTES=$(stat -c %s "$LOG.zst")
+LOG_BYTES=$(stat -L -c %s "$LOG")
+ZST_BYTES=$(stat -L -c %s "$LOG.zst")
 
 # ---- measuring --------------------------------------------------------------
 # measure N CMD...: best wall time and best CPU time (user + sys, which
