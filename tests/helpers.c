@@ -217,3 +217,33 @@ char *db_rows(const char *dbpath, const char *sql)
 	fclose(f);
 	return buf;
 }
+
+size_t fixture_lines(const char *rel, char **text, char ***lines)
+{
+	char *save = NULL, *l;
+	size_t n = 0;
+
+	*text = slurp(fixture(rel), NULL);
+	*lines = NULL;
+	cr_assert_not_null(*text, "cannot read %s", rel);
+	for (l = strtok_r(*text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		*lines = realloc(*lines, (n + 1) * sizeof(**lines));
+		cr_assert_not_null(*lines);
+		(*lines)[n++] = l;
+	}
+	return n;
+}
+
+void append_log_lines(const char *path, const char *const *lines,
+                      size_t from, size_t to, time_t mtime)
+{
+	struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+	FILE *f = fopen(path, "a");
+	size_t i;
+
+	cr_assert_not_null(f, "cannot open %s", path);
+	for (i = from; i < to; i++)
+		fprintf(f, "%s\n", lines[i]);
+	fclose(f);
+	cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}

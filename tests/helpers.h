@@ -24,6 +24,14 @@ char *copy_fixture(const char *rel, const char *dir, const char *name,
                    time_t mtime);
 /* The whole file in a malloc'd NUL-terminated buffer, or NULL. */
 char *slurp(const char *path, size_t *len);
+/* The lines of fixture `rel` (without their newlines): *lines points
+ * into *text; free both.  Returns the number of lines. */
+size_t fixture_lines(const char *rel, char **text, char ***lines);
+/* Appends lines[from, to), each with a newline, to the log at path and
+ * sets its modification time to mtime (classic stamps take their year
+ * from it). */
+void append_log_lines(const char *path, const char *const *lines,
+                      size_t from, size_t to, time_t mtime);
 
 /* Runs the built pfi with argv (NULL-terminated, without "pfi"), stdin from
  * `in` (NULL: /dev/null); captures stdout and stderr (malloc'd). Returns

@@ -1252,41 +1252,21 @@ Test(stats, cells_are_not_used_where_local_hours_are_not_utc_hours)
 	free(db);
 }
 
-/* Appends lines [from, to) of the sample log to `log`. */
-static void append_lines(const char *log, char **lines, size_t from, size_t to)
-{
-	FILE *fp = fopen(log, "a");
-	size_t i;
-
-	cr_assert_not_null(fp);
-	for (i = from; i < to; i++)
-		fprintf(fp, "%s\n", lines[i]);
-	fclose(fp);
-}
-
 Test(stats, cells_stay_exact_when_the_log_is_indexed_piece_by_piece)
 {
 	const char *dir = tmpdir_make();
-	char *text = slurp(fixture("logs/sample.log"), NULL), *save = NULL, *l;
 	char *log = path_join(dir, "grow.log"), *db = path_join(dir, "grow.db");
-	char *whole = sample_db(), *fresh, *grown, cmd[1024];
-	char **lines = NULL;
+	char *whole = sample_db(), *fresh, *grown, *text, **lines;
 	const char *paths[] = { log };
-	size_t n = 0, done = 0, step;
+	size_t n = fixture_lines("logs/sample.log", &text, &lines), done = 0, step;
 
-	cr_assert_not_null(text);
-	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		lines = realloc(lines, (n + 1) * sizeof(*lines));
-		lines[n++] = l;
-	}
 	/* Uneven pieces, so runs end inside messages, retries and filter hops
 	 * (the next run rewrites and relinks them). */
 	for (step = 7; done < n; step = step * 3 % 97 + 5) {
 		size_t to = done + step < n ? done + step : n;
-		append_lines(log, lines, done, to);
+		append_log_lines(log, (const char *const *)lines, done, to,
+		                 SAMPLE_MTIME);
 		done = to;
-		snprintf(cmd, sizeof(cmd), "touch -d @%d '%s'", SAMPLE_MTIME, log);
-		cr_assert_eq(system(cmd), 0);
 		pfi_store_close(index_into(db, paths, 1, NULL));
 		free(assert_cells_match_rows(db, 0, 0, PFI_BY_HOUR, 1));
 	}

@@ -486,18 +486,11 @@ static const char *const session_log[] = {
 #define SESSION_LOG_LINES (sizeof(session_log) / sizeof(session_log[0]))
 
 /* Appends lines [from, to) to `path`, dated after them. */
+/* Appends lines [from, to) to the log at path, with the logs' mtime. */
 static void append_lines(const char *path, const char *const *lines,
                          size_t from, size_t to)
 {
-	struct timespec ts[2] = { { LOG_MTIME, 0 }, { LOG_MTIME, 0 } };
-	FILE *f = fopen(path, "a");
-	size_t i;
-
-	cr_assert_not_null(f);
-	for (i = from; i < to; i++)
-		fprintf(f, "%s\n", lines[i]);
-	fclose(f);
-	cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	append_log_lines(path, lines, from, to, LOG_MTIME);
 }
 
 /* Indexes lines [0, n) into dir/NAME.db, one run per piece: runs end after
@@ -748,15 +741,10 @@ Test(store, the_sessions_table_holds_only_the_live_sessions)
 Test(store, the_sample_log_cut_inside_its_sessions_gives_what_one_run_gives)
 {
 	const char *dir = tmpdir_make();
-	char *text = slurp(fixture("logs/sample.log"), NULL), *save = NULL, *l;
-	char **lines = NULL, *whole, *pieces;
-	size_t n = 0, ncuts = 0, *cuts = NULL, i;
+	char *text, **lines, *whole, *pieces;
+	size_t n = fixture_lines("logs/sample.log", &text, &lines), ncuts = 0;
+	size_t *cuts = NULL, i;
 
-	cr_assert_not_null(text);
-	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		lines = realloc(lines, (n + 1) * sizeof(*lines));
-		lines[n++] = l;
-	}
 	/* Runs end after each connect, TLS and NOQUEUE line. */
 	cuts = calloc(n, sizeof(*cuts));
 	cr_assert_not_null(cuts);
@@ -793,15 +781,9 @@ Test(store, links_rewritten_by_a_later_run_are_resolved_again)
 		{ 737, 0, 0 }, { 120, 350, 737 },
 	};
 	const char *dir = tmpdir_make();
-	char *text = slurp(fixture("logs/sample.log"), NULL), *save = NULL, *l;
-	char **lines = NULL, *whole, *want, name[32];
-	size_t n = 0, i, k;
+	char *text, **lines, *whole, *want, name[32];
+	size_t n = fixture_lines("logs/sample.log", &text, &lines), i, k;
 
-	cr_assert_not_null(text);
-	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		lines = realloc(lines, (n + 1) * sizeof(*lines));
-		lines[n++] = l;
-	}
 	whole = index_pieces(dir, "whole", (const char *const *)lines, n, NULL, 0);
 	want = db_rows(whole, links_sql);
 	cr_assert_gt(db_int(whole, "SELECT count(*) FROM links"
