@@ -214,6 +214,7 @@ int pfi_msg_add_link(struct pfi_msg *m, const char *qid, const char *hint,
 	l->relation = relation;
 	l->time = time;
 	l->rcpt = rcpt;
+	l->other = 0;
 	m->nlinks++;
 	return PFI_OK;
 }
@@ -253,7 +254,8 @@ const char *pfi_rcpt_outcome(const struct pfi_msg *m, const struct pfi_rcpt *r,
                              int open)
 {
 	if (r->final && r->status)
-		return r->status;
+		return r->filtered && strcmp(r->status, "sent") == 0 ? "filtered"
+		                                                   : r->status;
 	if (m->flags & PFI_MSG_DELETED)
 		return "deleted";
 	if (m->flags & PFI_MSG_EXPIRED)
@@ -1164,6 +1166,33 @@ static char *relay_host(struct pfi_slice relay)
 	return pfi_slice_dup(relay);
 }
 
+/*
+ * Resolves m's newest link at once when its other side is open on the
+ * same host: a content filter's re-injection and a notification are
+ * logged just before the line that names them, so the open message is
+ * the one nearest in time, as pfi_store_resolve_links would choose.
+ * Links it does not find (relays, closed messages) are left to that.
+ */
+static void link_open_other(struct feed *f, struct pfi_msg *m,
+                             struct pfi_rcpt *r)
+{
+	struct pfi_mlink *l = &m->links[m->nlinks - 1];
+	struct pfi_slice qid = { l->qid, strlen(l->qid) };
+	struct pfi_msg *o = msg_find(f->c, f->env->host, qid);
+
+	if (o == NULL || o == m)
+		return;
+	l->other = o->id;
+	if ((l->relation == PFI_REL_QUEUED || l->relation == PFI_REL_BOUNCE) &&
+	    o->parent == 0) {
+		o->parent = m->id;
+		o->parent_rel = l->relation;
+		o->flags |= PFI_MSG_DIRTY;
+	}
+	if (l->relation == PFI_REL_QUEUED && r != NULL)
+		r->filtered = 1;
+}
+
 static int on_delivery(struct feed *f, struct pfi_msg *m)
 {
 	const struct pfi_event *ev = f->ev;
@@ -1188,6 +1217,8 @@ static int on_delivery(struct feed *f, struct pfi_msg *m)
 	rc = pfi_msg_add_link(m, r->child_qid, hint, r->relation, f->env->time,
 	                      (size_t)(r - m->rcpts));
 	free(hint);
+	if (rc == PFI_OK)
+		link_open_other(f, m, r);
 	return rc;
 }
 
@@ -1296,6 +1327,8 @@ static int on_notify(struct feed *f, struct pfi_msg *m)
 		return PFI_ENOMEM;
 	rc = pfi_msg_add_link(m, q, NULL, PFI_REL_BOUNCE, f->env->time, SIZE_MAX);
 	free(q);
+	if (rc == PFI_OK)
+		link_open_other(f, m, NULL);
 	return rc;
 }
 

@@ -29,6 +29,8 @@ struct pfi_rcpt {
 	int attempts;        /* deferred attempts */
 	int final;           /* status is final: no later attempt changes it */
 	int relation;        /* enum pfi_link_rel of child_qid */
+	int filtered;        /* handed to a content filter whose re-injected
+	                        copy was found open: outcome "filtered" */
 };
 
 enum pfi_msg_flag {
@@ -62,6 +64,9 @@ struct pfi_mlink {
 	int relation;     /* enum pfi_link_rel */
 	int64_t time;
 	size_t rcpt;      /* index of the recipient it came from, or SIZE_MAX */
+	int64_t other;    /* the other message's id when it was found open on
+	                     the same host as the link was made; else 0, and
+	                     pfi_store_resolve_links looks for it */
 };
 
 /* One message: a (host, queue ID) lifetime. */
@@ -88,6 +93,10 @@ struct pfi_msg {
 	size_t nrcpts, rcap;
 	struct pfi_mlink *links;
 	size_t nlinks, lcap;
+	int64_t parent;          /* the message whose filter hand-off or
+	                            notification made this one, when found
+	                            while both were open; else 0 */
+	int parent_rel;          /* its enum pfi_link_rel */
 	int64_t *lines;          /* ids of its log lines, ascending */
 	size_t nlines, lncap;
 	struct pfi_msg *next;    /* hash chain */

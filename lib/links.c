@@ -79,7 +79,7 @@ struct resolver {
 	size_t n, cap;
 };
 
-static const char *relation_of(int kind, int far)
+const char *pfi_link_relation(int kind, int far)
 {
 	switch (kind) {
 	case PFI_REL_QUEUED: return far ? "relay" : "filter";
@@ -121,7 +121,7 @@ static int choose(struct resolver *r, sqlite3_stmt *c)
 /* Resolves a link to the other side chosen for it. */
 static int resolve(struct resolver *r, const struct choice *ch)
 {
-	const char *rel = relation_of(ch->kind, ch->far);
+	const char *rel = pfi_link_relation(ch->kind, ch->far);
 	int rc;
 
 	sqlite3_bind_int64(r->s[ST_LINK_SET], 1, ch->id);

@@ -35,15 +35,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"INSERT INTO messages(id, host, queue_id, open, flags,"
 		" first, last, received, removed, message_id, sender, size, nrcpt,"
 		" client, client_ip, sasl_method, sasl_username, subject,"
-		" tls_protocol, tls_cipher, origin, orig_queue_id)"
+		" tls_protocol, tls_cipher, origin, orig_queue_id, parent, relation)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
 		" ON CONFLICT(id) DO UPDATE SET open = ?4, flags = ?5, first = ?6,"
 		" last = ?7, received = ?8, removed = ?9, message_id = ?10,"
 		" sender = ?11, size = ?12, nrcpt = ?13, client = ?14,"
 		" client_ip = ?15, sasl_method = ?16, sasl_username = ?17,"
 		" subject = ?18, tls_protocol = ?19, tls_cipher = ?20, origin = ?21,"
-		" orig_queue_id = ?22",
+		" orig_queue_id = ?22,"
+		/* the first parent found stays (see pfi_store_resolve_links) */
+		" relation = CASE WHEN parent IS NULL THEN ?24 ELSE relation END,"
+		" parent = coalesce(parent, ?23)",
 	[ST_PUT_MESSAGE_LINES] =
 		"INSERT OR REPLACE INTO message_lines(message, first_line, lines)"
 		" VALUES (?1, ?3, ?2)",
@@ -63,8 +66,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_DELETE_LINKS] =
 		"DELETE FROM links WHERE parent = ?1",
 	[ST_INSERT_LINK] =
-		"INSERT INTO links(parent, qid, hint, kind, time, delivery)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		"INSERT INTO links(parent, qid, hint, kind, time, delivery, other,"
+		" relation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_COUNT_LINES] =
 		"INSERT INTO line_counts(kind, program, count) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT(kind, program) DO UPDATE SET count = count + ?3",
@@ -466,6 +469,10 @@ static int put_message_row(pfi_store *st, const struct pfi_msg *m, int open)
 	pfi_bind_str(s, 20, m->tls_cipher);
 	pfi_bind_str(s, 21, m->origin);
 	pfi_bind_str(s, 22, m->orig_qid);
+	if (m->parent > 0) {
+		sqlite3_bind_int64(s, 23, m->parent);
+		pfi_bind_str(s, 24, pfi_link_relation(m->parent_rel, 0));
+	}
 	if (pfi_store_step_done(st, s, "cannot write message") != PFI_OK)
 		return PFI_ERROR;
 	return put_message_lines(st, m);
@@ -529,6 +536,11 @@ static int put_link(pfi_store *st, const struct pfi_msg *m,
 	sqlite3_bind_int(s, 4, l->relation);
 	sqlite3_bind_int64(s, 5, l->time);
 	pfi_bind_int(s, 6, delivery > 0 ? delivery : -1);
+	/* Found open on the same host (correlate.c): never a relay. */
+	if (l->other > 0) {
+		sqlite3_bind_int64(s, 7, l->other);
+		pfi_bind_str(s, 8, pfi_link_relation(l->relation, 0));
+	}
 	if (pfi_store_step_done(st, s, "cannot write link") != PFI_OK)
 		return PFI_ERROR;
 	/* A rewritten message's links may reuse ids below the run's first. */

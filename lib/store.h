@@ -107,6 +107,10 @@ int pfi_store_clear_sessions(pfi_store *st);
 int pfi_store_put_session(pfi_store *st, const struct pfi_session_rec *s);
 /* Gives the correlator the sessions the last checkpoint saved. */
 int pfi_store_load_sessions(pfi_store *st, struct pfi_corr *c);
+/* The relation of a link of kind `kind` (enum pfi_link_rel) to a message
+ * on another host (far) or the same one: filter, relay, forward, bounce,
+ * requeue. */
+const char *pfi_link_relation(int kind, int far);
 /* Resolves links whose other side may have arrived since `since_msg`. */
 int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
                             int64_t since_link);
