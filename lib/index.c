@@ -719,7 +719,8 @@ static int run_begin(struct run *r)
 		return PFI_ERROR;
 	r->next_line = line0;
 	r->bulk = msg0 == 0 && line0 == 1;
-	if (r->bulk && (rc = pfi_store_query_indexes(r->st, 0)) != PFI_OK)
+	if (r->bulk && ((rc = pfi_store_query_indexes(r->st, 0)) != PFI_OK ||
+	                (rc = pfi_store_indexes(r->st, pfi_run_indexes, 0)) != PFI_OK))
 		return rc;
 	if (!r->bulk && (rc = pfi_rollup_track(r->st)) != PFI_OK)
 		return rc;
@@ -772,6 +773,8 @@ static int run_end(struct run *r)
 	r->rep->open_messages = pfi_corr_open_count(r->corr);
 	if (rc == PFI_OK)
 		rc = flush_counts(r);
+	if (rc == PFI_OK && r->bulk)
+		rc = pfi_store_indexes(r->st, pfi_run_indexes, 1);
 	if (rc == PFI_OK)
 		rc = pfi_store_resolve_links(r->st, r->msg0,
 		                             r->link0 < r->st->first_new_link

@@ -149,6 +149,33 @@ const char pfi_stat_cells_sql[] = PFI_STAT_CELLS_SQL;
 const char pfi_sessions_sql[] = PFI_SESSIONS_SQL;
 
 /*
+ * Indexes a run reads only at its end (links, rewrites of messages
+ * stored before) besides queries.  A run into an empty index rewrites
+ * nothing, so it drops them too and builds them before resolving links:
+ * sorted once, they cost far less than kept up to date row by row in
+ * random order.  Same definitions as in pfi_schema_sql.
+ */
+const struct pfi_index_def pfi_run_indexes[] = {
+	{ "late_lines_message", "CREATE INDEX IF NOT EXISTS late_lines_message"
+	  " ON late_lines(message)" },
+	{ "message_lines_first", "CREATE INDEX IF NOT EXISTS message_lines_first"
+	  " ON message_lines(first_line)" },
+	{ "messages_queue_id", "CREATE INDEX IF NOT EXISTS messages_queue_id"
+	  " ON messages(queue_id)" },
+	{ "messages_open", "CREATE INDEX IF NOT EXISTS messages_open"
+	  " ON messages(open) WHERE open = 1" },
+	{ "deliveries_message", "CREATE INDEX IF NOT EXISTS deliveries_message"
+	  " ON deliveries(message)" },
+	{ "links_parent", "CREATE INDEX IF NOT EXISTS links_parent"
+	  " ON links(parent)" },
+	{ "links_other", "CREATE INDEX IF NOT EXISTS links_other"
+	  " ON links(other) WHERE other IS NOT NULL" },
+	{ "links_unresolved", "CREATE INDEX IF NOT EXISTS links_unresolved"
+	  " ON links(qid) WHERE other IS NULL" },
+	{ NULL, NULL }
+};
+
+/*
  * Indexes that only queries read.  A run into an empty index drops them
  * and builds them once at its end, which is much faster than keeping them
  * up to date row by row.

@@ -229,22 +229,27 @@ int64_t pfi_store_int(pfi_store *st, const char *sql)
 	return v;
 }
 
-int pfi_store_query_indexes(pfi_store *st, int create)
+int pfi_store_indexes(pfi_store *st, const struct pfi_index_def *defs,
+                      int create)
 {
 	char sql[128];
 	size_t i;
 	int rc = PFI_OK;
 
-	for (i = 0; pfi_query_indexes[i].name && rc == PFI_OK; i++) {
+	for (i = 0; defs[i].name && rc == PFI_OK; i++) {
 		if (create) {
-			rc = pfi_store_exec(st, pfi_query_indexes[i].sql);
+			rc = pfi_store_exec(st, defs[i].sql);
 			continue;
 		}
-		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s",
-		         pfi_query_indexes[i].name);
+		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", defs[i].name);
 		rc = pfi_store_exec(st, sql);
 	}
 	return rc;
+}
+
+int pfi_store_query_indexes(pfi_store *st, int create)
+{
+	return pfi_store_indexes(st, pfi_query_indexes, create);
 }
 
 static int create_schema(pfi_store *st)

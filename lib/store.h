@@ -22,8 +22,12 @@ struct pfi_index_def {
 	const char *sql;
 };
 extern const struct pfi_index_def pfi_query_indexes[];
+extern const struct pfi_index_def pfi_run_indexes[];
 /* Creates (1) or drops (0) the query indexes.  PFI_OK or PFI_ERROR. */
 int pfi_store_query_indexes(pfi_store *st, int create);
+/* Creates (1) or drops (0) the indexes of list defs. */
+int pfi_store_indexes(pfi_store *st, const struct pfi_index_def *defs,
+                      int create);
 
 enum pfi_line_kind {
 	PFI_LINE_POSTFIX = 0,   /* a Postfix line pfi understood */

@@ -93,6 +93,34 @@ Test(store, an_index_of_a_newer_schema_is_refused)
 	free(p);
 }
 
+Test(store, a_first_run_leaves_every_index_in_place)
+{
+	/* A first run drops the indexes it does not read while it writes and
+	 * builds them at its end; none may be missing afterwards. */
+	static const char *const names[] = {
+		"late_lines_message", "message_lines_first", "messages_queue_id",
+		"messages_open", "deliveries_message", "links_parent", "links_other",
+		"links_unresolved", "messages_message_id", "messages_parent",
+		"messages_received", "deliveries_time", "deliveries_domain",
+		"deliveries_recipient_nocase", "deliveries_orig_to_nocase",
+		"sasl_failures_time", "stat_cells_hour",
+	};
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "i.db"), sql[256];
+	char *log = copy_fixture("logs/sample.log", dir, "mail.log", 0);
+	const char *paths[] = { log };
+	size_t i;
+
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema"
+		         " WHERE type = 'index' AND name = '%s'", names[i]);
+		cr_assert_eq(db_int(db, sql), 1, "index %s is missing", names[i]);
+	}
+	free(log);
+	free(db);
+}
+
 Test(store, reindexing_the_same_file_adds_nothing)
 {
 	const char *dir = tmpdir_make();
