@@ -16,8 +16,8 @@
 
 #include "store.h"
 
-#define CHUNK_BYTES (128 * 1024)
-#define CHUNK_LEVEL 3
+#define CHUNK_BYTES (256 * 1024)
+#define CHUNK_LEVEL 6
 
 /* ---- id lists ------------------------------------------------------------------------------ */
 
