@@ -679,7 +679,7 @@ static int journal_for_first_run(pfi_store *st)
 	sqlite3_stmt *s;
 	int switched = 0;
 
-	if (pfi_store_int(st, "SELECT count(*) FROM chunks") != 0)
+	if (pfi_store_int(st, "SELECT EXISTS (SELECT 1 FROM chunks)") != 0)
 		return 0;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = DELETE", -1, &s,
 	                       NULL) != SQLITE_OK)
