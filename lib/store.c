@@ -279,6 +279,12 @@ static int check_schema(pfi_store *st)
 	int64_t ver = pfi_store_int(st, "PRAGMA user_version");
 	int64_t tables = pfi_store_int(st, "SELECT count(*) FROM sqlite_schema");
 
+	if ((app < 0 || ver < 0 || tables < 0) &&
+	    sqlite3_errcode(st->db) == SQLITE_BUSY)
+		/* Only a first run locks readers out (index.c). */
+		return pfi_err_set(&st->err, PFI_EBUSY, "'%s' is being written by"
+		                   " its first pfi index run; query it when that"
+		                   " run ends", st->path);
 	if (app < 0 || ver < 0 || tables < 0)
 		return pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
 	if (app == 0 && ver == 0 && tables == 0) {

@@ -383,6 +383,29 @@ Test(store, a_second_writer_waits_then_fails_clearly)
 	free(log);
 }
 
+Test(store, a_query_during_a_first_run_says_the_index_is_being_written)
+{
+	/* A first run writes without the WAL and holds the file exclusively
+	 * (index.c); a reader must get a clear "busy", not a schema error. */
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "i.db");
+	sqlite3 *writer;
+	pfi_store *rd = NULL;
+
+	cr_assert_eq(sqlite3_open(db, &writer), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(writer, "PRAGMA journal_mode = DELETE;"
+	             " CREATE TABLE t(x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)",
+	             NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(pfi_store_open(&rd, db, PFI_OPEN_READONLY), PFI_EBUSY,
+	             "%s", pfi_errmsg(rd));
+	cr_assert_not_null(strstr(pfi_errmsg(rd), "first pfi index run"), "%s",
+	                   pfi_errmsg(rd));
+	pfi_store_close(rd);
+	sqlite3_exec(writer, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(writer);
+	free(db);
+}
+
 Test(store, readers_see_the_last_commit_while_a_run_writes)
 {
 	const char *dir = tmpdir_make();
