@@ -505,7 +505,9 @@ static void stats_summary_delay(const struct pfi_stats *s)
 	for (i = 0; i < s->ntls_protocols; i++)
 		printf("%s%s %" PRId64, i ? ", " : " (", s->tls_protocols[i].key,
 		       s->tls_protocols[i].count);
-	printf("%s; outbound not recorded\n", s->ntls_protocols ? ")" : "");
+	printf("%s;", s->ntls_protocols ? ")" : "");
+	stats_pct(" outbound", s->tls_outbound_ratio);
+	printf(" of network deliveries\n");
 }
 
 /* One "label: key n, key n ..." line of a count list. */

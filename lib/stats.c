@@ -751,7 +751,7 @@ static void finish_delays(struct stats_priv *p)
 	s->p99 = rank(p->pairs, n, s->delays, 99);
 	s->max = n ? p->pairs[n - 1].delay : -1;
 	s->sla_within_ratio = p->sla_n ? ratio(p->sla_within, p->sla_n) : -1;
-	s->tls_outbound_ratio = ratio(p->net_tls, p->net_n);
+	s->tls_outbound_ratio = p->net_n ? ratio(p->net_tls, p->net_n) : -1;
 	finish_domain_delays(p);
 }
 
