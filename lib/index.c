@@ -671,8 +671,9 @@ int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
  * A first run writes the whole index.  In rollback-journal mode its pages
  * go once, straight into the file (a new file needs next to no journal),
  * instead of twice, through the WAL and its checkpoint; a crash still
- * leaves the index as it was (empty).  Readers may wait meanwhile; the
- * index goes back to WAL at the end.  Returns 1 when switched.
+ * leaves the index as it was (empty).  Readers are locked out meanwhile
+ * (store.c tells them why); the index goes back to WAL at the end.
+ * Returns 1 when switched.
  */
 static int journal_for_first_run(pfi_store *st)
 {
