@@ -56,15 +56,8 @@ static int run_steps(pfi_store *st, int64_t before)
 	size_t i;
 	int rc = PFI_OK;
 
-	for (i = 0; i < PFI_ARRAY_SIZE(prune_sql) && rc == PFI_OK; i++) {
-		sqlite3_stmt *s;
-		if (sqlite3_prepare_v2(st->db, prune_sql[i], -1, &s, NULL) != SQLITE_OK)
-			return pfi_store_dberr(st, PFI_ERROR, "cannot prune");
-		if (sqlite3_bind_parameter_count(s) > 0)
-			sqlite3_bind_int64(s, 1, before);
-		rc = pfi_store_step_done(st, s, "cannot prune");
-		sqlite3_finalize(s);
-	}
+	for (i = 0; i < PFI_ARRAY_SIZE(prune_sql) && rc == PFI_OK; i++)
+		rc = pfi_store_run(st, prune_sql[i], before, "cannot prune");
 	return rc;
 }
 

@@ -446,20 +446,12 @@ int pfi_rollup_track(pfi_store *st)
 int pfi_rollup_mark(pfi_store *st, const char *sql, int64_t arg)
 {
 	char full[2048];
-	sqlite3_stmt *s;
-	int rc;
 
 	if (!st->track_hours)
 		return PFI_OK;
 	snprintf(full, sizeof(full), "INSERT OR IGNORE INTO temp.pfi_dirty(hour)"
 	         " SELECT h FROM (%s) WHERE h IS NOT NULL", sql);
-	if (sqlite3_prepare_v2(st->db, full, -1, &s, NULL) != SQLITE_OK)
-		return pfi_store_dberr(st, PFI_ERROR, "cannot track stats cells");
-	if (sqlite3_bind_parameter_count(s) > 0)
-		sqlite3_bind_int64(s, 1, arg);
-	rc = pfi_store_step_done(st, s, "cannot track stats cells");
-	sqlite3_finalize(s);
-	return rc;
+	return pfi_store_run(st, full, arg, "cannot track stats cells");
 }
 
 int pfi_rollup_refresh(pfi_store *st)

@@ -132,6 +132,21 @@ int pfi_store_step_done(pfi_store *st, sqlite3_stmt *s, const char *what)
 	return pfi_store_dberr(st, rc == SQLITE_BUSY ? PFI_EBUSY : PFI_ERROR, what);
 }
 
+int pfi_store_run(pfi_store *st, const char *sql, int64_t arg,
+                  const char *what)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return pfi_store_dberr(st, PFI_ERROR, what);
+	if (sqlite3_bind_parameter_count(s) > 0)
+		sqlite3_bind_int64(s, 1, arg);
+	rc = pfi_store_step_done(st, s, what);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int64_t pfi_store_max_id(pfi_store *st, const char *table)
 {
 	char sql[96];

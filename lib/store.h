@@ -78,6 +78,10 @@ int pfi_store_exec(pfi_store *st, const char *sql);
 sqlite3_stmt *pfi_store_stmt(pfi_store *st, enum pfi_stmt which);
 /* Steps a write statement to completion.  PFI_OK or PFI_ERROR. */
 int pfi_store_step_done(pfi_store *st, sqlite3_stmt *s, const char *what);
+/* Prepares, runs and finalises one write statement, binding ?1 = arg if
+ * it has parameters; `what` heads the message of a failure. */
+int pfi_store_run(pfi_store *st, const char *sql, int64_t arg,
+                  const char *what);
 /* The integer a one-row query gives, or -1 when it fails. */
 int64_t pfi_store_int(pfi_store *st, const char *sql);
 /* MAX(id) of a table, 0 when empty; negative status on failure. */
