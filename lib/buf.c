@@ -108,6 +108,34 @@ char *pfi_buf_detach(struct pfi_buf *b)
 	return p;
 }
 
+int pfi_buf_put_varint(struct pfi_buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+	return pfi_buf_append(b, tmp, n);
+}
+
+int pfi_varint_get(const unsigned char **p, const unsigned char *end,
+                   uint64_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (*p < end && shift < 64) {
+		unsigned char c = *(*p)++;
+		*v |= (uint64_t)(c & 0x7f) << shift;
+		if ((c & 0x80) == 0)
+			return PFI_OK;
+		shift += 7;
+	}
+	return PFI_EPARSE;
+}
+
 int pfi_slice_eq(struct pfi_slice s, const char *lit)
 {
 	size_t n = strlen(lit);

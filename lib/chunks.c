@@ -29,14 +29,8 @@ int pfi_ids_encode(const int64_t *ids, size_t n, struct pfi_buf *out)
 
 	pfi_buf_reset(out);
 	for (i = 0; i < n && rc == PFI_OK; i++) {
-		uint64_t d = (uint64_t)(ids[i] - prev);
+		rc = pfi_buf_put_varint(out, (uint64_t)(ids[i] - prev));
 		prev = ids[i];
-		while (d >= 0x80 && rc == PFI_OK) {
-			rc = pfi_buf_appendc(out, (char)(d | 0x80));
-			d >>= 7;
-		}
-		if (rc == PFI_OK)
-			rc = pfi_buf_appendc(out, (char)d);
 	}
 	return rc;
 }
@@ -48,15 +42,9 @@ int pfi_ids_decode(const void *data, size_t size, int64_t **out, size_t *n)
 	size_t count = 0, cap = 0;
 
 	while (p < end) {
-		uint64_t d = 0;
-		int shift = 0;
-		while (p < end && (*p & 0x80) && shift < 63) {
-			d |= (uint64_t)(*p++ & 0x7f) << shift;
-			shift += 7;
-		}
-		if (p == end)
-			break;
-		d |= (uint64_t)*p++ << shift;
+		uint64_t d;
+		if (pfi_varint_get(&p, end, &d) != PFI_OK)
+			break;   /* a cut-off last id is left out */
 		if (count == cap) {
 			int64_t *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
 			if (nv == NULL) {
@@ -107,6 +95,14 @@ struct pfi_chunker {
 	int quit;
 };
 
+/* Compresses the chunk handed over (on whichever thread runs it). */
+static void compress_job(struct pfi_chunker *c)
+{
+	c->job.zlen = ZSTD_compressCCtx(c->cctx, c->job.zbuf, c->zcap,
+	                                c->job.raw.data, c->job.raw.len,
+	                                CHUNK_LEVEL);
+}
+
 static void *compressor(void *arg)
 {
 	struct pfi_chunker *c = arg;
@@ -118,9 +114,7 @@ static void *compressor(void *arg)
 		if (!c->busy)
 			break;
 		pthread_mutex_unlock(&c->mu);
-		c->job.zlen = ZSTD_compressCCtx(c->cctx, c->job.zbuf, c->zcap,
-		                                c->job.raw.data, c->job.raw.len,
-		                                CHUNK_LEVEL);
+		compress_job(c);
 		pthread_mutex_lock(&c->mu);
 		c->busy = 0;
 		pthread_cond_broadcast(&c->cv);
@@ -200,9 +194,7 @@ static int hand_over(struct pfi_chunker *c)
 	c->first = c->next;
 	c->last = 0;
 	if (!c->started) {
-		c->job.zlen = ZSTD_compressCCtx(c->cctx, c->job.zbuf, c->zcap,
-		                                c->job.raw.data, c->job.raw.len,
-		                                CHUNK_LEVEL);
+		compress_job(c);
 		return PFI_OK;
 	}
 	pthread_mutex_lock(&c->mu);

@@ -38,6 +38,14 @@
 
 /* ---- small string helpers --------------------------------------------------- */
 
+/* A C string as a slice (NULL: absent). */
+static struct pfi_slice cstr_slice(const char *s)
+{
+	struct pfi_slice sl = { s, s ? strlen(s) : 0 };
+
+	return sl;
+}
+
 /* Replaces *dst with a copy of the slice (absent leaves *dst alone). */
 static int set_str(char **dst, struct pfi_slice s)
 {
@@ -646,13 +654,6 @@ static void session_record(const struct session *s, struct pfi_session_rec *r)
 	r->nlines = s->nlines;
 }
 
-static struct pfi_slice cstr_slice(const char *s)
-{
-	struct pfi_slice sl = { s, s ? strlen(s) : 0 };
-
-	return sl;
-}
-
 /* Copies a string that may be absent (NULL stays NULL). */
 static int copy_opt(char **dst, const char *s)
 {
@@ -776,7 +777,7 @@ static int apply_pending(struct pfi_msg *m, struct session *s, int64_t t)
 
 	for (i = 0; i < s->npend; i++) {
 		struct pfi_pending *p = &s->pend[i];
-		struct pfi_slice to = { p->to, p->to ? strlen(p->to) : 0 };
+		struct pfi_slice to = cstr_slice(p->to);
 		struct pfi_slice none = { NULL, 0 };
 		struct pfi_rcpt *r;
 
@@ -802,14 +803,11 @@ static int apply_pending(struct pfi_msg *m, struct session *s, int64_t t)
 static void mark_if_orphan(struct pfi_corr *c, struct session *s,
                            struct pfi_slice host)
 {
-	struct pfi_slice qid;
 	struct pfi_msg *m;
 
 	if (s->last_qid == NULL)
 		return;
-	qid.p = s->last_qid;
-	qid.n = strlen(s->last_qid);
-	m = msg_find(c, host, qid);
+	m = msg_find(c, host, cstr_slice(s->last_qid));
 	if (m != NULL && m->id == s->last_id)
 		m->flags |= PFI_MSG_ORPHAN | PFI_MSG_DIRTY;
 }
@@ -1177,8 +1175,7 @@ static void link_open_other(struct feed *f, struct pfi_msg *m,
                              struct pfi_rcpt *r)
 {
 	struct pfi_mlink *l = &m->links[m->nlinks - 1];
-	struct pfi_slice qid = { l->qid, strlen(l->qid) };
-	struct pfi_msg *o = msg_find(f->c, f->env->host, qid);
+	struct pfi_msg *o = msg_find(f->c, f->env->host, cstr_slice(l->qid));
 
 	if (o == NULL || o == m)
 		return;
@@ -1396,7 +1393,6 @@ static int on_other(struct feed *f)
 	if (m == NULL)
 		return PFI_OK;
 	m->last = f->env->time;
-	m->flags |= PFI_MSG_DIRTY;
 	return own(f, m);
 }
 

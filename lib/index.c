@@ -730,7 +730,7 @@ static int run_begin(struct run *r)
 		return pfi_err_set(&r->st->err, rc, "out of memory");
 	r->msg0 = msg0 + 1;
 	r->link0 = link0 + 1;
-	r->st->first_new_link = INT64_MAX;
+	r->st->first_new_row = r->st->first_new_link = INT64_MAX;
 	rc = pfi_corr_new(&r->corr, &sink, r->msg0);
 	if (rc != PFI_OK)
 		return pfi_err_set(&r->st->err, rc, "out of memory");

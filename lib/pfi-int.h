@@ -76,6 +76,12 @@ int pfi_buf_appends(struct pfi_buf *b, const char *s);
 int pfi_buf_appendc(struct pfi_buf *b, char c);
 int pfi_buf_printf(struct pfi_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Appends v as a varint: 7 bits a byte, lowest first, high bit "more". */
+int pfi_buf_put_varint(struct pfi_buf *b, uint64_t v);
+/* Reads a varint at *p, moving *p past it; PFI_EPARSE when it does not
+ * end before `end`. */
+int pfi_varint_get(const unsigned char **p, const unsigned char *end,
+                   uint64_t *v);
 void pfi_buf_reset(struct pfi_buf *b);      /* len = 0, keeps memory */
 void pfi_buf_release(struct pfi_buf *b);    /* frees memory, len = cap = 0 */
 /* Hands the data over to the caller (who frees it with free()); b is reset. */

@@ -44,34 +44,6 @@ int pfi_rollup_present(pfi_store *st)
 
 /* ---- the delays of a cell: sorted microseconds as (gap, count) varints ---------- */
 
-static int put_varint(struct pfi_buf *b, uint64_t v)
-{
-	unsigned char tmp[10];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v != 0);
-	return pfi_buf_append(b, tmp, n);
-}
-
-static int get_varint(const unsigned char **p, const unsigned char *end,
-                      uint64_t *v)
-{
-	unsigned shift = 0;
-
-	*v = 0;
-	while (*p < end && shift < 64) {
-		unsigned char c = *(*p)++;
-		*v |= (uint64_t)(c & 0x7f) << shift;
-		if ((c & 0x80) == 0)
-			return PFI_OK;
-		shift += 7;
-	}
-	return PFI_ERROR;
-}
-
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -90,8 +62,8 @@ static int delays_encode(int64_t *us, size_t n, struct pfi_buf *out)
 	for (i = 0; i < n; i = j) {
 		for (j = i; j < n && us[j] == us[i]; j++)
 			;
-		if (put_varint(out, (uint64_t)(us[i] - prev)) != PFI_OK ||
-		    put_varint(out, (uint64_t)(j - i)) != PFI_OK)
+		if (pfi_buf_put_varint(out, (uint64_t)(us[i] - prev)) != PFI_OK ||
+		    pfi_buf_put_varint(out, (uint64_t)(j - i)) != PFI_OK)
 			return PFI_ENOMEM;
 		prev = us[i];
 	}
@@ -108,8 +80,8 @@ int pfi_delays_decode(const void *blob, size_t size,
 	while (p != NULL && p < end) {
 		uint64_t gap, count;
 
-		if (get_varint(&p, end, &gap) != PFI_OK ||
-		    get_varint(&p, end, &count) != PFI_OK)
+		if (pfi_varint_get(&p, end, &gap) != PFI_OK ||
+		    pfi_varint_get(&p, end, &count) != PFI_OK)
 			return PFI_ERROR;
 		if (*n == *cap) {
 			size_t c = *cap ? *cap * 2 : 64;
@@ -439,7 +411,6 @@ int pfi_rollup_track(pfi_store *st)
 	                            " DELETE FROM temp.pfi_dirty");
 
 	st->track_hours = rc == PFI_OK;
-	st->first_new_row = INT64_MAX;
 	return rc;
 }
 

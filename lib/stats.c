@@ -1022,7 +1022,7 @@ static int gather_rows(pfi_store *st, struct stats_priv *p,
 	return rc;
 }
 
-/* Adds one stat_cells row (see cell_sql) to the accumulator. */
+/* Adds one stat_cells row (as scan_cells selects it) to the accumulator. */
 static int count_cell(pfi_store *st, struct stats_priv *p, sqlite3_stmt *s)
 {
 	int kind = sqlite3_column_int(s, 1);
@@ -1061,7 +1061,8 @@ static int count_cell(pfi_store *st, struct stats_priv *p, sqlite3_stmt *s)
 	                           (size_t)sqlite3_column_bytes(s, 12),
 	                           &p->cell_delays, &p->cell_cap, &r.ndelays);
 	if (rc != PFI_OK)
-		return pfi_err_set(&st->err, rc, "damaged stats cell in the index");
+		return pfi_err_set(&st->err, rc, rc == PFI_ENOMEM ? "out of memory"
+		                   : "damaged stats cell in the index");
 	r.delays = p->cell_delays;
 	if (r.status == NULL)
 		r.status = "";

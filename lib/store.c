@@ -504,12 +504,12 @@ static int put_message_row(pfi_store *st, const struct pfi_msg *m, int open)
 	return put_message_lines(st, m);
 }
 
-/* Keeps the lowest delivery row id written while hours are tracked: new
- * rows may reuse the ids of rows deleted in the same run. */
-static void note_new_row(pfi_store *st, int64_t id)
+/* Keeps the lowest row id a run wrote: a rewrite deletes rows and the
+ * new ones may reuse their ids, below the highest id the run began with. */
+static void keep_lowest(int64_t *lowest, int64_t id)
 {
-	if (st->track_hours && id < st->first_new_row)
-		st->first_new_row = id;
+	if (id < *lowest)
+		*lowest = id;
 }
 
 static int put_delivery(pfi_store *st, const struct pfi_msg *m,
@@ -545,7 +545,7 @@ static int put_delivery(pfi_store *st, const struct pfi_msg *m,
 	pfi_bind_str(s, 27, r->tls_protocol);
 	rc = pfi_store_step_done(st, s, "cannot write delivery");
 	*row = sqlite3_last_insert_rowid(st->db);
-	note_new_row(st, *row);
+	keep_lowest(&st->first_new_row, *row);
 	return rc;
 }
 
@@ -569,22 +569,17 @@ static int put_link(pfi_store *st, const struct pfi_msg *m,
 	}
 	if (pfi_store_step_done(st, s, "cannot write link") != PFI_OK)
 		return PFI_ERROR;
-	/* A rewritten message's links may reuse ids below the run's first. */
-	if (sqlite3_last_insert_rowid(st->db) < st->first_new_link)
-		st->first_new_link = sqlite3_last_insert_rowid(st->db);
+	keep_lowest(&st->first_new_link, sqlite3_last_insert_rowid(st->db));
 	return PFI_OK;
 }
 
 static int delete_children(pfi_store *st, int64_t id)
 {
-	sqlite3_stmt *s;
-	int rc = pfi_rollup_mark(st, "SELECT " PFI_SQL_HOUR("time") " AS h"
-	                         " FROM deliveries WHERE message = ?1"
-	                         " UNION SELECT " PFI_SQL_HOUR("received")
-	                         " FROM messages WHERE id = ?1", id);
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_DELETE_DELIVERIES);
+	int rc;
 
-	if (rc != PFI_OK || (s = pfi_store_stmt(st, ST_DELETE_DELIVERIES)) == NULL)
-		return rc != PFI_OK ? rc : PFI_ERROR;
+	if (s == NULL)
+		return PFI_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	rc = pfi_store_step_done(st, s, "cannot rewrite message");
 	if (rc != PFI_OK || (s = pfi_store_stmt(st, ST_DELETE_LINKS)) == NULL)
@@ -593,14 +588,27 @@ static int delete_children(pfi_store *st, int64_t id)
 	return pfi_store_step_done(st, s, "cannot rewrite message");
 }
 
+/* Stats cells: the hours of a stored message's arrival (?1 its id), and
+ * of its recipient rows. */
+static const char arrival_hour_sql[] =
+	"SELECT " PFI_SQL_HOUR("received") " AS h FROM messages WHERE id = ?1";
+static const char stored_hours_sql[] =
+	"SELECT " PFI_SQL_HOUR("time") " AS h FROM deliveries WHERE message = ?1"
+	" UNION SELECT " PFI_SQL_HOUR("received") " FROM messages WHERE id = ?1";
+
 int pfi_store_put_message(pfi_store *st, const struct pfi_msg *m, int open)
 {
 	int64_t *rows = NULL;
 	size_t i;
-	int rc = put_message_row(st, m, open);
+	/* Only a message stored before (open) has rows to replace; the hours
+	 * of what it replaces are marked before they are gone, the new rows
+	 * by their ids (first_new_row) and the arrival again below. */
+	int stored = (m->flags & PFI_MSG_STORED) != 0;
+	int rc = stored ? pfi_rollup_mark(st, stored_hours_sql, m->id) : PFI_OK;
 
-	/* Only a message stored before (open) has rows to replace. */
-	if (rc == PFI_OK && (m->flags & PFI_MSG_STORED))
+	if (rc == PFI_OK)
+		rc = put_message_row(st, m, open);
+	if (rc == PFI_OK && stored)
 		rc = delete_children(st, m->id);
 	if (rc == PFI_OK && m->nrcpts &&
 	    (rows = calloc(m->nrcpts, sizeof(*rows))) == NULL)
@@ -612,10 +620,8 @@ int pfi_store_put_message(pfi_store *st, const struct pfi_msg *m, int open)
 		rc = put_link(st, m, &m->links[i], r < m->nrcpts ? rows[r] : -1);
 	}
 	free(rows);
-	/* A rewritten message's arrival (new ones are found by id). */
-	if (rc == PFI_OK && (m->flags & PFI_MSG_STORED))
-		rc = pfi_rollup_mark(st, "SELECT " PFI_SQL_HOUR("received") " AS h"
-		                     " FROM messages WHERE id = ?1", m->id);
+	if (rc == PFI_OK && stored)
+		rc = pfi_rollup_mark(st, arrival_hour_sql, m->id);
 	return rc;
 }
 
@@ -664,6 +670,6 @@ int pfi_store_put_reject(pfi_store *st, const struct pfi_envelope *env,
 	sqlite3_bind_int(s, 26, 1);
 	if (pfi_store_step_done(st, s, "cannot write reject") != PFI_OK)
 		return PFI_ERROR;
-	note_new_row(st, sqlite3_last_insert_rowid(st->db));
+	keep_lowest(&st->first_new_row, sqlite3_last_insert_rowid(st->db));
 	return PFI_OK;
 }

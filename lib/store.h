@@ -66,7 +66,7 @@ struct pfi_store {
 	struct pfi_chunk *chunk;     /* the chunk read last, decompressed */
 	int schema;                  /* PRAGMA user_version */
 	int track_hours;             /* marking changed hours (rollup.c) */
-	int64_t first_new_row;       /* lowest deliveries.id written since */
+	int64_t first_new_row;       /* lowest deliveries.id written this run */
 	int64_t first_new_link;      /* lowest links.id written this run */
 };
 
