@@ -108,6 +108,23 @@ char *pfi_buf_detach(struct pfi_buf *b)
 	return p;
 }
 
+int pfi_array_reserve(void **arr, size_t *cap, size_t n, size_t elem,
+                      size_t first)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return PFI_OK;
+	c = *cap ? *cap * 2 : first;
+	p = realloc(*arr, c * elem);
+	if (p == NULL)
+		return PFI_ENOMEM;
+	*arr = p;
+	*cap = c;
+	return PFI_OK;
+}
+
 int pfi_buf_put_varint(struct pfi_buf *b, uint64_t v)
 {
 	unsigned char tmp[10];

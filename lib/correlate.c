@@ -96,25 +96,6 @@ static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
 	return h;
 }
 
-/* Makes room in *arr (of elements `elem` bytes, *cap allocated) for one
- * more after `n`, doubling from `first`.  PFI_OK or PFI_ENOMEM. */
-static int array_reserve(void **arr, size_t *cap, size_t n, size_t elem,
-                         size_t first)
-{
-	size_t c;
-	void *p;
-
-	if (n < *cap)
-		return PFI_OK;
-	c = *cap ? *cap * 2 : first;
-	p = realloc(*arr, c * elem);
-	if (p == NULL)
-		return PFI_ENOMEM;
-	*arr = p;
-	*cap = c;
-	return PFI_OK;
-}
-
 /* ---- messages ------------------------------------------------------------- */
 
 struct pfi_msg *pfi_msg_new(int64_t id, const char *host, const char *qid)
@@ -186,7 +167,7 @@ struct pfi_rcpt *pfi_msg_add_rcpt(struct pfi_msg *m, const char *to,
 {
 	struct pfi_rcpt *r;
 
-	if (array_reserve((void **)&m->rcpts, &m->rcap, m->nrcpts,
+	if (pfi_array_reserve((void **)&m->rcpts, &m->rcap, m->nrcpts,
 	                  sizeof(*r), 4) != PFI_OK)
 		return NULL;
 	r = &m->rcpts[m->nrcpts];
@@ -208,7 +189,7 @@ int pfi_msg_add_link(struct pfi_msg *m, const char *qid, const char *hint,
 {
 	struct pfi_mlink *l;
 
-	if (array_reserve((void **)&m->links, &m->lcap, m->nlinks, sizeof(*l),
+	if (pfi_array_reserve((void **)&m->links, &m->lcap, m->nlinks, sizeof(*l),
 	                  2) != PFI_OK)
 		return PFI_ENOMEM;
 	l = &m->links[m->nlinks];
@@ -231,7 +212,7 @@ int pfi_msg_add_line(struct pfi_msg *m, int64_t line_id)
 {
 	if (m->nlines && m->lines[m->nlines - 1] >= line_id)
 		return PFI_OK;
-	if (array_reserve((void **)&m->lines, &m->lncap, m->nlines,
+	if (pfi_array_reserve((void **)&m->lines, &m->lncap, m->nlines,
 	                  sizeof(*m->lines), 8) != PFI_OK)
 		return PFI_ENOMEM;
 	m->lines[m->nlines++] = line_id;
@@ -248,7 +229,7 @@ static int msg_merge_line(struct pfi_msg *m, int64_t line_id)
 		at--;
 	if (at > 0 && m->lines[at - 1] == line_id)
 		return PFI_OK;
-	if (array_reserve((void **)&m->lines, &m->lncap, m->nlines,
+	if (pfi_array_reserve((void **)&m->lines, &m->lncap, m->nlines,
 	                  sizeof(*m->lines), 8) != PFI_OK)
 		return PFI_ENOMEM;
 	memmove(m->lines + at + 1, m->lines + at,
@@ -607,7 +588,7 @@ static void session_remove(struct pfi_corr *c, struct session *s)
 
 static int session_add_line(struct session *s, int64_t line_id)
 {
-	if (array_reserve((void **)&s->lines, &s->lcap, s->nlines,
+	if (pfi_array_reserve((void **)&s->lines, &s->lcap, s->nlines,
 	                  sizeof(*s->lines), 4) != PFI_OK)
 		return PFI_ENOMEM;
 	s->lines[s->nlines++] = line_id;

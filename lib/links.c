@@ -99,14 +99,9 @@ static int choose(struct resolver *r, sqlite3_stmt *c)
 {
 	struct choice *ch;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 256;
-		struct choice *v = realloc(r->v, cap * sizeof(*v));
-		if (v == NULL)
-			return pfi_err_set(&r->st->err, PFI_ENOMEM, "out of memory");
-		r->v = v;
-		r->cap = cap;
-	}
+	if (pfi_array_reserve((void **)&r->v, &r->cap, r->n, sizeof(*r->v),
+	                      256) != PFI_OK)
+		return pfi_err_set(&r->st->err, PFI_ENOMEM, "out of memory");
 	ch = &r->v[r->n++];
 	ch->id = sqlite3_column_int64(c, 0);
 	ch->other = sqlite3_column_int64(c, 1);

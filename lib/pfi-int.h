@@ -76,6 +76,10 @@ int pfi_buf_appends(struct pfi_buf *b, const char *s);
 int pfi_buf_appendc(struct pfi_buf *b, char c);
 int pfi_buf_printf(struct pfi_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Makes room in *arr (of elements `elem` bytes, *cap allocated) for one
+ * more after `n`, doubling from `first`.  PFI_OK or PFI_ENOMEM. */
+int pfi_array_reserve(void **arr, size_t *cap, size_t n, size_t elem,
+                      size_t first);
 /* Appends v as a varint: 7 bits a byte, lowest first, high bit "more". */
 int pfi_buf_put_varint(struct pfi_buf *b, uint64_t v);
 /* Reads a varint at *p, moving *p past it; PFI_EPARSE when it does not

@@ -83,14 +83,9 @@ int pfi_delays_decode(const void *blob, size_t size,
 		if (pfi_varint_get(&p, end, &gap) != PFI_OK ||
 		    pfi_varint_get(&p, end, &count) != PFI_OK)
 			return PFI_ERROR;
-		if (*n == *cap) {
-			size_t c = *cap ? *cap * 2 : 64;
-			struct pfi_delay_n *d = realloc(*out, c * sizeof(*d));
-			if (d == NULL)
-				return PFI_ENOMEM;
-			*out = d;
-			*cap = c;
-		}
+		if (pfi_array_reserve((void **)out, cap, *n, sizeof(**out),
+		                      64) != PFI_OK)
+			return PFI_ENOMEM;
 		value += (int64_t)gap;
 		(*out)[*n].delay = pfi_delay_seconds(value);
 		(*out)[(*n)++].n = (int64_t)count;
@@ -154,14 +149,9 @@ static struct cell *cell_of(struct builder *b, int kind, int64_t t, int dated,
 
 static int cell_add_delay(struct cell *c, int64_t us)
 {
-	if (c->nus == c->cus) {
-		size_t cap = c->cus ? c->cus * 2 : 8;
-		int64_t *v = realloc(c->us, cap * sizeof(*v));
-		if (v == NULL)
-			return PFI_ENOMEM;
-		c->us = v;
-		c->cus = cap;
-	}
+	if (pfi_array_reserve((void **)&c->us, &c->cus, c->nus, sizeof(*c->us),
+	                      8) != PFI_OK)
+		return PFI_ENOMEM;
 	c->us[c->nus++] = us;
 	return PFI_OK;
 }

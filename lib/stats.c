@@ -152,15 +152,9 @@ static int group_of(struct pfi_smap *m, const char *key,
 static int push_delay(struct stats_priv *p, size_t dom,
                       const struct pfi_delay_n *d)
 {
-	if (p->npairs == p->cpairs) {
-		size_t cap = p->cpairs ? p->cpairs * 2 : 1024;
-		struct dpair *q = realloc(p->pairs, cap * sizeof(*q));
-
-		if (q == NULL)
-			return PFI_ENOMEM;
-		p->pairs = q;
-		p->cpairs = cap;
-	}
+	if (pfi_array_reserve((void **)&p->pairs, &p->cpairs, p->npairs,
+	                      sizeof(*p->pairs), 1024) != PFI_OK)
+		return PFI_ENOMEM;
 	p->pairs[p->npairs].dom = dom;
 	p->pairs[p->npairs].delay = d->delay;
 	p->pairs[p->npairs++].n = d->n;
