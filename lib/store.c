@@ -244,6 +244,28 @@ int64_t pfi_store_int(pfi_store *st, const char *sql)
 	return v;
 }
 
+/*
+ * SQLite sorts the keys of a new index in runs of at most the page cache
+ * size, and with PRAGMA threads sorts several runs at once.  A small cache
+ * while building indexes makes several runs out of a big table, so both
+ * cores sort: building them all after a first run takes ~1 s less on
+ * 5 million lines.
+ */
+#define PFI_CACHE_SQL "PRAGMA cache_size = -65536"
+#define PFI_SORT_CACHE_SQL "PRAGMA cache_size = -4096"
+
+static int create_indexes(pfi_store *st, const struct pfi_index_def *defs)
+{
+	size_t i;
+	int rc = pfi_store_exec(st, PFI_SORT_CACHE_SQL);
+
+	for (i = 0; defs[i].name && rc == PFI_OK; i++)
+		rc = pfi_store_exec(st, defs[i].sql);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, PFI_CACHE_SQL);
+	return rc;
+}
+
 int pfi_store_indexes(pfi_store *st, const struct pfi_index_def *defs,
                       int create)
 {
@@ -251,11 +273,9 @@ int pfi_store_indexes(pfi_store *st, const struct pfi_index_def *defs,
 	size_t i;
 	int rc = PFI_OK;
 
+	if (create)
+		return create_indexes(st, defs);
 	for (i = 0; defs[i].name && rc == PFI_OK; i++) {
-		if (create) {
-			rc = pfi_store_exec(st, defs[i].sql);
-			continue;
-		}
 		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", defs[i].name);
 		rc = pfi_store_exec(st, sql);
 	}
@@ -361,7 +381,8 @@ static int configure(pfi_store *st)
 	 * kept in memory they grew with the size of the run. */
 	return pfi_store_exec(st, "PRAGMA journal_mode = WAL;"
 	                          " PRAGMA synchronous = NORMAL;"
-	                          " PRAGMA cache_size = -65536;"
+	                          " " PFI_CACHE_SQL ";"
+	                          " PRAGMA threads = 2;"
 	                          " PRAGMA temp_store = FILE");
 }
 
