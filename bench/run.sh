@@ -82,6 +82,13 @@ if [ ! -f "$LOG.meta" ] || [ ! -f "$LOG.zst" ]; then
 	GEN_S=$(awk -v a="$t0" -v b="$t1" -v c="$t2" \
 		'BEGIN { printf "%.1f s + zstd %.1f s", b - a, c - b }')
 fi
+# 1,000 lines that continue the log (the generator is deterministic: the
+# first LINES lines of a longer run are the log itself).
+if [ ! -f "$LOG.more" ]; then
+	"$GEN" $((LINES + 1000)) "$TMP/longer.log" >/dev/null
+	tail -n 1000 "$TMP/longer.log" >"$LOG.more"
+	rm -f "$TMP/longer.log"
+fi
 meta() { sed -n "s/^$1=//p" "$LOG.meta"; }
 LOG_BYTES=$(stat -L -c %s "$LOG")
 ZST_BYTES=$(stat -L -c %s "$LOG.zst")
@@ -124,6 +131,21 @@ measure() {
 	done
 	NOUT=$(wc -l <"$TMP/out")
 }
+# measure_on_copy N SRC DB CMD...: like measure, with DB a fresh copy of
+# the index SRC before every run (the command changes it).
+measure_on_copy() {
+	local n=$1 src=$2 db=$3 i w=
+	shift 3
+	for ((i = 0; i < n; i++)); do
+		rm -f "$db" "$db-wal" "$db-shm"
+		cp "$src" "$db"
+		measure 1 "$@"
+		[ "$NA" = 0 ] || return 0
+		if [ -z "$w" ] || awk -v a="$W" -v b="$w" 'BEGIN{exit !(a<b)}'
+		then w=$W; fi
+	done
+	W=$w
+}
 declare -A SEC CPU RSS NOTE
 record() {	# KEY NOTE
 	if [ "$NA" = 1 ]; then SEC[$1]=n/a; CPU[$1]=n/a; RSS[$1]=-; NOTE[$1]="not a pfi command yet"
@@ -135,21 +157,21 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 DB=$BENCH_DIR/index.db
 rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-journal"
 
-say "1/8 zstdcat | wc -l"
+say "1/9 zstdcat | wc -l"
 measure 1 bash -c 'zstdcat "$1" | wc -l' sh "$LOG.zst"
 got=$(cat "$TMP/out")
 [ "$got" = "$LINES" ] || { say "bench: log has $got lines, not $LINES"; exit 1; }
 record zcat "$got lines"
 
-say "2/8 pflogsumm (this is the slow one)"
+say "2/9 pflogsumm (this is the slow one)"
 measure 1 "$PFLOGSUMM" "$LOG"
 record pflogsumm "$NOUT report lines"
 
-say "3/8 pfi index (fresh)"
+say "3/9 pfi index (fresh)"
 measure 1 "$PFI" --db "$DB" index "$LOG.zst"
 record index "$(tail -n 1 "$TMP/err" | cut -c1-60)"
 
-say "4/8 pfi index (nothing new)"
+say "4/9 pfi index (nothing new)"
 measure "$RUNS" "$PFI" --db "$DB" index "$LOG.zst"
 record index2 "same file again"
 
@@ -157,27 +179,45 @@ QID=$(meta trace_qid)
 TO=$(meta search_to)
 MID=$(meta middle)
 LASTDAY=$(meta last_day)
-say "5/8 pfi trace / search"
+say "5/9 pfi trace / search"
 measure "$RUNS" "$PFI" --db "$DB" trace "$QID"
 record trace "$QID: $NOUT lines"
 measure "$RUNS" "$PFI" --db "$DB" search --to "$TO" --since "$MID"
 record search_sel "--to $TO --since $MID: $NOUT lines"
 measure "$RUNS" "$PFI" --db "$DB" search --limit 10
 record search_all "--limit 10: $NOUT lines"
-say "6/8 pfi stats"
+say "6/9 pfi stats"
 measure "$RUNS" "$PFI" --db "$DB" stats
 record stats_all "everything: $NOUT lines"
 measure "$RUNS" "$PFI" --db "$DB" stats --since "$LASTDAY"
 record stats_day "--since $LASTDAY: $NOUT lines"
 
-say "7/8 sizes"
+say "7/9 sizes"
 DB_BYTES=0
 for f in "$DB" "$DB-wal"; do
 	[ -f "$f" ] && DB_BYTES=$((DB_BYTES + $(stat -c %s "$f")))
 done
 
+# Appending must cost what the new lines cost, whatever the index holds:
+# the same kind of 1,000-line continuation goes on top of the full index
+# and on top of an index of the log's first tenth.
+say "8/9 pfi index (1,000 lines appended)"
+SMALL=$BENCH_DIR/tenth.log
+SMALL_LINES=$((LINES / 10))
+head -n "$SMALL_LINES" "$LOG" >"$SMALL"
+sed -n "$((SMALL_LINES + 1)),$((SMALL_LINES + 1000))p" "$LOG" >"$SMALL.more"
+rm -f "$TMP/small.db"*
+"$PFI" --db "$TMP/small.db" index "$SMALL" 2>/dev/null
+measure_on_copy "$RUNS" "$TMP/small.db" "$TMP/append.db" \
+	"$PFI" --db "$TMP/append.db" index "$SMALL.more"
+record append_small "on an index of $SMALL_LINES lines"
+measure_on_copy "$RUNS" "$DB" "$TMP/append.db" \
+	"$PFI" --db "$TMP/append.db" index "$LOG.more"
+record append "on the index of $LINES lines"
+rm -f "$TMP/append.db"* "$TMP/small.db"* "$SMALL" "$SMALL.more"
+
 # ---- report -----------------------------------------------------------------
-say "8/8 report"
+say "9/9 report"
 ratio() {	# A B -> A/B or n/a
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0)
 		printf "%.3f", a / b; else printf "n/a" }'
@@ -198,6 +238,7 @@ R_ZCAT=$(ratio "${SEC[index]}" "${SEC[zcat]}")
 C_SUMM=$(ratio "${CPU[index]}" "${CPU[pflogsumm]}")
 C_ZCAT=$(ratio "${CPU[index]}" "${CPU[zcat]}")
 R_SIZE=$(ratio "$DB_BYTES" "$LOG_BYTES")
+R_APPEND=$(ratio "${SEC[append]}" "${SEC[append_small]}")
 R_RSS=$(awk -v k="${RSS[index]}" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.0f", k/1024; else print "n/a" }')
 {
 	echo "## pfi benchmark"
@@ -219,6 +260,8 @@ R_RSS=$(awk -v k="${RSS[index]}" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.0f", k/1
 	row "pfi search --limit 10" search_all
 	row "pfi stats (everything)" stats_all
 	row "pfi stats --since (last day)" stats_day
+	row "pfi index +1,000 lines (small)" append_small
+	row "pfi index +1,000 lines (full)" append
 	echo
 	echo "| ratio                          |  value | target | verdict |"
 	echo "|--------------------------------|--------|--------|---------|"
@@ -229,6 +272,7 @@ R_RSS=$(awk -v k="${RSS[index]}" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.0f", k/1
 	printf '| %-30s | %6s | %6s | %7s |\n' "index bytes / log bytes" "$R_SIZE" "<=0.5" "$(verdict "$R_SIZE" "<=" 0.5)"
 	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index peak RSS (MiB)" "$R_RSS" "<300" "$(verdict "$R_RSS" "<" 300)"
 	printf '| %-30s | %6s | %6s | %7s |\n' "nothing-new index (s)" "${SEC[index2]}" "<0.1" "$(verdict "${SEC[index2]}" "<" 0.1)"
+	printf '| %-30s | %6s | %6s | %7s |\n' "append: full / tenth index" "$R_APPEND" "<=1.5" "$(verdict "$R_APPEND" "<=" 1.5)"
 	echo
 	echo "index: $(mib "$DB_BYTES") for a $(mib "$LOG_BYTES") log; timed binary: $PFI"
 } | tee "$BENCH_DIR/results.md"
