@@ -285,7 +285,7 @@ static void stats_delay_sla_tls(pfi_out *o, const struct pfi_stats *s)
 	cli_out_num(o, "within_ratio", s->sla_within_ratio);
 	pfi_out_object_end(o);
 	pfi_out_object_begin(o, "tls");
-	pfi_out_num(o, "inbound_ratio", s->tls_inbound_ratio);
+	cli_out_num(o, "inbound_ratio", s->tls_inbound_ratio);
 	cli_out_num(o, "outbound_ratio", s->tls_outbound_ratio);
 	stats_count_object(o, "protocols", s->tls_protocols, s->ntls_protocols);
 	pfi_out_object_end(o);

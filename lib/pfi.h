@@ -475,7 +475,7 @@ struct pfi_stats {
 	double sla_threshold;              /* seconds */
 	double sla_within_ratio;           /* delivered within it / delivered
 	                                      with a delay; -1 when none */
-	double tls_inbound_ratio;          /* received over TLS / received */
+	double tls_inbound_ratio;          /* received over TLS / received; -1 none */
 	double tls_outbound_ratio;         /* share of network deliveries over TLS; -1 none */
 	const struct pfi_count *tls_protocols;   /* inbound, by protocol */
 	size_t ntls_protocols;

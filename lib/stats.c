@@ -936,7 +936,8 @@ static int finish(struct stats_priv *p, size_t top)
 	int rc;
 
 	finish_delays(p);
-	s->tls_inbound_ratio = ratio(p->tls_in, s->total.received);
+	s->tls_inbound_ratio = s->total.received ? ratio(p->tls_in, s->total.received)
+	                                         : -1;
 	rc = count_list(&p->tls, 0, &p->tls_protocols, &s->ntls_protocols);
 	if (rc == PFI_OK)
 		rc = count_list(&p->senders, top, &p->top_sender_domains,

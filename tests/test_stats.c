@@ -1080,11 +1080,14 @@ Test(stats, outbound_tls_counts_deliveries_made_over_a_tls_session)
 
 	cr_assert_float_eq(s->tls_outbound_ratio, 1.0 / 3.0, 1e-9,
 	                   "got %f", s->tls_outbound_ratio);
+	/* Nothing was seen arriving: no inbound share either. */
+	cr_assert_eq(s->tls_inbound_ratio, -1, "got %f", s->tls_inbound_ratio);
 	pfi_stats_free(s);
 	/* A period without network deliveries has no share ("-", null). */
 	s = stats_of(db, &(struct pfi_filter){ .since = INT64_C(1893456000000000) },
 	             PFI_BY_NONE, 0);
 	cr_assert_eq(s->tls_outbound_ratio, -1);
+	cr_assert_eq(s->tls_inbound_ratio, -1);
 	pfi_stats_free(s);
 	free(db);
 }
