@@ -19,18 +19,23 @@
 /* Candidates of the links still open that this run may resolve: new
  * links, and old ones whose queue ID a new message has.  ?1 = first
  * message id, ?2 = first link id of the run.  Best first per link. */
-static const char candidates_sql[] =
-	"SELECT l.id, m.id, l.kind, m.host != p.host AS far, l.parent,"
-	" l.delivery, abs(coalesce(m.first, 0) - l.time) AS dist"
-	" FROM links l JOIN messages p ON p.id = l.parent"
-	" JOIN messages m ON m.queue_id = l.qid AND m.id != p.id"
-	"  AND (m.host = p.host OR (l.kind = 1 AND l.hint IS NOT NULL"
-	"   AND (l.hint = m.host"
-	"    OR substr(l.hint, 1, length(m.host) + 1) = m.host || '.')))"
-	" WHERE l.other IS NULL AND (l.id >= ?2 OR l.qid IN"
-	"  (SELECT queue_id FROM messages WHERE id >= ?1))"
-	"  AND dist < 86400000000"
-	" ORDER BY l.id, far, dist, m.id";
+#define CANDIDATES_SQL(new_or_old)                                         \
+	"SELECT l.id, m.id, l.kind, m.host != p.host AS far, l.parent,"      \
+	" l.delivery, abs(coalesce(m.first, 0) - l.time) AS dist"            \
+	" FROM links l JOIN messages p ON p.id = l.parent"                   \
+	" JOIN messages m ON m.queue_id = l.qid AND m.id != p.id"            \
+	"  AND (m.host = p.host OR (l.kind = 1 AND l.hint IS NOT NULL"       \
+	"   AND (l.hint = m.host"                                            \
+	"    OR substr(l.hint, 1, length(m.host) + 1) = m.host || '.')))"    \
+	" WHERE l.other IS NULL AND " new_or_old                             \
+	"  AND dist < 86400000000"                                           \
+	" ORDER BY l.id, far, dist, m.id"
+
+static const char candidates_sql[] = CANDIDATES_SQL(
+	"(l.id >= ?2 OR l.qid IN (SELECT queue_id FROM messages WHERE id >= ?1))");
+/* When every link is new (a first run), the IN list adds nothing, but
+ * SQLite would build it first: 0.5 s on 5M lines. */
+static const char all_candidates_sql[] = CANDIDATES_SQL("l.id >= ?2");
 
 enum {
 	ST_LINK_SET,        /* ?1 link, ?2 other, ?3 relation */
@@ -168,8 +173,9 @@ int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
 	int rc = prepare_all(&r), step = SQLITE_DONE;
 	size_t i;
 
-	if (rc == PFI_OK && sqlite3_prepare_v2(st->db, candidates_sql, -1, &c,
-	                                       NULL) != SQLITE_OK)
+	if (rc == PFI_OK && sqlite3_prepare_v2(st->db, since_link <= 1
+	                                       ? all_candidates_sql : candidates_sql,
+	                                       -1, &c, NULL) != SQLITE_OK)
 		rc = pfi_store_dberr(st, PFI_ERROR, "cannot link messages");
 	if (rc == PFI_OK) {
 		sqlite3_bind_int64(c, 1, since_msg);
