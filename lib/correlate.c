@@ -1040,6 +1040,35 @@ static int on_client(struct feed *f, struct pfi_msg *m)
 	return rc == PFI_OK ? apply_pending(m, s, f->env->time) : rc;
 }
 
+/*
+ * pickup's orig_id= names the message that postsuper -r requeued: its
+ * queue file went back through the maildrop and continues as m.  A
+ * requeue is a hop, like a content filter's: when the old message is
+ * open here, m becomes its child at once and the old lifetime ends now
+ * (Postfix logs no "removed" for it), so its pending recipients are
+ * "filtered" and m carries their outcome.  The orig_id line alone is
+ * enough: a missing postsuper line does not keep the old message open.
+ * Otherwise pfi_store_resolve_links finds the old message.
+ */
+static int requeue_hop(struct feed *f, struct pfi_msg *m)
+{
+	struct pfi_mlink *l = &m->links[m->nlinks - 1];
+	struct pfi_msg *o = msg_find(f->c, f->env->host, cstr_slice(l->qid));
+
+	if (o == NULL || o == m)
+		return PFI_OK;
+	l->other = o->id;
+	if (m->parent == 0) {
+		m->parent = o->id;
+		m->parent_rel = PFI_REL_REQUEUE;
+		m->flags |= PFI_MSG_DIRTY;
+	}
+	/* Requeued from the hold queue, it is no longer held. */
+	o->flags |= PFI_MSG_REQUEUED;
+	o->flags &= ~(unsigned)PFI_MSG_HELD;
+	return msg_close(f->c, o);
+}
+
 static int on_pickup(struct feed *f, struct pfi_msg *m)
 {
 	int rc;
@@ -1053,6 +1082,8 @@ static int on_pickup(struct feed *f, struct pfi_msg *m)
 	if (rc == PFI_OK && f->ev->orig_queue_id.p)
 		rc = pfi_msg_add_link(m, m->orig_qid, NULL, PFI_REL_REQUEUE,
 		                      f->env->time, SIZE_MAX);
+	if (rc == PFI_OK && f->ev->orig_queue_id.p)
+		rc = requeue_hop(f, m);
 	return rc;
 }
 

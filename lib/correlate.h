@@ -94,8 +94,9 @@ struct pfi_msg {
 	struct pfi_mlink *links;
 	size_t nlinks, lcap;
 	int64_t parent;          /* the message whose filter hand-off or
-	                            notification made this one, when found
-	                            while both were open; else 0 */
+	                            notification made this one, or that
+	                            postsuper -r requeued as this one, when
+	                            found while both were open; else 0 */
 	int parent_rel;          /* its enum pfi_link_rel */
 	int64_t *lines;          /* ids of its log lines, ascending */
 	size_t nlines, lncap;

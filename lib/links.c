@@ -3,13 +3,15 @@
  *
  * A link says "this message's recipient was queued as QID" (a content
  * filter re-injection on the same host, or a relay to another indexed
- * host), "forwarded as", "notification QID" or "requeued as".  Its other
- * side is the message with that queue ID on the same host (or, queued
- * as, on the relay's host) nearest in time within a day, as short queue
- * IDs are reused.  One query lists the candidates of every link that may
- * have found its other side in this run; the best candidate of each link
- * is chosen here, and the link, the other message's parent and the
- * hand-off's status are updated from it.
+ * host), "forwarded as", "notification QID", or (pickup's orig_id=)
+ * "this message is QID requeued by postsuper -r".  Its other side is the
+ * message with that queue ID on the same host (or, queued as, on the
+ * relay's host) nearest in time within a day, as short queue IDs are
+ * reused.  One query lists the candidates of every link that may have
+ * found its other side in this run; the best candidate of each link is
+ * chosen here, and the link, the child's parent (the other message's; a
+ * requeue's is the linking message's) and the hand-off's status are
+ * updated from it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +49,9 @@ enum {
 
 static const char *const update_sql[NSTMT] = {
 	[ST_LINK_SET] = "UPDATE links SET other = ?2, relation = ?3 WHERE id = ?1",
-	/* Parents are the SPEC's relations only: filter, relay, bounce; the
-	 * first link to a message makes its parent. */
+	/* Parents are the hops of a chain only: filter, relay, bounce and
+	 * requeue (not forward); the first link to a message makes its
+	 * parent. */
 	[ST_PARENT_SET] = "UPDATE messages SET parent = ?2, relation = ?3"
 	                  " WHERE id = ?1 AND parent IS NULL",
 	[ST_HANDOFF_SET] = "UPDATE deliveries SET status = 'filtered'"
@@ -58,17 +61,22 @@ static const char *const update_sql[NSTMT] = {
 
 /* Hours whose counted rows the links resolved now change: the linking
  * row (it may become `filtered`), the other message's arrival and rows,
- * and the rows of its own children, now counted through a new original. */
+ * and the child's arrival (no longer an original), rows, and the rows of
+ * its own children, now counted through a new original.  The child is
+ * the other message, but the linking one for a requeue. */
 static const char linked_hours_sql[] =
-	"WITH done AS (SELECT l.delivery, l.other FROM links l"
+	"WITH done AS (SELECT l.delivery, l.other, CASE l.relation"
+	"  WHEN 'requeue' THEN l.parent ELSE l.other END AS child FROM links l"
 	" JOIN temp.pfi_resolved u ON u.id = l.id)"
 	" SELECT " PFI_SQL_HOUR("d.time") " AS h FROM deliveries d"
 	"  WHERE d.id IN (SELECT delivery FROM done)"
 	"  OR d.message IN (SELECT other FROM done)"
+	"  OR d.message IN (SELECT child FROM done)"
 	"  OR d.message IN (SELECT id FROM messages"
-	"   WHERE parent IN (SELECT other FROM done))"
+	"   WHERE parent IN (SELECT child FROM done))"
 	" UNION SELECT " PFI_SQL_HOUR("received") " FROM messages"
-	"  WHERE id IN (SELECT other FROM done)";
+	"  WHERE id IN (SELECT other FROM done)"
+	"  OR id IN (SELECT child FROM done)";
 
 /* A link and the other side chosen for it. */
 struct choice {
@@ -118,6 +126,16 @@ static int choose(struct resolver *r, sqlite3_stmt *c)
 	return PFI_OK;
 }
 
+/* Makes `parent` the parent of `child`, unless it has one already. */
+static int set_parent(struct resolver *r, int64_t child, int64_t parent,
+                      const char *rel)
+{
+	sqlite3_bind_int64(r->s[ST_PARENT_SET], 1, child);
+	sqlite3_bind_int64(r->s[ST_PARENT_SET], 2, parent);
+	sqlite3_bind_text(r->s[ST_PARENT_SET], 3, rel, -1, SQLITE_STATIC);
+	return run(r, ST_PARENT_SET);
+}
+
 /* Resolves a link to the other side chosen for it. */
 static int resolve(struct resolver *r, const struct choice *ch)
 {
@@ -129,12 +147,12 @@ static int resolve(struct resolver *r, const struct choice *ch)
 	sqlite3_bind_text(r->s[ST_LINK_SET], 3, rel, -1, SQLITE_STATIC);
 	rc = run(r, ST_LINK_SET);
 	if (rc == PFI_OK && (ch->kind == PFI_REL_QUEUED ||
-	                     ch->kind == PFI_REL_BOUNCE)) {
-		sqlite3_bind_int64(r->s[ST_PARENT_SET], 1, ch->other);
-		sqlite3_bind_int64(r->s[ST_PARENT_SET], 2, ch->parent);
-		sqlite3_bind_text(r->s[ST_PARENT_SET], 3, rel, -1, SQLITE_STATIC);
-		rc = run(r, ST_PARENT_SET);
-	}
+	                     ch->kind == PFI_REL_BOUNCE))
+		rc = set_parent(r, ch->other, ch->parent, rel);
+	/* A requeue link is made by the new message (pickup's orig_id=):
+	 * the message it names is its parent, not its child. */
+	if (rc == PFI_OK && ch->kind == PFI_REL_REQUEUE)
+		rc = set_parent(r, ch->parent, ch->other, rel);
 	if (rc == PFI_OK && strcmp(rel, "filter") == 0 && ch->delivery > 0) {
 		sqlite3_bind_int64(r->s[ST_HANDOFF_SET], 1, ch->delivery);
 		rc = run(r, ST_HANDOFF_SET);

@@ -264,19 +264,25 @@ static int count_reject(struct stats_priv *p, const struct pfi_srow *r)
 
 /* ---- the row scan ------------------------------------------------------------ */
 
-/* A message is original: not a filter/relay copy, not a notification, not
- * a local-forward copy.  Used with the alias of the root message. */
+/* A message is original: not a filter/relay/requeue copy, not a
+ * notification, not a local-forward copy.  Used with the alias of the
+ * root message. */
 #define ORIGINAL(x)                                                        \
 	"(" x ".relation IS NULL AND (" x ".origin IS NOT NULL OR"           \
 	" (coalesce(" x ".sender, '-') <> '' AND NOT EXISTS (SELECT 1 FROM"  \
 	" links l WHERE l.other = " x ".id AND l.relation = 'forward'))))"
 
+/* The relations that are hops: the child carries on the same mail
+ * (a content filter's re-injection, a postsuper -r requeue). */
+#define HOP(x) x ".relation IN ('filter', 'requeue')"
+
 /*
  * Every counted recipient row: NOQUEUE rejects, and the rows of original
- * messages and of their content-filter copies (up to two hops), except a
- * `filtered` row whose filter copy is indexed (the copy's rows replace
- * it).  `m` is the original message, so filters on the client, sender or
- * subject read the original and not the copy re-injected by the filter.
+ * messages and of their content-filter or requeued copies (up to two
+ * hops), except a `filtered` row whose copy is indexed (the copy's rows
+ * replace it).  `m` is the original message, so filters on the client,
+ * sender or subject read the original and not the copy re-injected by the
+ * filter or picked up again after a requeue.
  */
 const char pfi_stats_rows_sql[] =
 	"SELECT d.status, d.dsn, d.domain, d.delay, d.attempts, d.time,"
@@ -284,13 +290,13 @@ const char pfi_stats_rows_sql[] =
 	" coalesce(m.sender, d.sender)"
 	" FROM deliveries d"
 	" LEFT JOIN messages o ON o.id = d.message"
-	" LEFT JOIN messages o2 ON o.relation = 'filter' AND o2.id = o.parent"
+	" LEFT JOIN messages o2 ON " HOP("o") " AND o2.id = o.parent"
 	" LEFT JOIN messages m ON m.id = CASE"
-	" WHEN o2.relation = 'filter' THEN o2.parent"
-	" WHEN o.relation = 'filter' THEN o.parent ELSE o.id END"
+	" WHEN " HOP("o2") " THEN o2.parent"
+	" WHEN " HOP("o") " THEN o.parent ELSE o.id END"
 	" WHERE (d.message IS NULL OR (" ORIGINAL("m")
 	" AND NOT (d.status = 'filtered' AND EXISTS (SELECT 1 FROM messages c"
-	" WHERE c.parent = d.message AND c.relation = 'filter'))))"
+	" WHERE c.parent = d.message AND " HOP("c") "))))"
 	" AND ";
 
 static const char *text_col(sqlite3_stmt *s, int i)

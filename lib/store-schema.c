@@ -88,7 +88,7 @@ const char pfi_schema_sql[] =
 	" origin TEXT,"                  /* smtpd, pickup ... */
 	" orig_queue_id TEXT,"           /* XFORWARD orig_queue_id, pickup orig_id */
 	" parent INTEGER,"               /* messages.id of the parent, if linked */
-	" relation TEXT"                 /* filter, relay, bounce */
+	" relation TEXT"                 /* filter, relay, bounce, requeue */
 	");"
 	/* The ids of a message's lines, apart so messages rows stay narrow
 	 * for the queries that scan them. */

@@ -247,3 +247,43 @@ void append_log_lines(const char *path, const char *const *lines,
 	fclose(f);
 	cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
 }
+
+void index_in_runs(const char *path, const char *db, const char *const *lines,
+                   size_t n, const size_t *cuts, size_t ncuts, time_t mtime)
+{
+	const char *paths[] = { path };
+	size_t i, done = 0;
+
+	for (i = 0; i <= ncuts; i++) {
+		size_t to = i < ncuts ? cuts[i] : n;
+
+		append_log_lines(path, lines, done, to, mtime);
+		done = to;
+		pfi_store_close(index_into(db, paths, 1, NULL));
+	}
+}
+
+char *requeue_index(const char *name, size_t from, size_t to, size_t skip,
+                    const size_t *cuts, size_t ncuts)
+{
+	const char *dir = tmpdir_make();
+	char *text, **lines, *log, *db, file[64];
+	size_t n = fixture_lines(REQUEUE_LOG, &text, &lines), i, k = 0;
+
+	cr_assert_eq(n, REQUEUE_LOG_LINES);
+	cr_assert(strstr(lines[REQUEUED_LINE], ": requeued"));
+	cr_assert(strstr(lines[PICKUP_LINE], " orig_id=E9F981161AD"));
+	for (i = from; i < to && i < n; i++)
+		if (i != skip)
+			lines[k++] = lines[i];
+	snprintf(file, sizeof(file), "%s.log", name);
+	log = path_join(dir, file);
+	snprintf(file, sizeof(file), "%s.db", name);
+	db = path_join(dir, file);
+	index_in_runs(log, db, (const char *const *)lines, k, cuts, ncuts,
+	              REQUEUE_MTIME);
+	free(log);
+	free(lines);
+	free(text);
+	return db;
+}

@@ -32,6 +32,30 @@ size_t fixture_lines(const char *rel, char **text, char ***lines);
  * from it). */
 void append_log_lines(const char *path, const char *const *lines,
                       size_t from, size_t to, time_t mtime);
+/* Indexes lines [0, n) into the index at db through the log at path, one
+ * run per piece: runs end after line cuts[0], cuts[1] ... (ascending) and
+ * at the end; each run appends its piece to the log (with mtime). */
+void index_in_runs(const char *path, const char *db, const char *const *lines,
+                   size_t n, const size_t *cuts, size_t ncuts, time_t mtime);
+
+/*
+ * testdata/requeue/mail.log: real lines of the corpus case H55.  A
+ * deferred message, E9F981161AD, is requeued with postsuper -r (no
+ * "removed" follows) and picked up again as 57D7B1162C3 (orig_id=), which
+ * expires; D4BB211618A is delivered meanwhile.
+ */
+#define REQUEUE_LOG "requeue/mail.log"
+#define REQUEUE_LOG_LINES 38
+#define REQUEUED_LINE 16     /* "E9F981161AD: requeued" */
+#define PICKUP_LINE 17       /* "57D7B1162C3: ... orig_id=E9F981161AD" */
+/* 2026-11-23 00:00:00 UTC: after the last line of the requeue log. */
+#define REQUEUE_MTIME 1795392000
+/* Lines [from, to) of the requeue log but line `skip` (SIZE_MAX: none),
+ * indexed into a new index tmpdir/NAME.db through tmpdir/NAME.log, in
+ * runs ending after `cuts` (indexes into the lines kept).  Returns the
+ * index's path (malloc'd). */
+char *requeue_index(const char *name, size_t from, size_t to, size_t skip,
+                    const size_t *cuts, size_t ncuts);
 
 /* Runs the built pfi with argv (NULL-terminated, without "pfi"), stdin from
  * `in` (NULL: /dev/null); captures stdout and stderr (malloc'd). Returns

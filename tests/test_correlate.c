@@ -223,3 +223,102 @@ Test(correlate, an_unknown_id_is_not_found)
 	pfi_store_close(st);
 	free(db);
 }
+
+/* ---- postsuper -r: a requeue is a hop, like a content filter ------------------ */
+
+/* The old ID's life ends at the pickup: its recipient is "filtered" (it
+ * is marked requeued, with or without postsuper's line), and the new ID
+ * is its child, which carries the outcome (expired). */
+static void assert_requeue_is_a_hop(const char *db)
+{
+	char *msgs = db_rows(db, "SELECT m.queue_id, m.open,"
+	                     " coalesce(m.relation, '-'), coalesce(p.queue_id, '-')"
+	                     " FROM messages m LEFT JOIN messages p"
+	                     " ON p.id = m.parent ORDER BY m.queue_id");
+	char *rows = db_rows(db, "SELECT queue_id, recipient, status, dsn,"
+	                     " attempts FROM deliveries ORDER BY queue_id");
+	char *links = db_rows(db, "SELECT p.queue_id, l.qid, l.relation,"
+	                      " o.queue_id FROM links l JOIN messages p"
+	                      " ON p.id = l.parent JOIN messages o ON o.id = l.other"
+	                      " WHERE l.relation = 'requeue'");
+
+	cr_assert_str_eq(msgs, "57D7B1162C3|0|requeue|E9F981161AD\n"
+	                 "D4BB211618A|0|-|-\n"
+	                 "E9F981161AD|0|-|-\n");
+	cr_assert_str_eq(rows, "57D7B1162C3|again@refused.test|expired|4.4.1|7\n"
+	                 "D4BB211618A|user230@ok.test|sent|2.0.0|0\n"
+	                 "E9F981161AD|again@refused.test|filtered|4.4.1|2\n");
+	cr_assert_str_eq(links, "57D7B1162C3|E9F981161AD|requeue|E9F981161AD\n");
+	free(msgs);
+	free(rows);
+	free(links);
+}
+
+Test(correlate, a_requeued_message_continues_as_the_child_of_its_old_id)
+{
+	char *db = requeue_index("one", 0, SIZE_MAX, SIZE_MAX, NULL, 0);
+	const struct pfi_message *a, *b;
+	pfi_store *st;
+	pfi_trace *t;
+
+	assert_requeue_is_a_hop(db);
+	/* The trace of either ID is the chain of both. */
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
+	cr_assert_eq(pfi_trace_new(&t, st, "57D7B1162C3"), PFI_OK, "%s",
+	             pfi_errmsg(st));
+	cr_assert_eq(pfi_trace_count(t), 2);
+	a = pfi_trace_message(t, 0);
+	b = pfi_trace_message(t, 1);
+	cr_assert_str_eq(a->queue_id, "E9F981161AD");
+	cr_assert_eq(a->nchildren, 1);
+	cr_assert_str_eq(a->children[0].queue_id, "57D7B1162C3");
+	cr_assert_str_eq(a->children[0].relation, "requeue");
+	cr_assert_str_eq(b->queue_id, "57D7B1162C3");
+	cr_assert_str_eq(b->parent.queue_id, "E9F981161AD");
+	cr_assert_str_eq(b->parent.relation, "requeue");
+	pfi_trace_free(t);
+	pfi_store_close(st);
+	free(db);
+}
+
+Test(correlate, a_requeue_picked_up_in_a_later_run_ends_the_stored_message)
+{
+	/* Run 1 ends after "requeued": the old message is stored open. */
+	const size_t cut[] = { PICKUP_LINE };
+	char *db = requeue_index("two", 0, SIZE_MAX, SIZE_MAX, cut, 1);
+
+	assert_requeue_is_a_hop(db);
+	free(db);
+}
+
+Test(correlate, pickup_orig_id_is_a_requeue_without_the_postsuper_line)
+{
+	char *db = requeue_index("nops", 0, SIZE_MAX, REQUEUED_LINE, NULL, 0);
+
+	assert_requeue_is_a_hop(db);
+	free(db);
+}
+
+Test(correlate, a_requeue_link_found_by_the_index_points_to_the_old_id)
+{
+	/* The new ID's lines are indexed first, the old ID's in a later run
+	 * (from another file): the index, not the correlator, links them,
+	 * and the old message is the parent. */
+	char *db = requeue_index("late", PICKUP_LINE, SIZE_MAX, SIZE_MAX,
+	                         NULL, 0);
+	char *log = path_join(tmpdir_make(), "early.log"), *text, **lines, *got;
+	const char *paths[] = { log };
+
+	fixture_lines(REQUEUE_LOG, &text, &lines);
+	append_log_lines(log, (const char *const *)lines, 0, PICKUP_LINE,
+	                 REQUEUE_MTIME);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	got = db_rows(db, "SELECT m.queue_id, m.relation, p.queue_id"
+	              " FROM messages m JOIN messages p ON p.id = m.parent");
+	cr_assert_str_eq(got, "57D7B1162C3|requeue|E9F981161AD\n");
+	free(got);
+	free(lines);
+	free(text);
+	free(log);
+	free(db);
+}

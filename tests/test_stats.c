@@ -1335,3 +1335,103 @@ Test(stats, an_index_of_schema_1_is_read_and_upgraded_with_its_cells)
 	free(before);
 	free(db);
 }
+
+/* ---- postsuper -r: the requeued copy is a hop, not a second message ------------- */
+
+/* 2026-11-22 13:00 and 14:00 UTC, in microseconds: the requeue log's hour. */
+#define T1300 INT64_C(1795352400000000)
+#define T1400 INT64_C(1795356000000000)
+
+/* The whole requeue log (helpers.h), in runs ending after `cuts`. */
+static char *requeue_runs(const char *name, const size_t *cuts, size_t ncuts)
+{
+	return requeue_index(name, 0, SIZE_MAX, SIZE_MAX, cuts, ncuts);
+}
+
+/* Two messages arrived (the requeued copy is not one); the requeued
+ * recipient counts once, expired as its copy ended, beside the one sent. */
+static void assert_requeue_counts(const char *db, const char *what)
+{
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+
+	cr_assert_eq(s->total.received, 2, "%s", what);
+	cr_assert_eq(s->total.notifications, 0, "%s", what);
+	cr_assert_eq(s->total.bytes_received, 466 + 649, "%s", what);
+	cr_assert_eq(s->total.recipients, 2, "%s", what);
+	cr_assert_eq(s->total.delivered, 1, "%s", what);
+	cr_assert_eq(s->total.expired, 1, "%s", what);
+	cr_assert_eq(s->total.deferred, 0, "%s", what);
+	cr_assert_eq(s->total.filtered, 0, "%s", what);
+	cr_assert_eq(s->total.deferred_once, 1, "%s", what);
+	cr_assert_eq(s->delays, 2, "%s", what);
+	cr_assert_eq(s->max, 305, "%s", what);
+	cr_assert_eq(count_of(s->dsn, s->ndsn, "4.4.1"), 1, "%s", what);
+	pfi_stats_free(s);
+}
+
+/* Cells give the rows' answer over the requeue log's hour, whole and cut
+ * at the pickup (13:32), by every key, in UTC and local time. */
+static void assert_requeue_cells(const char *db)
+{
+	static const int64_t cuts[][2] = {
+		{ 0, 0 }, { T1300, T1400 }, { T1300, T1300 + 1920000000 },
+		{ T1300 + 1920000000, T1400 },
+	};
+	size_t i;
+	int by, utc;
+
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+		for (by = PFI_BY_NONE; by <= PFI_BY_CLIENT; by++)
+			for (utc = 0; utc <= 1; utc++)
+				free(assert_cells_match_rows(db, cuts[i][0], cuts[i][1],
+				                             (enum pfi_stats_by)by, utc));
+}
+
+Test(stats, a_requeued_message_is_received_once_with_its_final_outcome)
+{
+	char *db = requeue_runs("one", NULL, 0);
+
+	assert_requeue_counts(db, "one run");
+	assert_requeue_cells(db);
+	free(db);
+}
+
+Test(stats, a_requeue_picked_up_in_a_later_run_counts_the_same)
+{
+	/* Run 1 ends after "requeued": the old message is stored open, with
+	 * its recipient deferred, until run 2 reads the pickup line. */
+	const size_t cut[] = { PICKUP_LINE };
+	char *one = requeue_runs("one", NULL, 0), *two = requeue_runs("two", cut, 1);
+	char *want = assert_cells_match_rows(one, 0, 0, PFI_BY_HOUR, 1);
+	char *got = assert_cells_match_rows(two, 0, 0, PFI_BY_HOUR, 1);
+
+	assert_requeue_counts(two, "runs cut before the pickup");
+	assert_requeue_cells(two);
+	cr_assert_str_eq(got, want);
+	free(want);
+	free(got);
+	free(one);
+	free(two);
+}
+
+Test(stats, any_cut_of_the_requeue_log_counts_what_one_run_counts)
+{
+	char *one = requeue_runs("one", NULL, 0), *want, what[64];
+	size_t k;
+
+	want = assert_cells_match_rows(one, 0, 0, PFI_BY_DOMAIN, 1);
+	for (k = 1; k < REQUEUE_LOG_LINES; k++) {
+		char name[32], *db, *got;
+
+		snprintf(name, sizeof(name), "cut%zu", k);
+		snprintf(what, sizeof(what), "cut after line %zu", k);
+		db = requeue_runs(name, &k, 1);
+		assert_requeue_counts(db, what);
+		got = assert_cells_match_rows(db, 0, 0, PFI_BY_DOMAIN, 1);
+		cr_assert_str_eq(got, want, "%s", what);
+		free(got);
+		free(db);
+	}
+	free(want);
+	free(one);
+}

@@ -552,20 +552,12 @@ static char *index_pieces(const char *dir, const char *name,
                           const size_t *cuts, size_t ncuts)
 {
 	char file[128], *log, *db;
-	const char *paths[1];
-	size_t i, done = 0;
 
 	snprintf(file, sizeof(file), "%s.log", name);
 	log = path_join(dir, file);
 	snprintf(file, sizeof(file), "%s.db", name);
 	db = path_join(dir, file);
-	paths[0] = log;
-	for (i = 0; i <= ncuts; i++) {
-		size_t to = i < ncuts ? cuts[i] : n;
-		append_lines(log, lines, done, to);
-		done = to;
-		pfi_store_close(index_into(db, paths, 1, NULL));
-	}
+	index_in_runs(log, db, lines, n, cuts, ncuts, LOG_MTIME);
 	free(log);
 	return db;
 }
