@@ -738,22 +738,14 @@ static int run_begin(struct run *r)
 	return rc == PFI_OK ? pfi_store_load_sessions(r->st, r->corr) : rc;
 }
 
-/* The stats cells: all of them after a first run, else the hours of the
- * rows this run wrote (rewritten and relinked ones are marked already). */
+/* The stats cells: all of them after a first run, else changed by the
+ * difference of the messages this run wrote and linked (noted as it
+ * went) and of its NOQUEUE rejects. */
 static int update_cells(struct run *r)
 {
-	int rc;
-
 	if (r->bulk)
 		return pfi_rollup_rebuild_all(r->st);
-	rc = pfi_rollup_mark(r->st, "SELECT DISTINCT " PFI_SQL_HOUR("time")
-	                     " AS h FROM deliveries WHERE id >= ?1",
-	                     r->st->first_new_row);
-	if (rc == PFI_OK)
-		rc = pfi_rollup_mark(r->st, "SELECT DISTINCT "
-		                     PFI_SQL_HOUR("received") " AS h FROM messages"
-		                     " WHERE id >= ?1", r->msg0);
-	return rc == PFI_OK ? pfi_rollup_refresh(r->st) : rc;
+	return pfi_rollup_refresh(r->st);
 }
 
 /* Open messages are written; the live sessions replace those saved by
@@ -875,6 +867,7 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 	}
 	else if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	pfi_rollup_untrack(st);   /* a failed run's snapshot */
 	for (i = 0; i < npaths; i++)
 		pfi_reader_close(in[i].stdin_reader);
 	pfi_corr_free(r.corr);

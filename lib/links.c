@@ -43,7 +43,6 @@ enum {
 	ST_LINK_SET,        /* ?1 link, ?2 other, ?3 relation */
 	ST_PARENT_SET,      /* ?1 message, ?2 parent, ?3 relation */
 	ST_HANDOFF_SET,     /* ?1 delivery */
-	ST_RESOLVED_NOTE,   /* ?1 link */
 	NSTMT
 };
 
@@ -56,27 +55,7 @@ static const char *const update_sql[NSTMT] = {
 	                  " WHERE id = ?1 AND parent IS NULL",
 	[ST_HANDOFF_SET] = "UPDATE deliveries SET status = 'filtered'"
 	                   " WHERE id = ?1 AND status = 'sent'",
-	[ST_RESOLVED_NOTE] = "INSERT INTO temp.pfi_resolved(id) VALUES (?1)",
 };
-
-/* Hours whose counted rows the links resolved now change: the linking
- * row (it may become `filtered`), the other message's arrival and rows,
- * and the child's arrival (no longer an original), rows, and the rows of
- * its own children, now counted through a new original.  The child is
- * the other message, but the linking one for a requeue. */
-static const char linked_hours_sql[] =
-	"WITH done AS (SELECT l.delivery, l.other, CASE l.relation"
-	"  WHEN 'requeue' THEN l.parent ELSE l.other END AS child FROM links l"
-	" JOIN temp.pfi_resolved u ON u.id = l.id)"
-	" SELECT " PFI_SQL_HOUR("d.time") " AS h FROM deliveries d"
-	"  WHERE d.id IN (SELECT delivery FROM done)"
-	"  OR d.message IN (SELECT other FROM done)"
-	"  OR d.message IN (SELECT child FROM done)"
-	"  OR d.message IN (SELECT id FROM messages"
-	"   WHERE parent IN (SELECT child FROM done))"
-	" UNION SELECT " PFI_SQL_HOUR("received") " FROM messages"
-	"  WHERE id IN (SELECT other FROM done)"
-	"  OR id IN (SELECT child FROM done)";
 
 /* A link and the other side chosen for it. */
 struct choice {
@@ -87,7 +66,6 @@ struct choice {
 struct resolver {
 	pfi_store *st;
 	sqlite3_stmt *s[NSTMT];
-	int track;              /* note resolved links for the stats cells */
 	struct choice *v;       /* chosen first, applied after the query */
 	size_t n, cap;
 };
@@ -157,24 +135,18 @@ static int resolve(struct resolver *r, const struct choice *ch)
 		sqlite3_bind_int64(r->s[ST_HANDOFF_SET], 1, ch->delivery);
 		rc = run(r, ST_HANDOFF_SET);
 	}
-	if (rc == PFI_OK && r->track) {
-		sqlite3_bind_int64(r->s[ST_RESOLVED_NOTE], 1, ch->id);
-		rc = run(r, ST_RESOLVED_NOTE);
-	}
-	return rc;
+	/* Stats cells: both sides may count differently now (the other
+	 * side's original, the linking side's hand-off and copies). */
+	if (rc == PFI_OK)
+		rc = pfi_rollup_touch(r->st, ch->other);
+	return rc == PFI_OK ? pfi_rollup_touch(r->st, ch->parent) : rc;
 }
 
 static int prepare_all(struct resolver *r)
 {
 	size_t i;
 
-	if (r->track && pfi_store_exec(r->st, "CREATE TEMP TABLE IF NOT EXISTS"
-	    " pfi_resolved(id INTEGER PRIMARY KEY); DELETE FROM temp.pfi_resolved")
-	    != PFI_OK)
-		return PFI_ERROR;
 	for (i = 0; i < NSTMT; i++) {
-		if (i == ST_RESOLVED_NOTE && !r->track)
-			continue;
 		if (sqlite3_prepare_v2(r->st->db, update_sql[i], -1, &r->s[i],
 		                       NULL) != SQLITE_OK)
 			return pfi_store_dberr(r->st, PFI_ERROR, "cannot link messages");
@@ -185,7 +157,7 @@ static int prepare_all(struct resolver *r)
 int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
                             int64_t since_link)
 {
-	struct resolver r = { .st = st, .track = st->track_hours };
+	struct resolver r = { .st = st };
 	sqlite3_stmt *c = NULL;
 	int64_t last = 0;
 	int rc = prepare_all(&r), step = SQLITE_DONE;
@@ -216,7 +188,5 @@ int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
 	free(r.v);
 	for (i = 0; i < NSTMT; i++)
 		sqlite3_finalize(r.s[i]);
-	if (rc == PFI_OK && r.track)
-		rc = pfi_rollup_mark(st, linked_hours_sql, 0);
 	return rc;
 }

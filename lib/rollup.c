@@ -5,9 +5,12 @@
  * Cells are built by reading the same counted rows as `pfi stats`
  * (pfi_stats_rows_sql, pfi_stats_msgs_*), after links are resolved, so
  * they cannot disagree with a scan of the rows.  A new index builds them
- * all at the end of its run; a later run marks the hours whose records it
- * changes (new and rewritten rows, rows whose message got a parent, rows
- * it deletes) and rebuilds just those hours.
+ * all at the end of its run.  A later run changes them by difference, so
+ * its cost follows the records it changes and not the hours they fall in:
+ * it notes the messages it writes and links, widens them to every message
+ * whose counted rows may read them, and then takes away what those
+ * messages counted before the run (read from a snapshot the run keeps
+ * open) and adds what they count now.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,29 +47,71 @@ int pfi_rollup_present(pfi_store *st)
 
 /* ---- the delays of a cell: sorted microseconds as (gap, count) varints ---------- */
 
-static int cmp_i64(const void *a, const void *b)
+/* A delay in microseconds and how many outcomes had it; a difference
+ * takes delays away with negative counts. */
+struct upair {
+	int64_t us, n;
+};
+
+static int cmp_upair(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t x = ((const struct upair *)a)->us;
+	int64_t y = ((const struct upair *)b)->us;
 
 	return (x > y) - (x < y);
 }
 
-/* Sorts us[0..n) and encodes each distinct value with its count. */
-static int delays_encode(int64_t *us, size_t n, struct pfi_buf *out)
+/* Sorts v[0..*n) and sums the counts of equal delays, dropping those that
+ * come to zero.  0 when a count is left negative. */
+static int pairs_fold(struct upair *v, size_t *n)
+{
+	size_t i, j, out = 0;
+	int ok = 1;
+
+	if (*n > 1)   /* v may be NULL when empty */
+		qsort(v, *n, sizeof(*v), cmp_upair);
+	for (i = 0; i < *n; i = j) {
+		int64_t sum = 0;
+
+		for (j = i; j < *n && v[j].us == v[i].us; j++)
+			sum += v[j].n;
+		ok &= sum >= 0;
+		if (sum != 0) {
+			v[out].us = v[i].us;
+			v[out++].n = sum;
+		}
+	}
+	*n = out;
+	return ok;
+}
+
+/* Encodes folded delays, each distinct value with its count. */
+static int delays_encode(const struct upair *v, size_t n, struct pfi_buf *out)
 {
 	int64_t prev = 0;
-	size_t i, j;
+	size_t i;
 
 	pfi_buf_reset(out);
-	qsort(us, n, sizeof(*us), cmp_i64);
-	for (i = 0; i < n; i = j) {
-		for (j = i; j < n && us[j] == us[i]; j++)
-			;
-		if (pfi_buf_put_varint(out, (uint64_t)(us[i] - prev)) != PFI_OK ||
-		    pfi_buf_put_varint(out, (uint64_t)(j - i)) != PFI_OK)
+	for (i = 0; i < n; i++) {
+		if (pfi_buf_put_varint(out, (uint64_t)(v[i].us - prev)) != PFI_OK ||
+		    pfi_buf_put_varint(out, (uint64_t)v[i].n) != PFI_OK)
 			return PFI_ENOMEM;
-		prev = us[i];
+		prev = v[i].us;
 	}
+	return PFI_OK;
+}
+
+/* The next delay of an encoded blob: *us is the previous one on entry. */
+static int delays_next(const unsigned char **p, const unsigned char *end,
+                       int64_t *us, int64_t *count)
+{
+	uint64_t gap, c;
+
+	if (pfi_varint_get(p, end, &gap) != PFI_OK ||
+	    pfi_varint_get(p, end, &c) != PFI_OK)
+		return PFI_ERROR;
+	*us += (int64_t)gap;
+	*count = (int64_t)c;
 	return PFI_OK;
 }
 
@@ -74,42 +119,49 @@ int pfi_delays_decode(const void *blob, size_t size,
                       struct pfi_delay_n **out, size_t *cap, size_t *n)
 {
 	const unsigned char *p = blob, *end = p + size;
-	int64_t value = 0;
+	int64_t value = 0, count;
 
 	*n = 0;
 	while (p != NULL && p < end) {
-		uint64_t gap, count;
-
-		if (pfi_varint_get(&p, end, &gap) != PFI_OK ||
-		    pfi_varint_get(&p, end, &count) != PFI_OK)
+		if (delays_next(&p, end, &value, &count) != PFI_OK)
 			return PFI_ERROR;
 		if (pfi_array_reserve((void **)out, cap, *n, sizeof(**out),
 		                      64) != PFI_OK)
 			return PFI_ENOMEM;
-		value += (int64_t)gap;
 		(*out)[*n].delay = pfi_delay_seconds(value);
-		(*out)[(*n)++].n = (int64_t)count;
+		(*out)[(*n)++].n = count;
 	}
 	return PFI_OK;
 }
 
 /* ---- building cells ----------------------------------------------------------------- */
 
-/* The value of a cell in the builder's table. */
+/* The value of a cell in the builder's table: the cell itself, or when
+ * the builder makes a difference, what changes in it. */
 struct cell {
 	int kind;             /* enum pfi_cell_kind */
 	int dated;            /* 0: hour is NULL */
 	int64_t hour;
 	int64_t n, m;
-	int64_t *us;          /* final delays, microseconds, unsorted */
-	size_t nus, cus;
+	struct upair *d;      /* final delays, unsorted until folded */
+	size_t nd, cd;
+	int changed;          /* a difference that does not cancel out */
+	int64_t rowid;        /* a difference: the stored cell, 0 when none */
 };
 
 struct builder {
 	pfi_store *st;
+	sqlite3 *db;             /* where the records are read */
+	int sign;                /* 1 counts what is read, -1 takes it away */
 	struct pfi_smap cells;   /* key: the NFIELDS fields; value: struct cell */
 	struct pfi_buf key, blob;
 };
+
+static int build_fail(struct builder *b)
+{
+	return pfi_err_set(&b->st->err, PFI_ERROR, "cannot build stats cells: %s",
+	                   sqlite3_errmsg(b->db));
+}
 
 static int key_field(struct pfi_buf *k, const char *v)
 {
@@ -118,26 +170,35 @@ static int key_field(struct pfi_buf *k, const char *v)
 	return v ? pfi_buf_appends(k, v) : pfi_buf_appendc(k, NUL_FIELD);
 }
 
-/* The cell of a kind, hour (t's, or none when !dated) and the text keys
- * f[2..NFIELDS) (NULL allowed). */
-static struct cell *cell_of(struct builder *b, int kind, int64_t t, int dated,
-                            const char *const *f)
+/* Makes b->key the key of a cell of a kind, an hour (none when !dated)
+ * and the text keys f[2..NFIELDS) (NULL allowed). */
+static int make_key(struct builder *b, int kind, int64_t hour, int dated,
+                    const char *const *f)
 {
-	struct cell *c;
 	char num[48];
-	size_t i, idx;
+	size_t i;
 
 	pfi_buf_reset(&b->key);
 	snprintf(num, sizeof(num), "%d", kind);
 	if (key_field(&b->key, num) != PFI_OK)
-		return NULL;
-	snprintf(num, sizeof(num), "%lld", (long long)pfi_hour_of(t));
+		return PFI_ENOMEM;
+	snprintf(num, sizeof(num), "%lld", (long long)hour);
 	if (key_field(&b->key, dated ? num : NULL) != PFI_OK)
-		return NULL;
+		return PFI_ENOMEM;
 	for (i = 2; i < NFIELDS; i++)
 		if (key_field(&b->key, f[i]) != PFI_OK)
-			return NULL;
-	if (pfi_buf_appendc(&b->key, '\0') != PFI_OK ||
+			return PFI_ENOMEM;
+	return pfi_buf_appendc(&b->key, '\0');
+}
+
+/* The cell of a kind, the hour of t (none when !dated) and f. */
+static struct cell *cell_of(struct builder *b, int kind, int64_t t, int dated,
+                            const char *const *f)
+{
+	struct cell *c;
+	size_t idx;
+
+	if (make_key(b, kind, pfi_hour_of(t), dated, f) != PFI_OK ||
 	    pfi_smap_get(&b->cells, b->key.data, &idx) != PFI_OK)
 		return NULL;
 	c = pfi_smap_val(&b->cells, idx);
@@ -147,12 +208,13 @@ static struct cell *cell_of(struct builder *b, int kind, int64_t t, int dated,
 	return c;
 }
 
-static int cell_add_delay(struct cell *c, int64_t us)
+static int cell_add_delay(struct cell *c, int64_t us, int64_t n)
 {
-	if (pfi_array_reserve((void **)&c->us, &c->cus, c->nus, sizeof(*c->us),
+	if (pfi_array_reserve((void **)&c->d, &c->cd, c->nd, sizeof(*c->d),
 	                      8) != PFI_OK)
 		return PFI_ENOMEM;
-	c->us[c->nus++] = us;
+	c->d[c->nd].us = us;
+	c->d[c->nd++].n = n;
 	return PFI_OK;
 }
 
@@ -165,13 +227,13 @@ static int add_row(struct builder *b, const struct pfi_srow *r)
 
 	if (c == NULL)
 		return PFI_ENOMEM;
-	c->n += r->n;
+	c->n += b->sign * r->n;
 	if ((c = cell_of(b, PFI_CELL_RCPT, r->time, 1, f)) == NULL)
 		return PFI_ENOMEM;
-	c->n += r->n;
-	c->m += r->deferred_once;
+	c->n += b->sign * r->n;
+	c->m += b->sign * r->deferred_once;
 	if (r->ndelays == 1)
-		return cell_add_delay(c, pfi_delay_us(r->one.delay));
+		return cell_add_delay(c, pfi_delay_us(r->one.delay), b->sign);
 	return PFI_OK;
 }
 
@@ -184,8 +246,8 @@ static int add_msg(struct builder *b, const struct pfi_smsg *a, int dated)
 
 	if (c == NULL)
 		return PFI_ENOMEM;
-	c->n += a->n;
-	c->m += a->bytes;
+	c->n += b->sign * a->n;
+	c->m += b->sign * a->bytes;
 	return PFI_OK;
 }
 
@@ -196,21 +258,33 @@ static int add_network(struct builder *b, int64_t t, int tls)
 
 	if (c == NULL)
 		return PFI_ENOMEM;
-	c->n++;
-	c->m += tls != 0;
+	c->n += b->sign;
+	c->m += b->sign * (tls != 0);
 	return PFI_OK;
 }
 
-/* Prepares sql and binds ?1 and ?2 if it has them. */
-static int query(struct builder *b, const char *sql, int64_t a1, int64_t a2,
-                 sqlite3_stmt **s)
+/* Prepares head + cond on b->db and binds ?1 and ?2 where they appear. */
+static int query(struct builder *b, const char *head, const char *cond,
+                 int64_t a1, int64_t a2, sqlite3_stmt **s)
 {
-	if (sqlite3_prepare_v2(b->st->db, sql, -1, s, NULL) != SQLITE_OK)
-		return pfi_store_dberr(b->st, PFI_ERROR, "cannot build stats cells");
-	if (sqlite3_bind_parameter_count(*s) >= 2) {
+	struct pfi_buf sql;
+	int rc = PFI_OK, np;
+
+	*s = NULL;
+	pfi_buf_init(&sql, 0);
+	if (pfi_buf_appends(&sql, head) != PFI_OK ||
+	    pfi_buf_appends(&sql, cond) != PFI_OK)
+		rc = pfi_err_set(&b->st->err, PFI_ENOMEM, "out of memory");
+	else if (sqlite3_prepare_v2(b->db, sql.data, -1, s, NULL) != SQLITE_OK)
+		rc = build_fail(b);
+	pfi_buf_release(&sql);
+	if (rc != PFI_OK)
+		return rc;
+	np = sqlite3_bind_parameter_count(*s);
+	if (np >= 1)
 		sqlite3_bind_int64(*s, 1, a1);
+	if (np >= 2)
 		sqlite3_bind_int64(*s, 2, a2);
-	}
 	return PFI_OK;
 }
 
@@ -218,24 +292,29 @@ static int query(struct builder *b, const char *sql, int64_t a1, int64_t a2,
 static int scan_end(struct builder *b, sqlite3_stmt *s, int step, int rc)
 {
 	if (rc == PFI_OK && step != SQLITE_DONE)
-		rc = pfi_store_dberr(b->st, PFI_ERROR, "cannot build stats cells");
+		rc = build_fail(b);
 	else if (rc == PFI_ENOMEM)
 		rc = pfi_err_set(&b->st->err, rc, "out of memory");
 	sqlite3_finalize(s);
 	return rc;
 }
 
-/* Counted recipient rows and network deliveries of [t0, t1). */
-static int build_rows(struct builder *b, int64_t t0, int64_t t1)
+/* As stats.c's outbound TLS share counts them. */
+static const char network_sql[] =
+	"SELECT d.time, d.tls_protocol IS NOT NULL FROM deliveries d"
+	" WHERE d.status NOT IN ('filtered', 'rejected')"
+	" AND instr(d.relay, '[') > 0 AND ";
+
+/* Counted recipient rows and network deliveries of deliveries `d` that
+ * meet cond (?1 = a1, ?2 = a2). */
+static int build_rows(struct builder *b, const char *cond, int64_t a1,
+                      int64_t a2)
 {
-	char sql[4096];
 	sqlite3_stmt *s;
 	struct pfi_srow r;
-	int rc, step;
+	int rc, step = SQLITE_DONE;
 
-	snprintf(sql, sizeof(sql), "%sd.time >= ?1 AND d.time < ?2",
-	         pfi_stats_rows_sql);
-	if ((rc = query(b, sql, t0, t1, &s)) != PFI_OK)
+	if ((rc = query(b, pfi_stats_rows_sql, cond, a1, a2, &s)) != PFI_OK)
 		return rc;
 	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		pfi_stats_read_row(s, &r);
@@ -243,11 +322,7 @@ static int build_rows(struct builder *b, int64_t t0, int64_t t1)
 	}
 	if ((rc = scan_end(b, s, step, rc)) != PFI_OK)
 		return rc;
-	/* As stats.c's outbound TLS share counts them. */
-	if ((rc = query(b, "SELECT time, tls_protocol IS NOT NULL FROM deliveries"
-	                " WHERE time >= ?1 AND time < ?2"
-	                " AND status NOT IN ('filtered', 'rejected')"
-	                " AND instr(relay, '[') > 0", t0, t1, &s)) != PFI_OK)
+	if ((rc = query(b, network_sql, cond, a1, a2, &s)) != PFI_OK)
 		return rc;
 	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
 		rc = add_network(b, sqlite3_column_int64(s, 0),
@@ -255,22 +330,23 @@ static int build_rows(struct builder *b, int64_t t0, int64_t t1)
 	return scan_end(b, s, step, rc);
 }
 
-/* Arrivals of [t0, t1), or (dated 0) those not seen arriving. */
-static int build_msgs(struct builder *b, int64_t t0, int64_t t1, int dated)
+/* Arrivals and notifications of messages `m` that meet cond; those not
+ * seen arriving have undated cells. */
+static int build_msgs(struct builder *b, const char *cond, int64_t a1,
+                      int64_t a2)
 {
-	char sql[2048];
+	char head[1024];
 	sqlite3_stmt *s;
 	struct pfi_smsg a;
-	int rc, step;
+	int rc, step = SQLITE_DONE;
 
-	snprintf(sql, sizeof(sql), "%s%s AND %s", pfi_stats_msgs_head,
-	         pfi_stats_msgs_kind, dated ? "m.received >= ?1 AND m.received < ?2"
-	                                    : "m.received IS NULL");
-	if ((rc = query(b, sql, t0, t1, &s)) != PFI_OK)
+	snprintf(head, sizeof(head), "%s%s AND ", pfi_stats_msgs_head,
+	         pfi_stats_msgs_kind);
+	if ((rc = query(b, head, cond, a1, a2, &s)) != PFI_OK)
 		return rc;
 	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		pfi_stats_read_msg(s, &a);
-		rc = add_msg(b, &a, dated);
+		rc = add_msg(b, &a, sqlite3_column_type(s, 0) != SQLITE_NULL);
 	}
 	return scan_end(b, s, step, rc);
 }
@@ -290,11 +366,29 @@ static void split_key(char *key, char *f[NFIELDS])
 	}
 }
 
-static int write_cell(struct builder *b, sqlite3_stmt *s, char *key,
-                      struct cell *c)
+/* Binds a cell's folded delays as parameter i (NULL when none). */
+static int bind_delays(struct builder *b, sqlite3_stmt *s, int i,
+                       const struct cell *c)
+{
+	if (c->nd == 0)
+		return PFI_OK;
+	if (delays_encode(c->d, c->nd, &b->blob) != PFI_OK)
+		return pfi_err_set(&b->st->err, PFI_ENOMEM, "out of memory");
+	sqlite3_bind_blob(s, i, b->blob.data, (int)b->blob.len, SQLITE_STATIC);
+	return PFI_OK;
+}
+
+static const char insert_cell_sql[] =
+	"INSERT INTO stat_cells(kind, hour, host, domain, sender_domain, status,"
+	" dsn, code, class, tls, n, m, delays)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+/* Inserts a new cell (its delays folded); splits its key in place. */
+static int insert_cell(struct builder *b, sqlite3_stmt *s, char *key,
+                       struct cell *c)
 {
 	char *f[NFIELDS];
-	int i;
+	int i, rc;
 
 	split_key(key, f);
 	sqlite3_reset(s);
@@ -306,12 +400,8 @@ static int write_cell(struct builder *b, sqlite3_stmt *s, char *key,
 		pfi_bind_str(s, i + 1, f[i]);
 	sqlite3_bind_int64(s, 11, c->n);
 	sqlite3_bind_int64(s, 12, c->m);
-	if (c->nus > 0) {
-		if (delays_encode(c->us, c->nus, &b->blob) != PFI_OK)
-			return pfi_err_set(&b->st->err, PFI_ENOMEM, "out of memory");
-		sqlite3_bind_blob(s, 13, b->blob.data, (int)b->blob.len,
-		                  SQLITE_STATIC);
-	}
+	if ((rc = bind_delays(b, s, 13, c)) != PFI_OK)
+		return rc;
 	return pfi_store_step_done(b->st, s, "cannot write stats cells");
 }
 
@@ -321,13 +411,15 @@ static int write_cells(struct builder *b)
 	size_t i;
 	int rc = PFI_OK;
 
-	if (sqlite3_prepare_v2(b->st->db, "INSERT INTO stat_cells(kind, hour, host,"
-	    " domain, sender_domain, status, dsn, code, class, tls, n, m, delays)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	    -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(b->st->db, insert_cell_sql, -1, &s,
+	                       NULL) != SQLITE_OK)
 		return pfi_store_dberr(b->st, PFI_ERROR, "cannot write stats cells");
-	for (i = 0; i < b->cells.n && rc == PFI_OK; i++)
-		rc = write_cell(b, s, b->cells.keys[i], pfi_smap_val(&b->cells, i));
+	for (i = 0; i < b->cells.n && rc == PFI_OK; i++) {
+		struct cell *c = pfi_smap_val(&b->cells, i);
+
+		pairs_fold(c->d, &c->nd);
+		rc = insert_cell(b, s, b->cells.keys[i], c);
+	}
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -336,6 +428,8 @@ static void builder_init(struct builder *b, pfi_store *st)
 {
 	memset(b, 0, sizeof(*b));
 	b->st = st;
+	b->db = st->db;
+	b->sign = 1;
 	pfi_smap_init(&b->cells, sizeof(struct cell));
 	pfi_buf_init(&b->key, 0);
 	pfi_buf_init(&b->blob, 0);
@@ -346,111 +440,465 @@ static void builder_release(struct builder *b)
 	size_t i;
 
 	for (i = 0; i < b->cells.n; i++)
-		free(((struct cell *)pfi_smap_val(&b->cells, i))->us);
+		free(((struct cell *)pfi_smap_val(&b->cells, i))->d);
 	pfi_smap_release(&b->cells);
 	pfi_buf_release(&b->key);
 	pfi_buf_release(&b->blob);
 }
 
-/* Replaces the cells of hours [h0, h1) and, when `undated`, those of
- * arrivals not seen. */
-static int rebuild(pfi_store *st, int64_t h0, int64_t h1, int undated)
+int pfi_rollup_rebuild_all(pfi_store *st)
 {
-	int64_t t0 = h0 <= INT64_MIN / PFI_HOUR ? INT64_MIN : h0 * PFI_HOUR;
-	int64_t t1 = h1 >= INT64_MAX / PFI_HOUR ? INT64_MAX : h1 * PFI_HOUR;
 	struct builder b;
-	sqlite3_stmt *s;
-	int rc = PFI_OK;
+	int rc = pfi_store_exec(st, "DELETE FROM stat_cells");
 
 	builder_init(&b, st);
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM stat_cells"
-	    " WHERE (hour >= ?1 AND hour < ?2) OR (?3 AND hour IS NULL)", -1, &s,
-	    NULL) != SQLITE_OK)
-		rc = pfi_store_dberr(st, PFI_ERROR, "cannot write stats cells");
-	if (rc == PFI_OK) {
-		sqlite3_bind_int64(s, 1, h0);
-		sqlite3_bind_int64(s, 2, h1);
-		sqlite3_bind_int(s, 3, undated);
-		rc = pfi_store_step_done(st, s, "cannot write stats cells");
-		sqlite3_finalize(s);
-	}
-	if (rc == PFI_OK && h0 < h1)
-		rc = build_rows(&b, t0, t1);
-	if (rc == PFI_OK && h0 < h1)
-		rc = build_msgs(&b, t0, t1, 1);
-	if (rc == PFI_OK && undated)
-		rc = build_msgs(&b, 0, 0, 0);
+	if (rc == PFI_OK)
+		rc = build_rows(&b, "1", 0, 0);
+	if (rc == PFI_OK)
+		rc = build_msgs(&b, "1", 0, 0);
 	if (rc == PFI_OK)
 		rc = write_cells(&b);
 	builder_release(&b);
 	return rc;
 }
 
-int pfi_rollup_rebuild_all(pfi_store *st)
+/* ---- a run's cells by difference ------------------------------------------------ */
+
+/*
+ * A counted row reads its delivery, its message, the message's parents up
+ * to the original (two hops, pfi_stats_rows_sql), whether the message has
+ * a filter copy, and the forward links to the original.  So the rows whose
+ * count a run may change are those of the messages it wrote or linked
+ * (both sides of a link: the linking side's hand-off and copies, the other
+ * side's parent), of the far side of their links (forward links are read
+ * through it), of their parents (who may now have a copy) and of two
+ * generations of their children (whose original they may be).  Parents
+ * only change for messages the run touched, so the children found before
+ * and after the run differ only by messages noted already; both are taken
+ * all the same.  NOQUEUE rejects belong to no message and are only ever
+ * added: the run's own are counted by id.
+ */
+
+/* Messages noted during a run, in both connections' temp.pfi_touched. */
+struct pfi_rollup_delta {
+	sqlite3 *before;    /* the index as the run began, in a read
+	                       transaction; NULL: none, rebuild every cell */
+	int64_t *ids;       /* messages the run wrote or linked */
+	size_t n, cap;
+};
+
+/* Returned by apply when the cells do not hold what the records held
+ * before the run: they are rebuilt instead. */
+#define DELTA_UNFIT 1
+
+static const char touched_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS pfi_touched(id INTEGER PRIMARY KEY);"
+	" DELETE FROM temp.pfi_touched";
+
+/* In the connection's own state: the far side of the touched messages'
+ * links, two generations of children, then the parents. */
+static const char widen_sql[] =
+	"INSERT OR IGNORE INTO temp.pfi_touched(id) SELECT other FROM links"
+	" WHERE parent IN (SELECT id FROM temp.pfi_touched)"
+	" AND other IS NOT NULL;"
+	" INSERT OR IGNORE INTO temp.pfi_touched(id) SELECT id FROM messages"
+	" WHERE parent IN (SELECT id FROM temp.pfi_touched);"
+	" INSERT OR IGNORE INTO temp.pfi_touched(id) SELECT id FROM messages"
+	" WHERE parent IN (SELECT id FROM temp.pfi_touched);"
+	" INSERT OR IGNORE INTO temp.pfi_touched(id) SELECT parent FROM messages"
+	" WHERE id IN (SELECT id FROM temp.pfi_touched) AND parent IS NOT NULL";
+
+static const char touched_rows[] =
+	"d.message IN (SELECT id FROM temp.pfi_touched)";
+static const char touched_msgs[] =
+	"m.id IN (SELECT id FROM temp.pfi_touched)";
+static const char new_rejects[] = "d.message IS NULL AND d.id >= ?1";
+
+static int delta_fail(pfi_store *st, sqlite3 *db)
 {
-	st->track_hours = 0;
-	return rebuild(st, INT64_MIN / PFI_HOUR, INT64_MAX / PFI_HOUR, 1);
+	return pfi_err_set(&st->err, PFI_ERROR, "cannot update stats cells: %s",
+	                   sqlite3_errmsg(db));
 }
 
-/* ---- tracking the hours a run changes ------------------------------------------------ */
-
-int pfi_rollup_track(pfi_store *st)
+/* Adds ids[0..n) to db's temp.pfi_touched. */
+static int note_ids(pfi_store *st, sqlite3 *db, const int64_t *ids, size_t n)
 {
-	int rc = pfi_store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS pfi_dirty"
-	                            " (hour INTEGER PRIMARY KEY);"
-	                            " DELETE FROM temp.pfi_dirty");
+	sqlite3_stmt *s;
+	size_t i;
+	int rc = PFI_OK;
 
-	st->track_hours = rc == PFI_OK;
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO temp.pfi_touched(id)"
+	                       " VALUES (?1)", -1, &s, NULL) != SQLITE_OK)
+		return delta_fail(st, db);
+	for (i = 0; i < n && rc == PFI_OK; i++) {
+		sqlite3_bind_int64(s, 1, ids[i]);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = delta_fail(st, db);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
 	return rc;
 }
 
-int pfi_rollup_mark(pfi_store *st, const char *sql, int64_t arg)
+/* Adds the ids of from's temp.pfi_touched to to's, read through the
+ * noted ids' array (both tables hold those already). */
+static int copy_ids(pfi_store *st, sqlite3 *from, sqlite3 *to)
 {
-	char full[2048];
+	struct pfi_rollup_delta *d = st->delta;
+	sqlite3_stmt *s;
+	int step;
 
-	if (!st->track_hours)
+	d->n = 0;
+	if (sqlite3_prepare_v2(from, "SELECT id FROM temp.pfi_touched", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return delta_fail(st, from);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (pfi_array_reserve((void **)&d->ids, &d->cap, d->n,
+		                      sizeof(*d->ids), 256) != PFI_OK) {
+			sqlite3_finalize(s);
+			return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+		}
+		d->ids[d->n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	if (step != SQLITE_DONE)
+		return delta_fail(st, from);
+	return note_ids(st, to, d->ids, d->n);
+}
+
+static int widen_in(pfi_store *st, sqlite3 *db)
+{
+	if (sqlite3_exec(db, widen_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return delta_fail(st, db);
+	return PFI_OK;
+}
+
+/* Both connections' temp.pfi_touched: the noted messages, widened in the
+ * state before the run and in the state now. */
+static int widen(pfi_store *st)
+{
+	struct pfi_rollup_delta *d = st->delta;
+	int rc = note_ids(st, st->db, d->ids, d->n);
+
+	if (rc == PFI_OK)
+		rc = note_ids(st, d->before, d->ids, d->n);
+	if (rc == PFI_OK)
+		rc = widen_in(st, st->db);
+	if (rc == PFI_OK)
+		rc = widen_in(st, d->before);
+	if (rc == PFI_OK)
+		rc = copy_ids(st, d->before, st->db);
+	if (rc == PFI_OK)
+		rc = copy_ids(st, st->db, d->before);
+	return rc;
+}
+
+/* The difference of every cell: what the touched messages count now
+ * (and the run's NOQUEUE rejects), less what they counted before. */
+static int difference(struct builder *b)
+{
+	pfi_store *st = b->st;
+	int rc;
+
+	b->db = st->delta->before;
+	b->sign = -1;
+	rc = build_rows(b, touched_rows, 0, 0);
+	if (rc == PFI_OK)
+		rc = build_msgs(b, touched_msgs, 0, 0);
+	b->db = st->db;
+	b->sign = 1;
+	if (rc == PFI_OK)
+		rc = build_rows(b, touched_rows, 0, 0);
+	if (rc == PFI_OK)
+		rc = build_msgs(b, touched_msgs, 0, 0);
+	if (rc == PFI_OK && st->first_new_row != INT64_MAX)
+		rc = build_rows(b, new_rejects, st->first_new_row, 0);
+	return rc;
+}
+
+static int cmp_hour(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Marks the cells whose difference does not cancel out; *hours (sorted,
+ * *nh of them) are the dated hours of those, *undated whether any has no
+ * hour. */
+static int mark_changed(struct builder *b, int64_t **hours, size_t *nh,
+                        int *undated)
+{
+	size_t i, cap = 0;
+
+	*hours = NULL;
+	*nh = 0;
+	*undated = 0;
+	for (i = 0; i < b->cells.n; i++) {
+		struct cell *c = pfi_smap_val(&b->cells, i);
+
+		pairs_fold(c->d, &c->nd);
+		c->changed = c->n != 0 || c->m != 0 || c->nd != 0;
+		if (!c->changed)
+			continue;
+		if (!c->dated) {
+			*undated = 1;
+			continue;
+		}
+		if (pfi_array_reserve((void **)hours, &cap, *nh, sizeof(**hours),
+		                      64) != PFI_OK)
+			return pfi_err_set(&b->st->err, PFI_ENOMEM, "out of memory");
+		(*hours)[(*nh)++] = c->hour;
+	}
+	if (*nh > 1)
+		qsort(*hours, *nh, sizeof(**hours), cmp_hour);
+	return PFI_OK;
+}
+
+/* Adds a stored cell (the current row of s) to its changed difference. */
+static int merge_stored(struct builder *b, sqlite3_stmt *s)
+{
+	const char *f[NFIELDS] = { NULL };
+	int dated = sqlite3_column_type(s, 1) != SQLITE_NULL;
+	const unsigned char *p = sqlite3_column_blob(s, 13);
+	const unsigned char *end = p + sqlite3_column_bytes(s, 13);
+	int64_t us = 0, count;
+	struct cell *c;
+	size_t i;
+
+	for (i = 2; i < NFIELDS; i++)
+		f[i] = (const char *)sqlite3_column_text(s, (int)i + 1);
+	if (make_key(b, sqlite3_column_int(s, 2), sqlite3_column_int64(s, 1),
+	             dated, f) != PFI_OK)
+		return PFI_ENOMEM;
+	if (!pfi_smap_find(&b->cells, b->key.data, &i))
 		return PFI_OK;
-	snprintf(full, sizeof(full), "INSERT OR IGNORE INTO temp.pfi_dirty(hour)"
-	         " SELECT h FROM (%s) WHERE h IS NOT NULL", sql);
-	return pfi_store_run(st, full, arg, "cannot track stats cells");
+	c = pfi_smap_val(&b->cells, i);
+	if (!c->changed)
+		return PFI_OK;
+	if (c->rowid != 0)
+		return DELTA_UNFIT;   /* two cells with one key */
+	c->rowid = sqlite3_column_int64(s, 0);
+	c->n += sqlite3_column_int64(s, 11);
+	c->m += sqlite3_column_int64(s, 12);
+	while (p != NULL && p < end) {
+		if (delays_next(&p, end, &us, &count) != PFI_OK)
+			return DELTA_UNFIT;
+		if (cell_add_delay(c, us, count) != PFI_OK)
+			return PFI_ENOMEM;
+	}
+	return PFI_OK;
+}
+
+/* Adds the stored cells of an hour (or, !dated, the undated ones) to the
+ * changed differences of the same keys. */
+static int merge_hour(struct builder *b, sqlite3_stmt *s, int64_t hour,
+                      int dated)
+{
+	int rc = PFI_OK, step = SQLITE_DONE;
+
+	sqlite3_reset(s);
+	if (dated)
+		sqlite3_bind_int64(s, 1, hour);
+	else
+		sqlite3_bind_null(s, 1);
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
+		rc = merge_stored(b, s);
+	sqlite3_reset(s);
+	if (rc == PFI_ENOMEM)
+		return pfi_err_set(&b->st->err, rc, "out of memory");
+	if (rc == PFI_OK && step != SQLITE_DONE)
+		return pfi_store_dberr(b->st, PFI_ERROR, "cannot read stats cells");
+	return rc;
+}
+
+/* Adds the stored cells of the changed differences to them. */
+static int merge_all(struct builder *b, const int64_t *hours, size_t nh,
+                     int undated)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int rc = PFI_OK;
+
+	if (sqlite3_prepare_v2(b->st->db, "SELECT rowid, hour, kind, host,"
+	    " domain, sender_domain, status, dsn, code, class, tls, n, m, delays"
+	    " FROM stat_cells WHERE hour IS ?1", -1, &s, NULL) != SQLITE_OK)
+		return pfi_store_dberr(b->st, PFI_ERROR, "cannot read stats cells");
+	for (i = 0; i < nh && rc == PFI_OK; i++)
+		if (i == 0 || hours[i] != hours[i - 1])
+			rc = merge_hour(b, s, hours[i], 1);
+	if (rc == PFI_OK && undated)
+		rc = merge_hour(b, s, 0, 0);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Whether a changed cell, with its stored cell merged, is one a rebuild
+ * could give: no negative count, and nothing left where no record is. */
+static int cell_fits(struct cell *c)
+{
+	if (!pairs_fold(c->d, &c->nd) || c->n < 0 || c->m < 0)
+		return 0;
+	return c->n > 0 || (c->m == 0 && c->nd == 0);
+}
+
+/* Writes one changed cell: updated, deleted when no record is left in
+ * it (a rebuild has no empty cells), or inserted. */
+static int put_cell(struct builder *b, sqlite3_stmt *up, sqlite3_stmt *del,
+                    sqlite3_stmt *ins, char *key, struct cell *c)
+{
+	sqlite3_stmt *s = c->n == 0 ? del : up;
+	int rc;
+
+	if (!cell_fits(c))
+		return DELTA_UNFIT;
+	if (c->rowid == 0)
+		return c->n == 0 ? PFI_OK : insert_cell(b, ins, key, c);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	sqlite3_bind_int64(s, 1, c->rowid);
+	if (s == up) {
+		sqlite3_bind_int64(s, 2, c->n);
+		sqlite3_bind_int64(s, 3, c->m);
+		if ((rc = bind_delays(b, s, 4, c)) != PFI_OK)
+			return rc;
+	}
+	return pfi_store_step_done(b->st, s, "cannot write stats cells");
+}
+
+static int put_changed(struct builder *b)
+{
+	static const char *const sql[3] = {
+		"UPDATE stat_cells SET n = ?2, m = ?3, delays = ?4 WHERE rowid = ?1",
+		"DELETE FROM stat_cells WHERE rowid = ?1",
+		insert_cell_sql,
+	};
+	sqlite3_stmt *s[3] = { NULL };
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; i < 3 && rc == PFI_OK; i++)
+		if (sqlite3_prepare_v2(b->st->db, sql[i], -1, &s[i],
+		                       NULL) != SQLITE_OK)
+			rc = pfi_store_dberr(b->st, PFI_ERROR,
+			                     "cannot write stats cells");
+	for (i = 0; i < b->cells.n && rc == PFI_OK; i++) {
+		struct cell *c = pfi_smap_val(&b->cells, i);
+
+		if (c->changed)
+			rc = put_cell(b, s[0], s[1], s[2], b->cells.keys[i], c);
+	}
+	for (i = 0; i < 3; i++)
+		sqlite3_finalize(s[i]);
+	return rc;
+}
+
+/* Changes the cells by the run's difference.  DELTA_UNFIT when the
+ * stored cells cannot have been what the records gave before the run. */
+static int apply_difference(pfi_store *st)
+{
+	struct builder b;
+	int64_t *hours = NULL;
+	size_t nh = 0;
+	int undated = 0;
+	int rc = widen(st);
+
+	builder_init(&b, st);
+	if (rc == PFI_OK)
+		rc = difference(&b);
+	if (rc == PFI_OK)
+		rc = mark_changed(&b, &hours, &nh, &undated);
+	if (rc == PFI_OK)
+		rc = merge_all(&b, hours, nh, undated);
+	if (rc == PFI_OK)
+		rc = put_changed(&b);
+	free(hours);
+	builder_release(&b);
+	return rc;
+}
+
+/* ---- tracking what a run changes ------------------------------------------------------ */
+
+static int journal_is_wal(pfi_store *st)
+{
+	sqlite3_stmt *s;
+	int wal = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		wal = sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
+		                      "wal") == 0;
+	sqlite3_finalize(s);
+	return wal;
+}
+
+/* A second connection in a read transaction begun before the run writes:
+ * in WAL mode it goes on seeing the index as the run found it.  NULL when
+ * there is none (a rollback journal would block the run's commit). */
+static sqlite3 *open_before(pfi_store *st)
+{
+	sqlite3 *db = NULL;
+
+	if (!journal_is_wal(st))
+		return NULL;
+	if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READONLY |
+	                    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master;",
+	                 NULL, NULL, NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, touched_sql, NULL, NULL, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 2000);
+		return db;
+	}
+	sqlite3_close(db);
+	return NULL;
+}
+
+int pfi_rollup_track(pfi_store *st)
+{
+	pfi_rollup_untrack(st);
+	if ((st->delta = calloc(1, sizeof(*st->delta))) == NULL)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	if (pfi_store_exec(st, touched_sql) != PFI_OK)
+		return PFI_ERROR;
+	/* Without a snapshot the cells are all rebuilt: slow, but exact. */
+	st->delta->before = open_before(st);
+	return PFI_OK;
+}
+
+int pfi_rollup_touch(pfi_store *st, int64_t message)
+{
+	struct pfi_rollup_delta *d = st->delta;
+
+	if (d == NULL)
+		return PFI_OK;
+	if (pfi_array_reserve((void **)&d->ids, &d->cap, d->n, sizeof(*d->ids),
+	                      256) != PFI_OK)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	d->ids[d->n++] = message;
+	return PFI_OK;
 }
 
 int pfi_rollup_refresh(pfi_store *st)
 {
-	sqlite3_stmt *s;
-	int64_t start = 0, end = 0;
-	int have = 0, undated = 0, rc = PFI_OK, step;
+	int rc;
 
-	if (!st->track_hours)
+	if (st->delta == NULL)
 		return PFI_OK;
-	st->track_hours = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT hour FROM temp.pfi_dirty"
-	                       " ORDER BY hour", -1, &s, NULL) != SQLITE_OK)
-		return pfi_store_dberr(st, PFI_ERROR, "cannot read stats cells");
-	/* Consecutive hours are rebuilt together. */
-	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t h = sqlite3_column_int64(s, 0);
+	rc = st->delta->before ? apply_difference(st) : DELTA_UNFIT;
+	/* The snapshot ends before the run commits, so that the commit's
+	 * checkpoint is not held back by it. */
+	pfi_rollup_untrack(st);
+	return rc == DELTA_UNFIT ? pfi_rollup_rebuild_all(st) : rc;
+}
 
-		if (h == PFI_UNDATED) {
-			undated = 1;
-			continue;
-		}
-		if (have && h == end) {
-			end++;
-			continue;
-		}
-		if (have)
-			rc = rebuild(st, start, end, 0);
-		start = h;
-		end = h + 1;
-		have = 1;
-	}
-	if (rc == PFI_OK && step != SQLITE_DONE)
-		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read stats cells");
-	sqlite3_finalize(s);
-	if (rc == PFI_OK && (have || undated))
-		rc = rebuild(st, have ? start : 0, have ? end : 0, undated);
-	if (rc == PFI_OK)
-		rc = pfi_store_exec(st, "DELETE FROM temp.pfi_dirty");
-	return rc;
+void pfi_rollup_untrack(pfi_store *st)
+{
+	if (st->delta == NULL)
+		return;
+	sqlite3_close(st->delta->before);
+	free(st->delta->ids);
+	free(st->delta);
+	st->delta = NULL;
 }

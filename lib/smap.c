@@ -125,6 +125,25 @@ int pfi_smap_get(struct pfi_smap *m, const char *key, size_t *idx)
 	return PFI_OK;
 }
 
+int pfi_smap_find(const struct pfi_smap *m, const char *key, size_t *idx)
+{
+	size_t h;
+
+	if (key == NULL || m->nslots == 0) {
+		*idx = m->null_idx - 1;
+		return key == NULL && m->null_idx != 0;
+	}
+	for (h = smap_hash(key) & (m->nslots - 1); m->slots[h];
+	     h = (h + 1) & (m->nslots - 1)) {
+		if (m->keys[m->slots[h] - 1] &&
+		    strcmp(m->keys[m->slots[h] - 1], key) == 0) {
+			*idx = m->slots[h] - 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Adds n to the int64_t value of key. */
 int pfi_smap_count(struct pfi_smap *m, const char *key, int64_t n)
 {

@@ -27,6 +27,8 @@ void pfi_smap_release(struct pfi_smap *m);
 void *pfi_smap_val(const struct pfi_smap *m, size_t i);
 /* The index of `key`, added (zeroed) when absent.  PFI_OK or PFI_ENOMEM. */
 int pfi_smap_get(struct pfi_smap *m, const char *key, size_t *idx);
+/* Whether `key` is in the table, and then its index. */
+int pfi_smap_find(const struct pfi_smap *m, const char *key, size_t *idx);
 /* Adds n to the int64_t value of key.  PFI_OK or PFI_ENOMEM. */
 int pfi_smap_count(struct pfi_smap *m, const char *key, int64_t n);
 

@@ -83,22 +83,19 @@ int pfi_delays_decode(const void *blob, size_t size,
 /* Whether the index keeps cells (an index of an older schema may not). */
 int pfi_rollup_present(pfi_store *st);
 
-/* SQL: the hour of time expression x, as pfi_hour_of, NULL as
- * PFI_UNDATED. */
-#define PFI_SQL_HOUR(x) \
-	"coalesce((" x ") / 3600000000 - ((" x ") % 3600000000 < 0)," \
-	" -9223372036854775807)"
-#define PFI_UNDATED (-INT64_MAX)   /* the dirty mark of undated arrivals */
-
 /* Rebuilds every cell (a new index, a migration, after pruning). */
 int pfi_rollup_rebuild_all(pfi_store *st);
-/* From now until pfi_rollup_refresh, remember the hours whose records
- * change (st->track_hours), in temp.pfi_dirty. */
+/* From now until pfi_rollup_refresh, note the messages whose records or
+ * links change (st->delta), keeping a snapshot of the index as it is. */
 int pfi_rollup_track(pfi_store *st);
-/* Marks the hours the one-column query `sql` gives (PFI_SQL_HOUR values),
- * with ?1 bound to `arg`; nothing when not tracking. */
-int pfi_rollup_mark(pfi_store *st, const char *sql, int64_t arg);
-/* Rebuilds the cells of the marked hours and stops tracking. */
+/* Notes a message whose records, links or parent the run changes (for a
+ * resolved link, both its sides); nothing when not tracking. */
+int pfi_rollup_touch(pfi_store *st, int64_t message);
+/* Changes the cells by what the noted messages (and the run's NOQUEUE
+ * rejects, from st->first_new_row) count now less what they counted
+ * before, and stops tracking. */
 int pfi_rollup_refresh(pfi_store *st);
+/* Stops tracking without changing the cells (a failed run). */
+void pfi_rollup_untrack(pfi_store *st);
 
 #endif

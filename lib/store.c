@@ -448,6 +448,7 @@ void pfi_store_close(pfi_store *st)
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close(st->db);
 	}
+	pfi_rollup_untrack(st);
 	pfi_store_forget_chunk(st);
 	pfi_buf_release(&st->scratch);
 	free(st->path);
@@ -609,23 +610,13 @@ static int delete_children(pfi_store *st, int64_t id)
 	return pfi_store_step_done(st, s, "cannot rewrite message");
 }
 
-/* Stats cells: the hours of a stored message's arrival (?1 its id), and
- * of its recipient rows. */
-static const char arrival_hour_sql[] =
-	"SELECT " PFI_SQL_HOUR("received") " AS h FROM messages WHERE id = ?1";
-static const char stored_hours_sql[] =
-	"SELECT " PFI_SQL_HOUR("time") " AS h FROM deliveries WHERE message = ?1"
-	" UNION SELECT " PFI_SQL_HOUR("received") " FROM messages WHERE id = ?1";
-
 int pfi_store_put_message(pfi_store *st, const struct pfi_msg *m, int open)
 {
 	int64_t *rows = NULL;
 	size_t i;
-	/* Only a message stored before (open) has rows to replace; the hours
-	 * of what it replaces are marked before they are gone, the new rows
-	 * by their ids (first_new_row) and the arrival again below. */
+	/* Only a message stored before (open) has rows to replace. */
 	int stored = (m->flags & PFI_MSG_STORED) != 0;
-	int rc = stored ? pfi_rollup_mark(st, stored_hours_sql, m->id) : PFI_OK;
+	int rc = pfi_rollup_touch(st, m->id);
 
 	if (rc == PFI_OK)
 		rc = put_message_row(st, m, open);
@@ -641,8 +632,6 @@ int pfi_store_put_message(pfi_store *st, const struct pfi_msg *m, int open)
 		rc = put_link(st, m, &m->links[i], r < m->nrcpts ? rows[r] : -1);
 	}
 	free(rows);
-	if (rc == PFI_OK && stored)
-		rc = pfi_rollup_mark(st, arrival_hour_sql, m->id);
 	return rc;
 }
 

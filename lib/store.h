@@ -65,7 +65,8 @@ struct pfi_store {
 	struct pfi_buf scratch;      /* encoding line lists */
 	struct pfi_chunk *chunk;     /* the chunk read last, decompressed */
 	int schema;                  /* PRAGMA user_version */
-	int track_hours;             /* marking changed hours (rollup.c) */
+	struct pfi_rollup_delta *delta;   /* a run's changes to the stats
+	                                     cells (rollup.c); NULL: none */
 	int64_t first_new_row;       /* lowest deliveries.id written this run */
 	int64_t first_new_link;      /* lowest links.id written this run */
 };

@@ -1260,6 +1260,14 @@ Test(stats, cells_are_not_used_where_local_hours_are_not_utc_hours)
 	free(db);
 }
 
+/* The cells of an index as text in key order, delays included. */
+static char *cells_of(const char *db)
+{
+	return db_rows(db, "SELECT kind, hour, host, domain, sender_domain,"
+	               " status, dsn, code, class, tls, n, m, hex(delays)"
+	               " FROM stat_cells ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10");
+}
+
 Test(stats, cells_stay_exact_when_the_log_is_indexed_piece_by_piece)
 {
 	const char *dir = tmpdir_make();
@@ -1285,11 +1293,211 @@ Test(stats, cells_stay_exact_when_the_log_is_indexed_piece_by_piece)
 	cr_assert_str_eq(grown, fresh);
 	free(fresh);
 	free(grown);
+	/* The cells themselves, delays and all, are those of one run. */
+	fresh = cells_of(whole);
+	grown = cells_of(db);
+	cr_assert_str_eq(grown, fresh);
+	free(fresh);
+	free(grown);
 	free(lines);
 	free(text);
 	free(log);
 	free(db);
 	free(whole);
+}
+
+/* ---- cells changed by difference, run after run ------------------------------- */
+
+/* Appends lines[from, to) to dir's grow.log and indexes it into grow.db;
+ * asserts that its cells are then those one run over lines[0, to) makes,
+ * and give what its rows give.  Returns the cells. */
+static char *index_more(const char *dir, const char *const *lines,
+                        size_t from, size_t to)
+{
+	char *log = path_join(dir, "grow.log"), *db = path_join(dir, "grow.db");
+	char name[64], *flog, *fdb, *grown, *fresh;
+	const char *paths[1];
+
+	append_log_lines(log, lines, from, to, SAMPLE_MTIME);
+	paths[0] = log;
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	snprintf(name, sizeof(name), "fresh-%zu.log", to);
+	flog = path_join(dir, name);
+	snprintf(name, sizeof(name), "fresh-%zu.db", to);
+	fdb = path_join(dir, name);
+	append_log_lines(flog, lines, 0, to, SAMPLE_MTIME);
+	paths[0] = flog;
+	pfi_store_close(index_into(fdb, paths, 1, NULL));
+	grown = cells_of(db);
+	fresh = cells_of(fdb);
+	cr_assert_str_eq(grown, fresh, "cells after lines [%zu, %zu)", from, to);
+	free(assert_cells_match_rows(db, 0, 0, PFI_BY_HOUR, 1));
+	free(fresh);
+	free(flog);
+	free(fdb);
+	free(log);
+	free(db);
+	return grown;
+}
+
+/* Indexes `text` one run per piece, cut before the given lines (ascending,
+ * the last the number of lines), checking the cells after every run. */
+static void index_in_pieces(const char *text, const size_t *cuts, size_t n)
+{
+	const char *dir = tmpdir_make();
+	char *copy = strdup(text), *p, *lines[64];
+	size_t nlines = 0, i, from = 0;
+
+	cr_assert_not_null(copy);
+	for (p = strtok(copy, "\n"); p != NULL; p = strtok(NULL, "\n")) {
+		cr_assert_lt(nlines, sizeof(lines) / sizeof(lines[0]));
+		lines[nlines++] = p;
+	}
+	cr_assert_eq(cuts[n - 1], nlines);
+	for (i = 0; i < n; i++) {
+		free(index_more(dir, (const char *const *)lines, from, cuts[i]));
+		from = cuts[i];
+	}
+	free(copy);
+}
+
+/* Deferred in one hour and one run, deferred again in the next, sent in a
+ * third: each run replaces the recipient's row, in another hour. */
+static const char deferred_log[] =
+	"Nov  2 10:00:00 mx1 postfix/smtpd[100]: B000000001: client=c.example[192.0.2.1]\n"
+	"Nov  2 10:00:00 mx1 postfix/cleanup[101]: B000000001: message-id=<r1@c.example>\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[102]: B000000001: from=<s@c.example>, size=100, nrcpt=1 (queue active)\n"
+	"Nov  2 10:00:01 mx1 postfix/smtp[103]: B000000001: to=<r@d.example>, relay=mx.d.example[192.0.2.2]:25, delay=1, delays=0/0/0/1, dsn=4.2.0, status=deferred (450 try later)\n"
+	"Nov  2 11:00:01 mx1 postfix/smtp[103]: B000000001: to=<r@d.example>, relay=mx.d.example[192.0.2.2]:25, delay=3601, delays=0/0/0/3601, dsn=4.2.0, status=deferred (450 try later)\n"
+	"Nov  2 12:06:40 mx1 postfix/smtp[103]: B000000001: to=<r@d.example>, relay=mx.d.example[192.0.2.2]:25, delay=7600, delays=0/0/0/7600, dsn=2.0.0, status=sent (250 ok)\n"
+	"Nov  2 12:06:40 mx1 postfix/qmgr[102]: B000000001: removed\n";
+
+Test(stats, cells_follow_a_deferred_recipient_finished_in_a_later_run)
+{
+	static const size_t cuts[] = { 4, 5, 7 };
+
+	index_in_pieces(deferred_log, cuts, 3);
+}
+
+/* A message handed to a content filter before 10:00 and its copy,
+ * re-injected after: the run that indexes the copy links them, so the
+ * hand-off rows of the first run become `filtered` and stop counting. */
+static const char filtered_log[] =
+	"Nov  2 09:59:59 mx1 postfix/smtpd[2101]: 74C0F1161B2: client=smtp.partner.example[198.51.100.25]\n"
+	"Nov  2 09:59:59 mx1 postfix/cleanup[1211]: 74C0F1161B2: message-id=<f1@partner.example>\n"
+	"Nov  2 09:59:59 mx1 postfix/qmgr[1102]: 74C0F1161B2: from=<billing@partner.example>, size=25310, nrcpt=2 (queue active)\n"
+	"Nov  2 09:59:59 mx1 postfix/smtp[1401]: 74C0F1161B2: to=<carol@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.55, delays=0.08/0.46/0/0.01, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 11DD71161BB)\n"
+	"Nov  2 09:59:59 mx1 postfix/smtp[1401]: 74C0F1161B2: to=<dave@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.55, delays=0.08/0.45/0/0.02, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 11DD71161BB)\n"
+	"Nov  2 09:59:59 mx1 postfix/qmgr[1102]: 74C0F1161B2: removed\n"
+	"Nov  2 10:00:01 mx1 postfix/reinject/smtpd[2301]: 11DD71161BB: client=localhost[127.0.0.1], orig_queue_id=74C0F1161B2, orig_client=smtp.partner.example[198.51.100.25]\n"
+	"Nov  2 10:00:01 mx1 postfix/cleanup[1211]: 11DD71161BB: message-id=<f1@partner.example>\n"
+	"Nov  2 10:00:01 mx1 postfix/qmgr[1102]: 11DD71161BB: from=<billing@partner.example>, size=25760, nrcpt=2 (queue active)\n"
+	"Nov  2 10:00:01 mx1 postfix/local[1301]: 11DD71161BB: to=<carol@example.com>, relay=local, delay=2.12, delays=0.08/0.02/0/2.02, dsn=2.0.0, status=sent (delivered to mailbox)\n"
+	"Nov  2 10:00:01 mx1 postfix/local[1302]: 11DD71161BB: to=<dave@example.com>, relay=local, delay=2.12, delays=0.08/0.02/0/2.02, dsn=2.0.0, status=sent (delivered to mailbox)\n"
+	"Nov  2 10:00:01 mx1 postfix/qmgr[1102]: 11DD71161BB: removed\n";
+
+Test(stats, cells_follow_a_filter_copy_linked_in_a_later_run)
+{
+	static const size_t cuts[] = { 6, 12 };
+	static const size_t copy_open[] = { 6, 9, 12 };
+
+	index_in_pieces(filtered_log, cuts, 2);
+	index_in_pieces(filtered_log, copy_open, 3);
+}
+
+/* Three filters: A is handed to one that re-injects it as B (with a
+ * rewritten sender), B to one that re-injects it as C, C to one that
+ * re-injects it as D.  The hops are logged end first, so the run that
+ * links A to B finds C and D counted already through B, their original
+ * then; now B is a copy, and the rows of its children and grandchildren
+ * count differently though no line of theirs is read. */
+static const char filter_chain_log[] =
+	"Nov  2 09:59:58 mx1 postfix/smtpd[2101]: 74C0F1161B2: client=smtp.partner.example[198.51.100.25]\n"
+	"Nov  2 09:59:58 mx1 postfix/cleanup[1211]: 74C0F1161B2: message-id=<c1@partner.example>\n"
+	"Nov  2 09:59:58 mx1 postfix/qmgr[1102]: 74C0F1161B2: from=<billing@partner.example>, size=25310, nrcpt=1 (queue active)\n"
+	"Nov  2 09:59:59 mx1 postfix/reinject/smtpd[2301]: 11DD71161BB: client=localhost[127.0.0.1], orig_queue_id=74C0F1161B2, orig_client=smtp.partner.example[198.51.100.25]\n"
+	"Nov  2 09:59:59 mx1 postfix/cleanup[1211]: 11DD71161BB: message-id=<c1@partner.example>\n"
+	"Nov  2 09:59:59 mx1 postfix/qmgr[1102]: 11DD71161BB: from=<srs0=x@relay.example>, size=25760, nrcpt=1 (queue active)\n"
+	"Nov  2 10:00:00 mx1 postfix/reinject/smtpd[2302]: 22EE81161CC: client=localhost[127.0.0.1], orig_queue_id=11DD71161BB, orig_client=localhost[127.0.0.1]\n"
+	"Nov  2 10:00:00 mx1 postfix/cleanup[1211]: 22EE81161CC: message-id=<c1@partner.example>\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[1102]: 22EE81161CC: from=<srs0=x@relay.example>, size=25900, nrcpt=1 (queue active)\n"
+	"Nov  2 10:00:00 mx1 postfix/reinject/smtpd[2303]: 33FF91161DD: client=localhost[127.0.0.1], orig_queue_id=22EE81161CC, orig_client=localhost[127.0.0.1]\n"
+	"Nov  2 10:00:00 mx1 postfix/cleanup[1211]: 33FF91161DD: message-id=<c1@partner.example>\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[1102]: 33FF91161DD: from=<srs0=x@relay.example>, size=26000, nrcpt=1 (queue active)\n"
+	"Nov  2 10:00:00 mx1 postfix/smtp[1403]: 22EE81161CC: to=<carol@example.com>, relay=127.0.0.1[127.0.0.1]:10028, delay=1, delays=0.08/0.46/0/0.46, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 33FF91161DD)\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[1102]: 22EE81161CC: removed\n"
+	"Nov  2 10:00:00 mx1 postfix/smtp[1402]: 11DD71161BB: to=<carol@example.com>, relay=127.0.0.1[127.0.0.1]:10026, delay=1, delays=0.08/0.46/0/0.46, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 22EE81161CC)\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[1102]: 11DD71161BB: removed\n"
+	"Nov  2 10:00:01 mx1 postfix/local[1301]: 33FF91161DD: to=<carol@example.com>, relay=local, delay=1.5, delays=0.08/0.02/0/1.4, dsn=2.0.0, status=sent (delivered to mailbox)\n"
+	"Nov  2 10:00:01 mx1 postfix/qmgr[1102]: 33FF91161DD: removed\n"
+	"Nov  2 10:00:02 mx1 postfix/smtp[1401]: 74C0F1161B2: to=<carol@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=4, delays=0.08/0.46/0/3.46, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 11DD71161BB)\n"
+	"Nov  2 10:00:02 mx1 postfix/qmgr[1102]: 74C0F1161B2: removed\n";
+
+Test(stats, cells_follow_a_filter_chain_linked_from_its_end)
+{
+	static const size_t cuts[] = { 18, 20 };
+	static const size_t by_hop[] = { 14, 16, 18, 20 };
+
+	index_in_pieces(filter_chain_log, cuts, 2);
+	index_in_pieces(filter_chain_log, by_hop, 4);
+}
+
+/* A bounce in one run, its notification in the next. */
+static const char bounce_log[] =
+	"Nov  2 09:59:58 mx1 postfix/smtpd[2101]: 29A981161D4: client=web1.example.com[10.0.0.5]\n"
+	"Nov  2 09:59:58 mx1 postfix/cleanup[1211]: 29A981161D4: message-id=<b1@example.com>\n"
+	"Nov  2 09:59:58 mx1 postfix/qmgr[1102]: 29A981161D4: from=<bob@example.com>, size=3320, nrcpt=1 (queue active)\n"
+	"Nov  2 09:59:59 mx1 postfix/smtp[1401]: 29A981161D4: to=<nobody@partner.example>, relay=mx.partner.example[198.51.100.25]:25, delay=0.6, delays=0.08/0.5/0.01/0.01, dsn=5.1.1, status=bounced (host mx.partner.example[198.51.100.25] said: 550 5.1.1 <nobody@partner.example>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command))\n"
+	"Nov  2 10:00:01 mx1 postfix/cleanup[1211]: D220A1161DD: message-id=<20261102100001.D220A1161DD@mx1.example.com>\n"
+	"Nov  2 10:00:01 mx1 postfix/bounce[1501]: 29A981161D4: sender non-delivery notification: D220A1161DD\n"
+	"Nov  2 10:00:01 mx1 postfix/qmgr[1102]: D220A1161DD: from=<>, size=3290, nrcpt=1 (queue active)\n"
+	"Nov  2 10:00:01 mx1 postfix/local[1301]: D220A1161DD: to=<bob@example.com>, relay=local, delay=0.03, delays=0.01/0.02/0/0, dsn=2.0.0, status=sent (delivered to mailbox)\n"
+	"Nov  2 10:00:01 mx1 postfix/qmgr[1102]: D220A1161DD: removed\n"
+	"Nov  2 10:00:01 mx1 postfix/qmgr[1102]: 29A981161D4: removed\n";
+
+Test(stats, cells_follow_a_bounce_notification_indexed_in_a_later_run)
+{
+	static const size_t cuts[] = { 4, 10 };
+	static const size_t late_link[] = { 5, 6, 10 };
+
+	index_in_pieces(bounce_log, cuts, 2);
+	index_in_pieces(bounce_log, late_link, 3);
+}
+
+/* NOQUEUE rejects (no message) in a run after the first, in two hours. */
+static const char rejects_log[] =
+	"Nov  2 09:00:00 mx1 postfix/smtpd[100]: B000000001: client=c.example[192.0.2.1]\n"
+	"Nov  2 09:00:00 mx1 postfix/qmgr[102]: B000000001: from=<s@c.example>, size=100, nrcpt=1 (queue active)\n"
+	"Nov  2 09:00:01 mx1 postfix/smtp[103]: B000000001: to=<r@d.example>, relay=mx.d.example[192.0.2.2]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n"
+	"Nov  2 09:00:01 mx1 postfix/qmgr[102]: B000000001: removed\n"
+	"Nov  2 11:00:31 mx1 postfix/smtpd[2101]: NOQUEUE: reject: RCPT from unknown[203.0.113.66]: 554 5.7.1 <victim@partner.example>: Relay access denied; from=<promo@deals.example> to=<victim@partner.example> proto=ESMTP helo=<ylmf-pc>\n"
+	"Nov  2 12:00:33 mx1 postfix/smtpd[2102]: NOQUEUE: reject: RCPT from unknown[198.51.100.77]: 550 5.1.1 <nosuch@example.com>: Recipient address rejected: User unknown in local recipient table; from=<someone@friendly.example> to=<nosuch@example.com> proto=ESMTP helo=<friendly.host.example>\n"
+	"Nov  2 12:00:34 mx1 postfix/smtpd[2102]: NOQUEUE: reject: RCPT from unknown[198.51.100.77]: 550 5.1.1 <nosuch@example.com>: Recipient address rejected: User unknown in local recipient table; from=<someone@friendly.example> to=<nosuch@example.com> proto=ESMTP helo=<friendly.host.example>\n";
+
+Test(stats, cells_count_the_noqueue_rejects_of_a_later_run)
+{
+	static const size_t cuts[] = { 4, 5, 7 };
+
+	index_in_pieces(rejects_log, cuts, 3);
+}
+
+Test(stats, a_run_that_changes_no_record_leaves_the_cells_as_they_were)
+{
+	const char *dir = tmpdir_make();
+	const char *lines[] = {
+		"Nov  2 09:00:00 mx1 postfix/smtpd[100]: B000000001: client=c.example[192.0.2.1]",
+		"Nov  2 09:00:00 mx1 postfix/qmgr[102]: B000000001: from=<s@c.example>, size=100, nrcpt=1 (queue active)",
+		"Nov  2 09:00:01 mx1 postfix/smtp[103]: B000000001: to=<r@d.example>, relay=mx.d.example[192.0.2.2]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)",
+		"Nov  2 09:00:01 mx1 postfix/qmgr[102]: B000000001: removed",
+		"Nov  2 10:00:05 mx1 postfix/submission/smtpd[600]: warning: unknown[203.0.113.9]: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+	};
+	char *before = index_more(dir, lines, 0, 4), *after;
+
+	cr_assert_neq(strlen(before), 0);
+	after = index_more(dir, lines, 4, 5);
+	cr_assert_str_eq(after, before);
+	free(before);
+	free(after);
 }
 
 Test(stats, cells_are_counted_again_after_pruning)
