@@ -18,26 +18,33 @@
 
 #include "stats-int.h"
 
-/* Candidates of the links still open that this run may resolve: new
- * links, and old ones whose queue ID a new message has.  ?1 = first
- * message id, ?2 = first link id of the run.  Best first per link. */
-#define CANDIDATES_SQL(new_or_old)                                         \
+/* The candidates of the links in `todo` that are still open: the
+ * messages with their queue ID on the same host (or, queued as, on the
+ * relay's host).  Best first per link. */
+#define CANDIDATES_SQL(todo)                                               \
 	"SELECT l.id, m.id, l.kind, m.host != p.host AS far, l.parent,"      \
 	" l.delivery, abs(coalesce(m.first, 0) - l.time) AS dist"            \
-	" FROM links l JOIN messages p ON p.id = l.parent"                   \
+	" FROM " todo " JOIN messages p ON p.id = l.parent"                  \
 	" JOIN messages m ON m.queue_id = l.qid AND m.id != p.id"            \
 	"  AND (m.host = p.host OR (l.kind = 1 AND l.hint IS NOT NULL"       \
 	"   AND (l.hint = m.host"                                            \
 	"    OR substr(l.hint, 1, length(m.host) + 1) = m.host || '.')))"    \
-	" WHERE l.other IS NULL AND " new_or_old                             \
-	"  AND dist < 86400000000"                                           \
+	" WHERE l.other IS NULL AND dist < 86400000000"                      \
 	" ORDER BY l.id, far, dist, m.id"
 
+/* The links this run may resolve: new links (?2 = the run's first link
+ * id), and old ones whose queue ID a new message has (?1 = the run's
+ * first message id), found from the new messages through the index of
+ * open links: a scan of every open link made an append of 1,000 lines to
+ * a 5M-line index cost 0.05-0.09 s more. */
 static const char candidates_sql[] = CANDIDATES_SQL(
-	"(l.id >= ?2 OR l.qid IN (SELECT queue_id FROM messages WHERE id >= ?1))");
-/* When every link is new (a first run), the IN list adds nothing, but
- * SQLite would build it first: 0.5 s on 5M lines. */
-static const char all_candidates_sql[] = CANDIDATES_SQL("l.id >= ?2");
+	"(SELECT id FROM links WHERE id >= ?2 AND other IS NULL"
+	" UNION SELECT o.id FROM messages n CROSS JOIN links o"
+	"  ON o.qid = n.queue_id AND o.other IS NULL WHERE n.id >= ?1) todo"
+	" CROSS JOIN links l ON l.id = todo.id");
+/* When every link is new (a first run) only the first part counts, and
+ * one scan of the links table is the fastest way to it. */
+static const char all_candidates_sql[] = CANDIDATES_SQL("links l");
 
 enum {
 	ST_LINK_SET,        /* ?1 link, ?2 other, ?3 relation */
