@@ -1373,7 +1373,10 @@ static int on_postsuper(struct feed *f, struct pfi_msg *m)
 	} else if (pfi_slice_eq(a, "release")) {
 		m->flags &= ~(unsigned)PFI_MSG_HELD;
 	} else if (pfi_slice_eq(a, "requeue")) {
+		/* Its queue file leaves this ID now, for the maildrop; the
+		 * message stays open until pickup names it (requeue_hop). */
 		m->flags |= PFI_MSG_REQUEUED;
+		m->removed = f->env->time;
 	} else if (pfi_slice_eq(a, "removed")) {
 		if (!(m->flags & PFI_MSG_REQUEUED))
 			m->flags |= PFI_MSG_DELETED;

@@ -528,6 +528,9 @@ static void load_message_fields(struct pfi_msg *m, sqlite3_stmt *s)
 	m->tls_cipher = col_dup(s, 17);
 	m->origin = col_dup(s, 18);
 	m->orig_qid = col_dup(s, 19);
+	/* column 20 is the line ids; an open message has left the queue
+	 * only when requeued and not yet picked up again. */
+	m->removed = col_time(s, 21);
 }
 
 /* A recipient row back into the message; rows[] maps ids to indexes. */
@@ -654,7 +657,8 @@ int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
 	    " last, received, message_id, sender, size, nrcpt, client, client_ip,"
 	    " sasl_method, sasl_username, subject, tls_protocol, tls_cipher,"
 	    " origin, orig_queue_id, (SELECT lines FROM message_lines"
-	    " WHERE message = messages.id) FROM messages WHERE open = 1", -1, &s,
+	    " WHERE message = messages.id), removed FROM messages WHERE open = 1",
+	    -1, &s,
 	    NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
 	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW)

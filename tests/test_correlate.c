@@ -276,6 +276,9 @@ Test(correlate, a_requeued_message_continues_as_the_child_of_its_old_id)
 	cr_assert_str_eq(b->queue_id, "57D7B1162C3");
 	cr_assert_str_eq(b->parent.queue_id, "E9F981161AD");
 	cr_assert_str_eq(b->parent.relation, "requeue");
+	/* The old ID left the queue at "requeued", 29 s after it arrived. */
+	cr_assert_eq(a->removed - a->received, INT64_C(29000000), "%lld",
+	             (long long)(a->removed - a->received));
 	pfi_trace_free(t);
 	pfi_store_close(st);
 	free(db);
@@ -286,8 +289,14 @@ Test(correlate, a_requeue_picked_up_in_a_later_run_ends_the_stored_message)
 	/* Run 1 ends after "requeued": the old message is stored open. */
 	const size_t cut[] = { PICKUP_LINE };
 	char *db = requeue_index("two", 0, SIZE_MAX, SIZE_MAX, cut, 1);
+	char *left;
 
 	assert_requeue_is_a_hop(db);
+	/* When it left the queue survives its reload by run 2. */
+	left = db_rows(db, "SELECT removed - received FROM messages"
+	               " WHERE queue_id = 'E9F981161AD'");
+	cr_assert_str_eq(left, "29000000\n");
+	free(left);
 	free(db);
 }
 
