@@ -50,6 +50,8 @@ enum {
 	ST_LINK_SET,        /* ?1 link, ?2 other, ?3 relation */
 	ST_PARENT_SET,      /* ?1 message, ?2 parent, ?3 relation */
 	ST_HANDOFF_SET,     /* ?1 delivery */
+	ST_REQUEUED_ROWS,   /* ?1 message */
+	ST_REQUEUED_CLOSE,  /* ?1 message, ?2 flags set, ?3 flags cleared */
 	NSTMT
 };
 
@@ -62,6 +64,15 @@ static const char *const update_sql[NSTMT] = {
 	                  " WHERE id = ?1 AND parent IS NULL",
 	[ST_HANDOFF_SET] = "UPDATE deliveries SET status = 'filtered'"
 	                   " WHERE id = ?1 AND status = 'sent'",
+	/* A requeued message still open (its lines were indexed after its
+	 * copy's): as requeue_hop in correlate.c would have, its pending
+	 * recipients go on in the copy, and its lifetime is over. */
+	[ST_REQUEUED_ROWS] = "UPDATE deliveries SET status = 'filtered'"
+	                     " WHERE message = ?1 AND final = 0 AND EXISTS"
+	                     " (SELECT 1 FROM messages WHERE id = ?1 AND open = 1)",
+	[ST_REQUEUED_CLOSE] = "UPDATE messages SET open = 0,"
+	                      " flags = (flags | ?2) & ~?3"
+	                      " WHERE id = ?1 AND open = 1",
 };
 
 /* A link and the other side chosen for it. */
@@ -121,6 +132,21 @@ static int set_parent(struct resolver *r, int64_t child, int64_t parent,
 	return run(r, ST_PARENT_SET);
 }
 
+/* Ends the lifetime of a requeued message left open (see update_sql). */
+static int end_requeued(struct resolver *r, int64_t message)
+{
+	int rc;
+
+	sqlite3_bind_int64(r->s[ST_REQUEUED_ROWS], 1, message);
+	rc = run(r, ST_REQUEUED_ROWS);
+	if (rc != PFI_OK)
+		return rc;
+	sqlite3_bind_int64(r->s[ST_REQUEUED_CLOSE], 1, message);
+	sqlite3_bind_int(r->s[ST_REQUEUED_CLOSE], 2, PFI_MSG_REQUEUED);
+	sqlite3_bind_int(r->s[ST_REQUEUED_CLOSE], 3, PFI_MSG_HELD);
+	return run(r, ST_REQUEUED_CLOSE);
+}
+
 /* Resolves a link to the other side chosen for it. */
 static int resolve(struct resolver *r, const struct choice *ch)
 {
@@ -138,6 +164,8 @@ static int resolve(struct resolver *r, const struct choice *ch)
 	 * the message it names is its parent, not its child. */
 	if (rc == PFI_OK && ch->kind == PFI_REL_REQUEUE)
 		rc = set_parent(r, ch->parent, ch->other, rel);
+	if (rc == PFI_OK && ch->kind == PFI_REL_REQUEUE)
+		rc = end_requeued(r, ch->other);
 	if (rc == PFI_OK && strcmp(rel, "filter") == 0 && ch->delivery > 0) {
 		sqlite3_bind_int64(r->s[ST_HANDOFF_SET], 1, ch->delivery);
 		rc = run(r, ST_HANDOFF_SET);

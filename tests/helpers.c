@@ -287,3 +287,22 @@ char *requeue_index(const char *name, size_t from, size_t to, size_t skip,
 	free(text);
 	return db;
 }
+
+char *requeue_index_late(const char *name)
+{
+	char *db = requeue_index(name, PICKUP_LINE, SIZE_MAX, SIZE_MAX, NULL, 0);
+	char *text, **lines, *log, file[64];
+	const char *paths[1];
+
+	snprintf(file, sizeof(file), "%s-early.log", name);
+	log = path_join(tmpdir_make(), file);
+	paths[0] = log;
+	fixture_lines(REQUEUE_LOG, &text, &lines);
+	append_log_lines(log, (const char *const *)lines, 0, PICKUP_LINE,
+	                 REQUEUE_MTIME);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	free(lines);
+	free(text);
+	free(log);
+	return db;
+}

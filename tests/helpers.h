@@ -56,6 +56,10 @@ void index_in_runs(const char *path, const char *db, const char *const *lines,
  * index's path (malloc'd). */
 char *requeue_index(const char *name, size_t from, size_t to, size_t skip,
                     const size_t *cuts, size_t ncuts);
+/* The whole requeue log out of order: the lines from the pickup on in a
+ * first run (tmpdir/NAME.log), the lines before it in a second run, from
+ * another file (tmpdir/NAME-early.log).  Returns the index's path. */
+char *requeue_index_late(const char *name);
 
 /* Runs the built pfi with argv (NULL-terminated, without "pfi"), stdin from
  * `in` (NULL: /dev/null); captures stdout and stderr (malloc'd). Returns

@@ -1622,6 +1622,23 @@ Test(stats, a_requeue_picked_up_in_a_later_run_counts_the_same)
 	free(two);
 }
 
+Test(stats, a_requeue_indexed_before_its_old_id_counts_the_same)
+{
+	/* The copy's lines first, the old ID's in a later run: the index
+	 * links them and ends the old message, so nothing counts twice. */
+	char *one = requeue_runs("one", NULL, 0), *late = requeue_index_late("late");
+	char *want = assert_cells_match_rows(one, 0, 0, PFI_BY_DOMAIN, 1);
+	char *got = assert_cells_match_rows(late, 0, 0, PFI_BY_DOMAIN, 1);
+
+	assert_requeue_counts(late, "old ID indexed last");
+	assert_requeue_cells(late);
+	cr_assert_str_eq(got, want);
+	free(want);
+	free(got);
+	free(one);
+	free(late);
+}
+
 Test(stats, any_cut_of_the_requeue_log_counts_what_one_run_counts)
 {
 	char *one = requeue_runs("one", NULL, 0), *want, what[64];
