@@ -466,13 +466,14 @@ int pfi_rollup_rebuild_all(pfi_store *st)
 
 /*
  * A counted row reads its delivery, its message, the message's parents up
- * to the original (two hops, pfi_stats_rows_sql), whether the message has
+ * to the original (PFI_STATS_HOPS, pfi_stats_rows_sql), whether it has
  * a filter copy, and the forward links to the original.  So the rows whose
  * count a run may change are those of the messages it wrote or linked
  * (both sides of a link: the linking side's hand-off and copies, the other
  * side's parent), of the far side of their links (forward links are read
- * through it), of their parents (who may now have a copy) and of two
- * generations of their children (whose original they may be).  Parents
+ * through it), of their parents (who may now have a copy) and of
+ * PFI_STATS_HOPS generations of their children (whose original they may
+ * be).  Parents
  * only change for messages the run touched, so the children found before
  * and after the run differ only by messages noted already; both are taken
  * all the same.  NOQUEUE rejects belong to no message and are only ever
@@ -496,15 +497,18 @@ static const char touched_sql[] =
 	" DELETE FROM temp.pfi_touched";
 
 /* In the connection's own state: the far side of the touched messages'
- * links, two generations of children, then the parents. */
+ * links, PFI_STATS_HOPS generations of children, then the parents. */
+#define WIDEN_CHILDREN                                                     \
+	" INSERT OR IGNORE INTO temp.pfi_touched(id) SELECT id FROM messages" \
+	" WHERE parent IN (SELECT id FROM temp.pfi_touched);"
+#if PFI_STATS_HOPS != 4
+#error "widen_sql takes PFI_STATS_HOPS generations of children"
+#endif
 static const char widen_sql[] =
 	"INSERT OR IGNORE INTO temp.pfi_touched(id) SELECT other FROM links"
 	" WHERE parent IN (SELECT id FROM temp.pfi_touched)"
 	" AND other IS NOT NULL;"
-	" INSERT OR IGNORE INTO temp.pfi_touched(id) SELECT id FROM messages"
-	" WHERE parent IN (SELECT id FROM temp.pfi_touched);"
-	" INSERT OR IGNORE INTO temp.pfi_touched(id) SELECT id FROM messages"
-	" WHERE parent IN (SELECT id FROM temp.pfi_touched);"
+	WIDEN_CHILDREN WIDEN_CHILDREN WIDEN_CHILDREN WIDEN_CHILDREN
 	" INSERT OR IGNORE INTO temp.pfi_touched(id) SELECT parent FROM messages"
 	" WHERE id IN (SELECT id FROM temp.pfi_touched) AND parent IS NOT NULL";
 

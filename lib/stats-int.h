@@ -56,8 +56,10 @@ struct pfi_smsg {
 };
 
 /* SELECT of every counted recipient row; append a condition (filter.c's
- * pfi_where_sql over deliveries `d`). */
+ * pfi_where_sql over deliveries `d`).  A copy up to PFI_STATS_HOPS filter
+ * or requeue hops from its original counts as the original. */
 extern const char pfi_stats_rows_sql[];
+#define PFI_STATS_HOPS 4
 /* SELECT of arrived messages and notifications `m`: head, then any
  * joins, then kind (a WHERE clause); append " AND " and a condition. */
 extern const char pfi_stats_msgs_head[];

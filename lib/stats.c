@@ -278,11 +278,12 @@ static int count_reject(struct stats_priv *p, const struct pfi_srow *r)
 
 /*
  * Every counted recipient row: NOQUEUE rejects, and the rows of original
- * messages and of their content-filter or requeued copies (up to two
- * hops), except a `filtered` row whose copy is indexed (the copy's rows
- * replace it).  `m` is the original message, so filters on the client,
- * sender or subject read the original and not the copy re-injected by the
- * filter or picked up again after a requeue.
+ * messages and of their content-filter or requeued copies (up to
+ * PFI_STATS_HOPS hops: a filter's copy requeued by postsuper -r goes
+ * through the filter again, three), except a `filtered` row whose copy is
+ * indexed (the copy's rows replace it).  `m` is the original message, so
+ * filters on the client, sender or subject read the original and not the
+ * copy re-injected by the filter or picked up again after a requeue.
  */
 const char pfi_stats_rows_sql[] =
 	"SELECT d.status, d.dsn, d.domain, d.delay, d.attempts, d.time,"
@@ -291,7 +292,11 @@ const char pfi_stats_rows_sql[] =
 	" FROM deliveries d"
 	" LEFT JOIN messages o ON o.id = d.message"
 	" LEFT JOIN messages o2 ON " HOP("o") " AND o2.id = o.parent"
+	" LEFT JOIN messages o3 ON " HOP("o2") " AND o3.id = o2.parent"
+	" LEFT JOIN messages o4 ON " HOP("o3") " AND o4.id = o3.parent"
 	" LEFT JOIN messages m ON m.id = CASE"
+	" WHEN " HOP("o4") " THEN o4.parent"
+	" WHEN " HOP("o3") " THEN o3.parent"
 	" WHEN " HOP("o2") " THEN o2.parent"
 	" WHEN " HOP("o") " THEN o.parent ELSE o.id END"
 	" WHERE (d.message IS NULL OR (" ORIGINAL("m")

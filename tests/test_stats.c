@@ -1442,6 +1442,45 @@ Test(stats, cells_follow_a_filter_chain_linked_from_its_end)
 	index_in_pieces(filter_chain_log, by_hop, 4);
 }
 
+/* Four filters: A -> B -> C -> D -> E, the first hop linked last, so E
+ * gets its original four hops up, three generations below B. */
+static const char deep_chain_log[] =
+	"Nov  2 09:59:58 mx1 postfix/smtpd[2101]: 74C0F1161B2: client=smtp.partner.example[198.51.100.25]\n"
+	"Nov  2 09:59:58 mx1 postfix/qmgr[1102]: 74C0F1161B2: from=<billing@partner.example>, size=25310, nrcpt=1 (queue active)\n"
+	"Nov  2 09:59:59 mx1 postfix/reinject/smtpd[2301]: 11DD71161BB: client=localhost[127.0.0.1]\n"
+	"Nov  2 09:59:59 mx1 postfix/qmgr[1102]: 11DD71161BB: from=<srs0=x@relay.example>, size=25760, nrcpt=1 (queue active)\n"
+	"Nov  2 10:00:00 mx1 postfix/reinject/smtpd[2302]: 22EE81161CC: client=localhost[127.0.0.1]\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[1102]: 22EE81161CC: from=<srs0=x@relay.example>, size=25900, nrcpt=1 (queue active)\n"
+	"Nov  2 10:00:00 mx1 postfix/reinject/smtpd[2303]: 33FF91161DD: client=localhost[127.0.0.1]\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[1102]: 33FF91161DD: from=<srs0=x@relay.example>, size=26000, nrcpt=1 (queue active)\n"
+	"Nov  2 10:00:00 mx1 postfix/reinject/smtpd[2304]: 44AAA1161EE: client=localhost[127.0.0.1]\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[1102]: 44AAA1161EE: from=<srs0=x@relay.example>, size=26100, nrcpt=1 (queue active)\n"
+	"Nov  2 10:00:00 mx1 postfix/smtp[1404]: 33FF91161DD: to=<carol@example.com>, relay=127.0.0.1[127.0.0.1]:10030, delay=1, delays=0.08/0.46/0/0.46, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 44AAA1161EE)\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[1102]: 33FF91161DD: removed\n"
+	"Nov  2 10:00:00 mx1 postfix/smtp[1403]: 22EE81161CC: to=<carol@example.com>, relay=127.0.0.1[127.0.0.1]:10028, delay=1, delays=0.08/0.46/0/0.46, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 33FF91161DD)\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[1102]: 22EE81161CC: removed\n"
+	"Nov  2 10:00:00 mx1 postfix/smtp[1402]: 11DD71161BB: to=<carol@example.com>, relay=127.0.0.1[127.0.0.1]:10026, delay=1, delays=0.08/0.46/0/0.46, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 22EE81161CC)\n"
+	"Nov  2 10:00:00 mx1 postfix/qmgr[1102]: 11DD71161BB: removed\n"
+	"Nov  2 10:00:01 mx1 postfix/local[1301]: 44AAA1161EE: to=<carol@example.com>, relay=local, delay=1.5, delays=0.08/0.02/0/1.4, dsn=2.0.0, status=sent (delivered to mailbox)\n"
+	"Nov  2 10:00:01 mx1 postfix/qmgr[1102]: 44AAA1161EE: removed\n"
+	"Nov  2 10:00:02 mx1 postfix/smtp[1401]: 74C0F1161B2: to=<carol@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=4, delays=0.08/0.46/0/3.46, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 11DD71161BB)\n"
+	"Nov  2 10:00:02 mx1 postfix/qmgr[1102]: 74C0F1161B2: removed\n";
+
+Test(stats, cells_follow_a_four_hop_chain_linked_from_its_end)
+{
+	static const size_t cuts[] = { 18, 20 };
+	char *db = text_db(deep_chain_log);
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+
+	/* One message in, carol's delivery out, four hops down. */
+	cr_assert_eq(s->total.received, 1);
+	cr_assert_eq(s->total.recipients, 1);
+	cr_assert_eq(s->total.delivered, 1);
+	pfi_stats_free(s);
+	free(db);
+	index_in_pieces(deep_chain_log, cuts, 2);
+}
+
 /* A bounce in one run, its notification in the next. */
 static const char bounce_log[] =
 	"Nov  2 09:59:58 mx1 postfix/smtpd[2101]: 29A981161D4: client=web1.example.com[10.0.0.5]\n"
@@ -1637,6 +1676,54 @@ Test(stats, a_requeue_indexed_before_its_old_id_counts_the_same)
 	free(got);
 	free(one);
 	free(late);
+}
+
+/* postsuper -r on a server with a content filter: the filter's copy
+ * 11DD71161BB is deferred and requeued; the requeued copy 22EE81161CC
+ * passes the filter again as 33FF91161DD, which delivers.  Three hops
+ * from the original 74C0F1161B2. */
+static const char filter_requeue_log[] =
+	"Nov  2 09:59:58 mx1 postfix/smtpd[2101]: 74C0F1161B2: client=smtp.partner.example[198.51.100.25]\n"
+	"Nov  2 09:59:58 mx1 postfix/cleanup[1211]: 74C0F1161B2: message-id=<r3@partner.example>\n"
+	"Nov  2 09:59:58 mx1 postfix/qmgr[1102]: 74C0F1161B2: from=<billing@partner.example>, size=25310, nrcpt=1 (queue active)\n"
+	"Nov  2 09:59:59 mx1 postfix/reinject/smtpd[2301]: 11DD71161BB: client=localhost[127.0.0.1], orig_queue_id=74C0F1161B2, orig_client=smtp.partner.example[198.51.100.25]\n"
+	"Nov  2 09:59:59 mx1 postfix/cleanup[1211]: 11DD71161BB: message-id=<r3@partner.example>\n"
+	"Nov  2 09:59:59 mx1 postfix/qmgr[1102]: 11DD71161BB: from=<billing@partner.example>, size=25760, nrcpt=1 (queue active)\n"
+	"Nov  2 09:59:59 mx1 postfix/smtp[1401]: 74C0F1161B2: to=<carol@far.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0.08/0.46/0/0.46, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 11DD71161BB)\n"
+	"Nov  2 09:59:59 mx1 postfix/qmgr[1102]: 74C0F1161B2: removed\n"
+	"Nov  2 10:00:05 mx1 postfix/smtp[1402]: 11DD71161BB: to=<carol@far.example>, relay=none, delay=6, delays=0.1/0/5.9/0, dsn=4.4.1, status=deferred (connect to mx.far.example[192.0.2.9]:25: Connection refused)\n"
+	"Nov  2 10:05:00 mx1 postfix/postsuper[3001]: 11DD71161BB: requeued\n"
+	"Nov  2 10:05:01 mx1 postfix/pickup[3002]: 22EE81161CC: uid=0 from=<billing@partner.example> orig_id=11DD71161BB\n"
+	"Nov  2 10:05:01 mx1 postfix/cleanup[1211]: 22EE81161CC: message-id=<r3@partner.example>\n"
+	"Nov  2 10:05:01 mx1 postfix/qmgr[1102]: 22EE81161CC: from=<billing@partner.example>, size=25900, nrcpt=1 (queue active)\n"
+	"Nov  2 10:05:02 mx1 postfix/reinject/smtpd[2302]: 33FF91161DD: client=localhost[127.0.0.1], orig_queue_id=22EE81161CC, orig_client=localhost[127.0.0.1]\n"
+	"Nov  2 10:05:02 mx1 postfix/cleanup[1211]: 33FF91161DD: message-id=<r3@partner.example>\n"
+	"Nov  2 10:05:02 mx1 postfix/qmgr[1102]: 33FF91161DD: from=<billing@partner.example>, size=26000, nrcpt=1 (queue active)\n"
+	"Nov  2 10:05:02 mx1 postfix/smtp[1403]: 22EE81161CC: to=<carol@far.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0.08/0.46/0/0.46, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 33FF91161DD)\n"
+	"Nov  2 10:05:02 mx1 postfix/qmgr[1102]: 22EE81161CC: removed\n"
+	"Nov  2 10:05:03 mx1 postfix/smtp[1404]: 33FF91161DD: to=<carol@far.example>, relay=mx.far.example[192.0.2.9]:25, delay=1.5, delays=0.1/0/0.4/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n"
+	"Nov  2 10:05:03 mx1 postfix/qmgr[1102]: 33FF91161DD: removed\n";
+
+Test(stats, a_requeued_filter_copy_counts_once_through_three_hops)
+{
+	static const size_t cuts[] = { 9, 11, 20 };
+	char *db = text_db(filter_requeue_log);
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+
+	cr_assert_eq(s->total.received, 1);
+	cr_assert_eq(s->total.recipients, 1);
+	cr_assert_eq(s->total.delivered, 1);
+	cr_assert_eq(s->total.deferred, 0);
+	cr_assert_eq(s->delays, 1);
+	cr_assert_float_eq(s->max, 1.5, 1e-9);
+	cr_assert_eq(s->ntop_domains, 1);
+	cr_assert_str_eq(s->top_domains[0].domain, "far.example");
+	cr_assert_eq(s->top_domains[0].delivered, 1);
+	pfi_stats_free(s);
+	free(assert_cells_match_rows(db, 0, 0, PFI_BY_DOMAIN, 1));
+	free(db);
+	/* The same in runs: before the deferral, before the pickup, the end. */
+	index_in_pieces(filter_requeue_log, cuts, 3);
 }
 
 Test(stats, any_cut_of_the_requeue_log_counts_what_one_run_counts)
