@@ -45,13 +45,10 @@ int pfi_ids_decode(const void *data, size_t size, int64_t **out, size_t *n)
 		uint64_t d;
 		if (pfi_varint_get(&p, end, &d) != PFI_OK)
 			break;   /* a cut-off last id is left out */
-		if (count == cap) {
-			int64_t *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-			if (nv == NULL) {
-				free(v);
-				return PFI_ENOMEM;
-			}
-			v = nv;
+		if (pfi_array_reserve((void **)&v, &cap, count, sizeof(*v),
+		                      16) != PFI_OK) {
+			free(v);
+			return PFI_ENOMEM;
 		}
 		prev += (int64_t)d;
 		v[count++] = prev;

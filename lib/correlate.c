@@ -208,20 +208,9 @@ int pfi_msg_add_link(struct pfi_msg *m, const char *qid, const char *hint,
 	return PFI_OK;
 }
 
+/* Lines mostly arrive in order; a session's lines reach the message
+ * after its "QID: client=" line and go in their place. */
 int pfi_msg_add_line(struct pfi_msg *m, int64_t line_id)
-{
-	if (m->nlines && m->lines[m->nlines - 1] >= line_id)
-		return PFI_OK;
-	if (pfi_array_reserve((void **)&m->lines, &m->lncap, m->nlines,
-	                  sizeof(*m->lines), 8) != PFI_OK)
-		return PFI_ENOMEM;
-	m->lines[m->nlines++] = line_id;
-	return PFI_OK;
-}
-
-/* Adds a line id older than the message's latest, in its place: a
- * session's lines reach the message after its "QID: client=" line. */
-static int msg_merge_line(struct pfi_msg *m, int64_t line_id)
 {
 	size_t at = m->nlines;
 
@@ -998,7 +987,7 @@ static int session_adopt(struct pfi_corr *c, struct session *s, struct pfi_msg *
 	int rc = PFI_OK;
 
 	for (i = 0; i < s->nlines && rc == PFI_OK; i++)
-		rc = msg_merge_line(m, s->lines[i]);
+		rc = pfi_msg_add_line(m, s->lines[i]);
 	s->nlines = 0;
 	if (rc == PFI_OK && s->tls_protocol && !m->tls_protocol)
 		rc = set_cstr(&m->tls_protocol, s->tls_protocol);
@@ -1040,6 +1029,19 @@ static int on_client(struct feed *f, struct pfi_msg *m)
 	return rc == PFI_OK ? apply_pending(m, s, f->env->time) : rc;
 }
 
+/* The other side of m's newest link when it is open on this host (not m
+ * itself): the link is resolved to it at once. */
+static struct pfi_msg *link_to_open(struct feed *f, struct pfi_msg *m)
+{
+	struct pfi_mlink *l = &m->links[m->nlinks - 1];
+	struct pfi_msg *o = msg_find(f->c, f->env->host, cstr_slice(l->qid));
+
+	if (o == NULL || o == m)
+		return NULL;
+	l->other = o->id;
+	return o;
+}
+
 /*
  * pickup's orig_id= names the message that postsuper -r requeued: its
  * queue file went back through the maildrop and continues as m.  A
@@ -1052,12 +1054,10 @@ static int on_client(struct feed *f, struct pfi_msg *m)
  */
 static int requeue_hop(struct feed *f, struct pfi_msg *m)
 {
-	struct pfi_mlink *l = &m->links[m->nlinks - 1];
-	struct pfi_msg *o = msg_find(f->c, f->env->host, cstr_slice(l->qid));
+	struct pfi_msg *o = link_to_open(f, m);
 
-	if (o == NULL || o == m)
+	if (o == NULL)
 		return PFI_OK;
-	l->other = o->id;
 	if (m->parent == 0) {
 		m->parent = o->id;
 		m->parent_rel = PFI_REL_REQUEUE;
@@ -1209,19 +1209,17 @@ static char *relay_host(struct pfi_slice relay)
 static void link_open_other(struct feed *f, struct pfi_msg *m,
                              struct pfi_rcpt *r)
 {
-	struct pfi_mlink *l = &m->links[m->nlinks - 1];
-	struct pfi_msg *o = msg_find(f->c, f->env->host, cstr_slice(l->qid));
+	struct pfi_msg *o = link_to_open(f, m);
+	int rel = m->links[m->nlinks - 1].relation;
 
-	if (o == NULL || o == m)
+	if (o == NULL)
 		return;
-	l->other = o->id;
-	if ((l->relation == PFI_REL_QUEUED || l->relation == PFI_REL_BOUNCE) &&
-	    o->parent == 0) {
+	if ((rel == PFI_REL_QUEUED || rel == PFI_REL_BOUNCE) && o->parent == 0) {
 		o->parent = m->id;
-		o->parent_rel = l->relation;
+		o->parent_rel = rel;
 		o->flags |= PFI_MSG_DIRTY;
 	}
-	if (l->relation == PFI_REL_QUEUED && r != NULL)
+	if (rel == PFI_REL_QUEUED && r != NULL)
 		r->filtered = 1;
 }
 

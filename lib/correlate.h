@@ -188,7 +188,8 @@ struct pfi_rcpt *pfi_msg_add_rcpt(struct pfi_msg *m, const char *to,
                                   const char *orig_to);
 int pfi_msg_add_link(struct pfi_msg *m, const char *qid, const char *hint,
                      int relation, int64_t time, size_t rcpt);
-/* Appends a line id (ids arrive ascending; a repeat is ignored). */
+/* Adds a line id in its place among the ascending ids (a repeat is
+ * ignored). */
 int pfi_msg_add_line(struct pfi_msg *m, int64_t line_id);
 void pfi_msg_free(struct pfi_msg *m);
 /* The SPEC outcome of recipient r of message m now ("deferred" if none). */

@@ -681,19 +681,9 @@ int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
  */
 static int journal_for_first_run(pfi_store *st)
 {
-	sqlite3_stmt *s;
-	int switched = 0;
-
 	if (pfi_store_int(st, "SELECT EXISTS (SELECT 1 FROM chunks)") != 0)
 		return 0;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = DELETE", -1, &s,
-	                       NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		switched = strcmp((const char *)sqlite3_column_text(s, 0),
-		                  "delete") == 0;
-	sqlite3_finalize(s);
-	return switched;
+	return pfi_store_text_is(st, "PRAGMA journal_mode = DELETE", "delete");
 }
 
 /* Back to WAL after a first run, so queries run while later runs write;
@@ -709,14 +699,10 @@ static int run_begin(struct run *r)
 	struct pfi_sink sink = { r, sink_message, sink_reject, sink_late_line,
 	                         sink_sasl_failure, sink_session };
 	int64_t line0, msg0, link0;
-	int rc = pfi_store_exec(r->st, "BEGIN IMMEDIATE");
+	int rc = pfi_store_begin_write(r->st);
 
-	if (rc != PFI_OK) {
-		if (sqlite3_errcode(r->st->db) == SQLITE_BUSY)
-			return pfi_err_set(&r->st->err, PFI_EBUSY, "index '%s' is being"
-			                   " written by another process", r->st->path);
+	if (rc != PFI_OK)
 		return rc;
-	}
 	line0 = pfi_store_next_line(r->st);
 	msg0 = pfi_store_max_id(r->st, "messages");
 	link0 = pfi_store_max_id(r->st, "links");

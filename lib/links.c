@@ -161,11 +161,12 @@ static int resolve(struct resolver *r, const struct choice *ch)
 	                     ch->kind == PFI_REL_BOUNCE))
 		rc = set_parent(r, ch->other, ch->parent, rel);
 	/* A requeue link is made by the new message (pickup's orig_id=):
-	 * the message it names is its parent, not its child. */
-	if (rc == PFI_OK && ch->kind == PFI_REL_REQUEUE)
+	 * the message it names is its parent, not its child, and ends. */
+	if (rc == PFI_OK && ch->kind == PFI_REL_REQUEUE) {
 		rc = set_parent(r, ch->parent, ch->other, rel);
-	if (rc == PFI_OK && ch->kind == PFI_REL_REQUEUE)
-		rc = end_requeued(r, ch->other);
+		if (rc == PFI_OK)
+			rc = end_requeued(r, ch->other);
+	}
 	if (rc == PFI_OK && strcmp(rel, "filter") == 0 && ch->delivery > 0) {
 		sqlite3_bind_int64(r->s[ST_HANDOFF_SET], 1, ch->delivery);
 		rc = run(r, ST_HANDOFF_SET);

@@ -69,10 +69,7 @@ int pfi_prune(pfi_store *st, int64_t before, struct pfi_prune_report *rep)
 	pfi_err_clear(&st->err);
 	pfi_store_forget_chunk(st);
 	measure(st, was);
-	rc = pfi_store_exec(st, "BEGIN IMMEDIATE");
-	if (rc != PFI_OK && sqlite3_errcode(st->db) == SQLITE_BUSY)
-		return pfi_err_set(&st->err, PFI_EBUSY, "index '%s' is being"
-		                   " written by another process", st->path);
+	rc = pfi_store_begin_write(st);
 	if (rc == PFI_OK)
 		rc = run_steps(st, before);
 	/* What went may be in any hour, and children of what went are

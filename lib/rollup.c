@@ -823,21 +823,6 @@ static int apply_difference(pfi_store *st)
 
 /* ---- tracking what a run changes ------------------------------------------------------ */
 
-static int journal_is_wal(pfi_store *st)
-{
-	sqlite3_stmt *s;
-	int wal = 0;
-
-	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s,
-	                       NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		wal = sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
-		                      "wal") == 0;
-	sqlite3_finalize(s);
-	return wal;
-}
-
 /* A second connection in a read transaction begun before the run writes:
  * in WAL mode it goes on seeing the index as the run found it.  NULL when
  * there is none (a rollback journal would block the run's commit). */
@@ -845,7 +830,7 @@ static sqlite3 *open_before(pfi_store *st)
 {
 	sqlite3 *db = NULL;
 
-	if (!journal_is_wal(st))
+	if (!pfi_store_text_is(st, "PRAGMA journal_mode", "wal"))
 		return NULL;
 	if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READONLY |
 	                    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&

@@ -231,6 +231,30 @@ static int create_private(pfi_store *st, const char *path)
 	return PFI_OK;
 }
 
+int pfi_store_text_is(pfi_store *st, const char *sql, const char *want)
+{
+	sqlite3_stmt *s;
+	int is = 0;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		is = sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
+		                     want) == 0;
+	sqlite3_finalize(s);
+	return is;
+}
+
+int pfi_store_begin_write(pfi_store *st)
+{
+	int rc = pfi_store_exec(st, "BEGIN IMMEDIATE");
+
+	if (rc != PFI_OK && sqlite3_errcode(st->db) == SQLITE_BUSY)
+		return pfi_err_set(&st->err, PFI_EBUSY, "index '%s' is being"
+		                   " written by another process", st->path);
+	return rc;
+}
+
 int64_t pfi_store_int(pfi_store *st, const char *sql)
 {
 	sqlite3_stmt *s;
@@ -351,12 +375,10 @@ static int migrate(pfi_store *st)
 
 	if (!st->writable || st->schema == PFI_SCHEMA_VERSION)
 		return PFI_OK;
-	rc = pfi_store_exec(st, "BEGIN IMMEDIATE");
-	if (rc != PFI_OK && sqlite3_errcode(st->db) == SQLITE_BUSY)
-		return pfi_err_set(&st->err, PFI_EBUSY, "index '%s' is being"
-		                   " written by another process", st->path);
-	if (rc == PFI_OK)
-		rc = pfi_store_exec(st, pfi_stat_cells_sql);
+	rc = pfi_store_begin_write(st);
+	if (rc != PFI_OK)
+		return rc;
+	rc = pfi_store_exec(st, pfi_stat_cells_sql);
 	if (rc == PFI_OK)
 		rc = pfi_store_exec(st, pfi_sessions_sql);
 	st->schema = PFI_SCHEMA_VERSION;

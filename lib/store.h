@@ -85,6 +85,12 @@ int pfi_store_run(pfi_store *st, const char *sql, int64_t arg,
                   const char *what);
 /* The integer a one-row query gives, or -1 when it fails. */
 int64_t pfi_store_int(pfi_store *st, const char *sql);
+/* Whether the text a one-row query gives is `want` (any case): a PRAGMA
+ * journal_mode, read or set, says the mode the index is in. */
+int pfi_store_text_is(pfi_store *st, const char *sql, const char *want);
+/* BEGIN IMMEDIATE: the index's one writer, or PFI_EBUSY saying that
+ * another process writes it. */
+int pfi_store_begin_write(pfi_store *st);
 /* MAX(id) of a table, 0 when empty; negative status on failure. */
 int64_t pfi_store_max_id(pfi_store *st, const char *table);
 
