@@ -386,7 +386,11 @@ static int msg_get(struct pfi_corr *c, const struct pfi_envelope *env,
 	char host[256], id[64];
 
 	if (m == NULL) {
-		if (env->host.n >= sizeof(host) || qid.n >= sizeof(id))
+		/* A key must survive as a C string: cut at a NUL, it would
+		 * name another message than the one it was filed under. */
+		if (env->host.n >= sizeof(host) || qid.n >= sizeof(id) ||
+		    memchr(env->host.p, '\0', env->host.n) != NULL ||
+		    memchr(qid.p, '\0', qid.n) != NULL)
 			return PFI_EPARSE;
 		memcpy(host, env->host.p, env->host.n);
 		host[env->host.n] = '\0';
@@ -407,20 +411,29 @@ static int msg_get(struct pfi_corr *c, const struct pfi_envelope *env,
 	return PFI_OK;
 }
 
-/* Hands a finished message to the sink and forgets it. */
-static int msg_close(struct pfi_corr *c, struct pfi_msg *m)
+/* Unlinks m itself from its hash chain.  By identity, not by key: two
+ * entries with equal keys must never let the wrong one go. */
+static void msg_unlink(struct pfi_corr *c, struct pfi_msg *m)
 {
-	struct pfi_slice host = { m->host, strlen(m->host) };
-	struct pfi_slice qid = { m->qid, strlen(m->qid) };
-	struct pfi_msg **pp = msg_slot(c, host, qid);
-	int rc;
+	uint64_t h = msg_hash(m->host, strlen(m->host), m->qid, strlen(m->qid));
+	struct pfi_msg **pp = &c->mtab[h & (c->mcap - 1)];
 
-	m->flags |= PFI_MSG_CLOSED;
-	rc = c->sink.message(c->sink.ctx, m, 0);
+	while (*pp && *pp != m)
+		pp = &(*pp)->next;
 	if (*pp == m) {
 		*pp = m->next;
 		c->mcount--;
 	}
+}
+
+/* Hands a finished message to the sink and forgets it. */
+static int msg_close(struct pfi_corr *c, struct pfi_msg *m)
+{
+	int rc;
+
+	m->flags |= PFI_MSG_CLOSED;
+	rc = c->sink.message(c->sink.ctx, m, 0);
+	msg_unlink(c, m);
 	pfi_msg_free(m);
 	return rc;
 }

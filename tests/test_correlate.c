@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "correlate.h"
 #include "helpers.h"
 
 /* 2026-11-03 00:00:00 UTC: after the last line of the sample logs. */
@@ -35,9 +36,11 @@ static char *sorted_lines(char *text)
 	}
 	qsort(v, n, sizeof(*v), cmp_line);
 	out = calloc(1, len);
-	for (i = 0; i < n; i++) {
-		strcat(out, v[i]);
-		strcat(out, "\n");
+	for (i = 0, len = 0; i < n; i++) {
+		size_t k = strlen(v[i]);
+		memcpy(out + len, v[i], k);
+		out[len + k] = '\n';
+		len += k + 1;
 	}
 	free(v);
 	return out;
@@ -322,4 +325,77 @@ Test(correlate, a_requeue_link_found_by_the_index_points_to_the_old_id)
 	free(got);
 	assert_requeue_is_a_hop(db);
 	free(db);
+}
+
+/* ---- the correlator on its own, fed envelopes no syslog line can give ---- */
+
+struct recorder {
+	int closed, open;
+};
+
+static int rec_message(void *ctx, const struct pfi_msg *m, int open)
+{
+	struct recorder *r = ctx;
+
+	cr_assert_not_null(m->host);
+	if (open)
+		r->open++;
+	else
+		r->closed++;
+	return PFI_OK;
+}
+
+static int rec_reject(void *ctx, const struct pfi_envelope *env,
+                      const struct pfi_event *ev)
+{
+	return PFI_OK;
+}
+
+static int rec_late(void *ctx, int64_t line_id, int64_t msg_id)
+{
+	return PFI_OK;
+}
+
+/* Feeds one line of `prog`: host given as bytes (NUL bytes allowed). */
+static void feed(struct pfi_corr *c, const char *host, size_t hn,
+                 const char *prog, const char *text, int64_t t, int64_t line)
+{
+	struct pfi_envelope env;
+	struct pfi_event ev;
+	int64_t owner;
+
+	memset(&env, 0, sizeof(env));
+	env.time = t;
+	env.host.p = host;
+	env.host.n = hn;
+	env.program.p = prog;
+	env.program.n = strlen(prog);
+	env.pid = 100;
+	env.text.p = text;
+	env.text.n = strlen(text);
+	env.repeat = 1;
+	pfi_postfix_parse(&env, &ev);
+	cr_assert_eq(pfi_corr_feed(c, &env, &ev, line, &owner), PFI_OK);
+}
+
+Test(correlate, a_nul_in_the_host_never_files_a_message_under_two_keys)
+{
+	/* The line sequence that once freed a message still in the table:
+	 * the third line's host "mx1\0" named a copy of "mx1"'s message. */
+	struct recorder rec = { 0, 0 };
+	struct pfi_sink sink = { &rec, rec_message, rec_reject, rec_late,
+	                         rec_reject, NULL };
+	struct pfi_corr *c;
+
+	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
+	feed(c, "mx1", 3, "postfix/smtpd", "4jXVQ46kTGz8Z5X: client=a[1.2.3.4]", 1, 1);
+	feed(c, "mx1", 3, "postfix/smtpd", "connect from b[5.6.7.8]", 2, 2);
+	feed(c, "mx1\0", 4, "postfix/smtpd", "4jXVQ46kTGz8Z5X: client=c[9.9.9.9]", 3, 3);
+	cr_assert_eq(pfi_corr_open_count(c), 1);
+	feed(c, "mx1", 3, "postfix/qmgr", "4jXVQ46kTGz8Z5X: removed", 4, 4);
+	cr_assert_eq(rec.closed, 1);
+	cr_assert_eq(pfi_corr_open_count(c), 0);
+	cr_assert_eq(pfi_corr_sweep(c), PFI_OK);
+	cr_assert_eq(pfi_corr_checkpoint(c), PFI_OK);
+	pfi_corr_free(c);
 }
