@@ -101,7 +101,8 @@ struct pfi_slice {
 
 #define PFI_SLICE_PRESENT(s) ((s).p != NULL)
 int pfi_slice_eq(struct pfi_slice s, const char *lit);     /* exact match */
-/* A NUL-terminated copy (malloc); NULL if absent or out of memory. */
+/* A NUL-terminated copy (malloc), a NUL inside the slice turned into '?';
+ * NULL if absent or out of memory. */
 char *pfi_slice_dup(struct pfi_slice s);
 
 /* ---- read.c: lines from plain, gzip, zstd, xz, bzip2 files or stdin ------- */
@@ -202,6 +203,9 @@ int pfi_syslog_parse(struct pfi_syslog_ctx *ctx, const char *line, size_t len,
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (no time zone). */
 int64_t pfi_days_from_civil(int y, unsigned m, unsigned d);
+/* Days in month m (1-12) of year y; y == 0 means a year not yet known,
+ * for which February has 29. */
+int pfi_days_in_month(int y, int m);
 /* Seconds since the epoch of a local wall-clock time (uses TZ, mktime). */
 int64_t pfi_local_to_epoch(int y, int mo, int d, int h, int mi, int s);
 

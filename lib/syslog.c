@@ -169,14 +169,6 @@ static int cur_frac(struct cursor *c, long *us)
 
 /* ---- timestamps ------------------------------------------------------------- */
 
-static int days_in_month(int y, int m)
-{
-	static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = y == 0 || (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return dim[m - 1] + (m == 2 && leap);
-}
-
 static int cur_month(struct cursor *c, int *mon)
 {
 	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -234,7 +226,7 @@ static int cur_classic(struct cursor *c, struct stamp *st)
 	    (!cur_num(&t, 4, 1970, 9999, &st->year) || !cur_lit(&t, ' ')))
 		return 0;
 	if (!cur_month(&t, &st->mon) || !cur_day(&t, &st->day) ||
-	    st->day > days_in_month(st->year, st->mon) ||
+	    st->day > pfi_days_in_month(st->year, st->mon) ||
 	    !cur_lit(&t, ' ') || !cur_clock(&t, st))
 		return 0;
 	*c = t;
@@ -274,7 +266,7 @@ static int cur_rfc3339(struct cursor *c, struct stamp *st)
 	if (!cur_num(&t, 4, 1970, 9999, &st->year) || !cur_lit(&t, '-') ||
 	    !cur_num(&t, 2, 1, 12, &st->mon) || !cur_lit(&t, '-') ||
 	    !cur_num(&t, 2, 1, 31, &st->day) ||
-	    st->day > days_in_month(st->year, st->mon) ||
+	    st->day > pfi_days_in_month(st->year, st->mon) ||
 	    !cur_lit(&t, 'T') || !cur_clock(&t, st) || !cur_zone(&t, st))
 		return 0;
 	*c = t;
@@ -323,7 +315,8 @@ static int64_t stamp_utc(const struct stamp *st)
 }
 
 /* The first classic line: the year of ref, or the one before. */
-static int64_t classic_first(struct pfi_syslog_ctx *ctx, const struct stamp *st)
+static int64_t classic_first(struct pfi_syslog_ctx *ctx, const struct stamp *st,
+                             int *year)
 {
 	time_t ref = ctx->ref;
 	struct tm tm;
@@ -333,40 +326,65 @@ static int64_t classic_first(struct pfi_syslog_ctx *ctx, const struct stamp *st)
 	t = stamp_local(st, ctx->year);
 	if (t > ((int64_t)ref + REF_SLACK) * USEC)
 		t = stamp_local(st, --ctx->year);
+	*year = ctx->year;
 	return t;
 }
 
 /* A classic line after the first: same year, next year or previous. */
-static int64_t classic_next(struct pfi_syslog_ctx *ctx, const struct stamp *st)
+static int64_t classic_next(struct pfi_syslog_ctx *ctx, const struct stamp *st,
+                            int *year)
 {
 	int64_t t = stamp_local(st, ctx->year);
 
+	*year = ctx->year;
 	if (t < ctx->last - HALF_YEAR)
-		t = stamp_local(st, ++ctx->year);
+		t = stamp_local(st, *year = ++ctx->year);
 	else if (t > ctx->last + HALF_YEAR)
-		t = stamp_local(st, ctx->year - 1);
+		t = stamp_local(st, *year = ctx->year - 1);
 	return t;
 }
 
-static int64_t stamp_time(struct pfi_syslog_ctx *ctx, const struct stamp *st)
+/*
+ * The epoch of the stamp in *t.  PFI_EPARSE for Feb 29 in a year that
+ * has none: a classic stamp learns its year only here, and mktime()
+ * would quietly make it Mar 1.
+ */
+static int stamp_time(struct pfi_syslog_ctx *ctx, const struct stamp *st,
+                      int64_t *t)
 {
-	int64_t t;
+	int year;
 
-	if (st->zoned)
-		return stamp_utc(st);
-	if (st->year != 0) {
-		t = stamp_local(st, st->year);
-		ctx->year = st->year;
-	} else if (ctx->year == 0) {
-		t = classic_first(ctx, st);
-	} else {
-		t = classic_next(ctx, st);
+	if (st->zoned) {
+		*t = stamp_utc(st);
+		return PFI_OK;
 	}
-	ctx->last = t;
-	return t;
+	if (st->year != 0) {
+		year = st->year;
+		*t = stamp_local(st, year);
+	} else if (ctx->year == 0) {
+		*t = classic_first(ctx, st, &year);
+	} else {
+		*t = classic_next(ctx, st, &year);
+	}
+	if (st->day > pfi_days_in_month(year, st->mon))
+		return PFI_EPARSE;
+	if (st->year != 0)
+		ctx->year = st->year;
+	ctx->last = *t;
+	return PFI_OK;
 }
 
 /* ---- host, program[pid], text ------------------------------------------------ */
+
+/* A byte that may stand in a host name or a program tag: not a space,
+ * not a control character.  A NUL or a newline there is damage (a log
+ * file written after a crash), and would make the field mean two things. */
+static int is_token_byte(char ch)
+{
+	unsigned char u = (unsigned char)ch;
+
+	return u > ' ' && u != 0x7f;
+}
 
 /* The host: a word that is not a program tag ("prog:" means no host). */
 static int cur_host(struct cursor *c, struct pfi_slice *host)
@@ -377,7 +395,8 @@ static int cur_host(struct cursor *c, struct pfi_slice *host)
 	if (!cur_spaces(&t))
 		return 0;
 	for (s = t.p; t.p < t.end && *t.p != ' '; t.p++)
-		;
+		if (!is_token_byte(*t.p))
+			return 0;
 	if (t.p == s || t.p[-1] == ':')
 		return 0;
 	host->n = (size_t)(t.p - s);
@@ -394,8 +413,11 @@ static int cur_tag(struct cursor *c, struct pfi_envelope *env)
 	struct cursor t = *c;
 	const char *s = t.p;
 
-	while (t.p < t.end && *t.p != '[' && *t.p != ':' && *t.p != ' ')
+	while (t.p < t.end && *t.p != '[' && *t.p != ':' && *t.p != ' ') {
+		if (!is_token_byte(*t.p))
+			return 0;
 		t.p++;
+	}
 	if (t.p == s)
 		return 0;
 	env->program.p = s;
@@ -458,10 +480,11 @@ int pfi_syslog_parse(struct pfi_syslog_ctx *ctx, const char *line, size_t len,
 	if (line == NULL || !cur_stamp(&c, &st) || !cur_host(&c, &env->host) ||
 	    !cur_tag(&c, env))
 		return PFI_EPARSE;
+	if (stamp_time(ctx, &st, &env->time) != PFI_OK)
+		return PFI_EPARSE;
 	slice_set(&env->text, &c);
 	env->repeat = 1;
 	unwrap_repeat(env);
 	skip_solaris_id(&env->text);
-	env->time = stamp_time(ctx, &st);
 	return PFI_OK;
 }

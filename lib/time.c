@@ -156,10 +156,10 @@ static int scan_frac(const char **p, const char *end, long *us)
 	return 1;
 }
 
-static int days_in_month(int y, int m)
+int pfi_days_in_month(int y, int m)
 {
 	static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	int leap = y == 0 || (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return dim[m - 1] + (m == 2 && leap);
 }
@@ -172,7 +172,7 @@ static int scan_date(const char **p, const char *end, struct civil *c)
 	if (!scan_num(&s, end, 4, 1970, 9999, &c->y) || !scan_lit(&s, end, '-') ||
 	    !scan_num(&s, end, 2, 1, 12, &c->mo) || !scan_lit(&s, end, '-') ||
 	    !scan_num(&s, end, 2, 1, 31, &c->d) ||
-	    c->d > days_in_month(c->y, c->mo))
+	    c->d > pfi_days_in_month(c->y, c->mo))
 		return 0;
 	*p = s;
 	return 1;

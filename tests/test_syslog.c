@@ -387,3 +387,85 @@ Test(syslog, local_time_in_berlin_follows_the_dst_changes)
 	use_tz("Europe/Berlin");
 	check_sequence(CORPUS_MTIME, lines, want, PFI_ARRAY_SIZE(lines));
 }
+
+/* ---- damaged and hostile envelopes -------------------------------------- */
+
+/* A line of `n` bytes (NUL bytes allowed) in a block of exactly n. */
+static int parse_bytes(const char *bytes, size_t n, time_t ref,
+                       struct pfi_envelope *env)
+{
+	struct pfi_syslog_ctx ctx;
+	char *copy = malloc(n);
+	int rc;
+
+	cr_assert_not_null(copy);
+	memcpy(copy, bytes, n);
+	pfi_syslog_init(&ctx, ref);
+	rc = pfi_syslog_parse(&ctx, copy, n, env);
+	free(copy);
+	return rc;
+}
+
+#define BYTES(lit) lit, sizeof(lit) - 1
+
+Test(syslog, a_control_byte_in_the_host_or_the_tag_is_not_a_syslog_line)
+{
+	struct pfi_envelope env;
+
+	cr_assert_eq(parse_bytes(BYTES("Nov  2 13:43:16 mx1\0 postfix/smtpd[200]: x"),
+	                         CORPUS_MTIME, &env), PFI_EPARSE);
+	cr_assert_eq(parse_bytes(BYTES("Nov  2 13:43:16 m\0x1 postfix/smtpd[200]: x"),
+	                         CORPUS_MTIME, &env), PFI_EPARSE);
+	cr_assert_eq(parse_bytes(BYTES("Nov  2 13:43:16 mx\0011 postfix/smtpd[200]: x"),
+	                         CORPUS_MTIME, &env), PFI_EPARSE);
+	cr_assert_eq(parse_bytes(BYTES("Nov  2 13:43:16 mx1 post\0fix/smtpd[200]: x"),
+	                         CORPUS_MTIME, &env), PFI_EPARSE);
+	cr_assert_eq(parse_bytes(BYTES("Nov  2 13:43:16 mx1 postfix/smtpd\033[200]: x"),
+	                         CORPUS_MTIME, &env), PFI_EPARSE);
+}
+
+Test(syslog, a_nul_in_the_text_stays_in_the_text_slice)
+{
+	struct pfi_envelope env;
+
+	cr_assert_eq(parse_bytes(BYTES("Nov  2 13:43:16 mx1 postfix/qmgr[2]: a\0b"),
+	                         CORPUS_MTIME, &env), PFI_OK);
+	cr_assert_eq(env.text.n, 3);
+	cr_assert_eq(memcmp(env.text.p, "a\0b", 3), 0);
+}
+
+/* 2025-06-01T00:00:00Z and 2024-06-01T00:00:00Z. */
+#define MTIME_2025 1748736000
+#define MTIME_2024 1717200000
+
+Test(syslog, feb_29_of_a_year_without_one_is_rejected_not_made_mar_1)
+{
+	struct pfi_envelope env;
+
+	cr_assert_eq(parse_bytes(BYTES("Feb 29 10:00:00 mx1 postfix/qmgr[2]: x"),
+	                         MTIME_2025, &env), PFI_EPARSE);
+	cr_assert_eq(parse_bytes(BYTES("2025 Feb 29 10:00:00 mx1 postfix/qmgr[2]: x"),
+	                         MTIME_2024, &env), PFI_EPARSE);
+	/* 2024 has one: 2024-02-29T10:00:00Z. */
+	cr_assert_eq(parse_bytes(BYTES("Feb 29 10:00:00 mx1 postfix/qmgr[2]: x"),
+	                         MTIME_2024, &env), PFI_OK);
+	cr_assert_eq(env.time, 1709200800000000LL);
+}
+
+Test(syslog, a_rejected_feb_29_leaves_the_year_context_alone)
+{
+	static const char *const lines[] = {
+		"Feb 28 23:59:59 mx1 postfix/qmgr[1]: a",
+		"Feb 29 00:00:00 mx1 postfix/qmgr[1]: b",
+		"Mar  1 00:00:00 mx1 postfix/qmgr[1]: c",
+	};
+	struct pfi_syslog_ctx ctx;
+	struct pfi_envelope env;
+
+	pfi_syslog_init(&ctx, MTIME_2025);
+	cr_assert_eq(pfi_syslog_parse(&ctx, lines[0], strlen(lines[0]), &env), PFI_OK);
+	cr_assert_eq(pfi_syslog_parse(&ctx, lines[1], strlen(lines[1]), &env), PFI_EPARSE);
+	cr_assert_eq(pfi_syslog_parse(&ctx, lines[2], strlen(lines[2]), &env), PFI_OK);
+	/* 2025-03-01T00:00:00Z */
+	cr_assert_eq(env.time, 1740787200000000LL);
+}
