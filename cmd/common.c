@@ -269,12 +269,13 @@ int cli_out_end(pfi_out *o)
 	return cli_error("cannot write the output: %s", pfi_strerror(rc));
 }
 
-/* Length of a valid UTF-8 sequence at s that is not a C1 control, or 0. */
-static size_t utf8_ok(const unsigned char *s)
+/* Length of a valid UTF-8 sequence in s[0, n) that is not a C1 control,
+ * or 0. */
+static size_t utf8_ok(const unsigned char *s, size_t n)
 {
 	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2, i;
 
-	if (s[0] < 0xc2 || s[0] > 0xf4 || (s[0] == 0xc2 && s[1] < 0xa0))
+	if (s[0] < 0xc2 || s[0] > 0xf4 || len > n || (s[0] == 0xc2 && s[1] < 0xa0))
 		return 0;
 	for (i = 1; i < len; i++)
 		if ((s[i] & 0xc0) != 0x80)
@@ -285,12 +286,12 @@ static size_t utf8_ok(const unsigned char *s)
 	return len;
 }
 
-void cli_put_escaped(FILE *fp, const char *s)
+void cli_put_escaped_len(FILE *fp, const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n;
+	const unsigned char *u = (const unsigned char *)s, *end = u + n;
+	size_t k;
 
-	while (*u) {
+	while (u < end) {
 		if (*u == '\t') {
 			fputs("\\t", fp);
 			u++;
@@ -298,13 +299,18 @@ void cli_put_escaped(FILE *fp, const char *s)
 			fprintf(fp, "\\x%02x", *u++);
 		} else if (*u < 0x80) {
 			fputc(*u++, fp);
-		} else if ((n = utf8_ok(u)) > 0) {
-			fwrite(u, 1, n, fp);
-			u += n;
+		} else if ((k = utf8_ok(u, (size_t)(end - u))) > 0) {
+			fwrite(u, 1, k, fp);
+			u += k;
 		} else {
 			fprintf(fp, "\\x%02x", *u++);
 		}
 	}
+}
+
+void cli_put_escaped(FILE *fp, const char *s)
+{
+	cli_put_escaped_len(fp, s, strlen(s));
 }
 
 /* ---- the index ---------------------------------------------------------- */

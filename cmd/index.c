@@ -115,6 +115,8 @@ static void index_summary(const struct pfi_index_report *r)
 	        " deliveries, %" PRIu64 " rejects, %" PRIu64 " unparsed",
 	        r->lines, r->files_read, r->messages, r->open_messages,
 	        r->deliveries, r->rejects, r->unparsed_lines);
+	if (r->nosyslog_lines > 0)
+		fprintf(stderr, ", %" PRIu64 " not syslog", r->nosyslog_lines);
 	if (r->files_skipped > 0)
 		fprintf(stderr, "; %" PRIu64 " files unchanged", r->files_skipped);
 	fputc('\n', stderr);
@@ -179,6 +181,7 @@ static void index_add(struct pfi_index_report *t, const struct pfi_index_report 
 	t->postfix_lines += r->postfix_lines;
 	t->unparsed_lines += r->unparsed_lines;
 	t->foreign_lines += r->foreign_lines;
+	t->nosyslog_lines += r->nosyslog_lines;
 	t->messages += r->messages;
 	t->deliveries += r->deliveries;
 	t->rejects += r->rejects;
@@ -279,7 +282,8 @@ static int index_paths(struct pfi_globals *g, char **paths, size_t n,
 		rc = index_once(st, paths, n, 0, &ui, &r);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (!quiet)
+	/* Only a committed run may say "indexed": a failed one rolled back. */
+	if (!quiet && (rc == PFI_OK || rc == PFI_EIO))
 		index_summary(&r);
 	if (follow && index_stop && (rc == PFI_OK || rc == PFI_EIO))
 		return PFI_EXIT_OK;

@@ -59,6 +59,7 @@ struct pfi_globals {
 	enum pfi_format format;      /* --format or --json; table by default */
 	enum pfi_color color;        /* --color */
 	int utc;                     /* --utc: times in UTC */
+	int csv_raw;                 /* --csv-raw: no ' before formula-like cells */
 	int tty;                     /* stdout is a terminal */
 	int use_color;               /* colour resolved from --color */
 	const struct pfi_cmd *cmd;   /* the command being run */
@@ -209,6 +210,8 @@ void cli_out_int(pfi_out *o, const char *key, int64_t v);
 /* Writes s to fp with control characters and invalid UTF-8 shown as
  * \t, \x1b ... so that log text cannot drive the terminal. */
 void cli_put_escaped(FILE *fp, const char *s);
+/* The same for n bytes at s, which may hold NUL bytes (shown as \x00). */
+void cli_put_escaped_len(FILE *fp, const char *s, size_t n);
 
 /* ---- common.c: the index ------------------------------------------------ */
 

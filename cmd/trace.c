@@ -262,23 +262,24 @@ static void trace_block(struct pfi_globals *g, const struct pfi_message *m)
 		putchar('\n');
 	for (i = 0; i < m->nlines; i++) {
 		fputs("  ", stdout);
-		cli_put_escaped(stdout, m->lines[i]);
+		cli_put_escaped_len(stdout, m->lines[i], m->line_lens[i]);
 		putchar('\n');
 	}
 }
 
 /* ---- the command -------------------------------------------------------- */
 
-/* The raw lines, escaped only when stdout is a terminal. */
+/* The raw lines, byte for byte (NUL bytes too), escaped only when stdout
+ * is a terminal. */
 static void trace_raw(struct pfi_globals *g, const struct pfi_message *m)
 {
 	size_t i;
 
 	for (i = 0; i < m->nlines; i++) {
 		if (g->tty)
-			cli_put_escaped(stdout, m->lines[i]);
+			cli_put_escaped_len(stdout, m->lines[i], m->line_lens[i]);
 		else
-			fputs(m->lines[i], stdout);
+			fwrite(m->lines[i], 1, m->line_lens[i], stdout);
 		putchar('\n');
 	}
 }

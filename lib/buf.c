@@ -162,7 +162,7 @@ int pfi_slice_eq(struct pfi_slice s, const char *lit)
 
 char *pfi_slice_dup(struct pfi_slice s)
 {
-	char *p;
+	char *p, *q;
 
 	if (s.p == NULL)
 		return NULL;
@@ -171,5 +171,10 @@ char *pfi_slice_dup(struct pfi_slice s)
 		return NULL;
 	memcpy(p, s.p, s.n);
 	p[s.n] = '\0';
+	/* A field must not end at a NUL it carries (damage, or a hostile
+	 * client): it becomes '?', as Postfix shows what it cannot print. */
+	for (q = memchr(p, '\0', s.n); q != NULL;
+	     q = memchr(q, '\0', s.n - (size_t)(q - p)))
+		*q = '?';
 	return p;
 }

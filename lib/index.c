@@ -9,6 +9,8 @@
  * file renamed or compressed by logrotate is not read twice and a file
  * that grew is read from where the last run stopped.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -307,6 +309,8 @@ static void report_kind(struct pfi_index_report *rep, int kind)
 		rep->foreign_lines++;
 	if (kind == PFI_LINE_UNPARSED)
 		rep->unparsed_lines++;
+	if (kind == PFI_LINE_NOSYSLOG)
+		rep->nosyslog_lines++;
 }
 
 static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
@@ -403,8 +407,8 @@ static void progress(struct run *r, struct pfi_reader *rd)
 
 /* Reads the new lines of one file.  PFI_EIO (warned) leaves the lines
  * before the damage indexed. */
-static int read_lines(struct run *r, struct pfi_reader *rd, time_t ref,
-                      struct file_span *sp)
+static int read_lines_loop(struct run *r, struct pfi_reader *rd, time_t ref,
+                           struct file_span *sp)
 {
 	struct pfi_syslog_ctx ctx;
 	const char *line;
@@ -443,6 +447,32 @@ static int read_lines(struct run *r, struct pfi_reader *rd, time_t ref,
 	}
 	if (rc == PFI_EIO)
 		warn(r, pfi_reader_err(rd)->msg);
+	return rc;
+}
+
+/* Most lines of the file were not syslog lines: say so, with the count,
+ * as it is probably not a mail log (or not one pfi can read). */
+static void warn_not_syslog(struct run *r, struct pfi_reader *rd,
+                            uint64_t bad, uint64_t lines)
+{
+	char msg[PATH_MAX + 128];
+
+	if (bad == 0 || bad * 2 <= lines)
+		return;
+	snprintf(msg, sizeof(msg), "'%s': %llu of %llu lines are not syslog"
+	         " lines (kept, counted as other programs' lines)",
+	         pfi_reader_path(rd), (unsigned long long)bad,
+	         (unsigned long long)lines);
+	warn(r, msg);
+}
+
+static int read_lines(struct run *r, struct pfi_reader *rd, time_t ref,
+                      struct file_span *sp)
+{
+	uint64_t bad0 = r->rep->nosyslog_lines;
+	int rc = read_lines_loop(r, rd, ref, sp);
+
+	warn_not_syslog(r, rd, r->rep->nosyslog_lines - bad0, sp->lines);
 	return rc;
 }
 
@@ -694,6 +724,13 @@ static void journal_after_first_run(pfi_store *st)
 		sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
 }
 
+/* Whatever failed, nothing of this run stays half-written. */
+static void abandon_run(pfi_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static int run_begin(struct run *r)
 {
 	struct pfi_sink sink = { r, sink_message, sink_reject, sink_late_line,
@@ -852,11 +889,13 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 			rc = index_all(&r, in, npaths);
 		if (rc == PFI_OK)
 			rc = run_end(&r);
+		if (rc != PFI_OK)
+			abandon_run(st);
 		if (first)
 			journal_after_first_run(st);
 	}
-	else if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc != PFI_OK)
+		abandon_run(st);
 	pfi_rollup_untrack(st);   /* a failed run's snapshot */
 	for (i = 0; i < npaths; i++)
 		pfi_reader_close(in[i].stdin_reader);

@@ -117,6 +117,7 @@ struct pfi_index_report {
 	uint64_t postfix_lines;  /* of which lines of Postfix programs */
 	uint64_t unparsed_lines; /* of those, lines pfi did not understand */
 	uint64_t foreign_lines;  /* lines of other programs */
+	uint64_t nosyslog_lines; /* of those, not syslog lines at all */
 	uint64_t messages;       /* messages completed (written) this run */
 	uint64_t open_messages;  /* still open at the end (kept for next run) */
 	uint64_t deliveries;     /* recipient rows written, rejects included */
@@ -215,6 +216,8 @@ struct pfi_message {
 	const struct pfi_delivery *recipients;
 	size_t nrecipients;
 	const char *const *lines;         /* raw log lines, oldest first */
+	const size_t *line_lens;          /* their lengths: a line is kept
+	                                     byte for byte, NUL bytes too */
 	size_t nlines;
 };
 

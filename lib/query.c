@@ -338,34 +338,36 @@ static int load_children(pfi_store *st, struct pool *p, struct pfi_message *m,
 	return rc;
 }
 
-/* Collects a message's raw lines into the pool. */
+/* Collects a message's raw lines into the pool, with their lengths: a
+ * line is kept byte for byte and may hold NUL bytes. */
 struct line_sink {
 	struct pool *pool;
 	const char **v;
+	size_t *lens;
 	size_t n;
 };
 
 static int keep_line(void *ctx, int64_t id, const char *line, size_t len)
 {
 	struct line_sink *ls = ctx;
-	const char **v;
 	char *c;
 
 	(void)id;
-	if (grow((void **)&ls->v, ls->n, sizeof(*ls->v)) != PFI_OK)
+	if (grow((void **)&ls->v, ls->n, sizeof(*ls->v)) != PFI_OK ||
+	    grow((void **)&ls->lens, ls->n, sizeof(*ls->lens)) != PFI_OK)
 		return PFI_ENOMEM;
 	c = pool_keep(ls->pool, line, len);
 	if (c == NULL)
 		return PFI_ENOMEM;
-	v = ls->v;
-	v[ls->n++] = c;
+	ls->v[ls->n] = c;
+	ls->lens[ls->n++] = len;
 	return PFI_OK;
 }
 
 static int load_lines(pfi_store *st, struct pool *p, struct pfi_message *m,
                       int64_t id)
 {
-	struct line_sink ls = { p, NULL, 0 };
+	struct line_sink ls = { p, NULL, NULL, 0 };
 	int64_t *ids;
 	size_t n;
 	int rc = pfi_store_message_lines(st, id, &ids, &n);
@@ -374,6 +376,7 @@ static int load_lines(pfi_store *st, struct pool *p, struct pfi_message *m,
 		rc = pfi_store_read_lines(st, ids, n, keep_line, &ls);
 	free(ids);
 	m->lines = ls.v;
+	m->line_lens = ls.lens;
 	m->nlines = ls.n;
 	return rc;
 }
@@ -449,6 +452,7 @@ void pfi_trace_free(pfi_trace *t)
 		free((void *)t->msgs[i].recipients);
 		free((void *)t->msgs[i].children);
 		free((void *)t->msgs[i].lines);
+		free((void *)t->msgs[i].line_lens);
 	}
 	free(t->msgs);
 	pool_release(&t->pool);

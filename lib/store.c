@@ -170,8 +170,16 @@ int pfi_bind_str(sqlite3_stmt *s, int i, const char *v)
 
 int pfi_bind_slice(sqlite3_stmt *s, int i, struct pfi_slice v)
 {
-	return v.p ? sqlite3_bind_text(s, i, v.p, (int)v.n, SQLITE_STATIC)
-	           : sqlite3_bind_null(s, i);
+	char *copy;
+
+	if (v.p == NULL)
+		return sqlite3_bind_null(s, i);
+	if (memchr(v.p, '\0', v.n) == NULL)
+		return sqlite3_bind_text(s, i, v.p, (int)v.n, SQLITE_STATIC);
+	/* Text read back as a C string would end at the NUL. */
+	if ((copy = pfi_slice_dup(v)) == NULL)
+		return SQLITE_NOMEM;
+	return sqlite3_bind_text(s, i, copy, (int)v.n, free);
 }
 
 int pfi_bind_num(sqlite3_stmt *s, int i, double v)

@@ -451,3 +451,93 @@ Test(cli, prune_needs_a_valid_before_and_reports_what_went)
 	cr_assert_not_null(strstr(out, "\"bytes_after\":"), "%s", out);
 	free(out);
 }
+
+/* ---- hostile and damaged input ------------------------------------------------ */
+
+/* Writes n bytes (NUL bytes allowed) to dir/name; returns the path. */
+static char *write_log(const char *name, const char *bytes, size_t n)
+{
+	char *path = path_join(dir, name);
+	FILE *fp = fopen(path, "wb");
+
+	cr_assert_not_null(fp);
+	cr_assert_eq(fwrite(bytes, 1, n, fp), n);
+	cr_assert_eq(fclose(fp), 0);
+	return path;
+}
+
+/* The whole stdout of `pfi --db DB ARGS` and its length. */
+static char *pfi_stdout(const char *args, size_t *len)
+{
+	char cmd[1024], *buf = malloc(1 << 16);
+	FILE *fp;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' %s", PFI_BIN, db, args);
+	fp = popen(cmd, "r");
+	cr_assert_not_null(fp);
+	*len = fread(buf, 1, 1 << 16, fp);
+	cr_assert_eq(pclose(fp), 0, "%s", cmd);
+	return buf;
+}
+
+Test(cli, a_nul_in_the_host_field_does_not_crash_the_index)
+{
+	static const char log[] =
+		"Nov  2 13:33:16 mx1 postfix/smtpd[100]: 4jXVQ46kTGz8Z5X: client=a[1.2.3.4]\n"
+		"Nov  2 13:33:17 mx1 postfix/smtpd[100]: connect from b[5.6.7.8]\n"
+		"Nov  2 13:43:16 mx1\0 postfix/smtpd[200]: 4jXVQ46kTGz8Z5X: client=c[9.9.9.9]\n";
+	char *path = write_log("x.log", log, sizeof(log) - 1);
+	const char *argv[] = { "--db", db, "index", "--quiet", path, NULL };
+	char *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 0, "stderr: %s", err);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM messages"), 1);
+	cr_assert_eq(db_int(db, "SELECT coalesce(sum(count), 0) FROM chunks"), 3,
+	             "the damaged line is kept too");
+	free(err);
+	free(path);
+}
+
+Test(cli, a_line_holding_a_nul_is_kept_and_traced_byte_for_byte)
+{
+	static const char log[] =
+		"Nov  2 13:33:16 mx1 postfix/smtpd[100]: 4F3A21C0B2: client=a[1.2.3.4]\n"
+		"Nov  2 13:33:17 mx1 postfix/qmgr[101]: 4F3A21C0B2: from=<a\0b@x.org>, size=10, nrcpt=1 (queue active)\n";
+	char *path = write_log("n.log", log, sizeof(log) - 1), *out, *field;
+	const char *argv[] = { "--db", db, "index", "--quiet", path, NULL };
+	const char *jargv[] = { "--db", db, "trace", "--json", "4F3A21C0B2", NULL };
+	size_t len;
+
+	cr_assert_eq(run_pfi(argv, NULL, NULL, NULL), 0);
+	out = pfi_stdout("trace --raw 4F3A21C0B2", &len);
+	cr_assert_eq(len, sizeof(log) - 1, "%zu bytes", len);
+	cr_assert_eq(memcmp(out, log, len), 0);
+	free(out);
+	/* The sender field shows the NUL as '?', as Postfix shows what it
+	 * cannot print, instead of ending at it. */
+	cr_assert_eq(run_pfi(jargv, NULL, &out, NULL), 0);
+	field = strstr(out, "\"from\":");
+	cr_assert_not_null(field, "%s", out);
+	cr_assert_not_null(strstr(field, "a?b@x.org"), "%s", out);
+	free(out);
+	free(path);
+}
+
+Test(cli, a_file_that_is_mostly_not_syslog_is_indexed_with_a_warning)
+{
+	char junk[4096], *path, *err;
+	size_t i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)((i * 7919) % 251 == '\n' ? 0 : (i * 7919) % 251);
+	for (i = 63; i < sizeof(junk); i += 64)
+		junk[i] = '\n';
+	path = write_log("junk.bin", junk, sizeof(junk));
+	const char *argv[] = { "--db", db, "index", path, NULL };
+	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 0, "%s", err);
+	cr_assert_not_null(strstr(err, "junk.bin': 64 of 64 lines are not"
+	                          " syslog lines"), "%s", err);
+	cr_assert_not_null(strstr(err, "64 not syslog"), "%s", err);
+	free(err);
+	free(path);
+}
