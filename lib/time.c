@@ -69,8 +69,10 @@ static void format_zone(char *z, size_t size, long gmtoff, int utc)
 
 char *pfi_time_format(char *buf, size_t size, int64_t t, int utc)
 {
+	/* Division and remainder, not secs * USEC, which overflows for
+	 * the times nearest INT64_MIN. */
 	int64_t secs = t / USEC - (t % USEC < 0);
-	long us = (long)(t - secs * USEC);
+	long us = (long)(t % USEC + (t % USEC < 0 ? USEC : 0));
 	time_t tt = (time_t)secs;
 	char frac[24] = "", zone[24];
 	struct tm tm;

@@ -154,6 +154,20 @@ Test(time, format_truncates_to_the_buffer_size)
 	cr_assert_eq(buf[0], '2');
 }
 
+/* Found by tests/fuzz/fuzz_output: the seconds times USEC overflowed for
+ * the times nearest INT64_MIN (undefined behaviour, caught by UBSan). */
+Test(time, format_takes_the_extreme_times_without_overflow)
+{
+	char buf[40];
+
+	cr_assert_str_eq(pfi_time_format(buf, sizeof(buf), INT64_MIN, 1),
+	                 "-290308-12-21T19:59:05.224192Z");
+	cr_assert_str_eq(pfi_time_format(buf, sizeof(buf), INT64_MAX, 1),
+	                 "294247-01-10T04:00:54.775807Z");
+	cr_assert_str_eq(pfi_time_format(buf, sizeof(buf), -1, 1),
+	                 "1969-12-31T23:59:59.999999Z");
+}
+
 Test(time, formatted_local_time_parses_back_to_the_same_instant)
 {
 	long long t;
