@@ -10,11 +10,13 @@
  * one cell (table: the element count).  CSV and TSV write each row at
  * record_end; table keeps all rows until pfi_out_end() to size columns.
  *
- * Text is always made valid: JSON escapes control characters as \u00XX
- * (and C1 controls too) and replaces invalid UTF-8 bytes by \ufffd; CSV
- * and TSV replace invalid bytes by U+FFFD; tables (and any format with
- * PFI_OUT_ESCAPE) show control characters as \t, \n, \r or \x1b so that a
- * log line cannot drive the terminal.
+ * Text from the logs is never written raw (see "text" below): every
+ * format escapes control characters, so that a log line cannot drive a
+ * terminal, and writes valid UTF-8.  CSV and TSV put a
+ * ' before text cells that a spreadsheet would run as a formula, unless
+ * PFI_OUT_CSV_RAW.  The public functions take C strings, so a value ends
+ * at its first NUL; everything below them works on (pointer, length) and
+ * escapes a NUL byte (\u0000, \x00), ready for a length-taking pfi_out_strn.
  *
  * Extension not spelled out in pfi.h: pfi_out_begin(o, "") starts a
  * single-object document.  json prints its one record as a bare object
@@ -37,7 +39,7 @@
 #define OUT_DEPTH_MAX 32     /* deepest nesting of objects and arrays */
 #define TABLE_MIN_WIDTH 4    /* a shrunk text column keeps this many cells */
 #define TABLE_GAP 2          /* spaces between table columns */
-#define TERM_BYTE 0x110000   /* put_term_escape(): a raw byte, not a code point */
+#define TERM_BYTE 0x110000   /* put_escape(): a raw byte, not a code point */
 
 enum out_state { OUT_NEW, OUT_DOC, OUT_REC, OUT_DONE };
 
@@ -45,11 +47,12 @@ enum val_kind { VAL_STR, VAL_NUM, VAL_BOOL, VAL_NULL };
 
 /* Modes of put_text(). */
 enum {
-	T_TERM = 1,     /* escape control characters, invalid bytes as \xNN */
-	T_KEEP_TN = 2,  /* with T_TERM: leave tab and newline alone */
-	T_TSV = 4,      /* TSV escapes of tab, newline, CR and backslash */
-	T_CSVQ = 8      /* double the quotes (inside a quoted CSV field) */
+	T_CTRL = 1,   /* control characters (C0, DEL, C1) as \t, \n, \r, \xNN, \u00NN */
+	T_BYTES = 2,  /* invalid UTF-8 bytes as \xNN instead of U+FFFD */
+	T_BSL = 4,    /* a backslash as \\ (TSV, whose escapes must read back) */
+	T_CSVQ = 8    /* double the quotes (inside a quoted CSV field) */
 };
+#define T_TERM (T_CTRL | T_BYTES)   /* what a terminal may be shown */
 
 struct frame {
 	char kind;      /* 'r' record, 'o' object, 'a' array */
@@ -88,22 +91,36 @@ struct pfi_out {
 	size_t nrows, rowcap;
 };
 
-/* ---- small writers: failures are recorded on o, not returned ------------ */
+/* ---- small writers: failures are recorded, not returned ---------------- */
 
-static void bput(struct pfi_out *o, struct pfi_buf *b, const void *p, size_t n)
+/*
+ * Appends p[0..n) to b unless *err is set; a failure sets *err (a buffer
+ * past its hard maximum counts as out of memory).
+ */
+static void tput(int *err, struct pfi_buf *b, const void *p, size_t n)
 {
 	int rc;
 
-	if (o->err)
+	if (*err)
 		return;
 	rc = pfi_buf_append(b, p, n);
 	if (rc != PFI_OK)
-		o->err = rc == PFI_EINVAL ? PFI_ENOMEM : rc;
+		*err = rc == PFI_EINVAL ? PFI_ENOMEM : rc;
+}
+
+static void tputs(int *err, struct pfi_buf *b, const char *s)
+{
+	tput(err, b, s, strlen(s));
+}
+
+static void bput(struct pfi_out *o, struct pfi_buf *b, const void *p, size_t n)
+{
+	tput(&o->err, b, p, n);
 }
 
 static void bputs(struct pfi_out *o, struct pfi_buf *b, const char *s)
 {
-	bput(o, b, s, strlen(s));
+	tput(&o->err, b, s, strlen(s));
 }
 
 static void fput(struct pfi_out *o, const void *p, size_t n)
@@ -130,6 +147,20 @@ static void fpad(struct pfi_out *o, size_t n)
 }
 
 /* ---- text: UTF-8 validation and escaping -------------------------------- */
+
+/*
+ * One escaper serves every format, so that text any SMTP client chose
+ * (subjects, addresses, HELO names, reply texts) shows the same way
+ * wherever it is printed:
+ *  - C0 controls and DEL: \t, \n, \r, else \xNN (NUL is \x00);
+ *  - C1 controls (U+0080..U+009F, which terminals obey too): \u0080..\u009f;
+ *  - bytes that are not valid UTF-8: \xNN on a terminal (table), U+FFFD in
+ *    CSV and TSV (whose files stay valid UTF-8), \ufffd in JSON;
+ *  - a backslash is left alone (so a CSV cell can hold JSON text), except
+ *    in TSV, where it is \\ so that every escape reads back.
+ * JSON has its own escapes (RFC 8259), in json_text().  The functions
+ * take (pointer, length): a NUL byte inside is escaped, not an end.
+ */
 
 /*
  * Length of the valid UTF-8 sequence at s (1 to 4), storing its code point
@@ -167,103 +198,107 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 }
 
 /*
- * Appends the escape shown on a terminal for control character c, or for
- * the invalid byte c - TERM_BYTE: \t, \n, \r, \x1b, \u009b, \xff.
+ * Appends the visible escape of control character c, or of the invalid
+ * byte c - TERM_BYTE: \t, \n, \r, \x1b, \x00, \u009b, \xff.
  */
-static void put_term_escape(struct pfi_out *o, struct pfi_buf *b, uint32_t c)
+static void put_escape(int *err, struct pfi_buf *b, uint32_t c)
 {
 	char tmp[12];
 
 	if (c == '\t')
-		bputs(o, b, "\\t");
+		tputs(err, b, "\\t");
 	else if (c == '\n')
-		bputs(o, b, "\\n");
+		tputs(err, b, "\\n");
 	else if (c == '\r')
-		bputs(o, b, "\\r");
+		tputs(err, b, "\\r");
 	else if (c < 0x80 || c >= TERM_BYTE) {
 		snprintf(tmp, sizeof(tmp), "\\x%02x", (unsigned)c & 0xff);
-		bputs(o, b, tmp);
+		tputs(err, b, tmp);
 	} else {
 		snprintf(tmp, sizeof(tmp), "\\u%04x", (unsigned)c);
-		bputs(o, b, tmp);
+		tputs(err, b, tmp);
 	}
 }
 
-/* Handles one ASCII byte for put_text(). */
-static void put_ascii(struct pfi_out *o, struct pfi_buf *b, char c, int mode)
+/* Handles one ASCII byte (NUL included) for put_text(). */
+static void put_ascii(int *err, struct pfi_buf *b, char c, int mode)
 {
-	static const char tsv_from[] = "\t\n\r\\", tsv_to[] = "tnr\\";
-	const char *t = c ? strchr(tsv_from, c) : NULL;
+	unsigned char u = (unsigned char)c;
 
-	if ((mode & T_TSV) && t != NULL) {
-		bputs(o, b, "\\");
-		bput(o, b, &tsv_to[t - tsv_from], 1);
-	} else if ((mode & T_CSVQ) && c == '"') {
-		bputs(o, b, "\"\"");
-	} else if ((mode & T_TERM) && ((unsigned char)c < 0x20 || c == 0x7f) &&
-	           !((mode & T_KEEP_TN) && (c == '\t' || c == '\n'))) {
-		put_term_escape(o, b, (unsigned char)c);
-	} else {
-		bput(o, b, &c, 1);
-	}
+	if ((mode & T_BSL) && c == '\\')
+		tputs(err, b, "\\\\");
+	else if ((mode & T_CSVQ) && c == '"')
+		tputs(err, b, "\"\"");
+	else if ((mode & T_CTRL) && (u < 0x20 || u == 0x7f))
+		put_escape(err, b, u);
+	else
+		tput(err, b, &c, 1);
 }
 
 /*
- * Appends text s[0..n) to b in one of the T_* modes: invalid UTF-8 bytes
- * become U+FFFD (or \xNN with T_TERM); C1 controls become \u00XX with T_TERM.
+ * Appends text s[0..n) to b in the T_* `mode`: invalid UTF-8 bytes become
+ * U+FFFD (\xNN with T_BYTES); controls are escaped with T_CTRL.
  */
-static void put_text(struct pfi_out *o, struct pfi_buf *b, const char *s,
-                     size_t n, int mode)
+static void put_text(int *err, struct pfi_buf *b, const char *s, size_t n,
+                     int mode)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, len;
 	uint32_t cp;
 
-	while (i < n && !o->err) {
+	while (i < n && !*err) {
 		if (u[i] < 0x80) {
-			put_ascii(o, b, s[i++], mode);
+			put_ascii(err, b, s[i++], mode);
 			continue;
 		}
 		len = utf8_seq(u + i, n - i, &cp);
-		if (len == 0 && (mode & T_TERM))
-			put_term_escape(o, b, TERM_BYTE + u[i]);
+		if (len == 0 && (mode & T_BYTES))
+			put_escape(err, b, TERM_BYTE + u[i]);
 		else if (len == 0)
-			bputs(o, b, "\xef\xbf\xbd");
-		else if (cp < 0xa0 && (mode & T_TERM))
-			put_term_escape(o, b, cp);
+			tputs(err, b, "\xef\xbf\xbd");
+		else if (cp < 0xa0 && (mode & T_CTRL))
+			put_escape(err, b, cp);
 		else
-			bput(o, b, s + i, len);
+			tput(err, b, s + i, len);
 		i += len ? len : 1;
 	}
 }
 
-/* Appends s as a JSON string literal (RFC 8259), always valid UTF-8. */
-static void json_string(struct pfi_out *o, struct pfi_buf *b, const char *s)
+/*
+ * Appends s[0..n) as a JSON string literal (RFC 8259), always valid UTF-8:
+ * every control character (NUL, C0, DEL, C1) escaped, invalid bytes \ufffd.
+ */
+static void json_text(int *err, struct pfi_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, len;
+	size_t i = 0, len;
 	uint32_t cp;
 	char tmp[8];
 
-	bputs(o, b, "\"");
-	while (i < n && !o->err) {
+	tputs(err, b, "\"");
+	while (i < n && !*err) {
 		len = utf8_seq(u + i, n - i, &cp);
 		if (len == 0) {
-			bputs(o, b, "\\ufffd");
+			tputs(err, b, "\\ufffd");
 			len = 1;
 		} else if (cp == '"' || cp == '\\') {
-			bputs(o, b, cp == '"' ? "\\\"" : "\\\\");
+			tputs(err, b, cp == '"' ? "\\\"" : "\\\\");
 		} else if (cp == '\n' || cp == '\t' || cp == '\r') {
-			bputs(o, b, cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r");
+			tputs(err, b, cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r");
 		} else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
 			snprintf(tmp, sizeof(tmp), "\\u%04x", (unsigned)cp);
-			bputs(o, b, tmp);
+			tputs(err, b, tmp);
 		} else {
-			bput(o, b, s + i, len);
+			tput(err, b, s + i, len);
 		}
 		i += len;
 	}
-	bputs(o, b, "\"");
+	tputs(err, b, "\"");
+}
+
+static void json_string(struct pfi_out *o, struct pfi_buf *b, const char *s)
+{
+	json_text(&o->err, b, s, strlen(s));
 }
 
 /* Number of code points of a valid UTF-8 string. */
@@ -342,6 +377,15 @@ static const char *cell_text(const struct cells *c, size_t i)
 	return c->text.data + c->off[i];
 }
 
+/* Length of cell i, which may hold NUL bytes (CSV and TSV keep them raw
+ * until the row is written). */
+static size_t cell_len(const struct cells *c, size_t i)
+{
+	size_t end = i + 1 < c->n ? c->off[i + 1] : c->text.len;
+
+	return end - c->off[i] - 1;
+}
+
 /* Makes room for one more cell; 0 (and o->err set) when out of memory. */
 static int cells_reserve(struct pfi_out *o, struct cells *c)
 {
@@ -365,7 +409,10 @@ static int cells_reserve(struct pfi_out *o, struct cells *c)
 	return 1;
 }
 
-/* Adds a cell with text s (table: made terminal-safe) to c. */
+/*
+ * Adds a cell with text s to c, through put_text() in `mode`: the table
+ * escapes it now, to measure it; CSV and TSV when the row is written.
+ */
 static void cells_add(struct pfi_out *o, struct cells *c, enum val_kind k,
                       const char *s, int mode)
 {
@@ -373,7 +420,7 @@ static void cells_add(struct pfi_out *o, struct cells *c, enum val_kind k,
 		return;
 	c->off[c->n] = c->text.len;
 	c->kind[c->n] = (unsigned char)k;
-	put_text(o, &c->text, s, strlen(s), mode);
+	put_text(&o->err, &c->text, s, strlen(s), mode);
 	bput(o, &c->text, "", 1);
 	if (!o->err)
 		c->n++;
@@ -531,28 +578,45 @@ static void json_doc_end(struct pfi_out *o)
 
 /* ---- CSV and TSV rows --------------------------------------------------- */
 
-static int csv_needs_quotes(const char *s)
+/*
+ * CSV injection (OWASP "CSV Injection"): a spreadsheet may run a cell
+ * that begins with = + - @, tab or CR as a formula, and a log carries text
+ * any SMTP client chose.  Such a text cell is written with a ' before it
+ * (and, in CSV, in quotes), unless PFI_OUT_CSV_RAW.  The test reads the
+ * value before escaping, as OWASP words it.  Numbers are never touched: a
+ * negative figure (stats --compare's change) stays a number.
+ */
+static int sv_formula(const struct pfi_out *o, const char *s, size_t n,
+                      int kind)
 {
-	return strpbrk(s, ",\"\r\n") != NULL;
+	return kind == VAL_STR && n > 0 && !(o->flags & PFI_OUT_CSV_RAW) &&
+	       memchr("=+-@\t\r", s[0], 6) != NULL;
+}
+
+static int csv_needs_quotes(const char *s, size_t n, int kind)
+{
+	return (kind == VAL_STR && n == 0) || memchr(s, ',', n) != NULL ||
+	       memchr(s, '"', n) != NULL;
 }
 
 /*
- * Appends one cell to o->line in CSV or TSV form.  CSV tells an empty
- * string ("") from null (nothing); TSV cannot.
+ * Appends one cell (n bytes at s) to o->line in CSV or TSV form, control
+ * characters escaped.  CSV tells an empty string ("") from null (nothing);
+ * TSV cannot.
  */
-static void sv_cell(struct pfi_out *o, const char *s, int kind)
+static void sv_cell(struct pfi_out *o, const char *s, size_t n, int kind)
 {
-	int esc = (o->flags & PFI_OUT_ESCAPE) ? T_TERM : 0;
+	int formula = sv_formula(o, s, n, kind);
 
 	if (o->fmt == PFI_FMT_TSV) {
-		put_text(o, &o->line, s, strlen(s), T_TSV | esc);
-	} else if (csv_needs_quotes(s) || (kind == VAL_STR && *s == '\0')) {
-		bputs(o, &o->line, "\"");
-		put_text(o, &o->line, s, strlen(s),
-		         T_CSVQ | (esc ? T_TERM | T_KEEP_TN : 0));
+		bputs(o, &o->line, formula ? "'" : "");
+		put_text(&o->err, &o->line, s, n, T_CTRL | T_BSL);
+	} else if (formula || csv_needs_quotes(s, n, kind)) {
+		bputs(o, &o->line, formula ? "\"'" : "\"");
+		put_text(&o->err, &o->line, s, n, T_CTRL | T_CSVQ);
 		bputs(o, &o->line, "\"");
 	} else {
-		put_text(o, &o->line, s, strlen(s), esc);
+		put_text(&o->err, &o->line, s, n, T_CTRL);
 	}
 }
 
@@ -564,7 +628,7 @@ static void sv_row(struct pfi_out *o, const struct cells *c)
 	for (i = 0; i < c->n; i++) {
 		if (i > 0)
 			bputs(o, &o->line, o->fmt == PFI_FMT_TSV ? "\t" : ",");
-		sv_cell(o, cell_text(c, i), c->kind[i]);
+		sv_cell(o, cell_text(c, i), cell_len(c, i), c->kind[i]);
 	}
 	bputs(o, &o->line, "\n");
 	if (!o->err)

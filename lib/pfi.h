@@ -340,7 +340,10 @@ enum pfi_format {
 enum pfi_out_flags {
 	PFI_OUT_UTC = 1,     /* times in UTC ("Z") instead of local time */
 	PFI_OUT_COLOR = 2,   /* colour (table format only) */
-	PFI_OUT_ESCAPE = 4,  /* escape control characters (for terminals) */
+	PFI_OUT_ESCAPE = 4,  /* no longer needed: every format escapes control
+	                        characters (kept so that callers still build) */
+	PFI_OUT_CSV_RAW = 8, /* csv/tsv: no ' before text cells that begin
+	                        with = + - @ tab or CR (see pfi_out_new) */
 };
 
 typedef struct pfi_out pfi_out;
@@ -355,6 +358,14 @@ typedef struct pfi_out pfi_out;
  * ndjson one object per line; csv/tsv a header row of the first record's
  * keys, nested objects flattened as "parent.child", arrays as JSON text;
  * table aligned columns (width from pfi_out_set_width), buffered until end.
+ * Text is escaped in every format: JSON per RFC 8259 (invalid UTF-8 as
+ * \ufffd); CSV, TSV and table show control characters as \t, \n, \r,
+ * \xNN and C1 controls as \u0080..\u009f; invalid UTF-8 is U+FFFD in CSV
+ * and TSV, \xNN in tables; TSV also writes a backslash as \\.  A csv or tsv
+ * text cell that begins with = + - @ tab or CR gets a ' before it (csv:
+ * and quotes), so that a spreadsheet does not run it as a formula (OWASP
+ * "CSV Injection"), unless PFI_OUT_CSV_RAW; numbers are never changed.
+ * Values are C strings: a NUL byte ends them.
  * Returns PFI_OK, PFI_ENOMEM, PFI_EINVAL (unknown format).
  */
 PFI_EXTERN int pfi_out_new(pfi_out **out, FILE *fp, enum pfi_format fmt,

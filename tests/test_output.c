@@ -2,7 +2,9 @@
  * test_output.c - the pfi_out emitter: exact output of every format, JSON
  * escaping (checked by a small JSON validator in this file), CSV quoting
  * (parsed back), TSV escaping, table alignment, truncation and colour,
- * nested objects and arrays, null versus empty, misuse and write errors.
+ * nested objects and arrays, null versus empty, misuse and write errors;
+ * hostile text (formula cells, every control byte, invalid UTF-8) in each
+ * format.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -530,7 +532,12 @@ Test(output, csv_quoting_round_trips)
 {
 	static const char *const vals[] = {
 		"plain", "a,b", "say \"hi\"", "line1\nline2", "cr\rhere",
-		"", NULL, " spaced ", "K\xc3\xb6ln", "\"",
+		"", NULL, " spaced ", "K\xc3\xb6ln", "\"", "back\\n",
+	};
+	/* What each reads back as: control characters are escaped. */
+	static const char *const back[] = {
+		"plain", "a,b", "say \"hi\"", "line1\\nline2", "cr\\rhere",
+		"", "", " spaced ", "K\xc3\xb6ln", "\"", "back\\n",
 	};
 	size_t n = sizeof(vals) / sizeof(vals[0]), i;
 	struct csv_field f[32];
@@ -551,7 +558,7 @@ Test(output, csv_quoting_round_trips)
 		snprintf(key, sizeof(key), "c%zu", i);
 		cr_assert_str_eq(f[i].text, key);
 		cr_assert_eq(f[i].row, 0);
-		cr_assert_str_eq(f[n + i].text, vals[i] ? vals[i] : "");
+		cr_assert_str_eq(f[n + i].text, back[i]);
 		cr_assert_eq(f[n + i].row, 1);
 	}
 	cr_assert_eq(f[n + 5].quoted, 1, "an empty string is written as \"\"");
@@ -559,14 +566,14 @@ Test(output, csv_quoting_round_trips)
 	free(s);
 }
 
-Test(output, csv_replaces_invalid_utf8_and_escapes_only_when_asked)
+Test(output, csv_escapes_controls_with_or_without_the_escape_flag)
 {
-	char *raw = one_string(PFI_FMT_CSV, 0, "v", "\x1b[2J\xff");
+	char *plain = one_string(PFI_FMT_CSV, 0, "v", "\x1b[2J\xff");
 	char *esc = one_string(PFI_FMT_CSV, PFI_OUT_ESCAPE, "v", "\x1b[2J\xff");
 
-	cr_assert_str_eq(raw, "v\n\x1b[2J\xef\xbf\xbd\n");
-	cr_assert_str_eq(esc, "v\n\\x1b[2J\xef\xbf\xbd\n");
-	free(raw);
+	cr_assert_str_eq(plain, "v\n\\x1b[2J\xef\xbf\xbd\n");
+	cr_assert_str_eq(esc, plain);
+	free(plain);
 	free(esc);
 }
 
@@ -589,6 +596,233 @@ Test(output, tsv_flattens_objects_and_writes_arrays_as_json_cells)
 		"[{\"queue_id\":\"C3\",\"held\":false}]\n"
 		"B2\tbounced\t12\t0.1\t0\t\t[\"l1\",\"l2\"]\t"
 		"[{\"queue_id\":\"C3\",\"held\":false}]\n");
+	free(s);
+}
+
+/* ---- hostile text: formulas, control characters, invalid UTF-8 ---------- */
+
+/* A single-cell CSV or TSV document holding `val` (flags as given). */
+static char *cell_doc(enum pfi_format fmt, unsigned flags, const char *val)
+{
+	return one_string(fmt, flags, "v", val);
+}
+
+/* Asserts that document `s` is the header "v" and one row `cell`. */
+static void assert_one_cell(char *s, const char *cell, const char *what)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "v\n%s\n", cell);
+	cr_assert_str_eq(s, want, "%s", what);
+	free(s);
+}
+
+struct formula_case {
+	char in[40];       /* the text value */
+	char csv[48];      /* its CSV cell */
+	char tsv[48];      /* its TSV cell */
+	char csv_raw[48];  /* its CSV cell with PFI_OUT_CSV_RAW */
+	char tsv_raw[48];  /* its TSV cell with PFI_OUT_CSV_RAW */
+};
+
+ParameterizedTestParameters(output, formula_cells_get_a_quote_in_csv_and_tsv)
+{
+	static struct formula_case cases[] = {
+		{ "=1+1", "\"'=1+1\"", "'=1+1", "=1+1", "=1+1" },
+		{ "+1", "\"'+1\"", "'+1", "+1", "+1" },
+		{ "-1", "\"'-1\"", "'-1", "-1", "-1" },
+		{ "@SUM(A1:A9)", "\"'@SUM(A1:A9)\"", "'@SUM(A1:A9)", "@SUM(A1:A9)",
+		  "@SUM(A1:A9)" },
+		{ "\t=1", "\"'\\t=1\"", "'\\t=1", "\\t=1", "\\t=1" },
+		{ "\r=1", "\"'\\r=1\"", "'\\r=1", "\\r=1", "\\r=1" },
+		{ "=HYPERLINK(\"http://x/\",\"y\")",
+		  "\"'=HYPERLINK(\"\"http://x/\"\",\"\"y\"\")\"",
+		  "'=HYPERLINK(\"http://x/\",\"y\")",
+		  "\"=HYPERLINK(\"\"http://x/\"\",\"\"y\"\")\"",
+		  "=HYPERLINK(\"http://x/\",\"y\")" },
+		{ "=cmd|' /C calc'!A0", "\"'=cmd|' /C calc'!A0\"",
+		  "'=cmd|' /C calc'!A0", "=cmd|' /C calc'!A0", "=cmd|' /C calc'!A0" },
+		/* Not formulas: left as they are. */
+		{ "a=b", "a=b", "a=b", "a=b", "a=b" },
+		{ " =1", " =1", " =1", " =1", " =1" },
+		{ "'=1", "'=1", "'=1", "'=1", "'=1" },
+		{ "1-2", "1-2", "1-2", "1-2", "1-2" },
+		{ "", "\"\"", "", "\"\"", "" },
+	};
+
+	return cr_make_param_array(struct formula_case, cases,
+	                           sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct formula_case *c, output,
+                  formula_cells_get_a_quote_in_csv_and_tsv)
+{
+	assert_one_cell(cell_doc(PFI_FMT_CSV, 0, c->in), c->csv, "csv");
+	assert_one_cell(cell_doc(PFI_FMT_TSV, 0, c->in), c->tsv, "tsv");
+	assert_one_cell(cell_doc(PFI_FMT_CSV, PFI_OUT_CSV_RAW, c->in),
+	                c->csv_raw, "csv, raw");
+	assert_one_cell(cell_doc(PFI_FMT_TSV, PFI_OUT_CSV_RAW, c->in),
+	                c->tsv_raw, "tsv, raw");
+}
+
+Test(output, formula_guard_reads_back_as_the_value_with_a_quote)
+{
+	struct csv_field f[4];
+	char *s = cell_doc(PFI_FMT_CSV, 0, "=1+2,\"x\"");
+
+	cr_assert_eq(csv_parse(s, f, 4), 2);
+	cr_assert_str_eq(f[1].text, "'=1+2,\"x\"");
+	cr_assert_eq(f[1].quoted, 1);
+	free(s);
+}
+
+/* One record of numbers, a text that looks like one, and a list. */
+static char *numbers_doc(enum pfi_format fmt)
+{
+	struct capture c;
+	pfi_out *o = cap_open(&c, fmt, 0);
+
+	cr_assert_eq(pfi_out_begin(o, NULL), PFI_OK);
+	cr_assert_eq(pfi_out_record_begin(o), PFI_OK);
+	cr_assert_eq(pfi_out_int(o, "n", -5), PFI_OK);
+	cr_assert_eq(pfi_out_num(o, "x", -1.5), PFI_OK);
+	cr_assert_eq(pfi_out_str(o, "s", "-5"), PFI_OK);
+	cr_assert_eq(pfi_out_bool(o, "b", 0), PFI_OK);
+	cr_assert_eq(pfi_out_null(o, "z"), PFI_OK);
+	cr_assert_eq(pfi_out_array_begin(o, "a"), PFI_OK);
+	cr_assert_eq(pfi_out_str(o, NULL, "=1"), PFI_OK);
+	cr_assert_eq(pfi_out_num(o, NULL, -2.5), PFI_OK);
+	cr_assert_eq(pfi_out_array_end(o), PFI_OK);
+	cr_assert_eq(pfi_out_int(o, "-k", -1), PFI_OK);
+	cr_assert_eq(pfi_out_record_end(o), PFI_OK);
+	return cap_close(&c);
+}
+
+Test(output, numbers_stay_numbers_and_only_text_cells_get_the_quote)
+{
+	char *csv = numbers_doc(PFI_FMT_CSV), *tsv = numbers_doc(PFI_FMT_TSV);
+
+	cr_assert_str_eq(csv, "n,x,s,b,z,a,\"'-k\"\n"
+	                      "-5,-1.5,\"'-5\",false,,\"[\"\"=1\"\",-2.5]\",-1\n");
+	cr_assert_str_eq(tsv, "n\tx\ts\tb\tz\ta\t'-k\n"
+	                      "-5\t-1.5\t'-5\tfalse\t\t[\"=1\",-2.5]\t-1\n");
+	free(csv);
+	free(tsv);
+}
+
+struct ctrl_case {
+	unsigned char byte;   /* a control character: 0x01..0x1f or 0x7f */
+	char esc[8];          /* how CSV, TSV and table show it */
+	char json[8];         /* how JSON writes it */
+};
+
+ParameterizedTestParameters(output, every_control_byte_is_escaped_in_every_format)
+{
+	static struct ctrl_case cases[32];
+	size_t i;
+
+	for (i = 0; i < 32; i++) {
+		unsigned char b = i < 31 ? (unsigned char)(i + 1) : 0x7f;
+
+		cases[i].byte = b;
+		if (b == '\t' || b == '\n' || b == '\r') {
+			snprintf(cases[i].esc, sizeof(cases[i].esc), "\\%c",
+			         b == '\t' ? 't' : b == '\n' ? 'n' : 'r');
+			memcpy(cases[i].json, cases[i].esc, sizeof(cases[i].esc));
+		} else {
+			snprintf(cases[i].esc, sizeof(cases[i].esc), "\\x%02x", b);
+			snprintf(cases[i].json, sizeof(cases[i].json), "\\u%04x", b);
+		}
+	}
+	return cr_make_param_array(struct ctrl_case, cases, 32);
+}
+
+ParameterizedTest(struct ctrl_case *c, output,
+                  every_control_byte_is_escaped_in_every_format)
+{
+	char mid[4] = { 'a', (char)c->byte, 'b', '\0' };
+	char lead[3] = { (char)c->byte, 'x', '\0' };
+	char cell[32], lead_csv[32], lead_tsv[32], json[48], *s;
+	int formula = c->byte == '\t' || c->byte == '\r';
+
+	snprintf(cell, sizeof(cell), "a%sb", c->esc);
+	assert_one_cell(cell_doc(PFI_FMT_CSV, 0, mid), cell, "csv");
+	assert_one_cell(cell_doc(PFI_FMT_TSV, 0, mid), cell, "tsv");
+	assert_one_cell(cell_doc(PFI_FMT_TABLE, 0, mid), cell, "table");
+	assert_one_cell(cell_doc(PFI_FMT_CSV, PFI_OUT_CSV_RAW, mid), cell,
+	                "csv, raw");
+	snprintf(lead_csv, sizeof(lead_csv), "%s%sx%s", formula ? "\"'" : "",
+	         c->esc, formula ? "\"" : "");
+	snprintf(lead_tsv, sizeof(lead_tsv), "%s%sx", formula ? "'" : "", c->esc);
+	assert_one_cell(cell_doc(PFI_FMT_CSV, 0, lead), lead_csv, "csv, first");
+	assert_one_cell(cell_doc(PFI_FMT_TSV, 0, lead), lead_tsv, "tsv, first");
+	s = one_string(PFI_FMT_NDJSON, 0, "v", mid);
+	snprintf(json, sizeof(json), "{\"v\":\"a%sb\"}\n", c->json);
+	cr_assert_str_eq(s, json);
+	cr_assert(json_valid(s), "not valid JSON: %s", s);
+	free(s);
+}
+
+struct utf8_case {
+	char in[16];     /* text with invalid UTF-8 or a C1 control */
+	char csv[32];    /* its CSV and TSV cell */
+	char table[32];  /* its table cell */
+	char json[40];   /* its JSON literal, without the quotes */
+};
+
+ParameterizedTestParameters(output, invalid_utf8_and_c1_controls_are_made_safe)
+{
+	static struct utf8_case cases[] = {
+		{ "bad\xff", "bad\xef\xbf\xbd", "bad\\xff", "bad\\ufffd" },
+		{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd", "\\xc0\\xaf",
+		  "\\ufffd\\ufffd" },
+		{ "cut\xe2\x82", "cut\xef\xbf\xbd\xef\xbf\xbd", "cut\\xe2\\x82",
+		  "cut\\ufffd\\ufffd" },
+		{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+		  "\\xed\\xa0\\x80", "\\ufffd\\ufffd\\ufffd" },
+		{ "\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+		  "\\xf4\\x90\\x80\\x80", "\\ufffd\\ufffd\\ufffd\\ufffd" },
+		{ "\xc2\x9b" "2J", "\\u009b2J", "\\u009b2J", "\\u009b2J" },
+		{ "\xc2\x85", "\\u0085", "\\u0085", "\\u0085" },
+		{ "\xc2\x80\xc2\x9f", "\\u0080\\u009f", "\\u0080\\u009f",
+		  "\\u0080\\u009f" },
+		{ "K\xc3\xb6ln\xc2\xa0", "K\xc3\xb6ln\xc2\xa0", "K\xc3\xb6ln\xc2\xa0",
+		  "K\xc3\xb6ln\xc2\xa0" },
+		{ "\xe2\x80\xa8", "\xe2\x80\xa8", "\xe2\x80\xa8", "\xe2\x80\xa8" },
+	};
+
+	return cr_make_param_array(struct utf8_case, cases,
+	                           sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct utf8_case *c, output,
+                  invalid_utf8_and_c1_controls_are_made_safe)
+{
+	char json[64], *s;
+
+	assert_one_cell(cell_doc(PFI_FMT_CSV, 0, c->in), c->csv, "csv");
+	assert_one_cell(cell_doc(PFI_FMT_TSV, 0, c->in), c->csv, "tsv");
+	assert_one_cell(cell_doc(PFI_FMT_TABLE, 0, c->in), c->table, "table");
+	s = one_string(PFI_FMT_NDJSON, 0, "v", c->in);
+	snprintf(json, sizeof(json), "{\"v\":\"%s\"}\n", c->json);
+	cr_assert_str_eq(s, json);
+	cr_assert(json_valid(s), "not valid JSON: %s", s);
+	free(s);
+}
+
+Test(output, json_escapes_every_byte_of_a_hostile_value_in_one_document)
+{
+	char all[256 + 1], *s;
+	size_t i;
+
+	for (i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = '\0';
+	s = one_string(PFI_FMT_JSON, 0, all, all);
+	cr_assert(json_valid(s), "not valid JSON: %s", s);
+	for (i = 0; s[i] != '\0'; i++)
+		cr_assert((unsigned char)s[i] >= 0x20 || s[i] == '\n',
+		          "raw control 0x%02x at %zu", (unsigned char)s[i], i);
 	free(s);
 }
 
