@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -236,6 +237,8 @@ pfi_out *cli_out_new(const struct pfi_globals *g, int fmt)
 		fmt = (int)g->format;
 	if (g->utc)
 		flags |= PFI_OUT_UTC;
+	if (g->csv_raw)
+		flags |= PFI_OUT_CSV_RAW;
 	if (g->use_color && fmt == PFI_FMT_TABLE)
 		flags |= PFI_OUT_COLOR;
 	if (g->tty)
@@ -311,6 +314,32 @@ void cli_put_escaped_len(FILE *fp, const char *s, size_t n)
 void cli_put_escaped(FILE *fp, const char *s)
 {
 	cli_put_escaped_len(fp, s, strlen(s));
+}
+
+/*
+ * A duration in seconds, more than zero: "300", "90s", "5m", "1h", "1d",
+ * "1w", fractions allowed ("1.5m").  Returns 0, or -1 if v is none.
+ */
+int cli_duration(const char *v, double *out)
+{
+	static const char units[] = "smhdw";
+	static const double secs[] = { 1, 60, 3600, 86400, 7 * 86400 };
+	const char *u;
+	char *end;
+	double n;
+
+	errno = 0;
+	n = strtod(v, &end);
+	if (errno != 0 || end == v || !(n > 0) || !isfinite(n))
+		return -1;
+	if (*end == '\0') {
+		*out = n;
+		return 0;
+	}
+	if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
+		return -1;
+	*out = n * secs[u - units];
+	return 0;
 }
 
 /* ---- the index ---------------------------------------------------------- */

@@ -5,11 +5,13 @@
  * index; shows progress and a summary on stderr.  SIGINT and SIGTERM stop
  * the run after committing what is complete.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -22,12 +24,15 @@
 static const struct option index_options[] = {
 	{ "follow", no_argument, NULL, 'f' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "queue-lifetime", required_argument, NULL, 'L' },
+	{ "max-open", required_argument, NULL, 'M' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
 static const char index_shortopts[] = ":fqh";
 
-const char cmd_index_usage[] = "pfi index [--follow] [--quiet] [PATH|-]...";
+const char cmd_index_usage[] = "pfi index [--follow] [--quiet]"
+	" [--queue-lifetime DURATION] [--max-open N] [PATH|-]...";
 
 static const char index_help[] =
 	"Read Postfix logs into the index, creating it when absent.  Files may\n"
@@ -38,6 +43,13 @@ static const char index_help[] =
 	"  -f, --follow  keep indexing what the files gain, across rotations,\n"
 	"                until interrupted\n"
 	"  -q, --quiet   show no progress and no summary\n"
+	"      --queue-lifetime DURATION\n"
+	"                Postfix's maximal_queue_lifetime (default 5d): a message\n"
+	"                no line names for this plus two days is closed, its\n"
+	"                pending recipients 'unknown'; 'never' keeps them open\n"
+	"      --max-open N\n"
+	"                keep at most N messages open between runs (default\n"
+	"                50000; 0: no cap); the longest silent are closed\n"
 	"  -h, --help    show this help and exit\n";
 
 static const char *const index_default_globs[] = {
@@ -47,8 +59,18 @@ static const char *const index_default_globs[] = {
 /* Set by SIGINT/SIGTERM: the library stops at the next line. */
 static volatile sig_atomic_t index_stop;
 
+/* What the command line asked for. */
+struct index_args {
+	int help;                /* --help */
+	int quiet;               /* --quiet */
+	int follow;              /* --follow */
+	int64_t queue_lifetime;  /* seconds; 0 default, -1 never */
+	int64_t max_open;        /* 0 default, -1 no cap */
+};
+
 /* State of the progress line on stderr. */
 struct index_ui {
+	const struct index_args *args;
 	int progress;            /* show progress (stderr is a tty, no --quiet) */
 	int shown;               /* a progress line is on the screen */
 	struct timespec start;   /* when the run began */
@@ -151,6 +173,8 @@ static int index_once(pfi_store *st, char **paths, size_t n, int follow,
 	opts.ctx = ui;
 	opts.stop = &index_stop;
 	opts.follow = follow;
+	opts.queue_lifetime = ui->args->queue_lifetime;
+	opts.max_open = ui->args->max_open;
 	clock_gettime(CLOCK_MONOTONIC, &ui->start);
 	rc = pfi_index_paths(st, (const char *const *)paths, n, &opts, r);
 	index_clear(ui);
@@ -263,11 +287,12 @@ static int index_follow(pfi_store *st, char **paths, size_t n,
 
 /* Indexes paths (once, or following them) and reports; the exit code. */
 static int index_paths(struct pfi_globals *g, char **paths, size_t n,
-                       int quiet, int follow)
+                       const struct index_args *a)
 {
 	struct sigaction old_int, old_term;
 	struct pfi_index_report r;
-	struct index_ui ui = { 0 };
+	struct index_ui ui = { a, 0, 0, { 0, 0 } };
+	int quiet = a->quiet, follow = a->follow;
 	pfi_store *st;
 	int rc;
 
@@ -296,39 +321,88 @@ static int index_paths(struct pfi_globals *g, char **paths, size_t n,
 	return PFI_EXIT_OK;
 }
 
-int cmd_index(struct pfi_globals *g, int argc, char **argv)
+/* --queue-lifetime: a duration of at least a second, or "never". */
+static int index_lifetime(const char *v, struct index_args *a)
 {
-	glob_t gl = { 0 };
-	int c, quiet = 0, follow = 0, rc, i;
+	double secs;
+
+	if (strcmp(v, "never") == 0) {
+		a->queue_lifetime = -1;
+		return PFI_EXIT_OK;
+	}
+	if (cli_duration(v, &secs) != 0 || secs < 1 || secs > 100 * 365 * 86400.0)
+		return cli_usage_error("index", "invalid --queue-lifetime '%s': want"
+		                       " a duration such as 5d or 12h, or 'never'", v);
+	a->queue_lifetime = (int64_t)secs;
+	return PFI_EXIT_OK;
+}
+
+/* --max-open: a count; 0 lifts the cap. */
+static int index_max_open(const char *v, struct index_args *a)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 0)
+		return cli_usage_error("index", "invalid --max-open '%s': want a"
+		                       " count, 0 for no cap", v);
+	a->max_open = n == 0 ? -1 : n;
+	return PFI_EXIT_OK;
+}
+
+static int index_parse(int argc, char **argv, struct index_args *a)
+{
+	int c, rc = PFI_EXIT_OK;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = cli_getopt(argc, argv, index_shortopts,
-	                       index_options)) != -1) {
+	while (rc == PFI_EXIT_OK && (c = cli_getopt(argc, argv, index_shortopts,
+	                                            index_options)) != -1) {
 		switch (c) {
 		case 'f':
-			follow = 1;
+			a->follow = 1;
 			break;
 		case 'q':
-			quiet = 1;
+			a->quiet = 1;
+			break;
+		case 'L':
+			rc = index_lifetime(optarg, a);
+			break;
+		case 'M':
+			rc = index_max_open(optarg, a);
 			break;
 		case 'h':
-			return cli_help(cmd_index_usage, index_help);
+			a->help = 1;
+			return PFI_EXIT_OK;
 		default:
 			return cli_bad_option("index", c, argv);
 		}
 	}
-	for (i = optind; follow && i < argc; i++)
+	return rc;
+}
+
+int cmd_index(struct pfi_globals *g, int argc, char **argv)
+{
+	struct index_args a = { 0, 0, 0, 0, 0 };
+	glob_t gl = { 0 };
+	int rc, i;
+
+	if ((rc = index_parse(argc, argv, &a)) != PFI_EXIT_OK)
+		return rc;
+	if (a.help)
+		return cli_help(cmd_index_usage, index_help);
+	for (i = optind; a.follow && i < argc; i++)
 		if (strcmp(argv[i], "-") == 0)
 			return cli_usage_error("index", "--follow reads files, not"
 			                 " standard input");
 	if (optind < argc)
-		return index_paths(g, argv + optind, (size_t)(argc - optind),
-		                   quiet, follow);
+		return index_paths(g, argv + optind, (size_t)(argc - optind), &a);
 	if (!index_default_paths(&gl))
 		rc = PFI_EXIT_FAILURE;
 	else
-		rc = index_paths(g, gl.gl_pathv, gl.gl_pathc, quiet, follow);
+		rc = index_paths(g, gl.gl_pathv, gl.gl_pathc, &a);
 	globfree(&gl);
 	return rc;
 }

@@ -207,6 +207,10 @@ int cli_out_end(pfi_out *o);
 void cli_out_num(pfi_out *o, const char *key, double v);
 void cli_out_int(pfi_out *o, const char *key, int64_t v);
 
+/* A duration in seconds, more than zero: "300", "90s", "5m", "1h", "1d",
+ * "1w", fractions allowed.  Returns 0, or -1 if v is none. */
+int cli_duration(const char *v, double *out);
+
 /* Writes s to fp with control characters and invalid UTF-8 shown as
  * \t, \x1b ... so that log text cannot drive the terminal. */
 void cli_put_escaped(FILE *fp, const char *s);

@@ -102,35 +102,9 @@ static int stats_top(const char *v, struct stats_args *a)
 	return PFI_EXIT_OK;
 }
 
-/*
- * A duration in seconds, more than zero: "300", "90s", "5m", "1h", "1d",
- * "1w", fractions allowed ("1.5m").  Returns 0, or -1 if v is none.
- */
-static int stats_duration(const char *v, double *out)
-{
-	static const char units[] = "smhdw";
-	static const double secs[] = { 1, 60, 3600, 86400, 7 * 86400 };
-	const char *u;
-	char *end;
-	double n;
-
-	errno = 0;
-	n = strtod(v, &end);
-	if (errno != 0 || end == v || !(n > 0) || !isfinite(n))
-		return -1;
-	if (*end == '\0') {
-		*out = n;
-		return 0;
-	}
-	if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
-		return -1;
-	*out = n * secs[u - units];
-	return 0;
-}
-
 static int stats_sla(const char *v, double *out)
 {
-	if (stats_duration(v, out) == 0)
+	if (cli_duration(v, out) == 0)
 		return PFI_EXIT_OK;
 	return cli_usage_error("stats", "invalid --sla '%s'", v);
 }
@@ -145,7 +119,7 @@ static int stats_compare(const char *v, struct stats_args *a)
 	const double max = 253402300800.0;   /* seconds to 10000-01-01 */
 	double secs;
 
-	if (stats_duration(v, &secs) != 0 || secs * 1e6 + 0.5 < 1)
+	if (cli_duration(v, &secs) != 0 || secs * 1e6 + 0.5 < 1)
 		return cli_usage_error("stats", "invalid --compare '%s': want a "
 		                       "duration above zero, e.g. 90s, 15m, 2h, "
 		                       "1d, 1w", v);

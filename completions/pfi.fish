@@ -27,10 +27,12 @@ complete -c pfi -l utc -d 'Print times in UTC'
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -l version -d 'Print the version and exit'
 complete -c pfi -s h -l help -d 'Print the usage and exit'
 
-# pfi index [--follow] [--quiet] [PATH|-]...
+# pfi index [--follow] [--quiet] [--queue-lifetime DURATION] [--max-open N] [PATH|-]...
 complete -c pfi -n '__fish_seen_subcommand_from index' -F
 complete -c pfi -n '__fish_seen_subcommand_from index' -s f -l follow -d 'Keep indexing what the files gain'
 complete -c pfi -n '__fish_seen_subcommand_from index' -s q -l quiet -d 'Show no progress and no summary'
+complete -c pfi -n '__fish_seen_subcommand_from index' -l queue-lifetime -x -d 'Close messages silent this long plus two days'
+complete -c pfi -n '__fish_seen_subcommand_from index' -l max-open -x -d 'Keep at most N messages open between runs'
 
 # pfi trace [--raw] ID...
 complete -c pfi -n '__fish_seen_subcommand_from trace' -l raw -d 'Print only the raw log lines'
@@ -47,7 +49,7 @@ complete -c pfi -n '__fish_seen_subcommand_from search' -l to -x -d 'Recipient, 
 complete -c pfi -n '__fish_seen_subcommand_from search' -l domain -x -d 'Recipient domain (*.DOMAIN adds subdomains)'
 complete -c pfi -n '__fish_seen_subcommand_from search' -l sender-domain -x -d 'Sender domain'
 complete -c pfi -n '__fish_seen_subcommand_from search' -l subject -x -d 'Subject contains TEXT'
-complete -c pfi -n '__fish_seen_subcommand_from search' -l status -x -a 'sent deferred bounced expired rejected discarded held deleted filtered' -d 'Outcome (repeat or comma list)'
+complete -c pfi -n '__fish_seen_subcommand_from search' -l status -x -a 'sent deferred bounced expired rejected discarded held deleted filtered unknown' -d 'Outcome (repeat or comma list)'
 complete -c pfi -n '__fish_seen_subcommand_from search' -l dsn -x -d 'DSN code or pattern (5.1.1, 5.1.*, 5.*)'
 complete -c pfi -n '__fish_seen_subcommand_from search' -l client -x -d 'Client address, host name or CIDR network'
 complete -c pfi -n '__fish_seen_subcommand_from search' -l relay -x -d 'Next hop host name or address'
@@ -70,7 +72,7 @@ complete -c pfi -n '__fish_seen_subcommand_from stats' -l to -x -d 'Recipient, a
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l domain -x -d 'Recipient domain (*.DOMAIN adds subdomains)'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l sender-domain -x -d 'Sender domain'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l subject -x -d 'Subject contains TEXT'
-complete -c pfi -n '__fish_seen_subcommand_from stats' -l status -x -a 'sent deferred bounced expired rejected discarded held deleted filtered' -d 'Outcome (repeat or comma list)'
+complete -c pfi -n '__fish_seen_subcommand_from stats' -l status -x -a 'sent deferred bounced expired rejected discarded held deleted filtered unknown' -d 'Outcome (repeat or comma list)'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l dsn -x -d 'DSN code or pattern (5.1.1, 5.1.*, 5.*)'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l client -x -d 'Client address, host name or CIDR network'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l relay -x -d 'Next hop host name or address'

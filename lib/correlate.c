@@ -25,6 +25,12 @@
  * - A message rejected by cleanup (header/body/milter reject) is closed at
  *   the reject line for the same reason.
  * - "message repeated N times" lines are fed N times by the caller.
+ * - Open state is bounded (pfi_corr_set_limits): a message no line has
+ *   named for longer than Postfix's queue lifetime plus a margin cannot
+ *   still be queued unless lines were lost, and is closed with its pending
+ *   recipients "unknown"; past a cap on open messages, the longest silent
+ *   are closed so.  Held messages wait for their release however long.
+ *   Sessions are capped alike (the least recent are forgotten).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +252,8 @@ const char *pfi_rcpt_outcome(const struct pfi_msg *m, const struct pfi_rcpt *r,
 		return "rejected";
 	if (!open && (m->flags & PFI_MSG_REQUEUED))
 		return "filtered";
+	if (m->flags & PFI_MSG_LOST)
+		return "unknown";
 	return "deferred";
 }
 
@@ -278,6 +286,10 @@ struct pfi_corr {
 	struct session **stab;     /* smtpd sessions */
 	size_t scap, scount;
 	int64_t latest;            /* latest log time fed */
+	int64_t stale_after;       /* log time after which a silent message
+	                              is lost; 0: never */
+	size_t max_open;           /* cap on open messages; 0: none */
+	struct pfi_corr_lost lost; /* what the limits closed so far */
 };
 
 int pfi_corr_new(struct pfi_corr **out, const struct pfi_sink *sink,
@@ -829,9 +841,8 @@ static int is_stale_orphan(const struct pfi_corr *c, const struct pfi_msg *m)
 	return m->last + ORPHAN_QUIET < c->latest;
 }
 
-/* Forgets sessions quiet for a day of log time: a process that logged no
- * disconnect (smtp clients never do) must not hold memory forever. */
-static void sweep_sessions(struct pfi_corr *c)
+/* Forgets the sessions whose latest line is older than t. */
+static void forget_sessions_before(struct pfi_corr *c, int64_t t)
 {
 	size_t i;
 
@@ -839,7 +850,7 @@ static void sweep_sessions(struct pfi_corr *c)
 		struct session **pp = &c->stab[i];
 		while (*pp) {
 			struct session *s = *pp;
-			if (s->seen + SESSION_QUIET < c->latest) {
+			if (s->seen < t) {
 				*pp = s->next;
 				c->scount--;
 				session_free(s);
@@ -848,6 +859,87 @@ static void sweep_sessions(struct pfi_corr *c)
 			}
 		}
 	}
+}
+
+static int by_time_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x > y ? -1 : x < y;
+}
+
+/* The time of the max_open-th most recent session: those older go. */
+static int64_t session_cutoff(const struct pfi_corr *c)
+{
+	const struct session *s;
+	int64_t *seen, t = INT64_MIN;
+	size_t i, n = 0;
+
+	if ((seen = malloc(c->scount * sizeof(*seen))) == NULL)
+		return t;   /* keep them all rather than fail the run */
+	for (i = 0; i < c->scap; i++)
+		for (s = c->stab[i]; s; s = s->next)
+			seen[n++] = s->seen;
+	qsort(seen, n, sizeof(*seen), by_time_desc);
+	t = seen[c->max_open - 1];
+	free(seen);
+	return t;
+}
+
+/* Forgets sessions quiet for a day of log time: a process that logged no
+ * disconnect (smtp clients never do) must not hold memory forever; past
+ * the cap on open state, the least recent go too. */
+static void sweep_sessions(struct pfi_corr *c)
+{
+	forget_sessions_before(c, c->latest - SESSION_QUIET);
+	if (c->max_open > 0 && c->scount > c->max_open)
+		forget_sessions_before(c, session_cutoff(c));
+}
+
+/* Silent for longer than any message can stay queued, and not on hold. */
+static int is_lost(const struct pfi_corr *c, const struct pfi_msg *m)
+{
+	return c->stale_after > 0 && !(m->flags & PFI_MSG_HELD) &&
+	       m->last + c->stale_after < c->latest;
+}
+
+static int close_lost(struct pfi_corr *c, struct pfi_msg *m)
+{
+	m->flags |= PFI_MSG_LOST;
+	return msg_close(c, m);
+}
+
+static int by_last_seen(const void *a, const void *b)
+{
+	const struct pfi_msg *x = *(struct pfi_msg *const *)a;
+	const struct pfi_msg *y = *(struct pfi_msg *const *)b;
+
+	if (x->last != y->last)
+		return x->last < y->last ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Past the cap, closes the open messages silent the longest. */
+static int enforce_cap(struct pfi_corr *c)
+{
+	struct pfi_msg **v, *m;
+	size_t i, n = 0, over;
+	int rc = PFI_OK;
+
+	if (c->max_open == 0 || c->mcount <= c->max_open)
+		return PFI_OK;
+	over = c->mcount - c->max_open;
+	if ((v = malloc(c->mcount * sizeof(*v))) == NULL)
+		return PFI_ENOMEM;
+	for (i = 0; i < c->mcap; i++)
+		for (m = c->mtab[i]; m; m = m->next)
+			v[n++] = m;
+	qsort(v, n, sizeof(*v), by_last_seen);
+	for (i = 0; i < over && rc == PFI_OK; i++)
+		rc = close_lost(c, v[i]);
+	c->lost.capped += i;
+	free(v);
+	return rc;
 }
 
 int pfi_corr_sweep(struct pfi_corr *c)
@@ -862,11 +954,28 @@ int pfi_corr_sweep(struct pfi_corr *c)
 			if (is_stale_orphan(c, m)) {
 				m->flags |= PFI_MSG_REJECTED;
 				rc = msg_close(c, m);
+			} else if (is_lost(c, m)) {
+				c->lost.stale++;
+				rc = close_lost(c, m);
 			}
 		}
 	}
+	if (rc == PFI_OK)
+		rc = enforce_cap(c);
 	sweep_sessions(c);
 	return rc;
+}
+
+void pfi_corr_set_limits(struct pfi_corr *c, int64_t stale_after,
+                         size_t max_open)
+{
+	c->stale_after = stale_after;
+	c->max_open = max_open;
+}
+
+struct pfi_corr_lost pfi_corr_lost(const struct pfi_corr *c)
+{
+	return c->lost;
 }
 
 /* Hands the live sessions to the sink, for the next run to restore. */

@@ -47,6 +47,8 @@ enum pfi_msg_flag {
 	                                or qmgr saw it */
 	PFI_MSG_DIRTY = 1 << 10,     /* changed since it was last written */
 	PFI_MSG_STORED = 1 << 11,    /* a version of it is in the index */
+	PFI_MSG_LOST = 1 << 12,      /* closed by the open-state limits: its
+	                                pending recipients are "unknown" */
 };
 
 enum pfi_link_rel {
@@ -177,6 +179,18 @@ int pfi_corr_checkpoint(struct pfi_corr *c);
  * replaces a session of the same process).  PFI_OK or PFI_ENOMEM. */
 int pfi_corr_restore_session(struct pfi_corr *c,
                              const struct pfi_session_rec *s);
+/* Bounds the open state: a message (not on hold) that no line named for
+ * `stale_after` microseconds of log time is closed as lost (0: never),
+ * and past `max_open` open messages the longest silent are (0: no cap).
+ * Both apply at each sweep and checkpoint. */
+void pfi_corr_set_limits(struct pfi_corr *c, int64_t stale_after,
+                         size_t max_open);
+/* Messages the limits closed so far. */
+struct pfi_corr_lost {
+	uint64_t stale;    /* silent past stale_after */
+	uint64_t capped;   /* over max_open */
+};
+struct pfi_corr_lost pfi_corr_lost(const struct pfi_corr *c);
 /* The next message id the correlator would assign. */
 int64_t pfi_corr_next_id(const struct pfi_corr *c);
 size_t pfi_corr_open_count(const struct pfi_corr *c);

@@ -281,7 +281,7 @@ static int filter_subject(struct pfi_where *w, const char *subject)
 
 static const char *const statuses[] = {
 	"sent", "deferred", "bounced", "expired", "rejected", "discarded",
-	"held", "deleted", "filtered"
+	"held", "deleted", "filtered", "unknown"
 };
 
 static int status_known(const char *s, size_t n)

@@ -20,6 +20,9 @@
 #define FP_MAX 4096                  /* bytes fingerprinted */
 #define PROGRESS_EVERY 4096          /* lines between progress calls */
 #define SWEEP_EVERY (16 * PROGRESS_EVERY)   /* lines between memory sweeps */
+#define DAY_USEC (86400 * INT64_C(1000000))
+#define QUEUE_LIFETIME_DEFAULT (5 * DAY_USEC)   /* Postfix's default */
+#define LOST_MARGIN (2 * DAY_USEC)              /* for clocks and late lines */
 
 /* A file named on the command line, before reading. */
 struct input {
@@ -599,17 +602,20 @@ static int load_rcpt(struct pfi_msg *m, sqlite3_stmt *s)
 	return PFI_OK;
 }
 
-static int load_rcpts(pfi_store *st, struct pfi_msg *m, int64_t **ids)
+/* The statements that reload open messages, prepared once per run: at
+ * the cap on open messages a reload must stay well under a second. */
+struct open_loader {
+	pfi_store *st;
+	struct pfi_corr *c;
+	sqlite3_stmt *rcpts;   /* deliveries of message ?1 */
+	sqlite3_stmt *links;   /* links from message ?1 */
+};
+
+static int load_rcpts(struct open_loader *ld, struct pfi_msg *m, int64_t **ids)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = ld->rcpts;
 	int rc = PFI_OK;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT id, recipient, orig_to, status,"
-	    " dsn, relay, delay, d_before, d_in, d_conn, d_xmit, attempts,"
-	    " response, child_qid, stage, code, time, final, tls_protocol"
-	    " FROM deliveries"
-	    " WHERE message = ?1 ORDER BY id", -1, &s, NULL) != SQLITE_OK)
-		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
 	sqlite3_bind_int64(s, 1, m->id);
 	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
 		int64_t *p = realloc(*ids, (m->nrcpts + 1) * sizeof(**ids));
@@ -621,18 +627,16 @@ static int load_rcpts(pfi_store *st, struct pfi_msg *m, int64_t **ids)
 		p[m->nrcpts] = sqlite3_column_int64(s, 0);
 		rc = load_rcpt(m, s);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
-static int load_links(pfi_store *st, struct pfi_msg *m, const int64_t *ids)
+static int load_links(struct open_loader *ld, struct pfi_msg *m,
+                      const int64_t *ids)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = ld->links;
 	int rc = PFI_OK;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT qid, hint, kind, time, delivery"
-	    " FROM links WHERE parent = ?1 ORDER BY id", -1, &s, NULL) != SQLITE_OK)
-		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
 	sqlite3_bind_int64(s, 1, m->id);
 	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
 		int64_t d = col_time(s, 4);
@@ -647,11 +651,11 @@ static int load_links(pfi_store *st, struct pfi_msg *m, const int64_t *ids)
 		                      sqlite3_column_int(s, 2),
 		                      sqlite3_column_int64(s, 3), at);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
-static int load_one(pfi_store *st, struct pfi_corr *c, sqlite3_stmt *s)
+static int load_one(struct open_loader *ld, sqlite3_stmt *s)
 {
 	struct pfi_msg *m = pfi_msg_new(sqlite3_column_int64(s, 0),
 	                                (const char *)sqlite3_column_text(s, 1),
@@ -667,33 +671,50 @@ static int load_one(pfi_store *st, struct pfi_corr *c, sqlite3_stmt *s)
 	                    &m->nlines);
 	m->lncap = m->nlines;
 	if (rc == PFI_OK)
-		rc = load_rcpts(st, m, &ids);
+		rc = load_rcpts(ld, m, &ids);
 	if (rc == PFI_OK)
-		rc = load_links(st, m, ids);
+		rc = load_links(ld, m, ids);
 	free(ids);
 	if (rc == PFI_OK)
-		rc = pfi_corr_adopt(c, m);
+		rc = pfi_corr_adopt(ld->c, m);
 	if (rc != PFI_OK)
 		pfi_msg_free(m);
 	return rc;
 }
 
+static int open_loader_prepare(struct open_loader *ld)
+{
+	if (sqlite3_prepare_v2(ld->st->db, "SELECT id, recipient, orig_to,"
+	    " status, dsn, relay, delay, d_before, d_in, d_conn, d_xmit,"
+	    " attempts, response, child_qid, stage, code, time, final,"
+	    " tls_protocol FROM deliveries WHERE message = ?1 ORDER BY id",
+	    -1, &ld->rcpts, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ld->st->db, "SELECT qid, hint, kind, time,"
+	    " delivery FROM links WHERE parent = ?1 ORDER BY id", -1,
+	    &ld->links, NULL) != SQLITE_OK)
+		return pfi_store_dberr(ld->st, PFI_ERROR,
+		                       "cannot read open messages");
+	return PFI_OK;
+}
+
 int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
 {
-	sqlite3_stmt *s;
-	int rc = PFI_OK;
+	struct open_loader ld = { st, c, NULL, NULL };
+	sqlite3_stmt *s = NULL;
+	int rc = open_loader_prepare(&ld);
 
-	if (sqlite3_prepare_v2(st->db, "SELECT id, host, queue_id, flags, first,"
-	    " last, received, message_id, sender, size, nrcpt, client, client_ip,"
-	    " sasl_method, sasl_username, subject, tls_protocol, tls_cipher,"
-	    " origin, orig_queue_id, (SELECT lines FROM message_lines"
-	    " WHERE message = messages.id), removed FROM messages WHERE open = 1",
-	    -1, &s,
-	    NULL) != SQLITE_OK)
-		return pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
+	if (rc == PFI_OK && sqlite3_prepare_v2(st->db, "SELECT id, host,"
+	    " queue_id, flags, first, last, received, message_id, sender, size,"
+	    " nrcpt, client, client_ip, sasl_method, sasl_username, subject,"
+	    " tls_protocol, tls_cipher, origin, orig_queue_id, (SELECT lines"
+	    " FROM message_lines WHERE message = messages.id), removed"
+	    " FROM messages WHERE open = 1", -1, &s, NULL) != SQLITE_OK)
+		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
 	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW)
-		rc = load_one(st, c, s);
+		rc = load_one(&ld, s);
 	sqlite3_finalize(s);
+	sqlite3_finalize(ld.rcpts);
+	sqlite3_finalize(ld.links);
 	if (rc == PFI_ENOMEM)
 		pfi_err_set(&st->err, rc, "out of memory");
 	return rc;
@@ -722,6 +743,35 @@ static void journal_after_first_run(pfi_store *st)
 {
 	if (sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+}
+
+/* The open-state limits of the options, defaults filled in. */
+static void set_limits(struct run *r)
+{
+	int64_t life = r->opts ? r->opts->queue_lifetime : 0;
+	int64_t cap = r->opts ? r->opts->max_open : 0;
+
+	life = life == 0 ? QUEUE_LIFETIME_DEFAULT : life * 1000000;
+	cap = cap == 0 ? PFI_MAX_OPEN_DEFAULT : cap;
+	pfi_corr_set_limits(r->corr, life < 0 ? 0 : life + LOST_MARGIN,
+	                    cap < 0 ? 0 : (size_t)cap);
+}
+
+/* Tells what the open-state limits closed in this run. */
+static void report_lost(struct run *r)
+{
+	struct pfi_corr_lost lost = pfi_corr_lost(r->corr);
+	char msg[160];
+
+	r->rep->lost_messages = lost.stale + lost.capped;
+	if (lost.capped == 0)
+		return;
+	snprintf(msg, sizeof(msg), "%llu messages over the cap of %llu open"
+	         " messages were closed as unknown (see --max-open)",
+	         (unsigned long long)lost.capped,
+	         (unsigned long long)(r->opts && r->opts->max_open > 0 ?
+	                              r->opts->max_open : PFI_MAX_OPEN_DEFAULT));
+	warn(r, msg);
 }
 
 /* Whatever failed, nothing of this run stays half-written. */
@@ -761,6 +811,7 @@ static int run_begin(struct run *r)
 	rc = pfi_corr_new(&r->corr, &sink, r->msg0);
 	if (rc != PFI_OK)
 		return pfi_err_set(&r->st->err, rc, "out of memory");
+	set_limits(r);
 	rc = pfi_store_load_open(r->st, r->corr);
 	return rc == PFI_OK ? pfi_store_load_sessions(r->st, r->corr) : rc;
 }
@@ -791,6 +842,8 @@ static int run_end(struct run *r)
 	if (rc == PFI_OK)
 		rc = checkpoint(r);
 	r->rep->open_messages = pfi_corr_open_count(r->corr);
+	if (rc == PFI_OK)
+		report_lost(r);
 	if (rc == PFI_OK)
 		rc = flush_counts(r);
 	if (rc == PFI_OK && r->bulk)

@@ -107,7 +107,18 @@ struct pfi_index_opts {
 	int follow;                /* the files are live: a last line without
 	                              its newline is still being written, so
 	                              it is left for the next run */
+	/* Open state is bounded, so that a log of messages that never finish
+	 * cannot make every later run slower.  A message no line named for
+	 * queue_lifetime seconds (Postfix's maximal_queue_lifetime; 0: its
+	 * default, 5 days; -1: never) plus two days of log time is closed,
+	 * its pending recipients "unknown"; held messages wait.  Past max_open
+	 * open messages (0: PFI_MAX_OPEN_DEFAULT; -1: no cap) the longest
+	 * silent are closed so, and warn() says how many. */
+	int64_t queue_lifetime;
+	int64_t max_open;
 };
+
+#define PFI_MAX_OPEN_DEFAULT 50000
 
 struct pfi_index_report {
 	uint64_t files_read;     /* files with new lines */
@@ -120,6 +131,7 @@ struct pfi_index_report {
 	uint64_t nosyslog_lines; /* of those, not syslog lines at all */
 	uint64_t messages;       /* messages completed (written) this run */
 	uint64_t open_messages;  /* still open at the end (kept for next run) */
+	uint64_t lost_messages;  /* closed by the open-state limits */
 	uint64_t deliveries;     /* recipient rows written, rejects included */
 	uint64_t rejects;        /* of which rejected recipients */
 };

@@ -399,3 +399,107 @@ Test(correlate, a_nul_in_the_host_never_files_a_message_under_two_keys)
 	cr_assert_eq(pfi_corr_checkpoint(c), PFI_OK);
 	pfi_corr_free(c);
 }
+
+/* ---- bounded open state --------------------------------------------------- */
+
+#define HOUR_US (3600 * INT64_C(1000000))
+
+struct outcome_rec {
+	int closed;
+	char unknown_qid[64];   /* the last message closed with "unknown" */
+};
+
+static int outcome_message(void *ctx, const struct pfi_msg *m, int open)
+{
+	struct outcome_rec *r = ctx;
+	size_t i;
+
+	if (open)
+		return PFI_OK;
+	r->closed++;
+	for (i = 0; i < m->nrcpts; i++)
+		if (strcmp(pfi_rcpt_outcome(m, &m->rcpts[i], 0), "unknown") == 0)
+			snprintf(r->unknown_qid, sizeof(r->unknown_qid), "%s", m->qid);
+	return PFI_OK;
+}
+
+/* A queued message with one deferred recipient, at hour h. */
+static void feed_deferred(struct pfi_corr *c, const char *qid, int64_t h,
+                          int64_t line)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), "%s: from=<a@example.org>, size=10, nrcpt=1"
+	         " (queue active)", qid);
+	feed(c, "mx1", 3, "postfix/qmgr", text, h * HOUR_US, line);
+	snprintf(text, sizeof(text), "%s: to=<b@example.net>, relay=none,"
+	         " delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred"
+	         " (connect to example.net[192.0.2.9]:25: Connection refused)", qid);
+	feed(c, "mx1", 3, "postfix/smtp", text, h * HOUR_US, line + 1);
+}
+
+Test(correlate, a_message_silent_past_the_queue_lifetime_is_closed_as_unknown)
+{
+	struct outcome_rec rec = { 0, "" };
+	struct pfi_sink sink = { &rec, outcome_message, rec_reject, rec_late,
+	                         rec_reject, NULL };
+	struct pfi_corr *c;
+
+	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
+	pfi_corr_set_limits(c, 24 * HOUR_US, 0);
+	feed_deferred(c, "4F3A21C0B2", 0, 1);
+	feed_deferred(c, "5A1B2C3D4E", 20, 3);
+	/* Hour 25: the first is silent for 25 h, the second for 5 h. */
+	feed(c, "mx1", 3, "postfix/smtpd", "connect from z[192.0.2.1]",
+	     25 * HOUR_US, 5);
+	cr_assert_eq(pfi_corr_sweep(c), PFI_OK);
+	cr_assert_eq(rec.closed, 1);
+	cr_assert_str_eq(rec.unknown_qid, "4F3A21C0B2");
+	cr_assert_eq(pfi_corr_open_count(c), 1);
+	cr_assert_eq(pfi_corr_lost(c).stale, 1);
+	pfi_corr_free(c);
+}
+
+Test(correlate, a_held_message_waits_past_the_queue_lifetime)
+{
+	struct outcome_rec rec = { 0, "" };
+	struct pfi_sink sink = { &rec, outcome_message, rec_reject, rec_late,
+	                         rec_reject, NULL };
+	struct pfi_corr *c;
+
+	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
+	pfi_corr_set_limits(c, 24 * HOUR_US, 0);
+	feed_deferred(c, "4F3A21C0B2", 0, 1);
+	feed(c, "mx1", 3, "postfix/postsuper", "4F3A21C0B2: placed on hold",
+	     HOUR_US, 3);
+	feed(c, "mx1", 3, "postfix/smtpd", "connect from z[192.0.2.1]",
+	     100 * HOUR_US, 4);
+	cr_assert_eq(pfi_corr_sweep(c), PFI_OK);
+	cr_assert_eq(rec.closed, 0);
+	cr_assert_eq(pfi_corr_open_count(c), 1);
+	pfi_corr_free(c);
+}
+
+Test(correlate, past_the_cap_the_longest_silent_messages_are_closed)
+{
+	struct outcome_rec rec = { 0, "" };
+	struct pfi_sink sink = { &rec, outcome_message, rec_reject, rec_late,
+	                         rec_reject, NULL };
+	struct pfi_corr *c;
+	char qid[16];
+	int i;
+
+	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
+	pfi_corr_set_limits(c, 0, 3);
+	for (i = 0; i < 5; i++) {
+		snprintf(qid, sizeof(qid), "%010X", 0xA0000 + i);
+		feed_deferred(c, qid, i, 10 * i + 1);
+	}
+	cr_assert_eq(pfi_corr_sweep(c), PFI_OK);
+	cr_assert_eq(pfi_corr_open_count(c), 3);
+	cr_assert_eq(rec.closed, 2);
+	cr_assert_eq(pfi_corr_lost(c).capped, 2);
+	/* The second oldest was the last closed. */
+	cr_assert_str_eq(rec.unknown_qid, "00000A0001");
+	pfi_corr_free(c);
+}
