@@ -35,17 +35,22 @@ const struct pfi_cmd pfi_cmds[] = {
 
 static const char main_usage[] =
 	"pfi [--db PATH] [--format table|json|ndjson|csv|tsv] [--json]\n"
-	"           [--color auto|always|never] [--utc] [--version] [--help]\n"
-	"           COMMAND [ARGS]";
+	"           [--color auto|always|never] [--utc] [--csv-raw] [--version]\n"
+	"           [--help] COMMAND [ARGS]";
 
 static const char main_help_tail[] =
 	"\nGlobal options (before or after the command):\n"
 	"  --db PATH         the index (default $PFI_DB, else\n"
 	"                    $XDG_DATA_HOME/pfi/index.db or ~/.local/share/pfi/index.db)\n"
-	"  --format FORMAT   table, json, ndjson, csv or tsv (default table)\n"
+	"  --format FORMAT   table, json, ndjson, csv or tsv (default table);\n"
+	"                    every format escapes control characters (\\t, \\x1b),\n"
+	"                    and a csv/tsv text cell that begins with = + - @ tab\n"
+	"                    or CR gets a leading ' so that a spreadsheet does\n"
+	"                    not run it as a formula\n"
 	"  --json            the same as --format json\n"
 	"  --color WHEN      auto, always or never (default auto)\n"
 	"  --utc             show times in UTC instead of local time\n"
+	"  --csv-raw         csv/tsv: no leading ' on such cells\n"
 	"  --version         print the version and exit\n"
 	"  -h, --help        show this help and exit\n"
 	"\nRun 'pfi help COMMAND' for the options of a command.\n";
@@ -182,6 +187,8 @@ static int main_global(struct pfi_globals *g, int argc, char **argv, int *i)
 		g->format = PFI_FMT_JSON;
 	} else if (strcmp(argv[*i], "--utc") == 0) {
 		g->utc = 1;
+	} else if (strcmp(argv[*i], "--csv-raw") == 0) {
+		g->csv_raw = 1;
 	} else if ((v = main_value("--db", argc, argv, i, &missing)) != NULL) {
 		g->db = v;
 	} else if ((v = main_value("--format", argc, argv, i, &missing)) != NULL) {

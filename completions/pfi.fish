@@ -24,6 +24,7 @@ complete -c pfi -l format -x -a 'table json ndjson csv tsv' -d 'Output format'
 complete -c pfi -l json -d 'The same as --format json'
 complete -c pfi -l color -x -a 'auto always never' -d 'Colour the table output'
 complete -c pfi -l utc -d 'Print times in UTC'
+complete -c pfi -l csv-raw -d "CSV/TSV: no leading ' on cells that look like formulas"
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -l version -d 'Print the version and exit'
 complete -c pfi -s h -l help -d 'Print the usage and exit'
 

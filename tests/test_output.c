@@ -4,7 +4,8 @@
  * (parsed back), TSV escaping, table alignment, truncation and colour,
  * nested objects and arrays, null versus empty, misuse and write errors;
  * hostile text (formula cells, every control byte, invalid UTF-8) in each
- * format.
+ * format, and the built pfi's CSV of a log whose subject and sender begin
+ * with '=', with and without --csv-raw.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helpers.h"
 #include "pfi.h"
 
 TestSuite(output);
@@ -1031,4 +1033,139 @@ Test(output, hostile_strings_give_valid_json_in_every_record)
 	cr_assert(json_valid(s), "not valid JSON: %s", s);
 	cr_assert_null(strchr(s, '\033'));
 	free(s);
+}
+
+/* ---- the built pfi on a hostile log --------------------------------------- */
+
+static const char *cli_dir;
+static char *cli_db;
+
+/* A message whose Subject header and sender begin with '=' (one line each
+ * of smtpd, cleanup, qmgr, local), indexed into cli_db by the built pfi. */
+static void cli_setup(void)
+{
+	static const char *const lines[] = {
+		"2026-11-02T09:00:01+00:00 mx1 postfix/smtpd[2101]: 4A1B2C3D4E: "
+		"client=mail.sender.example[203.0.113.5]",
+		"2026-11-02T09:00:01+00:00 mx1 postfix/cleanup[1211]: 4A1B2C3D4E: "
+		"warning: header Subject: =SUM(1+1)*cmd|' /C calc'!A0 from "
+		"mail.sender.example[203.0.113.5]; from=<=2+3@x.example> "
+		"to=<alice@example.com> proto=ESMTP helo=<mail.sender.example>",
+		"2026-11-02T09:00:01+00:00 mx1 postfix/cleanup[1211]: 4A1B2C3D4E: "
+		"message-id=<eq.1@x.example>",
+		"2026-11-02T09:00:01+00:00 mx1 postfix/qmgr[1102]: 4A1B2C3D4E: "
+		"from=<=2+3@x.example>, size=421, nrcpt=1 (queue active)",
+		"2026-11-02T09:00:02+00:00 mx1 postfix/local[1301]: 4A1B2C3D4E: "
+		"to=<alice@example.com>, relay=local, delay=0.2, "
+		"delays=0.08/0.12/0/0, dsn=2.0.0, status=sent (delivered to mailbox)",
+		"2026-11-02T09:00:02+00:00 mx1 postfix/qmgr[1102]: 4A1B2C3D4E: removed",
+	};
+	const char *argv[] = { "--db", NULL, "index", "--quiet", NULL, NULL };
+	char *log, *err;
+	FILE *fp;
+	size_t i;
+
+	setenv("TZ", "UTC", 1);
+	unsetenv("PFI_DB");
+	cli_dir = tmpdir_make();
+	cli_db = path_join(cli_dir, "index.db");
+	log = path_join(cli_dir, "eq.log");
+	fp = fopen(log, "w");
+	cr_assert_not_null(fp);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		fprintf(fp, "%s\n", lines[i]);
+	cr_assert_eq(fclose(fp), 0);
+	argv[1] = cli_db;
+	argv[4] = log;
+	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 0, "index: %s", err);
+	free(err);
+	free(log);
+}
+
+static void cli_teardown(void)
+{
+	free(cli_db);
+	tmpdir_cleanup();
+}
+
+TestSuite(output_cli, .init = cli_setup, .fini = cli_teardown, .timeout = 30);
+
+/* `pfi --db DB search FORMAT-ARGS...`: stdout, after checking the exit
+ * status is 0 and nothing went to stderr. */
+static char *cli_search(const char *a1, const char *a2, const char *a3)
+{
+	const char *argv[] = { "--db", cli_db, "search", a1, a2, a3, NULL };
+	char *out, *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "stderr: %s", err);
+	cr_assert_str_eq(err, "");
+	free(err);
+	return out;
+}
+
+/* The CSV field under header `name` in the first data row. */
+static const struct csv_field *csv_column(const struct csv_field *f,
+                                          size_t n, const char *name)
+{
+	size_t i, ncols = 0;
+
+	while (ncols < n && f[ncols].row == 0)
+		ncols++;
+	for (i = 0; i < ncols; i++)
+		if (strcmp(f[i].text, name) == 0) {
+			cr_assert_lt(ncols + i, n, "no data row");
+			return &f[ncols + i];
+		}
+	cr_assert_fail("no column '%s'", name);
+	return NULL;
+}
+
+Test(output_cli, csv_from_pfi_quotes_a_subject_and_sender_that_begin_with_equals)
+{
+	char *out = cli_search("--format", "csv", NULL);
+	struct csv_field f[128];
+	size_t n = csv_parse(out, f, 128);
+	const struct csv_field *subject = csv_column(f, n, "subject");
+	const struct csv_field *from = csv_column(f, n, "from");
+
+	cr_assert_str_eq(subject->text, "'=SUM(1+1)*cmd|' /C calc'!A0");
+	cr_assert_eq(subject->quoted, 1);
+	cr_assert_str_eq(from->text, "'=2+3@x.example");
+	cr_assert_eq(from->quoted, 1);
+	cr_assert_str_eq(csv_column(f, n, "to")->text, "alice@example.com");
+	cr_assert_str_eq(csv_column(f, n, "delay")->text, "0.2");
+	cr_assert_eq(csv_column(f, n, "delay")->quoted, 0);
+	cr_assert_null(strstr(out, ",=") , "a cell begins with '=': %s", out);
+	free(out);
+}
+
+Test(output_cli, csv_raw_writes_those_cells_as_they_are)
+{
+	char *out = cli_search("--csv-raw", "--format", "csv");
+	struct csv_field f[128];
+	size_t n = csv_parse(out, f, 128);
+
+	cr_assert_str_eq(csv_column(f, n, "subject")->text,
+	                 "=SUM(1+1)*cmd|' /C calc'!A0");
+	cr_assert_eq(csv_column(f, n, "subject")->quoted, 0);
+	cr_assert_str_eq(csv_column(f, n, "from")->text, "=2+3@x.example");
+	free(out);
+}
+
+Test(output_cli, tsv_from_pfi_quotes_them_too_and_json_keeps_the_text)
+{
+	char *tsv = cli_search("--format", "tsv", NULL);
+	char *raw = cli_search("--format", "tsv", "--csv-raw");
+	char *json = cli_search("--json", NULL, NULL);
+
+	cr_assert_not_null(strstr(tsv, "\t'=2+3@x.example\t"), "%s", tsv);
+	cr_assert_not_null(strstr(tsv, "\t'=SUM(1+1)*cmd|' /C calc'!A0\t"),
+	                   "%s", tsv);
+	cr_assert_not_null(strstr(raw, "\t=2+3@x.example\t"), "%s", raw);
+	cr_assert_not_null(strstr(json, "\"from\":\"=2+3@x.example\""), "%s", json);
+	cr_assert_not_null(strstr(json, "\"subject\":\"=SUM(1+1)*cmd|' /C "
+	                                "calc'!A0\""), "%s", json);
+	free(tsv);
+	free(raw);
+	free(json);
 }
