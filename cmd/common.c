@@ -49,6 +49,9 @@ char *xstrdup(const char *s)
 /* ---- messages ----------------------------------------------------------- */
 
 static void vmessage(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+
+static void vmessage(const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fputs("pfi: ", stderr);
@@ -395,6 +398,8 @@ pfi_store *cli_store(struct pfi_globals *g)
 	}
 	if (rc == PFI_ENOTFOUND && !write)
 		cli_warn("no index at '%s'; run 'pfi index' first", path);
+	else if (st != NULL && strstr(pfi_errmsg(st), path) != NULL)
+		cli_warn("%s", pfi_errmsg(st));   /* it names the index already */
 	else
 		cli_warn("cannot open index '%s': %s", path,
 		         st ? pfi_errmsg(st) : pfi_strerror(rc));
