@@ -111,7 +111,7 @@ static void trace_record(pfi_out *o, const struct pfi_message *m, int flat)
 	pfi_out_array_end(o);
 	pfi_out_array_begin(o, "lines");
 	for (i = 0; i < m->nlines; i++)
-		pfi_out_str(o, NULL, m->lines[i]);
+		pfi_out_strn(o, NULL, m->lines[i], m->line_lens[i]);
 	pfi_out_array_end(o);
 	pfi_out_record_end(o);
 }

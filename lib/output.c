@@ -414,13 +414,13 @@ static int cells_reserve(struct pfi_out *o, struct cells *c)
  * escapes it now, to measure it; CSV and TSV when the row is written.
  */
 static void cells_add(struct pfi_out *o, struct cells *c, enum val_kind k,
-                      const char *s, int mode)
+                      const char *s, size_t n, int mode)
 {
 	if (o->err || !cells_reserve(o, c))
 		return;
 	c->off[c->n] = c->text.len;
 	c->kind[c->n] = (unsigned char)k;
-	put_text(&o->err, &c->text, s, strlen(s), mode);
+	put_text(&o->err, &c->text, s, n, mode);
 	bput(o, &c->text, "", 1);
 	if (!o->err)
 		c->n++;
@@ -428,13 +428,13 @@ static void cells_add(struct pfi_out *o, struct cells *c, enum val_kind k,
 
 /* Adds a value cell and, in the first record, its column name `name`. */
 static void cell_named(struct pfi_out *o, const char *name, enum val_kind k,
-                       const char *s)
+                       const char *s, size_t n)
 {
 	int table = o->fmt == PFI_FMT_TABLE;
 
 	if (o->records == 0)
-		cells_add(o, &o->hdr, VAL_STR, name, table ? T_TERM : 0);
-	cells_add(o, &o->row, k, s, table && k == VAL_STR ? T_TERM : 0);
+		cells_add(o, &o->hdr, VAL_STR, name, strlen(name), table ? T_TERM : 0);
+	cells_add(o, &o->row, k, s, n, table && k == VAL_STR ? T_TERM : 0);
 }
 
 /* Sets the length of the flattened key prefix back to n. */
@@ -447,13 +447,13 @@ static void path_cut(struct pfi_out *o, size_t n)
 
 /* Adds a value cell named by the current prefix and `key`. */
 static void cell_value(struct pfi_out *o, const char *key, enum val_kind k,
-                       const char *s)
+                       const char *s, size_t n)
 {
 	size_t keep = o->path.len;
 
 	bputs(o, &o->path, key);
 	if (!o->err)
-		cell_named(o, o->path.data, k, s);
+		cell_named(o, o->path.data, k, s, n);
 	path_cut(o, keep);
 }
 
@@ -505,8 +505,9 @@ static void json_member(struct pfi_out *o, struct frame *f, const char *key)
  * Writes one scalar: `text` is its JSON form for numbers, booleans and
  * null, and the string itself for VAL_STR.
  */
-static int put_value(struct pfi_out *o, const char *key, enum val_kind k,
-                     const char *text)
+/* A value of `n` bytes at text (a string's may hold NUL bytes). */
+static int put_value_n(struct pfi_out *o, const char *key, enum val_kind k,
+                       const char *text, size_t n)
 {
 	struct frame *f;
 	int rc = can_write(o, key);
@@ -517,14 +518,21 @@ static int put_value(struct pfi_out *o, const char *key, enum val_kind k,
 	if (f->json) {
 		json_member(o, f, key);
 		if (k == VAL_STR)
-			json_string(o, &o->json, text);
+			json_text(&o->err, &o->json, text, n);
 		else
-			bputs(o, &o->json, text);
+			bput(o, &o->json, text, n);
 	} else {
 		f->count++;
-		cell_value(o, key, k, k == VAL_NULL ? "" : text);
+		cell_value(o, key, k, k == VAL_NULL ? "" : text,
+		           k == VAL_NULL ? 0 : n);
 	}
 	return o->err;
+}
+
+static int put_value(struct pfi_out *o, const char *key, enum val_kind k,
+                     const char *text)
+{
+	return put_value_n(o, key, k, text, strlen(text));
 }
 
 /* ---- document framing for json and ndjson ------------------------------- */
@@ -866,6 +874,13 @@ int pfi_out_str(pfi_out *o, const char *key, const char *val)
 	return put_value(o, key, VAL_STR, val);
 }
 
+int pfi_out_strn(pfi_out *o, const char *key, const char *val, size_t n)
+{
+	if (val == NULL)
+		return put_value(o, key, VAL_NULL, "null");
+	return put_value_n(o, key, VAL_STR, val, n);
+}
+
 int pfi_out_int(pfi_out *o, const char *key, int64_t val)
 {
 	char buf[32];
@@ -988,9 +1003,9 @@ static void array_cell_end(struct pfi_out *o, const struct frame *a)
 
 	snprintf(count, sizeof(count), "%zu", a->count);
 	if (o->fmt == PFI_FMT_TABLE)
-		cell_named(o, o->path.data, VAL_NUM, count);
+		cell_named(o, o->path.data, VAL_NUM, count, strlen(count));
 	else
-		cell_named(o, o->path.data, VAL_STR, o->json.data);
+		cell_named(o, o->path.data, VAL_STR, o->json.data, o->json.len);
 	path_cut(o, a->prefix);
 }
 

@@ -377,7 +377,7 @@ typedef struct pfi_out pfi_out;
  * text cell that begins with = + - @ tab or CR gets a ' before it (csv:
  * and quotes), so that a spreadsheet does not run it as a formula (OWASP
  * "CSV Injection"), unless PFI_OUT_CSV_RAW; numbers are never changed.
- * Values are C strings: a NUL byte ends them.
+ * Values are C strings (a NUL byte ends them), but for pfi_out_strn().
  * Returns PFI_OK, PFI_ENOMEM, PFI_EINVAL (unknown format).
  */
 PFI_EXTERN int pfi_out_new(pfi_out **out, FILE *fp, enum pfi_format fmt,
@@ -386,6 +386,10 @@ PFI_EXTERN void pfi_out_set_width(pfi_out *o, int columns);
 PFI_EXTERN int pfi_out_begin(pfi_out *o, const char *list_key);
 PFI_EXTERN int pfi_out_record_begin(pfi_out *o);
 PFI_EXTERN int pfi_out_str(pfi_out *o, const char *key, const char *val);
+/* A string of n bytes, which may hold NUL bytes (a raw log line): JSON
+ * writes them as \u0000, the other formats escape them as controls. */
+PFI_EXTERN int pfi_out_strn(pfi_out *o, const char *key, const char *val,
+                            size_t n);
 PFI_EXTERN int pfi_out_int(pfi_out *o, const char *key, int64_t val);
 PFI_EXTERN int pfi_out_num(pfi_out *o, const char *key, double val);
 PFI_EXTERN int pfi_out_bool(pfi_out *o, const char *key, int val);

@@ -519,6 +519,8 @@ Test(cli, a_line_holding_a_nul_is_kept_and_traced_byte_for_byte)
 	field = strstr(out, "\"from\":");
 	cr_assert_not_null(field, "%s", out);
 	cr_assert_not_null(strstr(field, "a?b@x.org"), "%s", out);
+	/* The raw line in the document keeps it, as \u0000. */
+	cr_assert_not_null(strstr(out, "from=<a\\u0000b@x.org>"), "%s", out);
 	free(out);
 	free(path);
 }
