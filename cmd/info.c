@@ -140,13 +140,14 @@ static int info_summary(struct pfi_globals *g, const struct pfi_info *in)
 }
 
 /* One unparsed line: a record of program and line. */
-static int info_unparsed_line(void *ctx, const char *program, const char *line)
+static int info_unparsed_line(void *ctx, const char *program, const char *line,
+                              size_t len)
 {
 	pfi_out *o = ctx;
 
 	pfi_out_record_begin(o);
 	pfi_out_str(o, "program", program);
-	pfi_out_str(o, "line", line);
+	pfi_out_strn(o, "line", line, len);
 	return pfi_out_record_end(o);
 }
 

@@ -280,14 +280,15 @@ struct pfi_info {
 };
 
 /*
- * Calls cb(ctx, program, line) for each line of a Postfix program that pfi
- * did not understand, oldest first, at most `limit` (0: all); the strings
- * are borrowed for the call.  A non-zero return from cb stops the walk
- * and is returned.  PFI_OK, PFI_ENOMEM or PFI_ERROR.
+ * Calls cb(ctx, program, line, len) for each line of a Postfix program
+ * that pfi did not understand, oldest first, at most `limit` (0: all); the
+ * strings are borrowed for the call, and the line (len bytes, as logged)
+ * may hold NUL bytes.  A non-zero return from cb stops the walk and is
+ * returned.  PFI_OK, PFI_ENOMEM or PFI_ERROR.
  */
 PFI_EXTERN int pfi_unparsed_each(pfi_store *st, int64_t limit,
                                  int (*cb)(void *ctx, const char *program,
-                                           const char *line),
+                                           const char *line, size_t len),
                                  void *ctx);
 
 /* Fills *out with what is indexed.  PFI_OK, PFI_ENOMEM or PFI_ERROR. */

@@ -586,7 +586,7 @@ void pfi_info_free(struct pfi_info *info)
 /* ---- unparsed lines ------------------------------------------------------------------------ */
 
 struct unparsed_walk {
-	int (*cb)(void *ctx, const char *program, const char *line);
+	int (*cb)(void *ctx, const char *program, const char *line, size_t len);
 	void *ctx;
 	const char *program;
 	struct pfi_buf line;
@@ -600,12 +600,12 @@ static int unparsed_line(void *ctx, int64_t id, const char *line, size_t len)
 	pfi_buf_reset(&w->line);
 	if (pfi_buf_append(&w->line, line, len) != PFI_OK)
 		return PFI_ENOMEM;
-	return w->cb(w->ctx, w->program, w->line.data);
+	return w->cb(w->ctx, w->program, w->line.data, w->line.len);
 }
 
 int pfi_unparsed_each(pfi_store *st, int64_t limit,
                       int (*cb)(void *ctx, const char *program,
-                                const char *line),
+                                const char *line, size_t len),
                       void *ctx)
 {
 	struct unparsed_walk w = { cb, ctx, NULL, { NULL, 0, 0, 0 } };

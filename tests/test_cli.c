@@ -543,3 +543,19 @@ Test(cli, a_file_that_is_mostly_not_syslog_is_indexed_with_a_warning)
 	free(err);
 	free(path);
 }
+
+Test(cli, info_unparsed_shows_a_nul_in_a_line_instead_of_ending_there)
+{
+	static const char log[] =
+		"Nov  2 13:33:17 mx1 postfix/qmgr[101]: weird \0 thing\n";
+	char *path = write_log("u.log", log, sizeof(log) - 1), *out;
+	const char *argv[] = { "--db", db, "index", "--quiet", path, NULL };
+	const char *iargv[] = { "--db", db, "info", "--unparsed", "--format",
+	                        "ndjson", NULL };
+
+	cr_assert_eq(run_pfi(argv, NULL, NULL, NULL), 0);
+	cr_assert_eq(run_pfi(iargv, NULL, &out, NULL), 0);
+	cr_assert_not_null(strstr(out, "weird \\u0000 thing"), "%s", out);
+	free(out);
+	free(path);
+}
