@@ -93,7 +93,7 @@ static int bz_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
 {
 	struct bz *b = state;
 	unsigned int room = cap > UINT_MAX ? UINT_MAX : (unsigned int)cap;
-	int rc;
+	int rc = PFI_OK;
 
 	b->bs.next_out = out;
 	b->bs.avail_out = room;
@@ -109,10 +109,10 @@ static int bz_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
 		}
 		rc = bz_step(b, src);
 		if (rc != PFI_OK)
-			return rc;
+			break;
 	}
 	*got = room - b->bs.avail_out;
-	return PFI_OK;
+	return rc;
 }
 
 static void bz_close(void *state)

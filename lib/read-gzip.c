@@ -76,7 +76,7 @@ static int gz_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
 {
 	struct gz *g = state;
 	uInt room = cap > UINT_MAX ? UINT_MAX : (uInt)cap;
-	int rc;
+	int rc = PFI_OK;
 
 	g->zs.next_out = (Bytef *)out;
 	g->zs.avail_out = room;
@@ -91,12 +91,12 @@ static int gz_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
 				break;
 		}
 		rc = gz_step(g, src);
-		if (rc != PFI_OK)
-			return rc;
 		g->pending = g->zs.avail_out == 0;
+		if (rc != PFI_OK)
+			break;
 	}
 	*got = room - g->zs.avail_out;
-	return PFI_OK;
+	return rc;
 }
 
 static void gz_close(void *state)

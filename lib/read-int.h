@@ -61,9 +61,11 @@ int pfi_rsrc_corrupt(struct pfi_rsrc *src, const char *detail);
  * clean end of the input (every frame, member or stream complete).
  * It calls pfi_rsrc_fill() only once src->pos == src->len, and returns
  * PFI_OK; PFI_EIO after recording the failure on src (read error,
- * truncated or corrupt input; bytes it produced before are already handed
- * over by earlier calls); PFI_ENOMEM.  Concatenated members, frames and
- * streams are one input.
+ * truncated or corrupt input); PFI_ENOMEM.  A failing call still sets
+ * *got to the bytes it produced before the failure, which read.c hands
+ * out like any others: what reaches the lines must not depend on how much
+ * room each call had.  Concatenated members, frames and streams are one
+ * input.
  */
 struct pfi_codec {
 	enum pfi_compression comp;

@@ -86,7 +86,7 @@ static int xz_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
                    size_t *got)
 {
 	struct xz *x = state;
-	int rc;
+	int rc = PFI_OK;
 
 	x->ls.next_out = (uint8_t *)out;
 	x->ls.avail_out = cap;
@@ -98,10 +98,10 @@ static int xz_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
 		}
 		rc = xz_step(x, src);
 		if (rc != PFI_OK)
-			return rc;
+			break;
 	}
 	*got = cap - x->ls.avail_out;
-	return PFI_OK;
+	return rc;
 }
 
 static void xz_close(void *state)

@@ -70,7 +70,7 @@ static int zst_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
 {
 	struct zst *z = state;
 	ZSTD_outBuffer o = { out, cap, 0 };
-	int rc;
+	int rc = PFI_OK;
 
 	while (o.pos == 0) {
 		if (src->pos == src->len && !z->pending) {
@@ -84,10 +84,10 @@ static int zst_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
 		}
 		rc = zst_step(z, src, &o);
 		if (rc != PFI_OK)
-			return rc;
+			break;
 	}
 	*got = o.pos;
-	return PFI_OK;
+	return rc;
 }
 
 static void zst_close(void *state)

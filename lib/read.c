@@ -353,8 +353,9 @@ static void reader_compact(struct pfi_reader *r)
 
 /*
  * Decompresses more bytes after the unread ones.  Returns 1 when bytes
- * were added; 0 at the clean end or after a failure (kept in r->pending).
- * The caller guarantees room: end - pos < cap.
+ * were added (a failure right after them is kept in r->pending for the
+ * next call); 0 at the clean end or after a failure.  The caller
+ * guarantees room: end - pos < cap.
  */
 static int reader_more(struct pfi_reader *r)
 {
@@ -369,7 +370,8 @@ static int reader_more(struct pfi_reader *r)
 	                    r->cap - r->end, &got);
 	if (rc != PFI_OK) {
 		r->pending = rc;
-		return 0;
+		r->end += got;
+		return got > 0;
 	}
 	if (got == 0) {
 		r->eof = 1;
