@@ -395,7 +395,7 @@ static int msg_get(struct pfi_corr *c, const struct pfi_envelope *env,
                    struct pfi_slice qid, struct pfi_msg **out)
 {
 	struct pfi_msg *m = msg_find(c, env->host, qid);
-	char host[256], id[64];
+	char host[256], id[PFI_QID_MAX + 1];
 
 	if (m == NULL) {
 		/* A key must survive as a C string: cut at a NUL, it would

@@ -211,6 +211,9 @@ int64_t pfi_local_to_epoch(int y, int mo, int d, int h, int mi, int s);
 
 /* ---- postfix.c: the Postfix line ------------------------------------------- */
 
+/* Longest queue ID taken: Postfix's longest are about 25 characters. */
+#define PFI_QID_MAX 63
+
 enum pfi_ev {
 	PFI_EV_UNPARSED = 0, /* a Postfix line pfi does not understand */
 	PFI_EV_FOREIGN,      /* a line of another program */

@@ -40,6 +40,7 @@
  *  - An UNPARSED event keeps only its daemon; all other fields are absent.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "pfi-int.h"
 
@@ -208,51 +209,56 @@ static void parse_delays(struct pfi_slice s, double d[4])
 
 /* ---- queue IDs -------------------------------------------------------- */
 
-/* Short IDs: 5-20 upper-case hex digits ("6C4CA116195"). */
-static int is_short_qid(const char *p, size_t n)
+/*
+ * Words Postfix writes where a queue ID would stand ("warning: ...",
+ * "NOQUEUE: reject: ...", postsuper's "Deleted: 3 messages"): never IDs,
+ * whatever their shape.
+ */
+static const char *const fixed_words[] = {
+	"NOQUEUE", "warning", "error", "fatal", "panic", "statistics", "info",
+	"debug", "Deleted", "Requeued", "Expired"
+};
+
+static int is_fixed_word(const char *p, size_t n)
 {
 	size_t i;
 
-	if (n < 5 || n > 20)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!is_digit(p[i]) && !(p[i] >= 'A' && p[i] <= 'F'))
-			return 0;
-	return 1;
-}
-
-/* The long-ID alphabet: digits and letters without vowels. */
-static int is_long_char(char ch)
-{
-	if (is_digit(ch))
-		return 1;
-	unsigned b = (unsigned)((ch | 0x20) - 'a');
-
-	/* bits 0, 4, 8, 14, 20: a e i o u */
-	return b < 26 && ((0x104111u >> b) & 1) == 0;
+	for (i = 0; i < PFI_ARRAY_SIZE(fixed_words); i++)
+		if (strlen(fixed_words[i]) == n &&
+		    strncasecmp(fixed_words[i], p, n) == 0)
+			return 1;
+	return 0;
 }
 
 /*
- * Long IDs ("4jXVQ51ggdz8Z5d"): at least 10 time characters, the 'z'
- * separator, then the inode number in an alphabet without 'z'.
+ * A queue ID by its shape only: 5 to PFI_QID_MAX letters and digits, with
+ * a digit or without lower case, that are not a fixed word.  Postfix's
+ * own IDs are upper-case hex (a microsecond field plus the inode number,
+ * so they grow with the file system's inodes) or, with
+ * enable_long_queue_ids, a base-52 time, 'z' and the inode; anonymisers
+ * and test suites write "XXXXXXXXXX", lower case or other lengths, and
+ * such a log must correlate all the same.  A word in lower or mixed case
+ * without a digit is a word ("panic: myfree: ..."), not an ID.
  */
-static int is_long_qid(const char *p, size_t n)
+static int is_qid_shape(const char *p, size_t n)
 {
-	const char *z;
+	int digit = 0, lower = 0;
 	size_t i;
 
-	if (n < 12 || n > 25)
+	if (n < 5 || n > PFI_QID_MAX)
 		return 0;
-	for (i = 0; i < n; i++)
-		if (!is_long_char(p[i]))
+	for (i = 0; i < n; i++) {
+		if (!is_alnum(p[i]))
 			return 0;
-	z = mem_rfind(p, n, LIT("z"));
-	return z != NULL && z - p >= 10 && (size_t)(z - p) < n - 1;
+		digit |= is_digit(p[i]);
+		lower |= p[i] >= 'a' && p[i] <= 'z';
+	}
+	return (digit || !lower) && !is_fixed_word(p, n);
 }
 
 static int is_qid(struct pfi_slice s)
 {
-	return s.p != NULL && (is_short_qid(s.p, s.n) || is_long_qid(s.p, s.n));
+	return s.p != NULL && is_qid_shape(s.p, s.n);
 }
 
 /* "QID: " at the cursor: stores the ID and skips past the ": ". */
@@ -1178,7 +1184,9 @@ static void event_reset(struct pfi_event *ev)
 static enum pfi_ev qid_line(const struct daemon *d, struct cur *c,
                             struct pfi_event *ev)
 {
-	if (cur_starts(c, LIT("to=<")))
+	/* "to=<R>", or "to=R" when a shipper or anonymiser dropped the
+	 * angle brackets: the key=value reader takes both. */
+	if (cur_starts(c, LIT("to=")))
 		return delivery_parse(c, ev);
 	if (d != NULL && d->qid != NULL)
 		return d->qid(c, ev);

@@ -5,6 +5,7 @@
  * whole, as a rotated compressed set in any order, or in RFC3339 form.
  */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -502,4 +503,69 @@ Test(correlate, past_the_cap_the_longest_silent_messages_are_closed)
 	/* The second oldest was the last closed. */
 	cr_assert_str_eq(rec.unknown_qid, "00000A0001");
 	pfi_corr_free(c);
+}
+
+/* ---- masked queue IDs ------------------------------------------------------- */
+
+/*
+ * Masks a queue ID the way anonymisers do: each upper-case hex run of 9 or
+ * more characters (the sample's IDs) keeps its length and digits, and its
+ * letters A-F map one to one onto other letters, lower case and upper case
+ * mixed, so distinct IDs stay distinct but look like no Postfix ID.
+ */
+static void mask_ids(char *text)
+{
+	static const char from[] = "0123456789ABCDEF";
+	static const char to[] = "0123456789xYkMqW";
+	char *p = text, *s;
+
+	while (*p) {
+		for (s = p; *p && strchr(from, *p) != NULL; p++)
+			;
+		if (p - s >= 9 && (s == text || !isalnum((unsigned char)s[-1])) &&
+		    !isalnum((unsigned char)*p))
+			for (; s < p; s++)
+				*s = to[strchr(from, *s) - from];
+		if (*p)
+			p++;
+	}
+}
+
+/* Writes text to dir/name with the sample's mtime; returns the path. */
+static char *write_fixture_text(const char *name, const char *text)
+{
+	char *path = path_join(tmpdir_make(), name);
+	FILE *fp = fopen(path, "w");
+
+	cr_assert_not_null(fp);
+	fputs(text, fp);
+	cr_assert_eq(fclose(fp), 0);
+	append_log_lines(path, NULL, 0, 0, SAMPLE_MTIME);
+	return path;
+}
+
+Test(correlate, a_log_whose_queue_ids_are_all_masked_correlates_the_same)
+{
+	const char *rels[] = { "logs/sample.log" };
+	char *db = index_fixtures(rels, 1, "plain.db"), *plain = actual_rows(db);
+	char *text = slurp(fixture("logs/sample.log"), NULL), *mdb, *got, *want;
+	const char *paths[1];
+
+	cr_assert_not_null(text);
+	mask_ids(text);
+	cr_assert_null(strstr(text, "97A971161AF"), "the IDs are masked");
+	paths[0] = write_fixture_text("masked.log", text);
+	mdb = path_join(tmpdir_make(), "masked.db");
+	pfi_store_close(index_into(mdb, paths, 1, NULL));
+	got = actual_rows(mdb);
+	mask_ids(plain);
+	want = sorted_lines(plain);   /* masked IDs sort otherwise */
+	cr_assert_str_eq(got, want);
+	free(got);
+	free(want);
+	free(plain);
+	free(text);
+	free((void *)paths[0]);
+	free(mdb);
+	free(db);
 }
