@@ -255,6 +255,8 @@ int64_t pfi_store_next_line(pfi_store *st)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot read index");
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
+	else
+		pfi_store_dberr(st, PFI_ERROR, "cannot read index");
 	sqlite3_finalize(s);
 	return v;
 }

@@ -90,14 +90,15 @@ static int find_known(struct run *r, const char *data, size_t got,
                       uint64_t size, time_t mtime)
 {
 	sqlite3_stmt *s;
-	int rc;
+	int rc, step;
 
 	rc = sqlite3_prepare_v2(r->st->db, "SELECT id, fp_hash, fp_len, offset,"
 	                        " lines, dev, ino, size, mtime FROM files", -1,
 	                        &s, NULL);
 	if (rc != SQLITE_OK)
 		return pfi_store_dberr(r->st, PFI_ERROR, "cannot read index");
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	/* A failed step is no "unknown file": it would be read again whole. */
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		uint64_t len = (uint64_t)sqlite3_column_int64(s, 2);
 		uint64_t h = (uint64_t)sqlite3_column_int64(s, 1);
 		if (len > got || len == 0 || fnv1a(data, len) != h)
@@ -111,8 +112,10 @@ static int find_known(struct run *r, const char *data, size_t got,
 		                sqlite3_column_int64(s, 8) == (int64_t)mtime;
 		break;
 	}
+	rc = step == SQLITE_ROW || step == SQLITE_DONE ? PFI_OK
+	     : pfi_store_dberr(r->st, PFI_ERROR, "cannot read index");
 	sqlite3_finalize(s);
-	return PFI_OK;
+	return rc;
 }
 
 /* The time of the first syslog line in `data`, 0 if none. */
@@ -614,10 +617,10 @@ struct open_loader {
 static int load_rcpts(struct open_loader *ld, struct pfi_msg *m, int64_t **ids)
 {
 	sqlite3_stmt *s = ld->rcpts;
-	int rc = PFI_OK;
+	int rc = PFI_OK, step = SQLITE_DONE;
 
 	sqlite3_bind_int64(s, 1, m->id);
-	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t *p = realloc(*ids, (m->nrcpts + 1) * sizeof(**ids));
 		if (p == NULL) {
 			rc = PFI_ENOMEM;
@@ -627,6 +630,8 @@ static int load_rcpts(struct open_loader *ld, struct pfi_msg *m, int64_t **ids)
 		p[m->nrcpts] = sqlite3_column_int64(s, 0);
 		rc = load_rcpt(m, s);
 	}
+	if (rc == PFI_OK && step != SQLITE_DONE)
+		rc = pfi_store_dberr(ld->st, PFI_ERROR, "cannot read open messages");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -635,10 +640,10 @@ static int load_links(struct open_loader *ld, struct pfi_msg *m,
                       const int64_t *ids)
 {
 	sqlite3_stmt *s = ld->links;
-	int rc = PFI_OK;
+	int rc = PFI_OK, step = SQLITE_DONE;
 
 	sqlite3_bind_int64(s, 1, m->id);
-	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t d = col_time(s, 4);
 		size_t i, at = SIZE_MAX;
 		for (i = 0; d && i < m->nrcpts; i++)
@@ -651,6 +656,8 @@ static int load_links(struct open_loader *ld, struct pfi_msg *m,
 		                      sqlite3_column_int(s, 2),
 		                      sqlite3_column_int64(s, 3), at);
 	}
+	if (rc == PFI_OK && step != SQLITE_DONE)
+		rc = pfi_store_dberr(ld->st, PFI_ERROR, "cannot read open messages");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -701,7 +708,7 @@ int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
 {
 	struct open_loader ld = { st, c, NULL, NULL };
 	sqlite3_stmt *s = NULL;
-	int rc = open_loader_prepare(&ld);
+	int rc = open_loader_prepare(&ld), step = SQLITE_DONE;
 
 	if (rc == PFI_OK && sqlite3_prepare_v2(st->db, "SELECT id, host,"
 	    " queue_id, flags, first, last, received, message_id, sender, size,"
@@ -710,8 +717,12 @@ int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
 	    " FROM message_lines WHERE message = messages.id), removed"
 	    " FROM messages WHERE open = 1", -1, &s, NULL) != SQLITE_OK)
 		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
-	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW)
+	/* A failed step is no end of rows: the messages not loaded would be
+	 * begun anew by their next lines. */
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
 		rc = load_one(&ld, s);
+	if (rc == PFI_OK && step != SQLITE_DONE)
+		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
 	sqlite3_finalize(s);
 	sqlite3_finalize(ld.rcpts);
 	sqlite3_finalize(ld.links);
