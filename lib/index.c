@@ -960,6 +960,10 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 	}
 	if (rc != PFI_OK)
 		abandon_run(st);
+	/* The correlator and the line counts cannot reach the handle: their
+	 * bare codes get their text, never the "success" of no message. */
+	if (rc != PFI_OK && st->err.code == PFI_OK)
+		pfi_err_set(&st->err, rc, "%s", pfi_strerror(rc));
 	pfi_rollup_untrack(st);   /* a failed run's snapshot */
 	for (i = 0; i < npaths; i++)
 		pfi_reader_close(in[i].stdin_reader);
