@@ -275,43 +275,12 @@ int cli_out_end(pfi_out *o)
 	return cli_error("cannot write the output: %s", pfi_strerror(rc));
 }
 
-/* Length of a valid UTF-8 sequence in s[0, n) that is not a C1 control,
- * or 0. */
-static size_t utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2, i;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4 || len > n || (s[0] == 0xc2 && s[1] < 0xa0))
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-		return 0;
-	return len;
-}
-
+/* The library's terminal escaper, so that these lines and the table
+ * cells of pfi_out show log text the same way. */
 void cli_put_escaped_len(FILE *fp, const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s, *end = u + n;
-	size_t k;
-
-	while (u < end) {
-		if (*u == '\t') {
-			fputs("\\t", fp);
-			u++;
-		} else if (*u < 0x20 || *u == 0x7f) {
-			fprintf(fp, "\\x%02x", *u++);
-		} else if (*u < 0x80) {
-			fputc(*u++, fp);
-		} else if ((k = utf8_ok(u, (size_t)(end - u))) > 0) {
-			fwrite(u, 1, k, fp);
-			u += k;
-		} else {
-			fprintf(fp, "\\x%02x", *u++);
-		}
-	}
+	if (pfi_term_write(fp, s, n) == PFI_ENOMEM)
+		cli_die("out of memory");
 }
 
 void cli_put_escaped(FILE *fp, const char *s)
@@ -342,7 +311,7 @@ int cli_duration(const char *v, double *out)
 	if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
 		return -1;
 	*out = n * secs[u - units];
-	return 0;
+	return isfinite(*out) ? 0 : -1;   /* "1.5e308m" overflows */
 }
 
 /* ---- the index ---------------------------------------------------------- */

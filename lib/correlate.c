@@ -1363,8 +1363,11 @@ static int on_delivery(struct feed *f, struct pfi_msg *m)
 		return rc;
 	forward = pfi_slice_eq(ev->daemon, "local");
 	r->relation = forward ? PFI_REL_FORWARD : PFI_REL_QUEUED;
-	hint = forward ? NULL : relay_host(ev->relay);
-	if (!forward && hint == NULL)
+	/* A line without relay= (odd, or hostile) gives a link with no hint;
+	 * only a failed copy of a relay that is there is out of memory. */
+	hint = forward || !PFI_SLICE_PRESENT(ev->relay) ? NULL
+	                                               : relay_host(ev->relay);
+	if (hint == NULL && !forward && PFI_SLICE_PRESENT(ev->relay))
 		return PFI_ENOMEM;
 	rc = pfi_msg_add_link(m, r->child_qid, hint, r->relation, f->env->time,
 	                      (size_t)(r - m->rcpts));

@@ -118,7 +118,8 @@ static int delays_next(const unsigned char **p, const unsigned char *end,
 int pfi_delays_decode(const void *blob, size_t size,
                       struct pfi_delay_n **out, size_t *cap, size_t *n)
 {
-	const unsigned char *p = blob, *end = p + size;
+	/* No blob: no arithmetic on NULL (undefined even for + 0). */
+	const unsigned char *p = blob, *end = p ? p + size : p;
 	int64_t value = 0, count;
 
 	*n = 0;

@@ -569,3 +569,20 @@ Test(correlate, a_log_whose_queue_ids_are_all_masked_correlates_the_same)
 	free(mdb);
 	free(db);
 }
+
+Test(correlate, a_queued_as_delivery_without_relay_is_a_link_without_a_hint)
+{
+	/* Found by fuzz_correlate: the absent relay= was taken for a failed
+	 * allocation, and one odd line failed the whole run. */
+	struct recorder rec = { 0, 0 };
+	struct pfi_sink sink = { &rec, rec_message, rec_reject, rec_late,
+	                         rec_reject, NULL };
+	struct pfi_corr *c;
+
+	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
+	feed(c, "mx1", 3, "postfix/smtp",
+	     "4F3A21C0B2: to=<a@example.org>, dsn=2.0.0, status=sent"
+	     " (250 2.0.0 Ok: queued as 5B4C3D2E1F)", 1, 1);
+	cr_assert_eq(pfi_corr_open_count(c), 1);
+	pfi_corr_free(c);
+}

@@ -732,6 +732,7 @@ ParameterizedTestParameters(stats, usage_errors_exit_with_two)
 		{ { "--compare", "1h" }, 0 },
 		{ { "--since", "1d", "--compare", "1d" }, 0 },
 		{ { "--sla", "5x" }, 2 },
+		{ { "--sla", "1.51e308m" }, 2 },   /* overflows to infinity */
 		{ { "--top", "0" }, 2 },
 		{ { "--since", "yesterdayish" }, 2 },
 		{ { "--dsn", "x.y" }, 2 },
