@@ -12,11 +12,11 @@
  *
  * Text from the logs is never written raw (see "text" below): every
  * format escapes control characters, so that a log line cannot drive a
- * terminal, and writes valid UTF-8.  CSV and TSV put a
- * ' before text cells that a spreadsheet would run as a formula, unless
- * PFI_OUT_CSV_RAW.  The public functions take C strings, so a value ends
- * at its first NUL; everything below them works on (pointer, length) and
- * escapes a NUL byte (\u0000, \x00), ready for a length-taking pfi_out_strn.
+ * terminal, and writes valid UTF-8.  CSV and TSV put a ' before text
+ * cells that a spreadsheet would run as a formula, unless PFI_OUT_CSV_RAW.
+ * Text works on (pointer, length) throughout: pfi_out_strn() and
+ * pfi_term_write() may pass NUL bytes, which are escaped (\u0000, \x00),
+ * never an end; pfi_out_str() and keys are C strings.
  *
  * Extension not spelled out in pfi.h: pfi_out_begin(o, "") starts a
  * single-object document.  json prints its one record as a bare object
@@ -1062,6 +1062,21 @@ int pfi_out_end(pfi_out *o)
 	if (o->err)
 		return o->err;
 	return o->ioerr ? PFI_EIO : PFI_OK;
+}
+
+int pfi_term_write(FILE *fp, const char *s, size_t n)
+{
+	struct pfi_buf b;
+	int err = PFI_OK;
+
+	if (fp == NULL || (s == NULL && n > 0))
+		return PFI_EINVAL;
+	pfi_buf_init(&b, 0);
+	put_text(&err, &b, s, n, T_TERM);
+	if (err == PFI_OK && b.len > 0 && fwrite(b.data, 1, b.len, fp) != b.len)
+		err = PFI_EIO;
+	pfi_buf_release(&b);
+	return err;
 }
 
 void pfi_out_free(pfi_out *o)

@@ -407,6 +407,15 @@ PFI_EXTERN int pfi_out_end(pfi_out *o);
 PFI_EXTERN void pfi_out_free(pfi_out *o);
 
 /*
+ * Writes the n bytes at s to fp the way a table cell shows them, so that
+ * log text cannot drive a terminal: \t, \n, \r, \xNN for other control
+ * characters and DEL (a NUL byte is \x00, not an end), \u0080..\u009f for
+ * C1 controls, \xNN for each byte that is not valid UTF-8.
+ * Returns PFI_OK, PFI_EINVAL (fp NULL), PFI_ENOMEM or PFI_EIO.
+ */
+PFI_EXTERN int pfi_term_write(FILE *fp, const char *s, size_t n);
+
+/*
  * Formats time `t` as RFC3339 into buf (at least 40 bytes): UTC with "Z"
  * when utc is non-zero, else local time with its offset; microseconds are
  * printed only when non-zero.  Returns buf.

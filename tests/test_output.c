@@ -828,6 +828,118 @@ Test(output, json_escapes_every_byte_of_a_hostile_value_in_one_document)
 	free(s);
 }
 
+/* One record with a string `val` of n bytes (pfi_out_strn). */
+static char *one_strn(enum pfi_format fmt, unsigned flags, const char *val,
+                      size_t n)
+{
+	struct capture c;
+	pfi_out *o = cap_open(&c, fmt, flags);
+
+	cr_assert_eq(pfi_out_begin(o, NULL), PFI_OK);
+	cr_assert_eq(pfi_out_record_begin(o), PFI_OK);
+	cr_assert_eq(pfi_out_strn(o, "v", val, n), PFI_OK);
+	cr_assert_eq(pfi_out_record_end(o), PFI_OK);
+	return cap_close(&c);
+}
+
+struct nul_case {
+	char in[8];      /* bytes with a NUL among them */
+	size_t n;
+	char cell[24];   /* its CSV, TSV and table cell */
+	char json[24];   /* its JSON literal, without the quotes */
+};
+
+ParameterizedTestParameters(output, a_nul_byte_is_escaped_never_an_end)
+{
+	static struct nul_case cases[] = {
+		{ "a\0b", 3, "a\\x00b", "a\\u0000b" },
+		{ "\0", 1, "\\x00", "\\u0000" },
+		{ "x\0\0", 3, "x\\x00\\x00", "x\\u0000\\u0000" },
+		{ "\0=1", 3, "\\x00=1", "\\u0000=1" },
+	};
+
+	return cr_make_param_array(struct nul_case, cases,
+	                           sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct nul_case *c, output, a_nul_byte_is_escaped_never_an_end)
+{
+	char want[48], *s;
+
+	assert_one_cell(one_strn(PFI_FMT_CSV, 0, c->in, c->n), c->cell, "csv");
+	assert_one_cell(one_strn(PFI_FMT_TSV, 0, c->in, c->n), c->cell, "tsv");
+	s = one_strn(PFI_FMT_TABLE, 0, c->in, c->n);
+	snprintf(want, sizeof(want), "v\n%s\n", c->cell);
+	cr_assert_str_eq(s, want, "table");
+	free(s);
+	s = one_strn(PFI_FMT_NDJSON, 0, c->in, c->n);
+	snprintf(want, sizeof(want), "{\"v\":\"%s\"}\n", c->json);
+	cr_assert_str_eq(s, want);
+	cr_assert(json_valid(s), "not valid JSON: %s", s);
+	free(s);
+}
+
+Test(output, a_formula_after_a_nul_is_still_quoted)
+{
+	assert_one_cell(one_strn(PFI_FMT_CSV, 0, "=\0", 2), "\"'=\\x00\"", "csv");
+	assert_one_cell(one_strn(PFI_FMT_TSV, 0, "-1\0", 3), "'-1\\x00", "tsv");
+}
+
+/* ---- pfi_term_write: the same escapes for lines outside a table ---------- */
+
+struct term_case {
+	char in[16];    /* the bytes, NUL included */
+	size_t n;       /* how many */
+	char out[48];   /* what the terminal is shown */
+};
+
+ParameterizedTestParameters(output, term_write_escapes_like_a_table_cell)
+{
+	static struct term_case cases[] = {
+		{ "a\0b", 3, "a\\x00b" },
+		{ "\x1b[2J\x07", 5, "\\x1b[2J\\x07" },
+		{ "t\tn\nr\r", 6, "t\\tn\\nr\\r" },
+		{ "\x7f", 1, "\\x7f" },
+		{ "\xc2\x9b" "1m", 4, "\\u009b1m" },
+		{ "\xff\xfe", 2, "\\xff\\xfe" },
+		{ "cut\xe2\x82", 5, "cut\\xe2\\x82" },
+		{ "K\xc3\xb6ln \xe2\x82\xac", 9, "K\xc3\xb6ln \xe2\x82\xac" },
+		{ "back\\slash", 10, "back\\slash" },
+		{ "", 0, "" },
+	};
+
+	return cr_make_param_array(struct term_case, cases,
+	                           sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct term_case *c, output,
+                  term_write_escapes_like_a_table_cell)
+{
+	char *buf = NULL, want[64];
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	cr_assert_not_null(fp);
+	cr_assert_eq(pfi_term_write(fp, c->in, c->n), PFI_OK);
+	cr_assert_eq(fclose(fp), 0);
+	cr_assert_eq(len, strlen(c->out));
+	cr_assert_str_eq(buf, c->out);
+	free(buf);
+	if (c->n > 0 && strlen(c->in) == c->n) {
+		snprintf(want, sizeof(want), "v\n%s\n", c->out);
+		buf = one_string(PFI_FMT_TABLE, 0, "v", c->in);
+		cr_assert_str_eq(buf, want, "the table shows it otherwise");
+		free(buf);
+	}
+}
+
+Test(output, term_write_refuses_no_file)
+{
+	cr_assert_eq(pfi_term_write(NULL, "x", 1), PFI_EINVAL);
+	cr_assert_eq(pfi_term_write(stdout, NULL, 1), PFI_EINVAL);
+	cr_assert_eq(pfi_term_write(stdout, NULL, 0), PFI_OK);
+}
+
 /* ---- tables ------------------------------------------------------------- */
 
 Test(output, table_aligns_columns_and_counts_array_elements)
