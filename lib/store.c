@@ -197,7 +197,7 @@ int pfi_bind_time(sqlite3_stmt *s, int i, int64_t v)
 	return v ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i);
 }
 
-/* ---- opening ------------------------------------------------------------------------ */
+/* ---- trusting the file ------------------------------------------------------------ */
 
 /* Creates the parent directories of `path` (mode 0700) as needed. */
 static int make_parents(pfi_store *st, const char *path)
@@ -223,21 +223,250 @@ static int make_parents(pfi_store *st, const char *path)
 	return PFI_OK;
 }
 
-/* Creates the file 0600 before SQLite does, so it never exists readable
- * by others (SQLite gives -wal and -shm the same mode). */
-static int create_private(pfi_store *st, const char *path)
-{
-	int fd, rc = make_parents(st, path);
+/*
+ * The trust rule (SECURITY CONSIDERATIONS in man/pfi.1).  pfi uses an
+ * index only when nobody but the running user or root can have written
+ * it: the file and its side files (-journal, -wal, -shm) belong to the
+ * user or to root and are writable by neither group nor others; the
+ * directory holding them belongs to the user or to root too, and may be
+ * writable by others only with the sticky bit (as /tmp is).  A file
+ * another user could change could make pfi read crafted SQL, roll a
+ * planted journal into the index, or write through a planted link.
+ *
+ * The checks use fstat on descriptors pfi opened without following a
+ * link (O_NOFOLLOW; a new index is made with O_EXCL).  SQLite then opens
+ * the same name with SQLITE_OPEN_NOFOLLOW, which also refuses links for
+ * the side files it makes, and pfi checks by device and inode that it
+ * opened the file checked.  The directory is resolved first (realpath),
+ * since SQLite would refuse a link anywhere in the name: a directory
+ * reached through a link is fine, the file itself may not be one.
+ */
 
-	if (rc != PFI_OK)
-		return rc;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return pfi_err_set(&st->err, PFI_EIO, "cannot create '%s': %s",
-		                   path, strerror(errno));
-	close(fd);
+static const char *const side_suffixes[] = { "-journal", "-wal", "-shm" };
+
+/* Why another user could have changed what sb describes, or NULL. */
+static const char *untrusted(const struct stat *sb, int dir, char *buf,
+                             size_t size)
+{
+	if (sb->st_uid != geteuid() && sb->st_uid != 0) {
+		snprintf(buf, size, "owned by uid %lu, not by you",
+		         (unsigned long)sb->st_uid);
+		return buf;
+	}
+	if (dir)
+		return (sb->st_mode & S_IWOTH) && !(sb->st_mode & S_ISVTX)
+		       ? "writable by others" : NULL;
+	if (sb->st_mode & S_IWOTH)
+		return "writable by others";
+	if (sb->st_mode & S_IWGRP)
+		return "writable by its group";
+	return NULL;
+}
+
+/* Sets st->file to the directory of st->path, resolved, joined to its
+ * last name; *dir is that directory (malloc'd), *name the last name in
+ * st->file. */
+static int resolve(pfi_store *st, char **dir, const char **name)
+{
+	const char *slash = strrchr(st->path, '/');
+	char *given, *real;
+	size_t n;
+
+	*name = slash ? slash + 1 : st->path;
+	if (**name == '\0' || strcmp(*name, ".") == 0 || strcmp(*name, "..") == 0)
+		return pfi_err_set(&st->err, PFI_EINVAL, "'%s' is not a file name",
+		                   st->path);
+	given = slash == NULL ? strdup(".") : slash == st->path ? strdup("/")
+	        : strndup(st->path, (size_t)(slash - st->path));
+	if (given == NULL)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	real = realpath(given, NULL);
+	free(given);
+	if (real == NULL && errno == ENOENT && !st->writable)
+		return pfi_err_set(&st->err, PFI_ENOTFOUND, "no index at '%s'",
+		                   st->path);
+	if (real == NULL)
+		return pfi_err_set(&st->err, PFI_EIO, "cannot open '%s': %s",
+		                   st->path, strerror(errno));
+	n = strlen(real) + strlen(*name) + 2;
+	if ((st->file = malloc(n)) == NULL) {
+		free(real);
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	}
+	snprintf(st->file, n, "%s/%s", strcmp(real, "/") ? real : "", *name);
+	*dir = real;
+	*name = st->file + strlen(st->file) - strlen(*name);
 	return PFI_OK;
 }
+
+/* Opens and checks the directory of the index. */
+static int open_dir(pfi_store *st, const char *dir, int *dfd)
+{
+	struct stat sb;
+	const char *why;
+	char buf[64];
+
+	*dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dfd < 0 || fstat(*dfd, &sb) != 0)
+		return pfi_err_set(&st->err, PFI_EIO, "cannot open '%s': %s", dir,
+		                   strerror(errno));
+	if ((why = untrusted(&sb, 1, buf, sizeof(buf))) != NULL)
+		return pfi_err_set(&st->err, PFI_EIO, "refusing index '%s': its"
+		                   " directory '%s' is %s", st->path, dir, why);
+	return PFI_OK;
+}
+
+/* Opens the file itself, never through a link; a writer makes it, mode
+ * 0600, when it does not exist (SQLite gives its side files that mode). */
+static int open_file(pfi_store *st, int dfd, const char *name, int *fd)
+{
+	int flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, tries;
+
+	flags |= st->writable ? O_RDWR : O_RDONLY;
+	for (tries = 0; tries < 3; tries++) {
+		if ((*fd = openat(dfd, name, flags)) >= 0 || errno != ENOENT ||
+		    !st->writable)
+			break;
+		if ((*fd = openat(dfd, name, flags | O_CREAT | O_EXCL, 0600)) >= 0 ||
+		    errno != EEXIST)
+			break;
+	}
+	if (*fd >= 0)
+		return PFI_OK;
+	if (errno == ENOENT && !st->writable)
+		return pfi_err_set(&st->err, PFI_ENOTFOUND, "no index at '%s'",
+		                   st->path);
+	if (errno == ELOOP)
+		return pfi_err_set(&st->err, PFI_EIO, "refusing index '%s': it is a"
+		                   " symbolic link", st->path);
+	return pfi_err_set(&st->err, PFI_EIO, "cannot open '%s': %s", st->path,
+	                   strerror(errno));
+}
+
+/* Checks the file open on fd and records which file it is. */
+static int check_file(pfi_store *st, int fd)
+{
+	struct stat sb;
+	const char *why;
+	char buf[64];
+
+	if (fstat(fd, &sb) != 0)
+		return pfi_err_set(&st->err, PFI_EIO, "cannot open '%s': %s",
+		                   st->path, strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return pfi_err_set(&st->err, PFI_EIO, "refusing index '%s': not a"
+		                   " regular file", st->path);
+	if ((why = untrusted(&sb, 0, buf, sizeof(buf))) != NULL)
+		return pfi_err_set(&st->err, PFI_EIO, "refusing index '%s': %s",
+		                   st->path, why);
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	return PFI_OK;
+}
+
+/* Checks the side files SQLite will open, those that exist. */
+static int check_side_files(pfi_store *st, int dfd, const char *name)
+{
+	char side[4096], buf[64];
+	const char *why;
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < PFI_ARRAY_SIZE(side_suffixes); i++) {
+		snprintf(side, sizeof(side), "%s%s", name, side_suffixes[i]);
+		if (fstatat(dfd, side, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				continue;
+			return pfi_err_set(&st->err, PFI_EIO, "cannot open '%s%s': %s",
+			                   st->path, side_suffixes[i], strerror(errno));
+		}
+		why = S_ISLNK(sb.st_mode) ? "a symbolic link"
+		      : !S_ISREG(sb.st_mode) ? "not a regular file"
+		      : untrusted(&sb, 0, buf, sizeof(buf));
+		if (why != NULL)
+			return pfi_err_set(&st->err, PFI_EIO, "refusing index '%s':"
+			                   " '%s%s' is %s", st->path, st->path,
+			                   side_suffixes[i], why);
+	}
+	return PFI_OK;
+}
+
+/* Whether db has open the file the checks passed, at st->file still. */
+static int same_file(pfi_store *st, sqlite3 *db)
+{
+	struct stat sb;
+	int moved = 1;
+
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED,
+	                         &moved) != SQLITE_OK || moved ||
+	    lstat(st->file, &sb) != 0 || sb.st_dev != st->dev ||
+	    sb.st_ino != st->ino)
+		return pfi_err_set(&st->err, PFI_EIO, "refusing index '%s': it was"
+		                   " replaced while being opened", st->path);
+	return PFI_OK;
+}
+
+/*
+ * Opens st->file with SQLite (READONLY or READWRITE in flags), hardened
+ * against a crafted file: defensive mode (no writable_schema and the
+ * like), no SQL functions with side effects from the schema, and no
+ * triggers or views at all (pfi has none).
+ */
+static int open_sqlite(pfi_store *st, int flags, sqlite3 **db)
+{
+	flags |= SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(st->file, db, flags, NULL) != SQLITE_OK)
+		return pfi_err_set(&st->err, PFI_EIO, "cannot open index '%s': %s",
+		                   st->path, *db ? sqlite3_errmsg(*db) : "out of memory");
+	sqlite3_extended_result_codes(*db, 1);
+	sqlite3_busy_timeout(*db, 2000);
+	if (sqlite3_db_config(*db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) ||
+	    sqlite3_db_config(*db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) ||
+	    sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) ||
+	    sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL))
+		return pfi_err_set(&st->err, PFI_ERROR, "cannot configure index"
+		                   " '%s': %s", st->path, sqlite3_errmsg(*db));
+	return same_file(st, *db);
+}
+
+/*
+ * Checks the index, its directory and side files, making the file (and
+ * its directories) for a writer, then opens it with SQLite as st->db.
+ * Its own descriptors are closed before SQLite takes a lock on the file:
+ * closing any descriptor of a file drops the process's POSIX locks on it.
+ */
+static int attach(pfi_store *st)
+{
+	char *dir = NULL;
+	const char *name = NULL;
+	int dfd = -1, fd = -1, rc = PFI_OK;
+
+	free(st->file);
+	st->file = NULL;
+	if (st->writable)
+		rc = make_parents(st, st->path);
+	if (rc == PFI_OK)
+		rc = resolve(st, &dir, &name);
+	if (rc == PFI_OK)
+		rc = open_dir(st, dir, &dfd);
+	if (rc == PFI_OK)
+		rc = open_file(st, dfd, name, &fd);
+	if (rc == PFI_OK)
+		rc = check_file(st, fd);
+	if (rc == PFI_OK)
+		rc = check_side_files(st, dfd, name);
+	if (rc == PFI_OK)
+		rc = open_sqlite(st, st->writable ? SQLITE_OPEN_READWRITE
+		                                  : SQLITE_OPEN_READONLY, &st->db);
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
+	return rc;
+}
+
+/* ---- opening ------------------------------------------------------------------------ */
 
 int pfi_store_text_is(pfi_store *st, const char *sql, const char *want)
 {
@@ -339,6 +568,15 @@ static int create_schema(pfi_store *st)
 	return rc;
 }
 
+/* Only a first run locks readers out (index.c): it writes without the
+ * WAL and holds the file once its changes outgrow the page cache. */
+static int busy_first_run(pfi_store *st)
+{
+	return pfi_err_set(&st->err, PFI_EBUSY, "'%s' is being written by its"
+	                   " first pfi index run; query it when that run ends",
+	                   st->path);
+}
+
 /* Checks that the file is a pfi index of a schema this build knows. */
 static int check_schema(pfi_store *st)
 {
@@ -347,11 +585,8 @@ static int check_schema(pfi_store *st)
 	int64_t tables = pfi_store_int(st, "SELECT count(*) FROM sqlite_schema");
 
 	if ((app < 0 || ver < 0 || tables < 0) &&
-	    sqlite3_errcode(st->db) == SQLITE_BUSY)
-		/* Only a first run locks readers out (index.c). */
-		return pfi_err_set(&st->err, PFI_EBUSY, "'%s' is being written by"
-		                   " its first pfi index run; query it when that"
-		                   " run ends", st->path);
+	    (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_BUSY)
+		return busy_first_run(st);
 	if (app < 0 || ver < 0 || tables < 0)
 		return pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
 	if (app == 0 && ver == 0 && tables == 0) {
@@ -404,7 +639,6 @@ static int migrate(pfi_store *st)
 
 static int configure(pfi_store *st)
 {
-	sqlite3_busy_timeout(st->db, 2000);
 	if (!st->writable)
 		return pfi_store_exec(st, "PRAGMA query_only = 1");
 	/* Temporary B-trees (link resolution over a whole run) go to a file:
@@ -418,28 +652,18 @@ static int configure(pfi_store *st)
 
 static int open_db(pfi_store *st)
 {
-	int flags = st->writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-	                         : SQLITE_OPEN_READONLY;
-	struct stat sb;
-	int rc;
+	int rc = attach(st);
 
-	if (!st->writable && stat(st->path, &sb) != 0)
-		return pfi_err_set(&st->err, PFI_ENOTFOUND, "no index at '%s'",
-		                   st->path);
-	if (st->writable && (rc = create_private(st, st->path)) != PFI_OK)
-		return rc;
-	if (sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_NOMUTEX,
-	                    NULL) != SQLITE_OK)
-		return pfi_store_dberr(st, PFI_EIO, "cannot open index");
-	sqlite3_extended_result_codes(st->db, 1);
-	rc = configure(st);
+	if (rc == PFI_OK)
+		rc = configure(st);
 	if (rc == PFI_OK)
 		rc = check_schema(st);
 	if (rc == PFI_OK)
 		rc = pfi_store_register_functions(st);
 	if (rc == PFI_OK)
 		rc = migrate(st);
-	if (rc == PFI_ERROR && sqlite3_errcode(st->db) == SQLITE_NOTADB)
+	if (rc == PFI_ERROR && st->db &&
+	    (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_NOTADB)
 		rc = pfi_err_set(&st->err, PFI_ESCHEMA, "'%s' is not a pfi index",
 		                 st->path);
 	return rc;
@@ -481,6 +705,7 @@ void pfi_store_close(pfi_store *st)
 	pfi_rollup_untrack(st);
 	pfi_store_forget_chunk(st);
 	pfi_buf_release(&st->scratch);
+	free(st->file);
 	free(st->path);
 	free(st);
 }

@@ -6,6 +6,7 @@
 #define PFI_STORE_H
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include "correlate.h"
 
@@ -58,7 +59,11 @@ enum pfi_stmt {
 
 struct pfi_store {
 	sqlite3 *db;
-	char *path;
+	char *path;                  /* as given, for messages */
+	char *file;                  /* what SQLite opens: the directory
+	                                resolved, the last name as given */
+	dev_t dev;                   /* the file the trust checks passed */
+	ino_t ino;
 	int writable;
 	struct pfi_err err;
 	sqlite3_stmt *stmt[ST__COUNT];

@@ -1,0 +1,320 @@
+/*
+ * test_trust.c - hostile index files: the trust rule (owner and modes of
+ * the index, its side files and its directory), symbolic links at any of
+ * their names, schemas holding what pfi does not create, and readers
+ * after a first `pfi index` run was killed.  The tests run as root, as
+ * the suite does; those that need another user's files or process use
+ * uid 65534 (nobody).
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "store.h"
+
+#define NOBODY 65534
+
+static void setup(void) { tmpdir_make(); }
+static void teardown(void) { tmpdir_cleanup(); }
+
+TestSuite(trust, .init = setup, .fini = teardown, .timeout = 120);
+
+/* A new, empty pfi index at dir/name (malloc'd path). */
+static char *new_index(const char *dir, const char *name)
+{
+	char *db = path_join(dir, name);
+	pfi_store *st;
+
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK, "%s",
+	             pfi_errmsg(st));
+	pfi_store_close(st);
+	return db;
+}
+
+/* Opens db with flags, asserts the code and that the message holds want. */
+static void assert_open_fails(const char *db, int flags, int code,
+                              const char *want)
+{
+	pfi_store *st = NULL;
+	int rc = pfi_store_open(&st, db, flags);
+
+	cr_assert_eq(rc, code, "open %s (%s): %d, %s", db,
+	             flags ? "write" : "read", rc, pfi_errmsg(st));
+	cr_assert_not_null(strstr(pfi_errmsg(st), want), "'%s' lacks '%s'",
+	                   pfi_errmsg(st), want);
+	pfi_store_close(st);
+}
+
+static void assert_opens(const char *db, int flags)
+{
+	pfi_store *st = NULL;
+
+	cr_assert_eq(pfi_store_open(&st, db, flags), PFI_OK, "%s: %s", db,
+	             pfi_errmsg(st));
+	pfi_store_close(st);
+}
+
+static void skip_unless_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to make another user's files");
+}
+
+/* Runs fn(arg) in a child as uid/gid NOBODY; returns its exit status. */
+static int as_nobody(int (*fn)(const char *), const char *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		if (setgid(NOBODY) != 0 || setuid(NOBODY) != 0)
+			_exit(100);
+		_exit(fn(arg));
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "child status %d", status);
+	return WEXITSTATUS(status);
+}
+
+/* ---- owner and modes ------------------------------------------------------ */
+
+Test(trust, an_index_owned_by_another_user_is_refused_even_by_root)
+{
+	char *db;
+
+	skip_unless_root();
+	db = new_index(tmpdir_make(), "i.db");
+	cr_assert_eq(chown(db, NOBODY, NOBODY), 0);
+	assert_open_fails(db, PFI_OPEN_READONLY, PFI_EIO,
+	                  "owned by uid 65534, not by you");
+	assert_open_fails(db, PFI_OPEN_WRITE, PFI_EIO,
+	                  "owned by uid 65534, not by you");
+	free(db);
+}
+
+Test(trust, an_index_writable_by_its_group_or_by_others_is_refused)
+{
+	char *db = new_index(tmpdir_make(), "i.db");
+
+	cr_assert_eq(chmod(db, 0620), 0);
+	assert_open_fails(db, PFI_OPEN_READONLY, PFI_EIO,
+	                  "i.db': writable by its group");
+	cr_assert_eq(chmod(db, 0602), 0);
+	assert_open_fails(db, PFI_OPEN_WRITE, PFI_EIO, "i.db': writable by others");
+	cr_assert_eq(chmod(db, 0644), 0);   /* readable by others is the user's call */
+	assert_opens(db, PFI_OPEN_READONLY);
+	free(db);
+}
+
+static int open_read_only(const char *db)
+{
+	pfi_store *st = NULL;
+	int rc = pfi_store_open(&st, db, PFI_OPEN_READONLY);
+
+	if (rc != PFI_OK)
+		fprintf(stderr, "as nobody: %s\n", pfi_errmsg(st));
+	pfi_store_close(st);
+	return rc == PFI_OK ? 0 : 1;
+}
+
+Test(trust, another_user_may_read_an_index_that_root_owns)
+{
+	const char *dir = tmpdir_make();
+	sqlite3 *owner;
+	char *db;
+
+	skip_unless_root();
+	cr_assert_eq(chmod(dir, 0755), 0);
+	db = new_index(dir, "i.db");
+	cr_assert_eq(chmod(db, 0644), 0);
+	/* A WAL index needs its -shm file, which only the owner may make
+	 * here: it exists while the owner has the index open. */
+	cr_assert_eq(sqlite3_open(db, &owner), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(owner, "SELECT count(*) FROM messages", NULL,
+	                          NULL, NULL), SQLITE_OK);
+	cr_assert_eq(as_nobody(open_read_only, db), 0);
+	sqlite3_close(owner);
+	free(db);
+}
+
+Test(trust, a_directory_that_others_may_write_needs_the_sticky_bit)
+{
+	const char *dir = tmpdir_make();
+	char *db = new_index(dir, "i.db");
+
+	cr_assert_eq(chmod(dir, 0777), 0);
+	assert_open_fails(db, PFI_OPEN_READONLY, PFI_EIO, "its directory '");
+	assert_open_fails(db, PFI_OPEN_WRITE, PFI_EIO, "is writable by others");
+	cr_assert_eq(chmod(dir, 01777), 0);   /* as /tmp */
+	assert_opens(db, PFI_OPEN_WRITE);
+	cr_assert_eq(chmod(dir, 0700), 0);
+	free(db);
+}
+
+Test(trust, a_directory_of_another_user_is_refused)
+{
+	const char *dir = tmpdir_make();
+	char *sub = path_join(dir, "theirs"), *db;
+
+	skip_unless_root();
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	db = new_index(sub, "i.db");
+	cr_assert_eq(chown(sub, NOBODY, NOBODY), 0);
+	assert_open_fails(db, PFI_OPEN_READONLY, PFI_EIO,
+	                  "theirs' is owned by uid 65534, not by you");
+	free(db);
+	free(sub);
+}
+
+Test(trust, a_new_index_is_0600_in_a_0700_directory_whatever_the_umask)
+{
+	const char *dir = tmpdir_make();
+	char *sub = path_join(dir, "new/dir"), *db;
+	mode_t old = umask(0);
+	struct stat sb;
+
+	db = new_index(dir, "new/dir/i.db");
+	umask(old);
+	cr_assert_eq(stat(db, &sb), 0);
+	cr_assert_eq(sb.st_mode & 07777, 0600, "%o", sb.st_mode & 07777);
+	cr_assert_eq(stat(sub, &sb), 0);
+	cr_assert_eq(sb.st_mode & 07777, 0700, "%o", sb.st_mode & 07777);
+	free(db);
+	free(sub);
+}
+
+/* ---- symbolic links --------------------------------------------------------- */
+
+Test(trust, a_link_at_the_index_path_is_refused_and_its_target_untouched)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "i.db"), *target = path_join(dir, "target");
+	char *data;
+	FILE *f;
+
+	cr_assert_eq(symlink(target, db), 0);
+	assert_open_fails(db, PFI_OPEN_WRITE, PFI_EIO, "i.db': it is a symbolic link");
+	cr_assert_eq(access(target, F_OK), -1, "the link was followed");
+	f = fopen(target, "w");
+	fputs("someone else's file\n", f);
+	fclose(f);
+	assert_open_fails(db, PFI_OPEN_WRITE, PFI_EIO, "it is a symbolic link");
+	assert_open_fails(db, PFI_OPEN_READONLY, PFI_EIO, "it is a symbolic link");
+	data = slurp(target, NULL);
+	cr_assert_str_eq(data, "someone else's file\n");
+	free(data);
+	free(target);
+	free(db);
+}
+
+Test(trust, an_index_reached_through_a_linked_directory_is_fine)
+{
+	const char *dir = tmpdir_make();
+	char *real = path_join(dir, "real"), *link = path_join(dir, "link");
+	char *db;
+
+	cr_assert_eq(mkdir(real, 0700), 0);
+	cr_assert_eq(symlink(real, link), 0);
+	db = new_index(link, "i.db");
+	assert_opens(db, PFI_OPEN_READONLY);
+	free(db);
+	free(link);
+	free(real);
+}
+
+struct side { char suffix[16]; };
+
+ParameterizedTestParameters(trust, a_link_at_a_side_file_is_refused)
+{
+	static struct side sides[] = { { "-wal" }, { "-shm" }, { "-journal" } };
+
+	return cr_make_param_array(struct side, sides, 3);
+}
+
+ParameterizedTest(struct side *s, trust, a_link_at_a_side_file_is_refused)
+{
+	const char *dir = tmpdir_make();
+	char *db = new_index(dir, "i.db"), *target = path_join(dir, "target");
+	char side[512], want[600];
+
+	snprintf(side, sizeof(side), "%s%s", db, s->suffix);
+	snprintf(want, sizeof(want), "'%s' is a symbolic link", side);
+	cr_assert_eq(symlink(target, side), 0);
+	assert_open_fails(db, PFI_OPEN_WRITE, PFI_EIO, want);
+	assert_open_fails(db, PFI_OPEN_READONLY, PFI_EIO, want);
+	cr_assert_eq(access(target, F_OK), -1, "the link was followed");
+	free(target);
+	free(db);
+}
+
+Test(trust, a_journal_another_user_left_is_refused)
+{
+	/* Rolled back, it would write that user's pages into the index. */
+	char *db, side[512];
+	int fd;
+
+	skip_unless_root();
+	db = new_index(tmpdir_make(), "i.db");
+	snprintf(side, sizeof(side), "%s-journal", db);
+	fd = open(side, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, "\xd9\xd5\x05\xf9\x20\xa1\x63\xd7", 8), 8);
+	close(fd);
+	cr_assert_eq(chown(side, NOBODY, NOBODY), 0);
+	assert_open_fails(db, PFI_OPEN_READONLY, PFI_EIO,
+	                  "-journal' is owned by uid 65534, not by you");
+	free(db);
+}
+
+/* ---- the schema ------------------------------------------------------------- */
+
+Test(trust, the_index_is_opened_defensive_with_an_untrusted_schema)
+{
+	char *db = new_index(tmpdir_make(), "i.db");
+	int flags[] = { PFI_OPEN_READONLY, PFI_OPEN_WRITE };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		pfi_store *st = NULL;
+		int on = -1;
+
+		cr_assert_eq(pfi_store_open(&st, db, flags[i]), PFI_OK);
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, -1, &on);
+		cr_assert_eq(on, 1);
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &on);
+		cr_assert_eq(on, 0);
+		cr_assert_eq(pfi_store_int(st, "PRAGMA trusted_schema"), 0);
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &on);
+		cr_assert_eq(on, 0);
+		pfi_store_close(st);
+	}
+	free(db);
+}
+
+Test(trust, a_refused_index_fails_the_cli_with_exit_3_and_one_line)
+{
+	char *db = new_index(tmpdir_make(), "i.db"), *out = NULL, *err = NULL;
+	const char *argv[] = { "--db", db, "search", "--to", "x@example.com", NULL };
+
+	cr_assert_eq(chmod(db, 0666), 0);
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 3, "%s", err);
+	cr_assert_str_empty(out);
+	cr_assert_not_null(strstr(err, "pfi: refusing index '"), "%s", err);
+	cr_assert_not_null(strstr(err, "i.db': writable by others\n"), "%s", err);
+	free(out);
+	free(err);
+	free(db);
+}
