@@ -22,8 +22,12 @@
  *   is marked an orphan, and a checkpoint closes orphans that stayed
  *   quiet for ORPHAN_QUIET of log time (cleanup's lines may still come
  *   after smtpd's disconnect, as syslog does not order processes).
- * - A message rejected by cleanup (header/body/milter reject) is closed at
- *   the reject line for the same reason.
+ * - A message rejected by cleanup (header/body/milter reject) or smtpd
+ *   (DATA, END-OF-MESSAGE) is closed and written at the reject line, but
+ *   lingers for ORPHAN_QUIET of log time: syslog may deliver cleanup's
+ *   lines for it after smtpd's reject, and they join it (and rewrite it)
+ *   instead of opening a phantom.  A client= or pickup line for the same
+ *   queue ID starts a new lifetime at once.
  * - "message repeated N times" lines are fed N times by the caller.
  * - Open state is bounded (pfi_corr_set_limits): a message no line has
  *   named for longer than Postfix's queue lifetime plus a margin cannot
@@ -290,6 +294,7 @@ struct pfi_corr {
 	                              is lost; 0: never */
 	size_t max_open;           /* cap on open messages; 0: none */
 	struct pfi_corr_lost lost; /* what the limits closed so far */
+	size_t nlinger;            /* of mcount, closed messages lingering */
 };
 
 int pfi_corr_new(struct pfi_corr **out, const struct pfi_sink *sink,
@@ -321,7 +326,7 @@ int64_t pfi_corr_next_id(const struct pfi_corr *c)
 
 size_t pfi_corr_open_count(const struct pfi_corr *c)
 {
-	return c->mcount;
+	return c->mcount - c->nlinger;
 }
 
 /* ---- the open-message table ------------------------------------------------------ */
@@ -435,6 +440,7 @@ static void msg_unlink(struct pfi_corr *c, struct pfi_msg *m)
 	if (*pp == m) {
 		*pp = m->next;
 		c->mcount--;
+		c->nlinger -= (m->flags & PFI_MSG_LINGER) != 0;
 	}
 }
 
@@ -445,6 +451,32 @@ static int msg_close(struct pfi_corr *c, struct pfi_msg *m)
 
 	m->flags |= PFI_MSG_CLOSED;
 	rc = c->sink.message(c->sink.ctx, m, 0);
+	msg_unlink(c, m);
+	pfi_msg_free(m);
+	return rc;
+}
+
+/* Writes a message a reject ended, and keeps it for late lines. */
+static int msg_linger(struct pfi_corr *c, struct pfi_msg *m)
+{
+	int rc;
+
+	m->flags |= PFI_MSG_CLOSED;
+	rc = c->sink.message(c->sink.ctx, m, 0);
+	m->flags &= ~(unsigned)PFI_MSG_DIRTY;
+	if (!(m->flags & PFI_MSG_LINGER))
+		c->nlinger++;
+	m->flags |= PFI_MSG_STORED | PFI_MSG_LINGER;
+	return rc;
+}
+
+/* Forgets a lingering message, written again if late lines changed it. */
+static int msg_unlinger(struct pfi_corr *c, struct pfi_msg *m)
+{
+	int rc = PFI_OK;
+
+	if (m->flags & PFI_MSG_DIRTY)
+		rc = c->sink.message(c->sink.ctx, m, 0);
 	msg_unlink(c, m);
 	pfi_msg_free(m);
 	return rc;
@@ -926,14 +958,15 @@ static int enforce_cap(struct pfi_corr *c)
 	size_t i, n = 0, over;
 	int rc = PFI_OK;
 
-	if (c->max_open == 0 || c->mcount <= c->max_open)
+	if (c->max_open == 0 || pfi_corr_open_count(c) <= c->max_open)
 		return PFI_OK;
-	over = c->mcount - c->max_open;
+	over = pfi_corr_open_count(c) - c->max_open;
 	if ((v = malloc(c->mcount * sizeof(*v))) == NULL)
 		return PFI_ENOMEM;
 	for (i = 0; i < c->mcap; i++)
 		for (m = c->mtab[i]; m; m = m->next)
-			v[n++] = m;
+			if (!(m->flags & PFI_MSG_LINGER))
+				v[n++] = m;
 	qsort(v, n, sizeof(*v), by_last_seen);
 	for (i = 0; i < over && rc == PFI_OK; i++)
 		rc = close_lost(c, v[i]);
@@ -951,7 +984,10 @@ int pfi_corr_sweep(struct pfi_corr *c)
 		struct pfi_msg *m = c->mtab[i], *next;
 		for (; m && rc == PFI_OK; m = next) {
 			next = m->next;
-			if (is_stale_orphan(c, m)) {
+			if (m->flags & PFI_MSG_LINGER) {
+				if (m->last + ORPHAN_QUIET < c->latest)
+					rc = msg_unlinger(c, m);
+			} else if (is_stale_orphan(c, m)) {
 				m->flags |= PFI_MSG_REJECTED;
 				rc = msg_close(c, m);
 			} else if (is_lost(c, m)) {
@@ -1005,10 +1041,12 @@ int pfi_corr_checkpoint(struct pfi_corr *c)
 	for (i = 0; i < c->mcap && rc == PFI_OK; i++) {
 		struct pfi_msg *m;
 		for (m = c->mtab[i]; m && rc == PFI_OK; m = m->next) {
-			/* Unchanged open messages are stored already. */
+			/* Unchanged open messages are stored already; a
+			 * lingering one is closed. */
 			if (!(m->flags & PFI_MSG_DIRTY))
 				continue;
-			rc = c->sink.message(c->sink.ctx, m, 1);
+			rc = c->sink.message(c->sink.ctx, m,
+			                     !(m->flags & PFI_MSG_LINGER));
 			m->flags &= ~(unsigned)PFI_MSG_DIRTY;
 			m->flags |= PFI_MSG_STORED;
 		}
@@ -1429,7 +1467,17 @@ static int reject_rcpts(struct feed *f, struct pfi_msg *m)
 		if (!m->rcpts[i].final)
 			rc = rcpt_reject(&m->rcpts[i], ev, f->env->time);
 	m->flags |= PFI_MSG_REJECTED;
-	return rc == PFI_OK ? msg_close(f->c, m) : rc;
+	return rc == PFI_OK ? msg_linger(f->c, m) : rc;
+}
+
+/* Another reject line of a message a reject ended (cleanup's after
+ * smtpd's): its recipient joins, and the message is written again. */
+static int rejected_again(struct feed *f, struct pfi_msg *m)
+{
+	if (!pfi_slice_eq(f->ev->action, "reject") &&
+	    !pfi_slice_eq(f->ev->action, "milter-reject"))
+		return PFI_OK;
+	return reject_rcpts(f, m);
 }
 
 /* A reject (or hold/discard/filter action) of smtpd, postscreen, cleanup. */
@@ -1458,6 +1506,8 @@ static int on_reject(struct feed *f)
 		rc = own(f, m);
 	if (rc != PFI_OK)
 		return rc;
+	if (m->flags & PFI_MSG_LINGER)
+		return rejected_again(f, m);
 	if (pfi_slice_eq(ev->action, "hold"))
 		m->flags |= PFI_MSG_HELD;
 	else if (pfi_slice_eq(ev->action, "discard"))
@@ -1515,13 +1565,27 @@ static int on_removed(struct feed *f, struct pfi_msg *m)
 	return msg_close(f->c, m);
 }
 
+/* smtpd's client= or pickup's uid= starts a new lifetime of the queue ID:
+ * a message lingering under it after a reject is over. */
+static int end_linger_on_new_lifetime(struct feed *f)
+{
+	struct pfi_msg *m;
+
+	if (f->ev->kind != PFI_EV_CLIENT && f->ev->kind != PFI_EV_PICKUP)
+		return PFI_OK;
+	m = msg_find(f->c, f->env->host, f->ev->qid);
+	return m && (m->flags & PFI_MSG_LINGER) ? msg_unlinger(f->c, m) : PFI_OK;
+}
+
 /* Events about one message (they carry its queue ID). */
 static int on_message_event(struct feed *f)
 {
 	const struct pfi_event *ev = f->ev;
 	struct pfi_msg *m;
-	int rc = msg_get(f->c, f->env, ev->qid, &m);
+	int rc = end_linger_on_new_lifetime(f);
 
+	if (rc == PFI_OK)
+		rc = msg_get(f->c, f->env, ev->qid, &m);
 	if (rc == PFI_OK)
 		rc = own(f, m);
 	if (rc != PFI_OK)
@@ -1554,7 +1618,7 @@ static int on_other(struct feed *f)
 	if (m == NULL)
 		return PFI_OK;
 	m->last = f->env->time;
-	return own(f, m);
+	return own(f, m);   /* a lingering message is written again */
 }
 
 int pfi_corr_feed(struct pfi_corr *c, const struct pfi_envelope *env,

@@ -49,6 +49,10 @@ enum pfi_msg_flag {
 	PFI_MSG_STORED = 1 << 11,    /* a version of it is in the index */
 	PFI_MSG_LOST = 1 << 12,      /* closed by the open-state limits: its
 	                                pending recipients are "unknown" */
+	PFI_MSG_LINGER = 1 << 13,    /* closed by a reject and written, but
+	                                kept a while for the lines syslog
+	                                brings late; a write with this flag
+	                                rewrites a closed message */
 };
 
 enum pfi_link_rel {

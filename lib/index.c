@@ -233,6 +233,10 @@ static int sink_message(void *ctx, const struct pfi_msg *m, int open)
 
 	size_t i;
 
+	/* A message a reject ended is written again when late lines join
+	 * it: counted once. */
+	if (m->flags & PFI_MSG_LINGER)
+		return pfi_store_put_message(r->st, m, open);
 	if (!open)
 		r->rep->messages++;
 	r->rep->deliveries += m->nrcpts;

@@ -586,3 +586,36 @@ Test(correlate, a_queued_as_delivery_without_relay_is_a_link_without_a_hint)
 	cr_assert_eq(pfi_corr_open_count(c), 1);
 	pfi_corr_free(c);
 }
+
+/* ---- lines syslog delivers after a reject --------------------------------- */
+
+Test(correlate, cleanup_lines_logged_after_smtpds_reject_join_the_rejected_message)
+{
+	/* Real lines of the corpus case P1-H34 (mx1, 2026-11-22): syslog
+	 * wrote cleanup's lines after smtpd's END-OF-MESSAGE reject, which
+	 * once left a second, phantom message open forever. */
+	static const char log[] =
+		"Nov 22 13:31:05 mx1 postfix/smtpd[28829]: connect from unknown[127.0.0.3]\n"
+		"Nov 22 13:31:05 mx1 postfix/smtpd[28829]: AD7631161A5: client=unknown[127.0.0.3]\n"
+		"Nov 22 13:31:05 mx1 postfix/smtpd[28829]: AD7631161A5: reject: END-OF-MESSAGE from unknown[127.0.0.3]: 554 5.7.1 <eodreject@external.test>: Sender address rejected: Message rejected after end of data; from=<eodreject@external.test> to=<bob@local.test> proto=ESMTP helo=<mail3.external.test>\n"
+		"Nov 22 13:31:05 mx1 postfix/cleanup[28827]: AD7631161A5: warning: header Subject: P1-H34 end-of-data restriction REJECT from unknown[127.0.0.3]; from=<eodreject@external.test> to=<bob@local.test> proto=ESMTP helo=<mail3.external.test>\n"
+		"Nov 22 13:31:05 mx1 postfix/cleanup[28827]: AD7631161A5: message-id=<P1-H34.7bd220f5ceb1@driver.example.test>\n"
+		"Nov 22 13:31:05 mx1 postfix/smtpd[28829]: disconnect from unknown[127.0.0.3] ehlo=1 mail=1 rcpt=1 data=0/1 quit=1 commands=4/5\n";
+	const char *paths[] = { write_fixture_text("h34.log", log) };
+	char *db = path_join(tmpdir_make(), "h34.db"), *got;
+	struct pfi_index_report rep;
+
+	pfi_store_close(index_into(db, paths, 1, &rep));
+	got = db_rows(db, "SELECT m.queue_id, m.open, m.subject, m.message_id,"
+	              " d.recipient, d.status FROM messages m"
+	              " JOIN deliveries d ON d.message = m.id");
+	cr_assert_str_eq(got, "AD7631161A5|0|P1-H34 end-of-data restriction REJECT|"
+	                 "P1-H34.7bd220f5ceb1@driver.example.test|bob@local.test|"
+	                 "rejected\n");
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM messages"), 1);
+	cr_assert_eq(rep.messages, 1);
+	cr_assert_eq(rep.open_messages, 0);
+	free(got);
+	free((void *)paths[0]);
+	free(db);
+}
