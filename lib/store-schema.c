@@ -5,6 +5,8 @@
  * PFI_APPLICATION_ID; PRAGMA user_version holds PFI_SCHEMA_VERSION.
  * Times are microseconds since the epoch (UTC); durations are seconds.
  */
+#include <string.h>
+
 #include "store.h"
 
 /* Per-hour sums of what `pfi stats` counts (rollup.c, stats-int.h): one
@@ -206,3 +208,101 @@ const struct pfi_index_def pfi_query_indexes[] = {
 	  "CREATE INDEX IF NOT EXISTS sasl_failures_time ON sasl_failures(time)" },
 	{ NULL, NULL }
 };
+
+/* ---- what an index may hold ------------------------------------------------------ */
+
+/* A scratch in-memory database holding what pfi's schema creates. */
+static int reference_schema(sqlite3 **out)
+{
+	size_t i;
+	int rc = sqlite3_open_v2(":memory:", out, SQLITE_OPEN_READWRITE |
+	                         SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(*out, pfi_schema_sql, NULL, NULL, NULL);
+	for (i = 0; rc == SQLITE_OK && pfi_query_indexes[i].name; i++)
+		rc = sqlite3_exec(*out, pfi_query_indexes[i].sql, NULL, NULL, NULL);
+	return rc;
+}
+
+/* s for a message: at most size - 1 bytes, anything but printable ASCII
+ * shown as '?' (the name comes from the file). */
+static const char *printable(const unsigned char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s && s[i] && i + 1 < size; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? (char)s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Refuses the object of row r of `SELECT type, name, tbl_name FROM
+ * sqlite_schema` unless pfi makes it (lookup: the same query on the
+ * reference schema, WHERE all three match) or SQLite itself does. */
+static int check_object(pfi_store *st, sqlite3_stmt *r, sqlite3_stmt *lookup)
+{
+	const char *type = (const char *)sqlite3_column_text(r, 0);
+	const char *name = (const char *)sqlite3_column_text(r, 1);
+	char buf[80];
+	int known, i;
+
+	if (type == NULL || name == NULL)
+		return pfi_err_set(&st->err, PFI_ESCHEMA, "refusing index '%s': its"
+		                   " schema has an object without a name", st->path);
+	if ((strcmp(type, "table") == 0 || strcmp(type, "index") == 0) &&
+	    sqlite3_strnicmp(name, "sqlite_", 7) == 0)
+		return PFI_OK;   /* sqlite_stat1, sqlite_autoindex_... */
+	sqlite3_reset(lookup);
+	for (i = 0; i < 3; i++)
+		sqlite3_bind_value(lookup, i + 1, sqlite3_column_value(r, i));
+	known = sqlite3_step(lookup) == SQLITE_ROW;
+	sqlite3_reset(lookup);
+	if (known)
+		return PFI_OK;
+	return pfi_err_set(&st->err, PFI_ESCHEMA, "refusing index '%s': it holds"
+	                   " %s %s '%s' that pfi did not create", st->path,
+	                   strcmp(type, "index") == 0 ? "an" : "a",
+	                   printable((const unsigned char *)type, buf, 16),
+	                   printable((const unsigned char *)name, buf + 16,
+	                             sizeof(buf) - 16));
+}
+
+/*
+ * A trigger or a view would run SQL from the file whenever pfi reads or
+ * writes a table, and an unknown table or index has no business in an
+ * index, so pfi refuses a schema holding either (pfi opens the index with
+ * triggers and views disabled, too).  What pfi creates comes from its own
+ * schema text, made in memory, so the list cannot drift from it; an index
+ * of schema 1, or one a first run is rebuilding, lacks some: only extras
+ * count.
+ */
+int pfi_schema_check_objects(pfi_store *st)
+{
+	static const char sql[] = "SELECT type, name, tbl_name FROM sqlite_schema";
+	sqlite3 *ref = NULL;
+	sqlite3_stmt *r = NULL, *lookup = NULL;
+	int rc = PFI_OK, step = SQLITE_DONE;
+
+	if (reference_schema(&ref) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ref, "SELECT 1 FROM sqlite_schema WHERE type = ?1"
+	                       " AND name = ?2 AND tbl_name = ?3", -1, &lookup,
+	                       NULL) != SQLITE_OK) {
+		rc = pfi_err_set(&st->err, PFI_ERROR, "cannot make pfi's schema: %s",
+		                 ref ? sqlite3_errmsg(ref) : "out of memory");
+		goto done;
+	}
+	if (sqlite3_prepare_v2(st->db, sql, -1, &r, NULL) != SQLITE_OK) {
+		rc = pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
+		goto done;
+	}
+	while (rc == PFI_OK && (step = sqlite3_step(r)) == SQLITE_ROW)
+		rc = check_object(st, r, lookup);
+	if (rc == PFI_OK && step != SQLITE_DONE)
+		rc = pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
+done:
+	sqlite3_finalize(r);
+	sqlite3_finalize(lookup);
+	sqlite3_close(ref);
+	return rc;
+}

@@ -410,7 +410,7 @@ static int same_file(pfi_store *st, sqlite3 *db)
  * Opens st->file with SQLite (READONLY or READWRITE in flags), hardened
  * against a crafted file: defensive mode (no writable_schema and the
  * like), no SQL functions with side effects from the schema, and no
- * triggers or views at all (pfi has none).
+ * triggers or views at all (pfi has none; see pfi_schema_check_objects).
  */
 static int open_sqlite(pfi_store *st, int flags, sqlite3 **db)
 {
@@ -577,7 +577,8 @@ static int busy_first_run(pfi_store *st)
 	                   st->path);
 }
 
-/* Checks that the file is a pfi index of a schema this build knows. */
+/* Checks that the file is a pfi index of a schema this build knows, and
+ * holds nothing pfi did not put there. */
 static int check_schema(pfi_store *st)
 {
 	int64_t app = pfi_store_int(st, "PRAGMA application_id");
@@ -603,7 +604,7 @@ static int check_schema(pfi_store *st)
 		                   "'%s' has index schema %lld; this pfi reads %d",
 		                   st->path, (long long)ver, PFI_SCHEMA_VERSION);
 	st->schema = (int)ver;
-	return PFI_OK;
+	return pfi_schema_check_objects(st);
 }
 
 /*

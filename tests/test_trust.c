@@ -304,6 +304,72 @@ Test(trust, the_index_is_opened_defensive_with_an_untrusted_schema)
 	free(db);
 }
 
+struct plant {
+	char sql[160];   /* run on a real pfi index */
+	char want[64];   /* in the message */
+};
+
+ParameterizedTestParameters(trust, what_pfi_did_not_create_is_refused)
+{
+	static struct plant plants[] = {
+		{ "CREATE TRIGGER t AFTER INSERT ON messages BEGIN"
+		  " DELETE FROM files; END", "a trigger 't' that pfi did not create" },
+		{ "CREATE VIEW v AS SELECT * FROM deliveries",
+		  "a view 'v' that pfi did not create" },
+		{ "CREATE TABLE extra(x)", "a table 'extra' that pfi did not create" },
+		{ "CREATE INDEX extra_i ON messages(sender)",
+		  "an index 'extra_i' that pfi did not create" },
+		/* A name pfi uses, on another table. */
+		{ "DROP INDEX messages_open; CREATE INDEX messages_open ON"
+		  " deliveries(status)", "an index 'messages_open'" },
+		{ "CREATE TABLE \"x\x1b[2J\"(y)", "a table 'x?[2J'" },
+	};
+
+	return cr_make_param_array(struct plant, plants,
+	                           sizeof(plants) / sizeof(plants[0]));
+}
+
+ParameterizedTest(struct plant *p, trust, what_pfi_did_not_create_is_refused)
+{
+	char *db = new_index(tmpdir_make(), "i.db"), *err = NULL;
+	sqlite3 *raw;
+
+	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, p->sql, NULL, NULL, NULL), SQLITE_OK,
+	             "%s", sqlite3_errmsg(raw));
+	sqlite3_close(raw);
+	assert_open_fails(db, PFI_OPEN_READONLY, PFI_ESCHEMA, p->want);
+	assert_open_fails(db, PFI_OPEN_WRITE, PFI_ESCHEMA, p->want);
+	const char *argv[] = { "--db", db, "info", NULL };
+	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 3, "%s", err);
+	cr_assert_eq(strncmp(err, "pfi: refusing index '", 21), 0, "%s", err);
+	cr_assert_not_null(strstr(err, p->want), "%s", err);
+	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "not one line: %s",
+	             err);
+	free(err);
+	free(db);
+}
+
+Test(trust, sqlites_own_tables_are_fine)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "i.db");
+	char *log = copy_fixture("logs/sample.log", dir, "mail.log", 0);
+	const char *paths[] = { log };
+	sqlite3 *raw;
+
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "ANALYZE", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM sqlite_schema"
+	                    " WHERE name = 'sqlite_stat1'"), 1);
+	assert_opens(db, PFI_OPEN_READONLY);
+	assert_opens(db, PFI_OPEN_WRITE);
+	free(log);
+	free(db);
+}
+
 Test(trust, a_refused_index_fails_the_cli_with_exit_3_and_one_line)
 {
 	char *db = new_index(tmpdir_make(), "i.db"), *out = NULL, *err = NULL;
