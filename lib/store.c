@@ -651,9 +651,96 @@ static int configure(pfi_store *st)
 	                          " PRAGMA temp_store = FILE");
 }
 
-static int open_db(pfi_store *st)
+#define HOT_JOURNAL 1   /* first_read: a rollback is due */
+
+/*
+ * The first read of the file.  A first run killed midway leaves a hot
+ * rollback journal (index.c writes a first run without the WAL), which a
+ * writer rolls back here on its own; a read-only connection cannot, and
+ * gets HOT_JOURNAL.  Neither can a reader make the -shm file of a WAL
+ * index in a directory it may not write: both would otherwise read as
+ * "attempt to write a readonly database".
+ */
+static int first_read(pfi_store *st)
+{
+	int err;
+
+	if (pfi_store_int(st, "SELECT count(*) FROM sqlite_schema") >= 0)
+		return PFI_OK;
+	err = sqlite3_extended_errcode(st->db);
+	if (err == SQLITE_READONLY_ROLLBACK)
+		return HOT_JOURNAL;
+	if ((err & 0xff) == SQLITE_BUSY)
+		return busy_first_run(st);
+	if (err == SQLITE_READONLY_DIRECTORY || err == SQLITE_READONLY_CANTINIT)
+		return pfi_err_set(&st->err, PFI_EIO, "cannot read '%s' without its"
+		                   " '-shm' file, which you may not create there (it"
+		                   " exists while its owner has the index open)",
+		                   st->path);
+	if ((err & 0xff) == SQLITE_NOTADB)
+		return pfi_err_set(&st->err, PFI_ESCHEMA, "'%s' is not a pfi index",
+		                   st->path);
+	return pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
+}
+
+/*
+ * Rolls back what an interrupted first run left, for a reader: the
+ * running user owns the index (or root does), so a short read-write
+ * connection does what the next `pfi index` would, under SQLite's locks.
+ * The index is then as it was before that run.  A reader who may not
+ * write the file is told so instead of SQLite's "readonly database".
+ */
+static int roll_back(pfi_store *st)
+{
+	sqlite3 *db = NULL;
+	int rc = open_sqlite(st, SQLITE_OPEN_READWRITE, &db), err;
+
+	if (rc == PFI_OK && sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema",
+	                                 NULL, NULL, NULL) != SQLITE_OK) {
+		err = sqlite3_extended_errcode(db) & 0xff;
+		if (err == SQLITE_BUSY)
+			rc = busy_first_run(st);
+		else if (err == SQLITE_READONLY || err == SQLITE_CANTOPEN ||
+		         err == SQLITE_PERM)
+			rc = pfi_err_set(&st->err, PFI_EIO, "'%s' was left by an"
+			                 " interrupted first pfi index run; a 'pfi index'"
+			                 " by a user who may write it rolls that back",
+			                 st->path);
+		else
+			rc = pfi_err_set(&st->err, PFI_EIO, "cannot roll back the"
+			                 " interrupted first run into '%s': %s", st->path,
+			                 sqlite3_errmsg(db));
+	}
+	sqlite3_close(db);
+	return rc;
+}
+
+/* Opens the index (attach) and reads it first, after a roll_back when
+ * an interrupted first run left it to the reader. */
+static int attach_and_read(pfi_store *st)
 {
 	int rc = attach(st);
+
+	if (rc == PFI_OK)
+		rc = first_read(st);
+	if (rc != HOT_JOURNAL)
+		return rc;
+	sqlite3_close(st->db);
+	st->db = NULL;
+	rc = roll_back(st);
+	if (rc == PFI_OK)
+		rc = attach(st);
+	if (rc == PFI_OK)
+		rc = first_read(st);
+	if (rc == HOT_JOURNAL)   /* another run was killed meanwhile */
+		rc = pfi_err_set(&st->err, PFI_EIO, "cannot roll back the"
+		                 " interrupted first run into '%s'", st->path);
+	return rc;
+}
+
+static int open_db(pfi_store *st)
+{
+	int rc = attach_and_read(st);
 
 	if (rc == PFI_OK)
 		rc = configure(st);

@@ -130,6 +130,19 @@ static int open_read_only(const char *db)
 	return rc == PFI_OK ? 0 : 1;
 }
 
+static int expect_no_shm_message(const char *db)
+{
+	pfi_store *st = NULL;
+	int rc = pfi_store_open(&st, db, PFI_OPEN_READONLY), ok;
+
+	ok = rc == PFI_EIO && strstr(pfi_errmsg(st), "-shm") != NULL &&
+	     strstr(pfi_errmsg(st), "readonly") == NULL;
+	if (!ok)
+		fprintf(stderr, "as nobody: %d, %s\n", rc, pfi_errmsg(st));
+	pfi_store_close(st);
+	return ok ? 0 : 1;
+}
+
 Test(trust, another_user_may_read_an_index_that_root_owns)
 {
 	const char *dir = tmpdir_make();
@@ -147,6 +160,8 @@ Test(trust, another_user_may_read_an_index_that_root_owns)
 	                          NULL, NULL), SQLITE_OK);
 	cr_assert_eq(as_nobody(open_read_only, db), 0);
 	sqlite3_close(owner);
+	/* Without it the reader is told so, not "readonly database". */
+	cr_assert_eq(as_nobody(expect_no_shm_message, db), 0);
 	free(db);
 }
 
@@ -382,5 +397,247 @@ Test(trust, a_refused_index_fails_the_cli_with_exit_3_and_one_line)
 	cr_assert_not_null(strstr(err, "i.db': writable by others\n"), "%s", err);
 	free(out);
 	free(err);
+	free(db);
+}
+
+/* ---- a first run killed midway ---------------------------------------------- */
+
+static const unsigned char journal_magic[8] = {
+	0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7
+};
+
+/* Whether db has a hot rollback journal: one SQLite synced before it
+ * wrote pages into the file, so that a reader must roll it back. */
+static int journal_is_hot(const char *db)
+{
+	char side[512];
+	unsigned char head[8];
+	int fd, hot;
+
+	snprintf(side, sizeof(side), "%s-journal", db);
+	if ((fd = open(side, O_RDONLY)) < 0)
+		return 0;
+	hot = read(fd, head, 8) == 8 && memcmp(head, journal_magic, 8) == 0;
+	close(fd);
+	return hot;
+}
+
+/* Leaves db as a first run killed midway does (index.c): a child writes
+ * in rollback-journal mode with a tiny page cache, so pages spill into
+ * the file, and is killed inside its transaction. */
+static void leave_hot_journal(const char *db)
+{
+	int status;
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		sqlite3 *raw;
+
+		if (sqlite3_open(db, &raw) != SQLITE_OK ||
+		    sqlite3_exec(raw, "PRAGMA journal_mode = DELETE;"
+		                 " PRAGMA cache_size = 8; BEGIN IMMEDIATE;"
+		                 " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
+		                 " SELECT i + 1 FROM n WHERE i < 500)"
+		                 " INSERT INTO chunks(first, count, last, data)"
+		                 " SELECT i, 1, 0, randomblob(2000) FROM n",
+		                 NULL, NULL, NULL) != SQLITE_OK)
+			_exit(1);
+		raise(SIGKILL);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status), "writer status %d", status);
+	cr_assert(journal_is_hot(db), "no hot journal to test with");
+}
+
+Test(trust, a_reader_rolls_back_what_a_killed_first_run_left)
+{
+	char *db = new_index(tmpdir_make(), "i.db"), side[512];
+	struct pfi_info *info;
+	pfi_store *st = NULL;
+
+	leave_hot_journal(db);
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK, "%s",
+	             pfi_errmsg(st));
+	cr_assert_eq(pfi_info_get(&info, st), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(info->lines, 0);
+	pfi_info_free(info);
+	pfi_store_close(st);
+	snprintf(side, sizeof(side), "%s-journal", db);
+	cr_assert_eq(access(side, F_OK), -1, "the journal is still there");
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM chunks"), 0);
+	free(db);
+}
+
+static int expect_recovery_message(const char *db)
+{
+	pfi_store *st = NULL;
+	int rc = pfi_store_open(&st, db, PFI_OPEN_READONLY), ok;
+
+	ok = rc == PFI_EIO &&
+	     strstr(pfi_errmsg(st), "interrupted first pfi index run") != NULL &&
+	     strstr(pfi_errmsg(st), "readonly") == NULL;
+	if (!ok)
+		fprintf(stderr, "as nobody: %d, %s\n", rc, pfi_errmsg(st));
+	pfi_store_close(st);
+	return ok ? 0 : 1;
+}
+
+Test(trust, a_reader_who_may_not_write_is_told_what_rolls_it_back)
+{
+	const char *dir = tmpdir_make();
+	char *db;
+
+	skip_unless_root();
+	cr_assert_eq(chmod(dir, 0755), 0);
+	db = new_index(dir, "i.db");
+	cr_assert_eq(chmod(db, 0644), 0);   /* SQLite gives the journal its mode */
+	leave_hot_journal(db);
+	cr_assert_eq(as_nobody(expect_recovery_message, db), 0);
+	cr_assert(journal_is_hot(db));
+	assert_opens(db, PFI_OPEN_READONLY);   /* root may write it */
+	cr_assert(!journal_is_hot(db));
+	free(db);
+}
+
+/* Writes messages to fd, each with a long response, until writing fails
+ * (or 800 MB is written, should nothing stop it). */
+static void feed_messages(int fd)
+{
+	static char filler[8000];
+	char line[9000];
+	long i;
+	int n;
+
+	memset(filler, 'x', sizeof(filler) - 1);
+	for (i = 0; i < 100000; i++) {
+		time_t t = 1793613600 + i;
+		struct tm tm;
+		char ts[40], qid[24];
+
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S.000000+00:00", &tm);
+		snprintf(qid, sizeof(qid), "%010lX", 0x1000000000L + i);
+		n = snprintf(line, sizeof(line),
+		    "%s mx1 postfix/smtpd[2101]: %s: client=a.example[192.0.2.1]\n"
+		    "%s mx1 postfix/cleanup[1211]: %s: message-id=<%ld@example.com>\n"
+		    "%s mx1 postfix/qmgr[1102]: %s: from=<s@example.com>, size=100,"
+		    " nrcpt=1 (queue active)\n"
+		    "%s mx1 postfix/smtp[1301]: %s: to=<r%ld@example.net>,"
+		    " relay=mx.example.net[198.51.100.1]:25, delay=1,"
+		    " delays=0.1/0/0.4/0.5, dsn=2.0.0, status=sent (250 2.0.0 %ld %s)\n"
+		    "%s mx1 postfix/qmgr[1102]: %s: removed\n",
+		    ts, qid, ts, qid, i, ts, qid, ts, qid, i, i, filler, ts, qid);
+		if (n < 0 || (size_t)n >= sizeof(line) ||
+		    write(fd, line, (size_t)n) != n)
+			_exit(0);
+	}
+	_exit(0);
+}
+
+static pid_t spawn(const char *const *argv, int in)
+{
+	pid_t pid = fork();
+	int null;
+
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		null = open("/dev/null", O_WRONLY);
+		dup2(in, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(PFI_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Whether the run writing db has spilled pages into it: its journal is
+ * hot and the file grew (a short commit before the run's transaction
+ * has a hot journal for a moment too). */
+static int run_spilled(const char *db)
+{
+	struct stat sb;
+
+	return journal_is_hot(db) && stat(db, &sb) == 0 &&
+	       sb.st_size > (1 << 20);
+}
+
+/* Waits up to a minute for the run writing db (pid) to spill. */
+static int wait_spilled(const char *db, pid_t pid)
+{
+	time_t deadline = time(NULL) + 60;
+	int status;
+
+	while (!run_spilled(db) && time(NULL) < deadline &&
+	       waitpid(pid, &status, WNOHANG) == 0)
+		usleep(5000);
+	return run_spilled(db);
+}
+
+/* Starts `pfi index -` into db, fed until its journal is hot, then kills
+ * it with SIGKILL: a first run killed midway, for real.  The children
+ * die before any assertion, and with the test. */
+static void kill_first_run(const char *db)
+{
+	const char *argv[] = { PFI_BIN, "--db", db, "index", "-", NULL };
+	const char *info[] = { "--db", db, "info", NULL };
+	int fds[2], status, hot, busy = -1;
+	pid_t pfi, feeder;
+	char *err = NULL;
+
+	cr_assert_eq(pipe(fds), 0);
+	pfi = spawn(argv, fds[0]);
+	if ((feeder = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(fds[0]);
+		feed_messages(fds[1]);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	hot = wait_spilled(db, pfi);
+	if (hot)   /* alive, the run keeps readers out and says so */
+		busy = run_pfi(info, NULL, NULL, &err);
+	kill(pfi, SIGKILL);
+	kill(feeder, SIGKILL);
+	waitpid(pfi, &status, 0);
+	waitpid(feeder, NULL, 0);
+	cr_assert(hot, "pfi index ended, or took over a minute, before its"
+	          " first run wrote into the index");
+	cr_assert_eq(busy, 3, "info: %d, %s", busy, err);
+	cr_assert_not_null(strstr(err, "being written by its first pfi index run"),
+	                   "%s", err);
+	free(err);
+	cr_assert(WIFSIGNALED(status));
+	cr_assert(journal_is_hot(db));
+}
+
+Test(trust, queries_after_a_killed_first_run_see_the_index_as_before)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "i.db"), *out = NULL, *err = NULL;
+	char *log = copy_fixture("logs/sample.log", dir, "mail.log", 0);
+	const char *info[] = { "--db", db, "--json", "info", NULL };
+	const char *search[] = { "--db", db, "search", NULL };
+	const char *index[] = { "--db", db, "index", log, NULL };
+
+	kill_first_run(db);
+	cr_assert_eq(run_pfi(info, NULL, &out, &err), 0, "%s", err);
+	cr_assert_str_empty(err);
+	cr_assert_not_null(strstr(out, "\"files\":[],\"lines\":0,"), "%s", out);
+	free(out);
+	free(err);
+	cr_assert_eq(run_pfi(search, NULL, &out, &err), 1, "%s", err);
+	cr_assert_str_empty(err);
+	free(out);
+	free(err);
+	cr_assert_eq(run_pfi(index, NULL, NULL, &err), 0, "%s", err);
+	free(err);
+	cr_assert_gt(db_int(db, "SELECT count(*) FROM messages"), 0);
+	cr_assert_eq(run_pfi(search, NULL, &out, &err), 0, "%s", err);
+	free(out);
+	free(err);
+	free(log);
 	free(db);
 }
