@@ -1420,7 +1420,8 @@ static int reject_is_final(const struct pfi_event *ev)
 {
 	return pfi_slice_eq(ev->stage, "DATA") ||
 	       pfi_slice_eq(ev->stage, "END-OF-MESSAGE") ||
-	       pfi_slice_eq(ev->action, "milter-reject");
+	       (pfi_slice_eq(ev->action, "milter-reject") &&
+	        !pfi_slice_eq(ev->stage, "RCPT"));
 }
 
 static int rcpt_reject(struct pfi_rcpt *r, const struct pfi_event *ev,
@@ -1436,6 +1437,57 @@ static int rcpt_reject(struct pfi_rcpt *r, const struct pfi_event *ev,
 		rc = set_str(&r->stage, ev->stage);
 	if (rc == PFI_OK)
 		rc = set_str(&r->code, ev->code);
+	return rc;
+}
+
+/* What an access-map, milter, policy or before-queue filter action does:
+ * Postfix logs the same verdicts under several names. */
+enum action { ACT_OTHER, ACT_REJECT, ACT_HOLD, ACT_DISCARD };
+
+static enum action action_of(struct pfi_slice a)
+{
+	if (pfi_slice_eq(a, "reject") || pfi_slice_eq(a, "milter-reject") ||
+	    pfi_slice_eq(a, "proxy-reject"))
+		return ACT_REJECT;
+	if (pfi_slice_eq(a, "hold") || pfi_slice_eq(a, "milter-hold"))
+		return ACT_HOLD;
+	if (pfi_slice_eq(a, "discard") || pfi_slice_eq(a, "milter-discard"))
+		return ACT_DISCARD;
+	return ACT_OTHER;
+}
+
+/* A reject that left no queue file (reject, milter-reject, proxy-reject):
+ * a record of its own.  proxy-reject names no client: the session's. */
+static int noqueue_reject(struct feed *f)
+{
+	struct pfi_event ev = *f->ev;
+	struct session *s = NULL;
+
+	if (!PFI_SLICE_PRESENT(ev.client_ip) &&
+	    session_get(f->c, f->env, 0, &s) == PFI_OK && s != NULL) {
+		ev.client_name = cstr_slice(s->client);
+		ev.client_ip = cstr_slice(s->client_ip);
+	}
+	return f->c->sink.reject(f->c->sink.ctx, f->env, &ev);
+}
+
+/* A NOQUEUE hold, discard or filter action: the session keeps it for the
+ * message it queues next. */
+static int session_action(struct feed *f)
+{
+	enum action act = action_of(f->ev->action);
+	struct pfi_slice name = f->ev->action;
+	struct session *s;
+	int rc = session_get(f->c, f->env, 1, &s);
+
+	if (act == ACT_HOLD)
+		name = cstr_slice("hold");
+	else if (act == ACT_DISCARD)
+		name = cstr_slice("discard");
+	if (rc == PFI_OK && s)
+		rc = session_add_pending(s, name, f->ev->to);
+	if (rc == PFI_OK && s)
+		rc = session_add_line(s, f->line_id);
 	return rc;
 }
 
@@ -1474,8 +1526,7 @@ static int reject_rcpts(struct feed *f, struct pfi_msg *m)
  * smtpd's): its recipient joins, and the message is written again. */
 static int rejected_again(struct feed *f, struct pfi_msg *m)
 {
-	if (!pfi_slice_eq(f->ev->action, "reject") &&
-	    !pfi_slice_eq(f->ev->action, "milter-reject"))
+	if (action_of(f->ev->action) != ACT_REJECT)
 		return PFI_OK;
 	return reject_rcpts(f, m);
 }
@@ -1484,23 +1535,15 @@ static int rejected_again(struct feed *f, struct pfi_msg *m)
 static int on_reject(struct feed *f)
 {
 	const struct pfi_event *ev = f->ev;
+	enum action act = action_of(ev->action);
 	struct pfi_msg *m;
 	struct pfi_rcpt *r;
-	struct session *s;
 	int rc;
 
 	if (pfi_slice_eq(ev->action, "reject_warning"))
 		return PFI_OK;
-	if (!ev->qid.p) {
-		if (pfi_slice_eq(ev->action, "reject"))
-			return f->c->sink.reject(f->c->sink.ctx, f->env, ev);
-		rc = session_get(f->c, f->env, 1, &s);
-		if (rc == PFI_OK && s)
-			rc = session_add_pending(s, ev->action, ev->to);
-		if (rc == PFI_OK && s)
-			rc = session_add_line(s, f->line_id);
-		return rc;
-	}
+	if (!ev->qid.p)
+		return act == ACT_REJECT ? noqueue_reject(f) : session_action(f);
 	rc = msg_get(f->c, f->env, ev->qid, &m);
 	if (rc == PFI_OK)
 		rc = own(f, m);
@@ -1508,12 +1551,11 @@ static int on_reject(struct feed *f)
 		return rc;
 	if (m->flags & PFI_MSG_LINGER)
 		return rejected_again(f, m);
-	if (pfi_slice_eq(ev->action, "hold"))
+	if (act == ACT_HOLD)
 		m->flags |= PFI_MSG_HELD;
-	else if (pfi_slice_eq(ev->action, "discard"))
+	else if (act == ACT_DISCARD)
 		m->flags |= PFI_MSG_DISCARDED;
-	if (!pfi_slice_eq(ev->action, "reject") &&
-	    !pfi_slice_eq(ev->action, "milter-reject")) {
+	if (act != ACT_REJECT) {
 		r = ev->to.p ? rcpt_get(m, ev->to, ev->orig_to) : NULL;
 		return (ev->to.p && r == NULL) ? PFI_ENOMEM : PFI_OK;
 	}

@@ -619,3 +619,39 @@ Test(correlate, cleanup_lines_logged_after_smtpds_reject_join_the_rejected_messa
 	free((void *)paths[0]);
 	free(db);
 }
+
+/* ---- milter, before-queue filter and policy actions ------------------------- */
+
+/* Real lines of testdata/realpostfix/mail.log (Postfix 3.7, a python
+ * milter and a before-queue filter on loopback). */
+static const char milter_log[] =
+	"Dec  6 21:02:49 mx1 postfix/smtpd[30829]: NOQUEUE: milter-reject: RCPT from localhost[127.0.0.1]: 550 5.7.1 Rejected by pfi test milter at RCPT; from=<alice@local.test> to=<mreject-rcpt.p1@ok.test> proto=ESMTP helo=<client.example.test>\n"
+	"Dec  6 21:02:49 mx1 postfix/smtpd[30829]: AC4501082BA: client=localhost[127.0.0.1]\n"
+	"Dec  6 21:02:49 mx1 postfix/smtpd[30829]: AC4501082BA: milter-discard: RCPT from localhost[127.0.0.1]: milter triggers DISCARD action; from=<alice@local.test> to=<mdiscard-rcpt.p1@ok.test> proto=ESMTP helo=<client.example.test>\n"
+	"Dec  6 21:02:49 mx1 postfix/cleanup[29552]: CE51F1082B9: warning: header Subject: P1-M07 MHOLD-EOM from localhost[127.0.0.1]; from=<alice@local.test> to=<mhold-eom.p1@ok.test> proto=ESMTP helo=<client.example.test>\n"
+	"Dec  6 21:02:49 mx1 postfix/cleanup[29552]: CE51F1082B9: milter-hold: END-OF-MESSAGE from localhost[127.0.0.1]: milter triggers HOLD action; from=<alice@local.test> to=<mhold-eom.p1@ok.test> proto=ESMTP helo=<client.example.test>\n"
+	"Dec  6 21:02:52 mx1 postfix/smtpd[31104]: connect from localhost[127.0.0.1]\n"
+	"Dec  6 21:02:52 mx1 postfix/smtpd[31104]: NOQUEUE: client=localhost[127.0.0.1]\n"
+	"Dec  6 21:02:52 mx1 postfix/smtpd[31104]: proxy-reject: END-OF-MESSAGE: 550 5.7.1 Message content rejected by before-queue filter (spam score 12.5); from=<alice@local.test> to=<x02.p1@ok.test> proto=ESMTP helo=<client.example.test>\n"
+	"Dec  6 21:02:52 mx1 postfix/smtpd[31104]: disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=0/1 quit=1 commands=4/5\n";
+
+Test(correlate, milter_and_before_queue_filter_verdicts_land_on_their_recipients)
+{
+	const char *paths[] = { write_fixture_text("milter.log", milter_log) };
+	char *db = path_join(tmpdir_make(), "milter.db"), *got;
+
+	/* mtime: the log is of 2026-12-06 */
+	append_log_lines(paths[0], NULL, 0, 0, 1796601600);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	got = db_rows(db, "SELECT coalesce(queue_id, '-'), recipient, status,"
+	              " coalesce(dsn, '-'), coalesce(stage, '-'),"
+	              " coalesce(client_ip, '-') FROM deliveries ORDER BY recipient");
+	cr_assert_str_eq(got,
+		"AC4501082BA|mdiscard-rcpt.p1@ok.test|discarded|-|-|-\n"
+		"CE51F1082B9|mhold-eom.p1@ok.test|held|-|-|-\n"
+		"-|mreject-rcpt.p1@ok.test|rejected|5.7.1|RCPT|127.0.0.1\n"
+		"-|x02.p1@ok.test|rejected|5.7.1|END-OF-MESSAGE|127.0.0.1\n");
+	free(got);
+	free((void *)paths[0]);
+	free(db);
+}
