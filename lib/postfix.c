@@ -809,10 +809,15 @@ static enum pfi_ev smtp_plain(struct cur *c, struct pfi_event *ev)
 	return PFI_EV_UNPARSED;
 }
 
+/* A failed attempt that smtp/lmtp logs before it tries the next server
+ * or defers (smtp_proto.c, smtp_connect.c, smtp_sasl_proto.c); the same
+ * texts end up in the status=deferred (...) reply when it is the last. */
 static const char *const smtp_trouble[] = {
 	"host ", "lost connection with ", "conversation with ",
 	"enabling PIX workarounds", "connect to ", "Protocol error: ",
-	"Server certificate not trusted", "Server certificate not verified"
+	"Server certificate not trusted", "Server certificate not verified",
+	"Cannot start TLS: ", "TLS is required, but ", "SASL authentication failed",
+	"SASL [CACHED] authentication failed"
 };
 
 /* "QID: host mx[1.2.3.4] said: 450 ..." - a failed attempt, kept as text. */

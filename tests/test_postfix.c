@@ -854,6 +854,12 @@ static struct line_case line_cases[] = {
 		  "QueueId7: client=localhost[127.0.0.1]",
 		  PFI_EV_CLIENT,
 		  "qid=QueueId7|client_name=localhost|client_ip=127.0.0.1" },
+		/* A TLS handshake that failed before the retry in plain text
+		 * (testdata/realpostfix, case P1-S02). */
+		{ "postfix/smtp",
+		  "E2E1B1082D7: Cannot start TLS: handshake failure",
+		  PFI_EV_QID_WARNING,
+		  "qid=E2E1B1082D7|reason=Cannot start TLS: handshake failure" },
 		/* Addresses whose angle brackets a shipper dropped. */
 		{ "postfix/smtp",
 		  "6C4CA116195: to=bob@example.net, orig_to=b@example.net, relay=mx.example.net[192.0.2.25]:25, delay=1.2, delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4F3A21C0B2)",
