@@ -237,6 +237,19 @@ static const char *printable(const unsigned char *s, char *buf, size_t size)
 	return buf;
 }
 
+/* A failure to look an object up (out of memory, most likely) is not
+ * an object pfi did not create. */
+static int lookup_failed(pfi_store *st, sqlite3_stmt *lookup)
+{
+	sqlite3 *ref = sqlite3_db_handle(lookup);
+	int code = sqlite3_errcode(ref) == SQLITE_NOMEM ? PFI_ENOMEM : PFI_ERROR;
+
+	pfi_err_set(&st->err, code, "cannot check the schema of '%s': %s",
+	            st->path, sqlite3_errmsg(ref));
+	sqlite3_reset(lookup);
+	return code;
+}
+
 /* Refuses the object of row r of `SELECT type, name, tbl_name FROM
  * sqlite_schema` unless pfi makes it (lookup: the same query on the
  * reference schema, WHERE all three match) or SQLite itself does. */
@@ -245,8 +258,11 @@ static int check_object(pfi_store *st, sqlite3_stmt *r, sqlite3_stmt *lookup)
 	const char *type = (const char *)sqlite3_column_text(r, 0);
 	const char *name = (const char *)sqlite3_column_text(r, 1);
 	char buf[80];
-	int known, i;
+	int step, i;
 
+	if ((type == NULL || name == NULL) &&
+	    sqlite3_errcode(st->db) == SQLITE_NOMEM)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	if (type == NULL || name == NULL)
 		return pfi_err_set(&st->err, PFI_ESCHEMA, "refusing index '%s': its"
 		                   " schema has an object without a name", st->path);
@@ -255,10 +271,14 @@ static int check_object(pfi_store *st, sqlite3_stmt *r, sqlite3_stmt *lookup)
 		return PFI_OK;   /* sqlite_stat1, sqlite_autoindex_... */
 	sqlite3_reset(lookup);
 	for (i = 0; i < 3; i++)
-		sqlite3_bind_value(lookup, i + 1, sqlite3_column_value(r, i));
-	known = sqlite3_step(lookup) == SQLITE_ROW;
+		if (sqlite3_bind_value(lookup, i + 1,
+		                       sqlite3_column_value(r, i)) != SQLITE_OK)
+			return lookup_failed(st, lookup);
+	step = sqlite3_step(lookup);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return lookup_failed(st, lookup);
 	sqlite3_reset(lookup);
-	if (known)
+	if (step == SQLITE_ROW)
 		return PFI_OK;
 	return pfi_err_set(&st->err, PFI_ESCHEMA, "refusing index '%s': it holds"
 	                   " %s %s '%s' that pfi did not create", st->path,
@@ -288,18 +308,20 @@ int pfi_schema_check_objects(pfi_store *st)
 	    sqlite3_prepare_v2(ref, "SELECT 1 FROM sqlite_schema WHERE type = ?1"
 	                       " AND name = ?2 AND tbl_name = ?3", -1, &lookup,
 	                       NULL) != SQLITE_OK) {
-		rc = pfi_err_set(&st->err, PFI_ERROR, "cannot make pfi's schema: %s",
-		                 ref ? sqlite3_errmsg(ref) : "out of memory");
+		rc = ref == NULL || sqlite3_errcode(ref) == SQLITE_NOMEM
+		     ? PFI_ENOMEM : PFI_ERROR;
+		pfi_err_set(&st->err, rc, "cannot make pfi's schema: %s",
+		            ref ? sqlite3_errmsg(ref) : "out of memory");
 		goto done;
 	}
 	if (sqlite3_prepare_v2(st->db, sql, -1, &r, NULL) != SQLITE_OK) {
-		rc = pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
+		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read index");
 		goto done;
 	}
 	while (rc == PFI_OK && (step = sqlite3_step(r)) == SQLITE_ROW)
 		rc = check_object(st, r, lookup);
 	if (rc == PFI_OK && step != SQLITE_DONE)
-		rc = pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
+		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read index");
 done:
 	sqlite3_finalize(r);
 	sqlite3_finalize(lookup);

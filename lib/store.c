@@ -680,6 +680,8 @@ static int first_read(pfi_store *st)
 	if ((err & 0xff) == SQLITE_NOTADB)
 		return pfi_err_set(&st->err, PFI_ESCHEMA, "'%s' is not a pfi index",
 		                   st->path);
+	if ((err & 0xff) == SQLITE_NOMEM)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	return pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
 }
 

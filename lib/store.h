@@ -19,7 +19,7 @@ extern const char pfi_sessions_sql[];
 
 /* Refuses (PFI_ESCHEMA) an index that holds a trigger, a view, or a table
  * or index that pfi's schema does not create.  PFI_OK, PFI_ESCHEMA,
- * PFI_ERROR. */
+ * PFI_ENOMEM, PFI_ERROR. */
 int pfi_schema_check_objects(pfi_store *st);
 
 /* An index that only queries read (see pfi_query_indexes). */
