@@ -190,7 +190,7 @@ static int count_line(struct run *r, int kind, struct pfi_slice program)
 	for (i = 0; i < r->ncounts; i++) {
 		c = &r->counts[i];
 		if (c->kind == kind && strlen(c->program) == n &&
-		    memcmp(c->program, program.p, n) == 0) {
+		    (n == 0 || memcmp(c->program, program.p, n) == 0)) {
 			c->count++;
 			return PFI_OK;
 		}

@@ -390,20 +390,20 @@ Test(syslog, local_time_in_berlin_follows_the_dst_changes)
 
 /* ---- damaged and hostile envelopes -------------------------------------- */
 
-/* A line of `n` bytes (NUL bytes allowed) in a block of exactly n. */
+/* A line of `n` bytes (NUL bytes allowed) in a block of exactly n, which
+ * stays until the next call (env's slices point into it). */
 static int parse_bytes(const char *bytes, size_t n, time_t ref,
                        struct pfi_envelope *env)
 {
+	static char *copy;
 	struct pfi_syslog_ctx ctx;
-	char *copy = malloc(n);
-	int rc;
 
+	free(copy);
+	copy = malloc(n);
 	cr_assert_not_null(copy);
 	memcpy(copy, bytes, n);
 	pfi_syslog_init(&ctx, ref);
-	rc = pfi_syslog_parse(&ctx, copy, n, env);
-	free(copy);
-	return rc;
+	return pfi_syslog_parse(&ctx, copy, n, env);
 }
 
 #define BYTES(lit) lit, sizeof(lit) - 1
