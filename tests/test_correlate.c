@@ -357,6 +357,19 @@ static int rec_late(void *ctx, int64_t line_id, int64_t msg_id)
 	return PFI_OK;
 }
 
+/* A correlator whose finished messages go to message(ctx, ...). */
+static struct pfi_corr *corr_with(void *ctx,
+                                  int (*message)(void *, const struct pfi_msg *,
+                                                 int))
+{
+	struct pfi_sink sink = { ctx, message, rec_reject, rec_late,
+	                         rec_reject, NULL };
+	struct pfi_corr *c;
+
+	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
+	return c;
+}
+
 /* Feeds one line of `prog`: host given as bytes (NUL bytes allowed). */
 static void feed(struct pfi_corr *c, const char *host, size_t hn,
                  const char *prog, const char *text, int64_t t, int64_t line)
@@ -384,11 +397,8 @@ Test(correlate, a_nul_in_the_host_never_files_a_message_under_two_keys)
 	/* The line sequence that once freed a message still in the table:
 	 * the third line's host "mx1\0" named a copy of "mx1"'s message. */
 	struct recorder rec = { 0, 0 };
-	struct pfi_sink sink = { &rec, rec_message, rec_reject, rec_late,
-	                         rec_reject, NULL };
-	struct pfi_corr *c;
+	struct pfi_corr *c = corr_with(&rec, rec_message);
 
-	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
 	feed(c, "mx1", 3, "postfix/smtpd", "4jXVQ46kTGz8Z5X: client=a[1.2.3.4]", 1, 1);
 	feed(c, "mx1", 3, "postfix/smtpd", "connect from b[5.6.7.8]", 2, 2);
 	feed(c, "mx1\0", 4, "postfix/smtpd", "4jXVQ46kTGz8Z5X: client=c[9.9.9.9]", 3, 3);
@@ -442,11 +452,8 @@ static void feed_deferred(struct pfi_corr *c, const char *qid, int64_t h,
 Test(correlate, a_message_silent_past_the_queue_lifetime_is_closed_as_unknown)
 {
 	struct outcome_rec rec = { 0, "" };
-	struct pfi_sink sink = { &rec, outcome_message, rec_reject, rec_late,
-	                         rec_reject, NULL };
-	struct pfi_corr *c;
+	struct pfi_corr *c = corr_with(&rec, outcome_message);
 
-	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
 	pfi_corr_set_limits(c, 24 * HOUR_US, 0);
 	feed_deferred(c, "4F3A21C0B2", 0, 1);
 	feed_deferred(c, "5A1B2C3D4E", 20, 3);
@@ -464,11 +471,8 @@ Test(correlate, a_message_silent_past_the_queue_lifetime_is_closed_as_unknown)
 Test(correlate, a_held_message_waits_past_the_queue_lifetime)
 {
 	struct outcome_rec rec = { 0, "" };
-	struct pfi_sink sink = { &rec, outcome_message, rec_reject, rec_late,
-	                         rec_reject, NULL };
-	struct pfi_corr *c;
+	struct pfi_corr *c = corr_with(&rec, outcome_message);
 
-	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
 	pfi_corr_set_limits(c, 24 * HOUR_US, 0);
 	feed_deferred(c, "4F3A21C0B2", 0, 1);
 	feed(c, "mx1", 3, "postfix/postsuper", "4F3A21C0B2: placed on hold",
@@ -484,13 +488,10 @@ Test(correlate, a_held_message_waits_past_the_queue_lifetime)
 Test(correlate, past_the_cap_the_longest_silent_messages_are_closed)
 {
 	struct outcome_rec rec = { 0, "" };
-	struct pfi_sink sink = { &rec, outcome_message, rec_reject, rec_late,
-	                         rec_reject, NULL };
-	struct pfi_corr *c;
+	struct pfi_corr *c = corr_with(&rec, outcome_message);
 	char qid[16];
 	int i;
 
-	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
 	pfi_corr_set_limits(c, 0, 3);
 	for (i = 0; i < 5; i++) {
 		snprintf(qid, sizeof(qid), "%010X", 0xA0000 + i);
@@ -575,11 +576,8 @@ Test(correlate, a_queued_as_delivery_without_relay_is_a_link_without_a_hint)
 	/* Found by fuzz_correlate: the absent relay= was taken for a failed
 	 * allocation, and one odd line failed the whole run. */
 	struct recorder rec = { 0, 0 };
-	struct pfi_sink sink = { &rec, rec_message, rec_reject, rec_late,
-	                         rec_reject, NULL };
-	struct pfi_corr *c;
+	struct pfi_corr *c = corr_with(&rec, rec_message);
 
-	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);
 	feed(c, "mx1", 3, "postfix/smtp",
 	     "4F3A21C0B2: to=<a@example.org>, dsn=2.0.0, status=sent"
 	     " (250 2.0.0 Ok: queued as 5B4C3D2E1F)", 1, 1);
