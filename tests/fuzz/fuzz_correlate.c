@@ -117,18 +117,6 @@ static const struct pfi_sink sink = {
 	sink_session
 };
 
-/*
- * A "queued as X" delivery without relay=, which on_delivery() takes for
- * an out-of-memory failure (relay_host() of an absent relay is NULL): a
- * known finding (see README, "Findings"), left out until it is fixed so
- * that the target keeps looking for others.
- */
-static int known_relay_bug(const struct pfi_event *ev)
-{
-	return ev->kind == PFI_EV_DELIVERY && ev->new_qid.p != NULL &&
-	       ev->relay.p == NULL && !pfi_slice_eq(ev->daemon, "local");
-}
-
 /* One line, as lib/index.c takes it. */
 static void feed_line(struct pfi_corr *c, struct pfi_syslog_ctx *ctx,
                       const char *line, size_t len, int64_t line_id)
@@ -141,8 +129,6 @@ static void feed_line(struct pfi_corr *c, struct pfi_syslog_ctx *ctx,
 	if (pfi_syslog_parse(ctx, line, len, &env) != PFI_OK)
 		return;
 	pfi_postfix_parse(&env, &ev);
-	if (known_relay_bug(&ev))
-		return;
 	for (i = 0; i < env.repeat && i < REPEAT_MAX && rc == PFI_OK; i++)
 		rc = pfi_corr_feed(c, &env, &ev, line_id, &owner);
 	if (rc != PFI_OK)
