@@ -36,6 +36,7 @@
  *   are closed so.  Held messages wait for their release however long.
  *   Sessions are capped alike (the least recent are forgotten).
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1331,7 +1332,7 @@ static int rcpt_update(struct pfi_rcpt *r, const struct pfi_event *ev, int64_t t
 		st = status;
 	}
 	if (strcmp(st, "deferred") == 0)
-		r->attempts++;
+		r->attempts += r->attempts < INT_MAX;   /* saturates */
 	if (r->final && strcmp(st, "deferred") == 0)
 		return PFI_OK;
 	rc = rcpt_set_status(r, st, t);

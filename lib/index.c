@@ -20,6 +20,10 @@
 #define FP_MAX 4096                  /* bytes fingerprinted */
 #define PROGRESS_EVERY 4096          /* lines between progress calls */
 #define SWEEP_EVERY (16 * PROGRESS_EVERY)   /* lines between memory sweeps */
+/* "message repeated N times": N may be anything a log writer (or forger)
+ * says; past this many, feeding the same event again changes nothing but
+ * counters, and a huge N would stall the run. */
+#define REPEAT_FEED_MAX 1000
 #define DAY_USEC (86400 * INT64_C(1000000))
 #define QUEUE_LIFETIME_DEFAULT (5 * DAY_USEC)   /* Postfix's default */
 #define LOST_MARGIN (2 * DAY_USEC)              /* for clocks and late lines */
@@ -338,7 +342,7 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 		env.program = none;
 	} else {
 		kind = line_kind(pfi_postfix_parse(&env, &ev));
-		for (i = 0; i < env.repeat && rc == PFI_OK; i++)
+		for (i = 0; i < env.repeat && i < REPEAT_FEED_MAX && rc == PFI_OK; i++)
 			rc = pfi_corr_feed(r->corr, &env, &ev, r->next_line, &owner);
 		*last_time = env.time;
 	}

@@ -559,3 +559,17 @@ Test(cli, info_unparsed_shows_a_nul_in_a_line_instead_of_ending_there)
 	free(out);
 	free(path);
 }
+
+Test(cli, a_line_repeated_two_billion_times_is_indexed_at_once, .timeout = 20)
+{
+	/* rsyslog's "message repeated N times" says N, and so can a forger:
+	 * feeding one event 2^31 times took 90 s (fuzz_correlate). */
+	static const char log[] =
+		"Nov  2 13:33:16 mx1 postfix/smtp[1]: message repeated 2147483647 times: [ 4F3A21C0B2: to=<a@example.org>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to example.org[192.0.2.9]:25: Connection refused)]\n";
+	char *path = write_log("rep.log", log, sizeof(log) - 1);
+	const char *argv[] = { "--db", db, "index", "--quiet", path, NULL };
+
+	cr_assert_eq(run_pfi(argv, NULL, NULL, NULL), 0);
+	cr_assert_gt(db_int(db, "SELECT attempts FROM deliveries"), 0);
+	free(path);
+}
