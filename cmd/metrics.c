@@ -34,7 +34,7 @@ static const struct option metrics_options[] = {
 static const char metrics_shortopts[] = ":o:fh";
 
 const char cmd_metrics_usage[] = "pfi metrics [--listen[=ADDR:PORT]]"
-	" [--output FILE] [--top N] [--follow [PATH]...]";
+	" [--output FILE] [--top N] [--follow [PATH ...]]";
 
 static const char metrics_help[] =
 	"Print the index as Prometheus metrics, write them to a file, or serve\n"
