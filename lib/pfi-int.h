@@ -236,6 +236,7 @@ enum pfi_ev {
 	PFI_EV_NOTIFY,       /* bounce: QID: sender non-delivery notification: NEWQID */
 	PFI_EV_POSTSUPER,    /* postsuper: QID: removed | placed on hold | released from hold | requeued */
 	PFI_EV_QID_WARNING,  /* any daemon: warning: QID: text (kept with the message) */
+	PFI_EV_CLIENT_LOST,  /* smtpd: lost connection|timeout after CMD [(N bytes)] from NAME[IP] */
 	PFI_EV__COUNT
 };
 

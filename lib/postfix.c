@@ -122,6 +122,11 @@ static int cur_word(struct cur *c, int (*ok)(char), struct pfi_slice *out)
 	return 1;
 }
 
+static int is_alpha(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
 static int is_digit(char ch)
 {
 	return ch >= '0' && ch <= '9';
@@ -442,8 +447,11 @@ static enum pfi_ev reject_parse(struct cur *c, struct pfi_event *ev)
 	if (!cur_word(c, is_action_char, &ev->action) ||
 	    !cur_skip(c, LIT(": ")) ||
 	    !cur_word(c, is_stage_char, &ev->stage) ||
-	    !reject_client(c, ev) || !tail_split(c, &tail))
+	    !reject_client(c, ev))
 		return PFI_EV_UNPARSED;
+	/* Some relays and shippers cut the "; from=<> to=<>" tail off. */
+	if (!tail_split(c, &tail))
+		tail.p = tail.end = c->end;
 	reply_parse(c, ev);
 	tail_parse(&tail, ev);
 	if (slice_is(ev->action, LIT("proxy-accept"))) {
@@ -704,17 +712,34 @@ static enum pfi_ev connect_parse(struct cur *c, struct pfi_event *ev,
 	return kind;
 }
 
-/* "lost connection after CMD from NAME[IP]" and friends: NOISE with client. */
-static enum pfi_ev after_cmd_parse(struct cur *c, struct pfi_event *ev)
+/*
+ * "lost connection after CMD [(N bytes)] from NAME[IP]" and friends, from
+ * `start` (the line's text): the stage, the client and, as the reason, the
+ * words before " from ".  The client went away (CLIENT_LOST: after DATA or
+ * BDAT the message it was sending is abandoned) or misbehaved (NOISE).
+ */
+static enum pfi_ev after_cmd_parse(struct cur *c, const char *start,
+                                   struct pfi_event *ev, enum pfi_ev kind)
 {
-	if (cur_word(c, is_not_space, &ev->stage) && cur_skip(c, LIT(" from ")))
+	const char *from;
+
+	if (!cur_word(c, is_not_space, &ev->stage))
+		return PFI_EV_NOISE;
+	from = mem_rfind(c->p, cur_len(c), LIT(" from "));
+	ev->reason = slice(start, (size_t)((from ? from : c->end) - start));
+	if (from) {
+		c->p = from + 6;
 		cur_client(c, ev);
-	return PFI_EV_NOISE;
+	}
+	return kind;
 }
 
+static const char *const smtpd_client_lost[] = {
+	"lost connection after ", "timeout after "
+};
+
 static const char *const smtpd_after_cmd[] = {
-	"lost connection after ", "timeout after ", "too many errors after ",
-	"improper command pipelining after "
+	"too many errors after ", "improper command pipelining after "
 };
 
 static const char *const smtpd_noise[] = {
@@ -771,9 +796,14 @@ static enum pfi_ev smtpd_plain(struct cur *c, struct pfi_event *ev)
 		return reject_parse(c, ev);
 	if (is_tls_line(c))
 		return tls_parse(c, ev);
+	if (starts_any(c, smtpd_client_lost, PFI_ARRAY_SIZE(smtpd_client_lost),
+	               &n)) {
+		c->p += n;
+		return after_cmd_parse(c, c->p - n, ev, PFI_EV_CLIENT_LOST);
+	}
 	if (starts_any(c, smtpd_after_cmd, PFI_ARRAY_SIZE(smtpd_after_cmd), &n)) {
 		c->p += n;
-		return after_cmd_parse(c, ev);
+		return after_cmd_parse(c, c->p - n, ev, PFI_EV_NOISE);
 	}
 	if (starts_any(c, smtpd_noise, PFI_ARRAY_SIZE(smtpd_noise), NULL))
 		return PFI_EV_NOISE;
@@ -1100,10 +1130,69 @@ static int size_limit_parse(const struct cur *c, struct pfi_event *ev)
 	return 1;
 }
 
+/* "warning: QID: message not accepted, try again later": cleanup gave up on
+ * a message (a milter's tempfail or misconfiguration; pickup tries the
+ * maildrop file again under a new ID).  This queue file is gone. */
+static int not_accepted_parse(const struct cur *c, struct pfi_event *ev)
+{
+	if (!cur_equals(c, LIT("message not accepted, try again later")))
+		return 0;
+	ev->action = slice(LIT("reject"));
+	ev->stage = slice(LIT("END-OF-MESSAGE"));
+	ev->reason = cur_rest(c);
+	return 1;
+}
+
+/*
+ * smtpd with a before-queue filter: "warning: proxy ADDR rejected \"rcpt
+ * TO:<a>\": \"550 5.1.1 <a>: text\"" (smtpd_proxy.c), the filter's reply
+ * to a command, which smtpd passes on to the client.  Only RCPT and MAIL
+ * are logged so; END-OF-MESSAGE has its own proxy-reject line.
+ */
+static int proxy_rejected_parse(const struct cur *c, struct pfi_event *ev)
+{
+	struct cur t = *c, reply;
+	struct pfi_slice cmd, addr = { NULL, 0 };
+	const char *q;
+
+	if (!cur_skip(&t, LIT("proxy ")) ||
+	    (q = memchr(t.p, ' ', cur_len(&t))) == NULL)
+		return 0;
+	t.p = q;
+	if (!cur_skip(&t, LIT(" rejected \"")) || !cur_word(&t, is_alpha, &cmd))
+		return 0;
+	if ((q = mem_rfind(t.p, cur_len(&t), LIT("\": \""))) == NULL ||
+	    t.end[-1] != '"')
+		return 0;
+	if ((cmd.n == 4 && strncasecmp(cmd.p, "rcpt", 4) == 0) ||
+	    (cmd.n == 4 && strncasecmp(cmd.p, "mail", 4) == 0)) {
+		const char *lt = memchr(t.p, '<', (size_t)(q - t.p));
+		const char *gt = lt ? memchr(lt, '>', (size_t)(q - lt)) : NULL;
+		if (gt)
+			addr = slice(lt + 1, (size_t)(gt - lt - 1));
+	} else {
+		return 0;
+	}
+	reply.p = q + 4;
+	reply.end = t.end - 1;
+	ev->action = slice(LIT("reject"));
+	if (cmd.p[0] == 'r' || cmd.p[0] == 'R') {
+		ev->stage = slice(LIT("RCPT"));
+		ev->to = addr;
+	} else {
+		ev->stage = slice(LIT("MAIL"));
+		ev->from = addr;
+	}
+	reply_parse(&reply, ev);
+	return 1;
+}
+
 static enum pfi_ev level_parse(struct cur *c, struct pfi_event *ev)
 {
+	if (proxy_rejected_parse(c, ev))
+		return PFI_EV_REJECT;
 	if (cur_qid(c, &ev->qid)) {
-		if (size_limit_parse(c, ev))
+		if (size_limit_parse(c, ev) || not_accepted_parse(c, ev))
 			return PFI_EV_REJECT;
 		ev->reason = cur_rest(c);
 		return PFI_EV_QID_WARNING;
@@ -1308,6 +1397,7 @@ static const char *const ev_names[PFI_EV__COUNT] = {
 	[PFI_EV_NOTIFY] = "notify",
 	[PFI_EV_POSTSUPER] = "postsuper",
 	[PFI_EV_QID_WARNING] = "qid_warning",
+	[PFI_EV_CLIENT_LOST] = "client_lost",
 };
 
 const char *pfi_ev_name(enum pfi_ev kind)

@@ -177,20 +177,24 @@ static struct line_case line_cases[] = {
 		  "client_name=localhost|client_ip=127.0.0.1" },
 		{ "postfix/smtpd",
 		  "lost connection after CONNECT from unknown[127.0.0.5]",
-		  PFI_EV_NOISE,
-		  "client_name=unknown|client_ip=127.0.0.5|stage=CONNECT" },
+		  PFI_EV_CLIENT_LOST,
+		  "client_name=unknown|client_ip=127.0.0.5|stage=CONNECT|reason=lost connection after CONNECT" },
+		{ "postfix/smtpd",
+		  "lost connection after DATA (38 bytes) from unknown[127.0.0.3]",
+		  PFI_EV_CLIENT_LOST,
+		  "client_name=unknown|client_ip=127.0.0.3|stage=DATA|reason=lost connection after DATA (38 bytes)" },
 		{ "postfix/smtpd",
 		  "timeout after EHLO from unknown[127.0.0.3]",
-		  PFI_EV_NOISE,
-		  "client_name=unknown|client_ip=127.0.0.3|stage=EHLO" },
+		  PFI_EV_CLIENT_LOST,
+		  "client_name=unknown|client_ip=127.0.0.3|stage=EHLO|reason=timeout after EHLO" },
 		{ "postfix/smtpd",
 		  "too many errors after UNKNOWN from unknown[127.0.0.3]",
 		  PFI_EV_NOISE,
-		  "client_name=unknown|client_ip=127.0.0.3|stage=UNKNOWN" },
+		  "client_name=unknown|client_ip=127.0.0.3|stage=UNKNOWN|reason=too many errors after UNKNOWN" },
 		{ "postfix/smtpd",
 		  "improper command pipelining after MAIL from unknown[127.0.0.3]: RCPT TO:<alice@local.test>\\r\\nDATA\\r\\n",
 		  PFI_EV_NOISE,
-		  "client_name=unknown|client_ip=127.0.0.3|stage=MAIL" },
+		  "client_name=unknown|client_ip=127.0.0.3|stage=MAIL|reason=improper command pipelining after MAIL" },
 		{ "postfix/smtpd",
 		  "Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
 		  PFI_EV_TLS_IN,
@@ -721,8 +725,28 @@ static struct line_case line_cases[] = {
 		  "client_name=|client_ip=2001:db8::5|action=reject|stage=CONNECT|reason=all screening ports busy" },
 		{ "postfix/postscreen",
 		  "NOQUEUE: reject: CONNECT from [1.2.3.4]:5678: too many connections today",
-		  PFI_EV_UNPARSED,
-		  "" },
+		  PFI_EV_REJECT,
+		  "client_name=|client_ip=1.2.3.4|action=reject|stage=CONNECT|reason=too many connections today" },
+		/* Real Postfix 3.7 (testdata/realpostfix): a before-queue filter
+		 * refused a recipient; smtpd passed its reply on. */
+		{ "postfix/smtpd",
+		  "warning: proxy 127.0.0.1:10030 rejected \"rcpt TO:<proxyrej-rcpt.p1@ok.test>\": \"550 5.1.1 <proxyrej-rcpt.p1@ok.test>: Recipient rejected by before-queue filter\"",
+		  PFI_EV_REJECT,
+		  "to=proxyrej-rcpt.p1@ok.test|dsn=5.1.1|action=reject|stage=RCPT|code=550|reason=<proxyrej-rcpt.p1@ok.test>: Recipient rejected by before-queue filter" },
+		{ "postfix/smtpd",
+		  "warning: proxy 127.0.0.1:10030 rejected \"MAIL FROM:<a@b.test>\": \"451 4.3.0 busy\"",
+		  PFI_EV_REJECT,
+		  "from=a@b.test|dsn=4.3.0|action=reject|stage=MAIL|code=451|reason=busy" },
+		/* cleanup gave up on a sendmail message (milter tempfail). */
+		{ "postfix/cleanup",
+		  "warning: A789D1082C8: message not accepted, try again later",
+		  PFI_EV_REJECT,
+		  "qid=A789D1082C8|action=reject|stage=END-OF-MESSAGE|reason=message not accepted, try again later" },
+		/* A reject cut short by a fixture's author (wild-fail2ban.log). */
+		{ "postfix/smtpd",
+		  "NOQUEUE: reject: VRFY from 72-53-132-234.cpe.distributel.net[72.53.132.234]: 550 5.1.1 : Recipient address rejected: User unknown in local recipient tab",
+		  PFI_EV_REJECT,
+		  "client_name=72-53-132-234.cpe.distributel.net|client_ip=72.53.132.234|action=reject|stage=VRFY|code=550|dsn=5.1.1|reason=: Recipient address rejected: User unknown in local recipient tab" },
 		{ "postfix/qmgr",
 		  "BACE842E73: from=<noreply@domain.test>, status=force-expired, returned to sender",
 		  PFI_EV_EXPIRED,
@@ -817,8 +841,8 @@ static struct line_case line_cases[] = {
 		  "" },
 		{ "postfix/smtpd",
 		  "NOQUEUE: reject: RCPT from x[192.0.2.1]: 550 5.1.1 <a@b.test>: Recipient address rejected",
-		  PFI_EV_UNPARSED,
-		  "" },
+		  PFI_EV_REJECT,
+		  "client_name=x|client_ip=192.0.2.1|action=reject|stage=RCPT|code=550|dsn=5.1.1|reason=<a@b.test>: Recipient address rejected" },
 		{ "postfix/smtpd",
 		  "6C4CA116195:",
 		  PFI_EV_UNPARSED,
@@ -944,8 +968,11 @@ static size_t complete_at(const struct line_case *c)
 
 	if (c->kind == PFI_EV_DELIVERY && (r = strstr(t, "status=")) != NULL)
 		q = strstr(r, " (");
-	for (r = t; c->kind == PFI_EV_REJECT && (r = strstr(r, "; ")) != NULL; r++)
-		q = r;
+	/* A reject is complete after its client (its tail may be cut);
+	 * warnings read as rejects have shapes of their own. */
+	if (c->kind == PFI_EV_REJECT && strncmp(t, "warning: ", 9) != 0 &&
+	    (r = strstr(t, " from ")) != NULL)
+		q = strstr(r, ": ");
 	if (c->kind == PFI_EV_HEADER)
 		q = strstr(t, "; from=<");
 	return q ? (size_t)(q - t) + 1 : 0;
@@ -1160,30 +1187,10 @@ Test(postfix, real_corpus_lines_are_all_understood)
 	cr_expect_gt(lines, 100);
 }
 
-/*
- * Lines of testdata/lines/wild-*.log that are not what Postfix wrote: the
- * fixture's author cut the line (see testdata/lines/README).  They must
- * stay UNPARSED rather than be guessed.  (Deliveries whose to=/orig_to=
- * lost their angle brackets are read like the bracketed form.)
- */
-static const char *const wild_edited[] = {
-	"554 5.7.1 Service unavailable",
-	"User unknown in local recipient tab",
-};
-
-static int wild_is_edited(const char *line)
-{
-	size_t i;
-
-	for (i = 0; i < PFI_ARRAY_SIZE(wild_edited); i++)
-		if (strstr(line, wild_edited[i]) != NULL &&
-		    strstr(line, "; from=") == NULL)
-			return 1;
-	return 0;
-}
-
-/* Counts the Postfix lines of one file; every unparsed one must be edited. */
-static void wild_file(const char *path, size_t *postfix, size_t *edited)
+/* Counts the Postfix lines of one file and those left unparsed.  Lines a
+ * fixture's author cut short (a reject without its "; from=<> to=<>"
+ * tail, see testdata/lines/README) are read as far as they go. */
+static void wild_file(const char *path, size_t *postfix, size_t *unparsed)
 {
 	struct pfi_syslog_ctx ctx;
 	char *line = NULL;
@@ -1206,15 +1213,15 @@ static void wild_file(const char *path, size_t *postfix, size_t *edited)
 			continue;
 		(*postfix)++;
 		if (k == PFI_EV_UNPARSED) {
-			cr_expect(wild_is_edited(line), "unparsed: '%s'", line);
-			(*edited)++;
+			cr_expect(0, "unparsed: '%s'", line);
+			(*unparsed)++;
 		}
 	}
 	free(line);
 	fclose(f);
 }
 
-Test(postfix, lines_from_other_servers_are_understood_but_edited_ones)
+Test(postfix, lines_from_other_servers_are_understood)
 {
 	static const char *const files[] = {
 		"wild-blog-rfc3339.log", "wild-cloud-tech.log",
@@ -1223,14 +1230,14 @@ Test(postfix, lines_from_other_servers_are_understood_but_edited_ones)
 		"wild-issues.log", "wild-postfix-exporter.log",
 	};
 	const char *dir = getenv("TESTDATA_DIR");
-	size_t i, postfix = 0, edited = 0;
+	size_t i, postfix = 0, unparsed = 0;
 	char path[4096];
 
 	for (i = 0; i < PFI_ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), "%s/lines/%s",
 		         dir ? dir : TESTDATA_DIR, files[i]);
-		wild_file(path, &postfix, &edited);
+		wild_file(path, &postfix, &unparsed);
 	}
 	cr_expect_geq(postfix, 330);
-	cr_expect_eq(edited, PFI_ARRAY_SIZE(wild_edited));
+	cr_expect_eq(unparsed, 0);
 }
