@@ -67,6 +67,8 @@ static int info_document(struct pfi_globals *g, const struct pfi_info *in)
 	pfi_out_int(o, "messages", in->messages);
 	pfi_out_int(o, "deliveries", in->deliveries);
 	pfi_out_int(o, "rejects", in->rejects);
+	pfi_out_int(o, "queued", in->queued);
+	pfi_out_int(o, "held", in->held);
 	pfi_out_time(o, "first", in->first);
 	pfi_out_time(o, "last", in->last);
 	pfi_out_int(o, "db_bytes", in->db_bytes);
@@ -110,6 +112,8 @@ static void info_counts(const struct pfi_globals *g, const struct pfi_info *in)
 	printf("messages:    %" PRId64 "\n", in->messages);
 	printf("deliveries:  %" PRId64 "\n", in->deliveries);
 	printf("rejects:     %" PRId64 "\n", in->rejects);
+	printf("queued:      %" PRId64 " (on hold %" PRId64 ")\n", in->queued,
+	       in->held);
 	if (in->nunparsed_by_program > 0)
 		printf("unparsed lines by program:\n");
 	for (i = 0; i < in->nunparsed_by_program; i++) {

@@ -471,6 +471,14 @@ static int msg_linger(struct pfi_corr *c, struct pfi_msg *m)
 	return rc;
 }
 
+/* A reject or discard ended m: it is written now and lingers (see the
+ * top of the file) for the lines syslog may still bring. */
+static int msg_end(struct pfi_corr *c, struct pfi_msg *m, unsigned flag)
+{
+	m->flags |= flag;
+	return msg_linger(c, m);
+}
+
 /* Forgets a lingering message, written again if late lines changed it. */
 static int msg_unlinger(struct pfi_corr *c, struct pfi_msg *m)
 {
@@ -770,6 +778,17 @@ static int rcpt_match(const struct pfi_rcpt *r, struct pfi_slice to,
 	return streq_slice(r->orig_to, orig_to);
 }
 
+/* The message's first recipient `to`, or NULL. */
+static struct pfi_rcpt *rcpt_find(struct pfi_msg *m, struct pfi_slice to)
+{
+	size_t i;
+
+	for (i = 0; i < m->nrcpts; i++)
+		if (streq_slice(m->rcpts[i].to, to))
+			return &m->rcpts[i];
+	return NULL;
+}
+
 /* The message's recipient `to` (with orig_to), added if new. */
 static struct pfi_rcpt *rcpt_get(struct pfi_msg *m, struct pfi_slice to,
                                  struct pfi_slice orig_to)
@@ -1055,6 +1074,8 @@ int pfi_corr_checkpoint(struct pfi_corr *c)
 	return rc == PFI_OK ? save_sessions(c) : rc;
 }
 
+static int reject_rcpts(struct feed *f, struct pfi_msg *m);
+
 static int on_connect(struct feed *f)
 {
 	struct session *s;
@@ -1141,6 +1162,36 @@ static int on_disconnect(struct feed *f)
 	return rc;
 }
 
+/*
+ * smtpd lost its client (or timed out) after DATA or BDAT: the message the
+ * client was sending is abandoned; cleanup drops its queue file and no
+ * line says so.  Its recipients are rejected at DATA with smtpd's words
+ * as the reason (no reply code: the client got none).  After other
+ * commands nothing was queued, and the line is noise.
+ */
+static int on_client_lost(struct feed *f)
+{
+	struct pfi_event ev = *f->ev;
+	struct session *s;
+	struct pfi_msg *m;
+	struct feed lost = *f;
+	int rc = session_get(f->c, f->env, 0, &s);
+
+	if (rc != PFI_OK || s == NULL || s->last_qid == NULL ||
+	    !(pfi_slice_eq(ev.stage, "DATA") || pfi_slice_eq(ev.stage, "BDAT")))
+		return rc;
+	m = msg_find(f->c, f->env->host, cstr_slice(s->last_qid));
+	if (m == NULL || m->id != s->last_id ||
+	    (m->flags & (PFI_MSG_QUEUED | PFI_MSG_LINGER | PFI_MSG_CLOSED)))
+		return PFI_OK;
+	if ((rc = own(f, m)) != PFI_OK)
+		return rc;
+	ev.action = cstr_slice("reject");
+	ev.stage = cstr_slice("DATA");
+	lost.ev = &ev;
+	return reject_rcpts(&lost, m);
+}
+
 /* Gives the session's waiting lines and TLS state to its new message. */
 static int session_adopt(struct pfi_corr *c, struct session *s, struct pfi_msg *m)
 {
@@ -1187,7 +1238,11 @@ static int on_client(struct feed *f, struct pfi_msg *m)
 		mark_if_orphan(f->c, s, f->env->host);
 		rc = session_adopt(f->c, s, m);
 	}
-	return rc == PFI_OK ? apply_pending(m, s, f->env->time) : rc;
+	if (rc == PFI_OK)
+		rc = apply_pending(m, s, f->env->time);
+	if (rc == PFI_OK && (m->flags & PFI_MSG_DISCARDED))
+		rc = msg_end(f->c, m, 0);
+	return rc;
 }
 
 /* The other side of m's newest link when it is open on this host (not m
@@ -1248,6 +1303,27 @@ static int on_pickup(struct feed *f, struct pfi_msg *m)
 	return rc;
 }
 
+/* A message rejected before any line named a recipient has one record
+ * without an address; the first recipient cleanup names is its address. */
+static int name_unnamed_rcpt(struct pfi_msg *m, struct pfi_slice to)
+{
+	size_t i;
+	char *t;
+
+	if (!to.p || to.n == 0 || rcpt_find(m, to) != NULL)
+		return PFI_OK;
+	for (i = 0; i < m->nrcpts; i++) {
+		if (m->rcpts[i].to[0] != '\0')
+			continue;
+		if ((t = pfi_slice_dup(to)) == NULL)
+			return PFI_ENOMEM;
+		free(m->rcpts[i].to);
+		m->rcpts[i].to = t;
+		return PFI_OK;
+	}
+	return PFI_OK;
+}
+
 /* header_checks / body_checks actions in cleanup. */
 static int on_header(struct feed *f, struct pfi_msg *m)
 {
@@ -1256,7 +1332,8 @@ static int on_header(struct feed *f, struct pfi_msg *m)
 	int rc = PFI_OK;
 
 	m->flags |= PFI_MSG_CLEANUP;
-	if (set_str(&m->cleanup_to, ev->to) != PFI_OK)
+	if (set_str(&m->cleanup_to, ev->to) != PFI_OK ||
+	    name_unnamed_rcpt(m, ev->to) != PFI_OK)
 		return PFI_ENOMEM;
 	if (ev->header_name.p && ev->header_name.n == 7 &&
 	    strncasecmp(ev->header_name.p, "Subject", 7) == 0)
@@ -1274,7 +1351,7 @@ static int on_header(struct feed *f, struct pfi_msg *m)
 	}
 	if (ev->to.p && (r = rcpt_get(m, ev->to, ev->orig_to)) == NULL)
 		return PFI_ENOMEM;
-	if (rc == PFI_OK && (m->flags & PFI_MSG_REJECTED)) {
+	if (m->flags & PFI_MSG_REJECTED) {
 		size_t i;
 		for (i = 0; i < m->nrcpts && rc == PFI_OK; i++) {
 			r = &m->rcpts[i];
@@ -1286,8 +1363,11 @@ static int on_header(struct feed *f, struct pfi_msg *m)
 			if (rc == PFI_OK)
 				rc = set_str(&r->stage, ev->stage);
 		}
-		return rc == PFI_OK ? msg_close(f->c, m) : rc;
 	}
+	/* cleanup removes a rejected or discarded message's queue file (a
+	 * local submission's rejected recipients are bounced first). */
+	if (rc == PFI_OK && (m->flags & (PFI_MSG_REJECTED | PFI_MSG_DISCARDED)))
+		rc = msg_end(f->c, m, 0);
 	return rc;
 }
 
@@ -1501,10 +1581,12 @@ static int reject_rcpts(struct feed *f, struct pfi_msg *m)
 	int rc = PFI_OK;
 
 	/* smtpd does not log accepted recipients: when a whole message is
-	 * rejected, the one cleanup named is all the log tells of them. */
-	if (!ev->to.p && reject_is_final(ev) && m->nrcpts == 0 && m->cleanup_to) {
-		struct pfi_slice to = { m->cleanup_to, strlen(m->cleanup_to) };
+	 * rejected, the one cleanup named is all the log tells of them; with
+	 * none named yet, the reject is a record without an address (cleanup
+	 * may name it later: name_unnamed_rcpt). */
+	if (!ev->to.p && reject_is_final(ev) && m->nrcpts == 0) {
 		struct pfi_slice none = { NULL, 0 };
+		struct pfi_slice to = m->cleanup_to ? cstr_slice(m->cleanup_to) : none;
 		if (rcpt_get(m, to, none) == NULL)
 			return PFI_ENOMEM;
 	}
@@ -1554,13 +1636,16 @@ static int on_reject(struct feed *f)
 		return rejected_again(f, m);
 	if (act == ACT_HOLD)
 		m->flags |= PFI_MSG_HELD;
-	else if (act == ACT_DISCARD)
-		m->flags |= PFI_MSG_DISCARDED;
 	if (act != ACT_REJECT) {
 		r = ev->to.p ? rcpt_get(m, ev->to, ev->orig_to) : NULL;
-		return (ev->to.p && r == NULL) ? PFI_ENOMEM : PFI_OK;
+		if (ev->to.p && r == NULL)
+			return PFI_ENOMEM;
 	}
-	return reject_rcpts(f, m);
+	/* A DISCARD at any stage discards the whole message: cleanup takes
+	 * the rest and drops it without another line. */
+	if (act == ACT_DISCARD)
+		return msg_end(f->c, m, PFI_MSG_DISCARDED);
+	return act == ACT_REJECT ? reject_rcpts(f, m) : PFI_OK;
 }
 
 static int on_notify(struct feed *f, struct pfi_msg *m)
@@ -1677,6 +1762,7 @@ int pfi_corr_feed(struct pfi_corr *c, const struct pfi_envelope *env,
 	case PFI_EV_CONNECT: rc = on_connect(&f); break;
 	case PFI_EV_TLS_IN: rc = on_tls_in(&f); break;
 	case PFI_EV_DISCONNECT: rc = on_disconnect(&f); break;
+	case PFI_EV_CLIENT_LOST: rc = on_client_lost(&f); break;
 	case PFI_EV_TLS_OUT: rc = on_tls_out(&f); break;
 	case PFI_EV_SASL_FAIL: rc = c->sink.sasl_failure(c->sink.ctx, env, ev); break;
 	case PFI_EV_REJECT: rc = on_reject(&f); break;

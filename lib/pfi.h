@@ -275,6 +275,9 @@ struct pfi_info {
 	const struct pfi_count *unparsed_by_program;
 	size_t nunparsed_by_program;
 	int64_t messages, deliveries, rejects;
+	int64_t queued;          /* messages still in the queue at the end of
+	                            what is indexed (postqueue's count) */
+	int64_t held;            /* of those, on hold */
 	int64_t first, last;
 	int64_t db_bytes;
 };

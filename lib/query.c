@@ -557,6 +557,12 @@ int pfi_info_get(struct pfi_info **out, pfi_store *st)
 	in->deliveries = scalar(st, "SELECT count(*) FROM deliveries", &rc);
 	in->rejects = scalar(st, "SELECT count(*) FROM deliveries"
 	                     " WHERE status = 'rejected'", &rc);
+	in->queued = scalar(st, "SELECT count(*) FROM messages WHERE open = 1",
+	                    &rc);
+	/* messages.flags holds enum pfi_msg_flag, a stored format: 4 is
+	 * PFI_MSG_HELD, on hold now. */
+	in->held = scalar(st, "SELECT count(*) FROM messages WHERE open = 1"
+	                  " AND flags & 4 != 0", &rc);
 	in->first = scalar(st, "SELECT min(first) FROM files", &rc);
 	in->last = scalar(st, "SELECT max(last) FROM files", &rc);
 	in->db_bytes = scalar(st, "SELECT page_count * page_size"

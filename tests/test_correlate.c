@@ -653,3 +653,75 @@ Test(correlate, milter_and_before_queue_filter_verdicts_land_on_their_recipients
 	free((void *)paths[0]);
 	free(db);
 }
+
+/* ---- messages Postfix drops without a "removed" line ------------------------ */
+
+/* Real lines of testdata/realpostfix/mail.log (Postfix 3.7, 2026-12-06):
+ * a sender DISCARD before the queue ID, a sendmail message cleanup
+ * rejected (and bounced), a client lost during DATA (cleanup's lines come
+ * after smtpd's), a milter that cleanup gave up on, a reject at DATA that
+ * names no recipient, and a before-queue filter refusing a RCPT. */
+static const char dropped_log[] =
+	"Dec  6 21:02:37 mx1 postfix/smtpd[29071]: connect from unknown[127.0.0.3]\n"
+	"Dec  6 21:02:37 mx1 postfix/smtpd[29071]: NOQUEUE: discard: RCPT from unknown[127.0.0.3]: <dropme@external.test>: Sender address silently dropped by sender policy; from=<dropme@external.test> to=<bob@local.test> proto=ESMTP helo=<mail3.external.test>\n"
+	"Dec  6 21:02:37 mx1 postfix/smtpd[29071]: 3B15F10828E: client=unknown[127.0.0.3]\n"
+	"Dec  6 21:02:37 mx1 postfix/smtpd[29071]: disconnect from unknown[127.0.0.3] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5\n"
+	"Dec  6 21:02:51 mx1 postfix/pickup[28620]: A789D1082C8: uid=0 from=<alice@local.test>\n"
+	"Dec  6 21:02:51 mx1 postfix/cleanup[29187]: A789D1082C8: milter-reject: RCPT from localhost[127.0.0.1]: 5.7.1 Rejected by pfi test milter at RCPT; from=<alice@local.test> to=<mreject-rcpt.p1@ok.test>\n"
+	"Dec  6 21:02:51 mx1 postfix/cleanup[29187]: warning: A789D1082C8: milter configuration error: can't reject recipient in non-smtpd(8) submission\n"
+	"Dec  6 21:02:51 mx1 postfix/cleanup[29187]: warning: A789D1082C8: message not accepted, try again later\n"
+	"Dec  6 21:02:52 mx1 postfix/smtpd[31104]: connect from localhost[127.0.0.1]\n"
+	"Dec  6 21:02:52 mx1 postfix/smtpd[31104]: NOQUEUE: client=localhost[127.0.0.1]\n"
+	"Dec  6 21:02:52 mx1 postfix/smtpd[31104]: warning: proxy 127.0.0.1:10030 rejected \"rcpt TO:<proxyrej-rcpt.p1@ok.test>\": \"550 5.1.1 <proxyrej-rcpt.p1@ok.test>: Recipient rejected by before-queue filter\"\n"
+	"Dec  6 21:02:52 mx1 postfix/smtpd[31104]: disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1/2 data=0/1 quit=1 commands=4/6\n"
+	"Dec  6 21:02:53 mx1 postfix/pickup[28620]: 26B1E1082D3: uid=0 from=<alice@local.test>\n"
+	"Dec  6 21:02:53 mx1 postfix/cleanup[29552]: 26B1E1082D3: reject: header Subject: P1-C07 REJECTME from local; from=<alice@local.test> to=<c07.p1@ok.test>: 5.7.1 Subject rejected by header_checks\n"
+	"Dec  6 21:02:53 mx1 postfix/cleanup[29552]: 26B1E1082D3: message-id=<P1-C07.c278f6823eec@driver.example.test>\n"
+	"Dec  6 21:02:53 mx1 postfix/cleanup[29552]: 26B1E1082D3: to=<c07.p1@ok.test>, relay=none, delay=0.08, delays=0.08/0/0/0, dsn=5.7.1, status=bounced (Subject rejected by header_checks)\n"
+	"Dec  6 21:02:53 mx1 postfix/bounce[29292]: 26B1E1082D3: sender non-delivery notification: 2F6061082D6\n"
+	"Dec  6 21:03:02 mx1 postfix/smtpd[31395]: connect from unknown[127.0.0.3]\n"
+	"Dec  6 21:03:02 mx1 postfix/smtpd[31395]: 1B8451082E2: client=unknown[127.0.0.3]\n"
+	"Dec  6 21:03:03 mx1 postfix/smtpd[31395]: lost connection after DATA (38 bytes) from unknown[127.0.0.3]\n"
+	"Dec  6 21:03:03 mx1 postfix/smtpd[31395]: disconnect from unknown[127.0.0.3] ehlo=1 mail=1 rcpt=1 data=0/1 commands=3/4\n"
+	"Dec  6 21:03:03 mx1 postfix/cleanup[29552]: 1B8451082E2: warning: header Subject: half a message from unknown[127.0.0.3]; from=<gone.p1@external.test> to=<alice@local.test> proto=ESMTP helo=<gone-p1.external.test>\n"
+	"Dec  6 21:03:03 mx1 postfix/cleanup[29552]: 1B8451082E2: message-id=<>\n"
+	"Dec  6 21:03:38 mx1 postfix/smtpd[3342]: connect from unknown[127.0.0.3]\n"
+	"Dec  6 21:03:38 mx1 postfix/smtpd[3342]: 4jjHlG1plCz881X: client=unknown[127.0.0.3]\n"
+	"Dec  6 21:03:38 mx1 postfix/smtpd[3342]: 4jjHlG1plCz881X: reject: DATA from unknown[127.0.0.3]: 550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce; from=<> proto=ESMTP helo=<mail3.external.test>\n"
+	"Dec  6 21:03:38 mx1 postfix/smtpd[3342]: disconnect from unknown[127.0.0.3] ehlo=1 mail=1 rcpt=2 data=0/1 quit=1 commands=5/6\n";
+
+Test(correlate, messages_postfix_drops_without_a_removed_line_are_closed_once)
+{
+	const char *paths[] = { write_fixture_text("dropped.log", dropped_log) };
+	char *db = path_join(tmpdir_make(), "dropped.db"), *got;
+	struct pfi_index_report rep;
+
+	append_log_lines(paths[0], NULL, 0, 0, 1796601600);
+	pfi_store_close(index_into(db, paths, 1, &rep));
+	/* One message per queue ID, none left open (postqueue -j listed none
+	 * of them), and no phantom for the lines after each end. */
+	got = db_rows(db, "SELECT queue_id, open FROM messages ORDER BY queue_id");
+	cr_assert_str_eq(got, "1B8451082E2|0\n26B1E1082D3|0\n3B15F10828E|0\n"
+	                 "4jjHlG1plCz881X|0\nA789D1082C8|0\n");
+	free(got);
+	cr_assert_eq(rep.open_messages, 0);
+	got = db_rows(db, "SELECT coalesce(queue_id, '-'), coalesce(recipient, '-'),"
+	              " status, coalesce(dsn, '-'), coalesce(stage, '-'),"
+	              " coalesce(client_ip, '-'), coalesce(response, '-')"
+	              " FROM deliveries ORDER BY queue_id, recipient");
+	cr_assert_str_eq(got,
+		"-|proxyrej-rcpt.p1@ok.test|rejected|5.1.1|RCPT|127.0.0.1|"
+		"<proxyrej-rcpt.p1@ok.test>: Recipient rejected by before-queue filter\n"
+		"1B8451082E2|alice@local.test|rejected|-|DATA|-|"
+		"lost connection after DATA (38 bytes)\n"
+		"26B1E1082D3|c07.p1@ok.test|bounced|5.7.1|header|-|"
+		"Subject rejected by header_checks\n"
+		"3B15F10828E|bob@local.test|discarded|-|-|-|-\n"
+		"4jjHlG1plCz881X||rejected|5.5.3|DATA|-|"
+		"<DATA>: Data command rejected: Multi-recipient bounce\n"
+		"A789D1082C8|mreject-rcpt.p1@ok.test|rejected|5.7.1|RCPT|-|"
+		"Rejected by pfi test milter at RCPT\n");
+	free(got);
+	free((void *)paths[0]);
+	free(db);
+}
