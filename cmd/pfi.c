@@ -28,6 +28,8 @@ const struct pfi_cmd pfi_cmds[] = {
 	  cmd_stats_usage, CMD_NEEDS_DB, cmd_stats },
 	{ "prune", "remove what ended before a time and reclaim space",
 	  cmd_prune_usage, CMD_NEEDS_DB | CMD_WRITES_DB, cmd_prune },
+	{ "metrics", "print or serve Prometheus metrics from the index",
+	  cmd_metrics_usage, CMD_NEEDS_DB, cmd_metrics },
 	{ "help", "show help for pfi or one of its commands", cmd_help_usage,
 	  0, cmd_help },
 	{ NULL, NULL, NULL, 0, NULL }

@@ -145,6 +145,9 @@ void cli_filter_release(struct cli_filter *cf);
 extern const char cmd_prune_usage[];
 int cmd_prune(struct pfi_globals *g, int argc, char **argv);
 
+extern const char cmd_metrics_usage[];
+int cmd_metrics(struct pfi_globals *g, int argc, char **argv);
+
 /* ---- common.c: allocation that cannot fail ------------------------------ */
 
 /* These print "pfi: out of memory" and exit with PFI_EXIT_FAILURE. */

@@ -5,7 +5,7 @@
 # reads the pfi_commands list, the "-a CMD -d" lines, and the "-l OPTION"
 # lines guarded by "__fish_seen_subcommand_from CMD".
 
-set -l pfi_commands index trace search info stats prune help
+set -l pfi_commands index trace search info stats prune metrics help
 
 complete -c pfi -f
 
@@ -15,6 +15,7 @@ complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a trace -d '
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a search -d 'List recipient deliveries that match filters'
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a info -d 'Show what the index holds'
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a prune -d 'Remove what ended before a time and reclaim space'
+complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a metrics -d 'Print or serve Prometheus metrics from the index'
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a stats -d 'Show delivery health: counts, rates, delays, rejects'
 complete -c pfi -n "not __fish_seen_subcommand_from $pfi_commands" -a help -d 'Show help for pfi or one of its commands'
 
@@ -87,3 +88,9 @@ complete -c pfi -n '__fish_seen_subcommand_from stats' -l by -x -a 'day hour dom
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l top -x -d 'Length of the top lists and of --by rows'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l sla -x -d 'SLA threshold (default 5m)'
 complete -c pfi -n '__fish_seen_subcommand_from stats' -l compare -x -a '1h 1d 1w' -d 'Also the period PERIOD earlier and the change'
+
+# pfi metrics [--listen[=ADDR:PORT]] [--output FILE] [--top N] [--follow [PATH]...]
+complete -c pfi -n '__fish_seen_subcommand_from metrics' -l listen -d 'Serve /metrics on ADDR:PORT (default 127.0.0.1:9154)'
+complete -c pfi -n '__fish_seen_subcommand_from metrics' -s o -l output -r -F -d 'Write the metrics to FILE atomically'
+complete -c pfi -n '__fish_seen_subcommand_from metrics' -s f -l follow -d 'Index the logs as they grow, in this process'
+complete -c pfi -n '__fish_seen_subcommand_from metrics' -l top -x -d 'Recipient domains with series of their own'

@@ -558,6 +558,36 @@ PFI_EXTERN void pfi_stats_free(struct pfi_stats *s);
 PFI_EXTERN const char *pfi_stats_by_name(enum pfi_stats_by by);
 PFI_EXTERN int pfi_stats_by_parse(enum pfi_stats_by *out, const char *name);
 
+/* ---- metrics --------------------------------------------------------------- */
+
+struct pfi_metrics_opts {
+	size_t top;         /* recipient domains with series of their own (the
+	                       most recipients); the rest are "other"; 0: 20 */
+	int64_t run_end;    /* end of the last index run the caller made
+	                       (microseconds); 0: none, the run families are
+	                       left out */
+	double run_seconds; /* how long that run took */
+};
+
+/*
+ * Renders the index as the Prometheus text exposition (format 0.0.4):
+ * HELP and TYPE for every family, the families of man pfi-metrics(1).
+ * Reads in one transaction.  On success *out is a NUL-terminated text of
+ * *len bytes (len may be NULL) that the caller frees with pfi_free();
+ * `opts` may be NULL.  Returns PFI_OK, PFI_ESCHEMA (an index without stats
+ * cells), PFI_ENOMEM or PFI_ERROR; pfi_errmsg(st) says why.
+ */
+PFI_EXTERN int pfi_metrics_render(char **out, size_t *len, pfi_store *st,
+                                  const struct pfi_metrics_opts *opts);
+
+/*
+ * A number that changes whenever another handle or process commits to
+ * the index (SQLite's data_version of `st`'s connection), so that a server
+ * can keep a rendering until the index changes.
+ * Returns PFI_OK or PFI_ERROR.
+ */
+PFI_EXTERN int pfi_metrics_stamp(pfi_store *st, uint64_t *out);
+
 #ifdef __cplusplus
 }
 #endif
