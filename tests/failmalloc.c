@@ -9,6 +9,9 @@
  *
  * Only a process named pfi counts, or lt-pfi: in the build tree, pfi is
  * a libtool wrapper script, whose shell must not fail, that runs it.
+ * And only from main() on: the constructors of the libraries pfi links
+ * (GnuTLS, under libmicrohttpd) run before any code of pfi's and cannot
+ * be answered by it, so failing them tests nothing of pfi.
  *
  * The real allocator is the next one (dlsym RTLD_NEXT): libc's, or
  * AddressSanitizer's in a sanitized build.  dlsym may itself allocate,
@@ -33,7 +36,7 @@ static void (*real_free)(void *);
 static unsigned long calls;                 /* counted so far */
 static unsigned long fail_after = ULONG_MAX;
 static int fail_once;
-static int counting;                        /* this process is pfi */
+static int counting;                        /* this process is pfi, in main */
 
 /* The arena of the allocations made before the real allocator is known;
  * each is preceded by its size, for realloc. */
@@ -67,20 +70,61 @@ static size_t arena_size(const void *p)
 	return n;
 }
 
+/* Finds the real allocator, at the first allocation: the constructors of
+ * other libraries (GnuTLS's) may allocate before this one's has run.
+ * While dlsym works, its own allocations come from the arena. */
+static void resolve(void)
+{
+	static int busy;
+
+	if (real_malloc != NULL || busy)
+		return;
+	busy = 1;
+	real_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+	real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+	real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+	real_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+	busy = 0;
+}
+
 __attribute__((constructor))
 static void failmalloc_init(void)
 {
 	const char *after = getenv("PFI_FAIL_MALLOC_AFTER");
 
-	real_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
-	real_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
-	real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-	real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+	resolve();
 	fail_once = getenv("PFI_FAIL_MALLOC_ONCE") != NULL;
 	if (after != NULL && *after != '\0')
 		fail_after = strtoul(after, NULL, 10);
+}
+
+static int (*real_main)(int, char **, char **);
+
+/* pfi's main, entered with counting on. */
+static int counting_main(int argc, char **argv, char **envp)
+{
 	counting = strcmp(program_invocation_short_name, "pfi") == 0 ||
 	           strcmp(program_invocation_short_name, "lt-pfi") == 0;
+	return real_main(argc, argv, envp);
+}
+
+/* glibc calls main through this; the shim puts counting_main between. */
+int __libc_start_main(int (*main)(int, char **, char **), int argc,
+                      char **argv, void (*init)(void), void (*fini)(void),
+                      void (*rtld_fini)(void), void *stack_end);
+int __libc_start_main(int (*main)(int, char **, char **), int argc,
+                      char **argv, void (*init)(void), void (*fini)(void),
+                      void (*rtld_fini)(void), void *stack_end)
+{
+	int (*start)(int (*)(int, char **, char **), int, char **,
+	             void (*)(void), void (*)(void), void (*)(void), void *);
+
+	start = (int (*)(int (*)(int, char **, char **), int, char **,
+	                 void (*)(void), void (*)(void), void (*)(void),
+	                 void *))dlsym(RTLD_NEXT, "__libc_start_main");
+	real_main = main;
+	return start(counting_main, argc, argv, init, fini, rtld_fini,
+	             stack_end);
 }
 
 __attribute__((destructor))
@@ -117,6 +161,7 @@ static int fails(void)
 
 void *malloc(size_t n)
 {
+	resolve();
 	if (real_malloc == NULL)
 		return arena_alloc(n);
 	return fails() ? NULL : real_malloc(n);
@@ -124,6 +169,7 @@ void *malloc(size_t n)
 
 void *calloc(size_t n, size_t size)
 {
+	resolve();
 	if (real_calloc == NULL)
 		return size && n > SIZE_MAX / size ? NULL : arena_alloc(n * size);
 	return fails() ? NULL : real_calloc(n, size);
@@ -139,6 +185,7 @@ void *realloc(void *p, size_t n)
 			memcpy(q, p, arena_size(p) < n ? arena_size(p) : n);
 		return q;
 	}
+	resolve();
 	if (real_realloc == NULL)
 		return p == NULL ? arena_alloc(n) : NULL;
 	if (p != NULL && n == 0)
