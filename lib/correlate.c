@@ -1268,9 +1268,43 @@ static struct pfi_msg *link_to_open(struct feed *f, struct pfi_msg *m)
  * enough: a missing postsuper line does not keep the old message open.
  * Otherwise pfi_store_resolve_links finds the old message.
  */
+/* The pending recipients of a message postsuper -r requeued go on in its
+ * copy: they say so, with its queue ID, instead of their last deferral
+ * (links.c does the same for a copy indexed before its original). */
+static int requeued_rcpts(struct pfi_msg *o, const char *copy)
+{
+	static const char as[] = "requeued as ";
+	size_t i, n = strlen(copy);
+
+	for (i = 0; i < o->nrcpts; i++) {
+		struct pfi_rcpt *r = &o->rcpts[i];
+		char *resp, *child;
+
+		if (r->final)
+			continue;
+		resp = malloc(sizeof(as) + n);
+		child = strdup(copy);
+		if (resp == NULL || child == NULL) {
+			free(resp);
+			free(child);
+			return PFI_ENOMEM;
+		}
+		memcpy(resp, as, sizeof(as) - 1);
+		memcpy(resp + sizeof(as) - 1, copy, n + 1);
+		free(r->response);
+		free(r->child_qid);
+		free(r->dsn);
+		r->response = resp;
+		r->child_qid = child;
+		r->dsn = NULL;
+	}
+	return PFI_OK;
+}
+
 static int requeue_hop(struct feed *f, struct pfi_msg *m)
 {
 	struct pfi_msg *o = link_to_open(f, m);
+	int rc;
 
 	if (o == NULL)
 		return PFI_OK;
@@ -1282,7 +1316,8 @@ static int requeue_hop(struct feed *f, struct pfi_msg *m)
 	/* Requeued from the hold queue, it is no longer held. */
 	o->flags |= PFI_MSG_REQUEUED;
 	o->flags &= ~(unsigned)PFI_MSG_HELD;
-	return msg_close(f->c, o);
+	rc = requeued_rcpts(o, m->qid);
+	return rc == PFI_OK ? msg_close(f->c, o) : rc;
 }
 
 static int on_pickup(struct feed *f, struct pfi_msg *m)
@@ -1455,7 +1490,8 @@ static void link_open_other(struct feed *f, struct pfi_msg *m,
 
 	if (o == NULL)
 		return;
-	if ((rel == PFI_REL_QUEUED || rel == PFI_REL_BOUNCE) && o->parent == 0) {
+	if ((rel == PFI_REL_QUEUED || rel == PFI_REL_BOUNCE ||
+	     rel == PFI_REL_DELAY) && o->parent == 0) {
 		o->parent = m->id;
 		o->parent_rel = rel;
 		o->flags |= PFI_MSG_DIRTY;
@@ -1658,7 +1694,12 @@ static int on_notify(struct feed *f, struct pfi_msg *m)
 	q = pfi_slice_dup(f->ev->new_qid);
 	if (q == NULL)
 		return PFI_ENOMEM;
-	rc = pfi_msg_add_link(m, q, NULL, PFI_REL_BOUNCE, f->env->time, SIZE_MAX);
+	/* "sender delay notification" warns that mail is still queued; the
+	 * others (non-delivery, delivery status, postmaster) are bounces. */
+	rc = pfi_msg_add_link(m, q, NULL,
+	                      pfi_slice_eq(f->ev->action, "sender delay")
+	                          ? PFI_REL_DELAY : PFI_REL_BOUNCE,
+	                      f->env->time, SIZE_MAX);
 	free(q);
 	if (rc == PFI_OK)
 		link_open_other(f, m, NULL);

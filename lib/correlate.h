@@ -61,6 +61,7 @@ enum pfi_link_rel {
 	PFI_REL_FORWARD,  /* local(8) "forwarded as" */
 	PFI_REL_BOUNCE,   /* a notification sent by bounce(8) */
 	PFI_REL_REQUEUE,  /* pickup orig_id= after postsuper -r */
+	PFI_REL_DELAY,    /* a delay warning sent by bounce(8) */
 };
 
 /* A link from this message to another, by the other's queue ID. */

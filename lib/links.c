@@ -67,7 +67,10 @@ static const char *const update_sql[NSTMT] = {
 	/* A requeued message still open (its lines were indexed after its
 	 * copy's): as requeue_hop in correlate.c would have, its pending
 	 * recipients go on in the copy, and its lifetime is over. */
-	[ST_REQUEUED_ROWS] = "UPDATE deliveries SET status = 'filtered'"
+	[ST_REQUEUED_ROWS] = "UPDATE deliveries SET status = 'filtered',"
+	                     " dsn = NULL, child_qid = n.queue_id,"
+	                     " response = 'requeued as ' || n.queue_id"
+	                     " FROM (SELECT queue_id FROM messages WHERE id = ?2) n"
 	                     " WHERE message = ?1 AND final = 0 AND EXISTS"
 	                     " (SELECT 1 FROM messages WHERE id = ?1 AND open = 1)",
 	[ST_REQUEUED_CLOSE] = "UPDATE messages SET open = 0,"
@@ -94,6 +97,7 @@ const char *pfi_link_relation(int kind, int far)
 	case PFI_REL_QUEUED: return far ? "relay" : "filter";
 	case PFI_REL_FORWARD: return "forward";
 	case PFI_REL_BOUNCE: return "bounce";
+	case PFI_REL_DELAY: return "delay";
 	default: return "requeue";
 	}
 }
@@ -133,11 +137,12 @@ static int set_parent(struct resolver *r, int64_t child, int64_t parent,
 }
 
 /* Ends the lifetime of a requeued message left open (see update_sql). */
-static int end_requeued(struct resolver *r, int64_t message)
+static int end_requeued(struct resolver *r, int64_t message, int64_t copy)
 {
 	int rc;
 
 	sqlite3_bind_int64(r->s[ST_REQUEUED_ROWS], 1, message);
+	sqlite3_bind_int64(r->s[ST_REQUEUED_ROWS], 2, copy);
 	rc = run(r, ST_REQUEUED_ROWS);
 	if (rc != PFI_OK)
 		return rc;
@@ -158,14 +163,15 @@ static int resolve(struct resolver *r, const struct choice *ch)
 	sqlite3_bind_text(r->s[ST_LINK_SET], 3, rel, -1, SQLITE_STATIC);
 	rc = run(r, ST_LINK_SET);
 	if (rc == PFI_OK && (ch->kind == PFI_REL_QUEUED ||
-	                     ch->kind == PFI_REL_BOUNCE))
+	                     ch->kind == PFI_REL_BOUNCE ||
+	                     ch->kind == PFI_REL_DELAY))
 		rc = set_parent(r, ch->other, ch->parent, rel);
 	/* A requeue link is made by the new message (pickup's orig_id=):
 	 * the message it names is its parent, not its child, and ends. */
 	if (rc == PFI_OK && ch->kind == PFI_REL_REQUEUE) {
 		rc = set_parent(r, ch->parent, ch->other, rel);
 		if (rc == PFI_OK)
-			rc = end_requeued(r, ch->other);
+			rc = end_requeued(r, ch->other, ch->parent);
 	}
 	if (rc == PFI_OK && strcmp(rel, "filter") == 0 && ch->delivery > 0) {
 		sqlite3_bind_int64(r->s[ST_HANDOFF_SET], 1, ch->delivery);

@@ -455,7 +455,7 @@ const char pfi_stats_msgs_head[] =
 
 const char pfi_stats_msgs_kind[] =
 	" WHERE ((m.relation IS NULL AND m.origin IS NOT NULL)"
-	" OR m.relation = 'bounce'"
+	" OR m.relation IN ('bounce', 'delay')"
 	" OR (m.relation IS NULL AND m.origin IS NULL AND m.sender = ''))";
 
 /* The by[] key of a message, or "no key" (*none) for recipient keys. */

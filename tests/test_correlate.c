@@ -239,8 +239,9 @@ static void assert_requeue_is_a_hop(const char *db)
 	                     " coalesce(m.relation, '-'), coalesce(p.queue_id, '-')"
 	                     " FROM messages m LEFT JOIN messages p"
 	                     " ON p.id = m.parent ORDER BY m.queue_id");
-	char *rows = db_rows(db, "SELECT queue_id, recipient, status, dsn,"
-	                     " attempts FROM deliveries ORDER BY queue_id");
+	char *rows = db_rows(db, "SELECT queue_id, recipient, status,"
+	                     " coalesce(dsn, '-'), attempts, coalesce(child_qid, '-'),"
+	                     " response FROM deliveries ORDER BY queue_id");
 	char *links = db_rows(db, "SELECT p.queue_id, l.qid, l.relation,"
 	                      " o.queue_id FROM links l JOIN messages p"
 	                      " ON p.id = l.parent JOIN messages o ON o.id = l.other"
@@ -249,9 +250,13 @@ static void assert_requeue_is_a_hop(const char *db)
 	cr_assert_str_eq(msgs, "57D7B1162C3|0|requeue|E9F981161AD\n"
 	                 "D4BB211618A|0|-|-\n"
 	                 "E9F981161AD|0|-|-\n");
-	cr_assert_str_eq(rows, "57D7B1162C3|again@refused.test|expired|4.4.1|7\n"
-	                 "D4BB211618A|user230@ok.test|sent|2.0.0|0\n"
-	                 "E9F981161AD|again@refused.test|filtered|4.4.1|2\n");
+	/* The old ID's recipient says where it went, not its last deferral. */
+	cr_assert_str_eq(rows, "57D7B1162C3|again@refused.test|expired|4.4.1|7|-|"
+	                 "connect to mx.refused.test[127.0.0.15]:25: Connection refused\n"
+	                 "D4BB211618A|user230@ok.test|sent|2.0.0|0|-|"
+	                 "250 2.0.0 Ok\n"
+	                 "E9F981161AD|again@refused.test|filtered|-|2|57D7B1162C3|"
+	                 "requeued as 57D7B1162C3\n");
 	cr_assert_str_eq(links, "57D7B1162C3|E9F981161AD|requeue|E9F981161AD\n");
 	free(msgs);
 	free(rows);
@@ -721,6 +726,33 @@ Test(correlate, messages_postfix_drops_without_a_removed_line_are_closed_once)
 		"<DATA>: Data command rejected: Multi-recipient bounce\n"
 		"A789D1082C8|mreject-rcpt.p1@ok.test|rejected|5.7.1|RCPT|-|"
 		"Rejected by pfi test milter at RCPT\n");
+	free(got);
+	free((void *)paths[0]);
+	free(db);
+}
+
+Test(correlate, a_delay_warning_is_a_child_with_relation_delay)
+{
+	/* Real lines of testdata/realpostfix/mail.log: bounce(8) warns the
+	 * sender of 509B010825C that it is still queued. */
+	static const char log[] =
+		"Dec  6 21:03:26 mx1 postfix/pickup[28620]: 509B010825C: uid=102 from=<alice@local.test>\n"
+		"Dec  6 21:03:26 mx1 postfix/qmgr[28621]: 509B010825C: from=<alice@local.test>, size=642, nrcpt=1 (queue active)\n"
+		"Dec  6 21:03:47 mx1 postfix/cleanup[4176]: 4jjHlR4pdRz881k: message-id=<4jjHlR4pdRz881k@mx1.example.test>\n"
+		"Dec  6 21:03:47 mx1 postfix/qmgr[2907]: 4jjHlR4pdRz881k: from=<>, size=2747, nrcpt=1 (queue active)\n"
+		"Dec  6 21:03:47 mx1 postfix/bounce[3506]: 509B010825C: sender delay notification: 4jjHlR4pdRz881k\n"
+		"Dec  6 21:03:47 mx1 postfix/local[3402]: 4jjHlR4pdRz881k: to=<alice@local.test>, relay=local, delay=0.02, delays=0.01/0/0/0.01, dsn=2.0.0, status=sent (delivered to mailbox)\n"
+		"Dec  6 21:03:47 mx1 postfix/qmgr[2907]: 4jjHlR4pdRz881k: removed\n";
+	const char *paths[] = { write_fixture_text("delay.log", log) };
+	char *db = path_join(tmpdir_make(), "delay.db"), *got;
+
+	append_log_lines(paths[0], NULL, 0, 0, 1796601600);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	got = db_rows(db, "SELECT m.queue_id, coalesce(m.relation, '-'),"
+	              " coalesce(p.queue_id, '-') FROM messages m LEFT JOIN"
+	              " messages p ON p.id = m.parent ORDER BY m.queue_id");
+	cr_assert_str_eq(got, "4jjHlR4pdRz881k|delay|509B010825C\n"
+	                 "509B010825C|-|-\n");
 	free(got);
 	free((void *)paths[0]);
 	free(db);
