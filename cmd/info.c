@@ -69,6 +69,12 @@ static int info_document(struct pfi_globals *g, const struct pfi_info *in)
 	pfi_out_int(o, "rejects", in->rejects);
 	pfi_out_int(o, "queued", in->queued);
 	pfi_out_int(o, "held", in->held);
+	pfi_out_object_begin(o, "problems");
+	pfi_out_int(o, "warning", in->warnings);
+	pfi_out_int(o, "error", in->errors);
+	pfi_out_int(o, "fatal", in->fatals);
+	pfi_out_int(o, "panic", in->panics);
+	pfi_out_object_end(o);
 	pfi_out_time(o, "first", in->first);
 	pfi_out_time(o, "last", in->last);
 	pfi_out_int(o, "db_bytes", in->db_bytes);
@@ -114,6 +120,11 @@ static void info_counts(const struct pfi_globals *g, const struct pfi_info *in)
 	printf("rejects:     %" PRId64 "\n", in->rejects);
 	printf("queued:      %" PRId64 " (on hold %" PRId64 ")\n", in->queued,
 	       in->held);
+	printf("problems:    %" PRId64 " warnings, %" PRId64 " errors, %" PRId64
+	       " fatal, %" PRId64 " panic%s\n", in->warnings, in->errors,
+	       in->fatals, in->panics,
+	       in->warnings + in->errors + in->fatals + in->panics
+	           ? " (pfi stats lists them by kind)" : "");
 	if (in->nunparsed_by_program > 0)
 		printf("unparsed lines by program:\n");
 	for (i = 0; i < in->nunparsed_by_program; i++) {

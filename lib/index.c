@@ -327,6 +327,19 @@ static void report_kind(struct pfi_index_report *rep, int kind)
 		rep->nosyslog_lines++;
 }
 
+/* A warning:, error:, fatal:, panic: or reject_warning line of Postfix's
+ * is also a problem of its kind, for stats. */
+static int store_problem(struct run *r, const struct pfi_envelope *env,
+                         const struct pfi_event *ev)
+{
+	char kind[PFI_PROBLEM_KIND_MAX];
+	const char *level = pfi_problem_of(env, ev, kind, sizeof(kind));
+
+	if (level == NULL)
+		return PFI_OK;
+	return pfi_store_put_problem(r->st, env, level, kind, r->next_line);
+}
+
 static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
                       const char *line, size_t len, int64_t *last_time)
 {
@@ -344,6 +357,8 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 		kind = line_kind(pfi_postfix_parse(&env, &ev));
 		for (i = 0; i < env.repeat && i < REPEAT_FEED_MAX && rc == PFI_OK; i++)
 			rc = pfi_corr_feed(r->corr, &env, &ev, r->next_line, &owner);
+		if (rc == PFI_OK && kind != PFI_LINE_FOREIGN)
+			rc = store_problem(r, &env, &ev);
 		*last_time = env.time;
 	}
 	if (rc == PFI_OK)

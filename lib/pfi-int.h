@@ -288,6 +288,16 @@ struct pfi_event {
  */
 enum pfi_ev pfi_postfix_parse(const struct pfi_envelope *env,
                               struct pfi_event *ev);
+/*
+ * What a Postfix line says is wrong (problems.c): its level, "warning",
+ * "error", "fatal", "panic" or "reject_warning", with the kind of problem
+ * (its text, numbers, addresses and hosts folded) in kind, a string of at
+ * most cap - 1 bytes; NULL when the line reports no problem.
+ */
+const char *pfi_problem_of(const struct pfi_envelope *env,
+                           const struct pfi_event *ev, char *kind, size_t cap);
+#define PFI_PROBLEM_KIND_MAX 161
+
 /* A static lower-case name for an event kind ("delivery", "reject" ...). */
 const char *pfi_ev_name(enum pfi_ev kind);
 

@@ -278,6 +278,9 @@ struct pfi_info {
 	int64_t queued;          /* messages still in the queue at the end of
 	                            what is indexed (postqueue's count) */
 	int64_t held;            /* of those, on hold */
+	/* Postfix's warning:, error:, fatal: and panic: lines (pfi stats
+	 * lists them by kind); 0 in an index made before pfi kept them. */
+	int64_t warnings, errors, fatals, panics;
 	int64_t first, last;
 	int64_t db_bytes;
 };

@@ -30,6 +30,7 @@ static const char *const prune_sql[] = {
 	"DELETE FROM late_lines WHERE message IN (SELECT id FROM temp.pfi_gone)",
 	"DELETE FROM messages WHERE id IN (SELECT id FROM temp.pfi_gone)",
 	"DELETE FROM sasl_failures WHERE time < ?1",
+	"DELETE FROM problems WHERE time < ?1",
 	/* A chunk goes only below the oldest line anything still refers to. */
 	"DELETE FROM chunks WHERE last < ?1 AND first + count <= coalesce(("
 	" SELECT min(v) FROM (SELECT min(first_line) AS v FROM message_lines"

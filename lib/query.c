@@ -563,6 +563,16 @@ int pfi_info_get(struct pfi_info **out, pfi_store *st)
 	 * PFI_MSG_HELD, on hold now. */
 	in->held = scalar(st, "SELECT count(*) FROM messages WHERE open = 1"
 	                  " AND flags & 4 != 0", &rc);
+	if (st->schema >= 3) {
+		in->warnings = scalar(st, "SELECT count(*) FROM problems"
+		                      " WHERE level = 'warning'", &rc);
+		in->errors = scalar(st, "SELECT count(*) FROM problems"
+		                    " WHERE level = 'error'", &rc);
+		in->fatals = scalar(st, "SELECT count(*) FROM problems"
+		                    " WHERE level = 'fatal'", &rc);
+		in->panics = scalar(st, "SELECT count(*) FROM problems"
+		                    " WHERE level = 'panic'", &rc);
+	}
 	in->first = scalar(st, "SELECT min(first) FROM files", &rc);
 	in->last = scalar(st, "SELECT max(last) FROM files", &rc);
 	in->db_bytes = scalar(st, "SELECT page_count * page_size"

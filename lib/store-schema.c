@@ -29,6 +29,15 @@
  * message's "QID: client=" reach it through its session, which the next
  * run restores.  Each checkpoint replaces the rows (store-sessions.c).
  * IF NOT EXISTS: the step from schema 1 may meet it already made. */
+/* Postfix's warning:, error:, fatal: and panic: lines and smtpd's
+ * reject_warning, by folded kind (problems.c), for stats. */
+#define PFI_PROBLEMS_SQL                                                     \
+	"CREATE TABLE IF NOT EXISTS problems ("                              \
+	" time INTEGER NOT NULL, host TEXT, program TEXT,"                   \
+	" level TEXT NOT NULL, kind TEXT NOT NULL, line INTEGER"             \
+	");"                                                                 \
+	"CREATE INDEX IF NOT EXISTS problems_time ON problems(time);"
+
 #define PFI_SESSIONS_SQL                                                     \
 	"CREATE TABLE IF NOT EXISTS sessions ("                              \
 	" host TEXT NOT NULL, program TEXT NOT NULL,"                        \
@@ -144,11 +153,13 @@ const char pfi_schema_sql[] =
 	" method TEXT, username TEXT"
 	");"
 	PFI_STAT_CELLS_SQL
-	PFI_SESSIONS_SQL;
+	PFI_SESSIONS_SQL
+	PFI_PROBLEMS_SQL;
 
-/* Schema 2 added stat_cells and sessions to schema 1. */
+/* Schema 2 added stat_cells and sessions to schema 1; schema 3 problems. */
 const char pfi_stat_cells_sql[] = PFI_STAT_CELLS_SQL;
 const char pfi_sessions_sql[] = PFI_SESSIONS_SQL;
+const char pfi_problems_sql[] = PFI_PROBLEMS_SQL;
 
 /*
  * Indexes a run reads only at its end (links, rewrites of messages

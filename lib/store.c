@@ -60,6 +60,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26,"
 		" ?27)",
+	[ST_INSERT_PROBLEM] =
+		"INSERT INTO problems(time, host, program, level, kind, line)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_INSERT_SASL_FAILURE] =
 		"INSERT INTO sasl_failures(time, host, client, client_ip, method,"
 		" username) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -608,32 +611,36 @@ static int check_schema(pfi_store *st)
 }
 
 /*
- * Brings a schema 1 index up to date when opened for writing: schema 2
- * added the stats cells and the saved sessions.  Read-only, schema 1 is
- * read as it is (stats then reads every row).
+ * Brings an older index up to date when opened for writing: schema 2
+ * added the stats cells and the saved sessions, schema 3 the problem
+ * lines (empty for what was indexed before).  Read-only, an older schema
+ * is read as it is (stats then reads every row, and finds no problems).
  */
 static int migrate(pfi_store *st)
 {
 	char sql[64];
-	int rc;
+	int from = st->schema, rc;
 
 	if (!st->writable || st->schema == PFI_SCHEMA_VERSION)
 		return PFI_OK;
 	rc = pfi_store_begin_write(st);
 	if (rc != PFI_OK)
 		return rc;
-	rc = pfi_store_exec(st, pfi_stat_cells_sql);
-	if (rc == PFI_OK)
+	if (from < 2)
+		rc = pfi_store_exec(st, pfi_stat_cells_sql);
+	if (rc == PFI_OK && from < 2)
 		rc = pfi_store_exec(st, pfi_sessions_sql);
-	st->schema = PFI_SCHEMA_VERSION;
 	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, pfi_problems_sql);
+	st->schema = PFI_SCHEMA_VERSION;
+	if (rc == PFI_OK && from < 2)
 		rc = pfi_rollup_rebuild_all(st);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", PFI_SCHEMA_VERSION);
 	if (rc == PFI_OK)
 		rc = pfi_store_exec(st, sql);
 	if (rc == PFI_OK)
 		return pfi_store_exec(st, "COMMIT");
-	st->schema = 1;
+	st->schema = from;
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
@@ -994,6 +1001,23 @@ int pfi_store_put_sasl_failure(pfi_store *st, const struct pfi_envelope *env,
 	pfi_bind_slice(s, 5, ev->sasl_method);
 	pfi_bind_slice(s, 6, ev->sasl_username);
 	return pfi_store_step_done(st, s, "cannot write login failure");
+}
+
+int pfi_store_put_problem(pfi_store *st, const struct pfi_envelope *env,
+                          const char *level, const char *kind,
+                          int64_t line_id)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_INSERT_PROBLEM);
+
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, env->time);
+	pfi_bind_slice(s, 2, env->host);
+	pfi_bind_slice(s, 3, env->program);
+	sqlite3_bind_text(s, 4, level, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, line_id);
+	return pfi_store_step_done(st, s, "cannot write problem line");
 }
 
 int pfi_store_put_reject(pfi_store *st, const struct pfi_envelope *env,

@@ -11,11 +11,12 @@
 #include "correlate.h"
 
 #define PFI_APPLICATION_ID 0x70666931   /* "pfi1" */
-#define PFI_SCHEMA_VERSION 2
+#define PFI_SCHEMA_VERSION 3
 
 extern const char pfi_schema_sql[];
 extern const char pfi_stat_cells_sql[];   /* what schema 2 added */
 extern const char pfi_sessions_sql[];
+extern const char pfi_problems_sql[];     /* what schema 3 added */
 
 /* Refuses (PFI_ESCHEMA) an index that holds a trigger, a view, or a table
  * or index that pfi's schema does not create.  PFI_OK, PFI_ESCHEMA,
@@ -55,6 +56,7 @@ enum pfi_stmt {
 	ST_DELETE_DELIVERIES,
 	ST_INSERT_DELIVERY,
 	ST_INSERT_SASL_FAILURE,
+	ST_INSERT_PROBLEM,
 	ST_DELETE_LINKS,
 	ST_INSERT_LINK,
 	ST_COUNT_LINES,
@@ -123,6 +125,10 @@ int pfi_store_put_reject(pfi_store *st, const struct pfi_envelope *env,
 /* Writes a failed SASL login. */
 int pfi_store_put_sasl_failure(pfi_store *st, const struct pfi_envelope *env,
                                const struct pfi_event *ev);
+/* Writes a problem line (problems.c): its level and folded kind. */
+int pfi_store_put_problem(pfi_store *st, const struct pfi_envelope *env,
+                          const char *level, const char *kind,
+                          int64_t line_id);
 /* Loads the messages a previous run left open, for the correlator. */
 int pfi_store_load_open(pfi_store *st, struct pfi_corr *c);
 /* store-sessions.c: the correlator's live sessions between runs.  Empties

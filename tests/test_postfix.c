@@ -1241,3 +1241,59 @@ Test(postfix, lines_from_other_servers_are_understood)
 	cr_expect_geq(postfix, 330);
 	cr_expect_eq(unparsed, 0);
 }
+
+/* ---- problem lines: level and folded kind (problems.c) ---------------------- */
+
+static const struct problem_case {
+	const char *program, *text, *level, *kind;
+} problem_cases[] = {
+	/* Real lines of testdata/realpostfix/mail.log (Postfix 3.7). */
+	{ "postfix/smtpd", "warning: 761B8108293: queue file size limit exceeded",
+	  "warning", "N: queue file size limit exceeded" },
+	{ "postfix/sendmail", "fatal: alice@local.test(0): message file too big",
+	  "fatal", "A(N): message file too big" },
+	{ "postfix/smtpd", "NOQUEUE: reject_warning: RCPT from client2.external.test[127.0.0.2]: 554 5.7.1 <audit@local.test>: Recipient address rejected: audit mailbox (warn_if_reject test, not really rejected); from=<friend@external.test> to=<audit@local.test> proto=ESMTP helo=<client2.external.test>",
+	  "reject_warning", "RCPT: <A>: Recipient address rejected: audit mailbox (warn_if_reject test, not really rejected)" },
+	{ "postfix/smtpd", "warning: non-SMTP command from unknown[127.0.0.3]: GET / HTTP/1.0",
+	  "warning", "non-SMTP command from HOST[X]: GET / HTTP/N" },
+	/* mail_stream.c's words. */
+	{ "postfix/smtpd", "warning: file system clock is 3600 seconds behind local clock",
+	  "warning", "file system clock is N seconds behind local clock" },
+	{ "postfix/master", "panic: myfree: corrupt or unallocated memory block",
+	  "panic", "myfree: corrupt or unallocated memory block" },
+	/* A header_checks WARN names a problem of the message, not Postfix's. */
+	{ "postfix/cleanup", "B7D191082B0: warning: header Subject: x from local; from=<a@b.test> to=<c@d.test>",
+	  NULL, NULL },
+	{ "postfix/qmgr", "B7D191082B0: removed", NULL, NULL },
+};
+
+ParameterizedTestParameters(postfix, a_problem_line_gives_its_level_and_kind)
+{
+	return cr_make_param_array(struct problem_case, problem_cases,
+	                           PFI_ARRAY_SIZE(problem_cases));
+}
+
+ParameterizedTest(const struct problem_case *c, postfix,
+                  a_problem_line_gives_its_level_and_kind)
+{
+	struct pfi_envelope env;
+	struct pfi_event ev;
+	char kind[PFI_PROBLEM_KIND_MAX], *copy;
+	const char *level;
+
+	parse_exact(c->program, c->text, strlen(c->text), &ev, &copy);
+	memset(&env, 0, sizeof(env));
+	env.program.p = c->program;
+	env.program.n = strlen(c->program);
+	env.text.p = copy;
+	env.text.n = strlen(c->text);
+	level = pfi_problem_of(&env, &ev, kind, sizeof(kind));
+	if (c->level == NULL) {
+		cr_expect_null(level, "'%s' gave %s", c->text, level);
+	} else {
+		cr_assert_not_null(level, "'%s' is no problem", c->text);
+		cr_expect_str_eq(level, c->level);
+		cr_expect_str_eq(kind, c->kind);
+	}
+	free(copy);
+}
