@@ -304,6 +304,51 @@ static void stats_sasl_clients(pfi_out *o, const struct pfi_stats *s)
 	pfi_out_array_end(o);
 }
 
+/* deferrals{events, records, domains[]}, distinct senders and recipients,
+ * and problems{warning, error, fatal, panic, reject_warning, clock,
+ * kinds[]}: what pflogsumm reports beside the outcomes. */
+static void stats_more(pfi_out *o, const struct pfi_globals *g,
+                       const struct pfi_stats *s)
+{
+	size_t i;
+
+	pfi_out_object_begin(o, "deferrals");
+	cli_out_int(o, "events", s->deferrals);
+	cli_out_int(o, "records", s->deferred_records);
+	pfi_out_array_begin(o, "domains");
+	for (i = 0; i < s->ndeferring_domains; i++) {
+		pfi_out_object_begin(o, NULL);
+		pfi_out_str(o, "domain", s->deferring_domains[i].key);
+		cli_out_int(o, "events", s->deferring_domains[i].count);
+		pfi_out_object_end(o);
+	}
+	pfi_out_array_end(o);
+	pfi_out_object_end(o);
+	cli_out_int(o, "senders", s->senders);
+	cli_out_int(o, "distinct_recipients", s->distinct_recipients);
+	cli_out_int(o, "reject_warnings", s->reject_warnings);
+	pfi_out_object_begin(o, "problems");
+	cli_out_int(o, "warning", s->warnings);
+	cli_out_int(o, "error", s->errors);
+	cli_out_int(o, "fatal", s->fatals);
+	cli_out_int(o, "panic", s->panics);
+	cli_out_int(o, "clock_warnings", s->clock_warnings);
+	pfi_out_array_begin(o, "kinds");
+	for (i = 0; i < s->nproblems; i++) {
+		const struct pfi_stats_problem *p = &s->problems[i];
+		pfi_out_object_begin(o, NULL);
+		pfi_out_str(o, "level", p->level);
+		pfi_out_str(o, "kind", p->kind);
+		cli_out_int(o, "count", p->count);
+		pfi_out_time(o, "first", p->first);
+		pfi_out_time(o, "last", p->last);
+		pfi_out_object_end(o);
+	}
+	pfi_out_array_end(o);
+	pfi_out_object_end(o);
+	(void)g;
+}
+
 static void stats_fields(pfi_out *o, const struct pfi_stats *s)
 {
 	size_t i;
@@ -317,6 +362,7 @@ static void stats_fields(pfi_out *o, const struct pfi_stats *s)
 	stats_rejects(o, s);
 	cli_out_int(o, "sasl_failures", s->sasl_failures);
 	stats_sasl_clients(o, s);
+	stats_more(o, NULL, s);
 	pfi_out_array_begin(o, "by");
 	for (i = 0; i < s->nby; i++) {
 		pfi_out_object_begin(o, NULL);
@@ -473,6 +519,11 @@ static void stats_summary_delay(const struct pfi_stats *s)
 	       " final outcomes)\n", stats_dur(a, sizeof(a), s->p50),
 	       stats_dur(b, sizeof(b), s->p95), stats_dur(c, sizeof(c), s->p99),
 	       stats_dur(d, sizeof(d), s->max), s->delays);
+	/* Delays come from queue file times: a clock that jumped skews them. */
+	if (s->clock_warnings > 0)
+		printf("              (%" PRId64 " Postfix clock warnings in the"
+		       " period distort these: see problems below)\n",
+		       s->clock_warnings);
 	stats_pct("sla:         ", s->sla_within_ratio);
 	printf(" delivered within %s\n", stats_dur(t, sizeof(t), s->sla_threshold));
 	stats_pct("tls:          inbound", s->tls_inbound_ratio);
@@ -544,6 +595,36 @@ static void stats_summary_rejects(const struct pfi_stats *s)
 	for (i = 0; i < s->nsasl_clients; i++)
 		printf("  %8" PRId64 "  %s\n", s->sasl_clients[i].count,
 		       s->sasl_clients[i].key);
+}
+
+/* Deferral events, distinct addresses, and Postfix's problem lines. */
+static void stats_summary_more(const struct pfi_globals *g,
+                               const struct pfi_stats *s)
+{
+	char a[64], b[64];
+	size_t i;
+
+	printf("deferrals:    %" PRId64 " deferred attempts of %" PRId64
+	       " records\n", s->deferrals, s->deferred_records);
+	for (i = 0; i < s->ndeferring_domains; i++) {
+		printf("  %8" PRId64 "  ", s->deferring_domains[i].count);
+		cli_put_escaped(stdout, s->deferring_domains[i].key[0]
+		                        ? s->deferring_domains[i].key : "-");
+		putchar('\n');
+	}
+	printf("addresses:    %" PRId64 " senders, %" PRId64 " recipients\n",
+	       s->senders, s->distinct_recipients);
+	printf("problems:     %" PRId64 " warnings, %" PRId64 " errors, %" PRId64
+	       " fatal, %" PRId64 " panic, %" PRId64 " reject warnings\n",
+	       s->warnings, s->errors, s->fatals, s->panics, s->reject_warnings);
+	for (i = 0; i < s->nproblems; i++) {
+		const struct pfi_stats_problem *p = &s->problems[i];
+		printf("  %8" PRId64 "  %-14s %s .. %s  ", p->count, p->level,
+		       pfi_time_format(a, sizeof(a), p->first, g->utc),
+		       pfi_time_format(b, sizeof(b), p->last, g->utc));
+		cli_put_escaped(stdout, p->kind);
+		putchar('\n');
+	}
 }
 
 /* ---- charts -------------------------------------------------------------------- */
@@ -630,6 +711,7 @@ static int stats_summary(struct pfi_globals *g, const struct pfi_stats *s)
 	stats_summary_delay(s);
 	stats_summary_lists(s);
 	stats_summary_rejects(s);
+	stats_summary_more(g, s);
 	if (s->ndays > 0) {
 		stats_day_bars(s, gl);
 		stats_sparkline(s, gl);

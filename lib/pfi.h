@@ -513,6 +513,13 @@ struct pfi_stats_reject {
 	int64_t count;
 };
 
+/* Problem lines of one level and kind (numbers, hosts, addresses folded). */
+struct pfi_stats_problem {
+	const char *level;  /* warning, error, fatal, panic, reject_warning */
+	const char *kind;   /* "N: queue file size limit exceeded" */
+	int64_t count, first, last;
+};
+
 struct pfi_stats {
 	int64_t since, until;              /* the period; 0: open */
 	struct pfi_stats_counts total;
@@ -544,6 +551,20 @@ struct pfi_stats {
 	size_t ndays;
 	int64_t volume[7][24];   /* recipients by weekday (0 = Monday) x hour */
 	int64_t bounces[7][24];  /* bounced recipients likewise */
+	/* Of the matching records (every hop, not only originals): deferred
+	 * delivery attempts, the records that had any, and the recipient
+	 * domains with most attempts. */
+	int64_t deferrals, deferred_records;
+	const struct pfi_count *deferring_domains;
+	size_t ndeferring_domains;
+	int64_t senders, distinct_recipients;   /* distinct addresses */
+	/* Postfix's own problem lines in the period (levels warning, error,
+	 * fatal, panic; smtpd's reject_warning), most frequent kinds first,
+	 * and the clock warnings among them that distort delays. */
+	int64_t warnings, errors, fatals, panics, reject_warnings;
+	const struct pfi_stats_problem *problems;
+	size_t nproblems;
+	int64_t clock_warnings;
 };
 
 /*

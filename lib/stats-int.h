@@ -65,6 +65,22 @@ extern const char pfi_stats_rows_sql[];
 extern const char pfi_stats_msgs_head[];
 extern const char pfi_stats_msgs_kind[];
 
+/* stats-more.c: what stats reads beside the counted rows. */
+struct pfi_stats_more {
+	int64_t deferrals, deferred_recipients;
+	struct pfi_count *domains;          /* deferring domains, owned */
+	size_t ndomains;
+	int64_t senders, recipients;        /* distinct */
+	int64_t level_counts[5];            /* warning, error, fatal, panic,
+	                                       reject_warning */
+	int64_t clock_warnings;
+	struct pfi_stats_problem *problems; /* owned kinds */
+	size_t nproblems;
+};
+int pfi_stats_more_get(pfi_store *st, const struct pfi_filter *f, size_t top,
+                       struct pfi_stats_more *m);
+void pfi_stats_more_release(struct pfi_stats_more *m);
+
 /* Reads a row of pfi_stats_rows_sql / pfi_stats_msgs_sql. */
 void pfi_stats_read_row(sqlite3_stmt *s, struct pfi_srow *r);
 void pfi_stats_read_msg(sqlite3_stmt *s, struct pfi_smsg *m);

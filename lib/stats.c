@@ -54,6 +54,7 @@ struct stats_priv {
 	struct pfi_stats_domain *top_domains, *slow_domains;
 	struct pfi_stats_reject *reject_list;
 	struct pfi_stats_group *by_list, *day_list;
+	struct pfi_stats_more more;
 };
 
 /* ---- time keys -------------------------------------------------------------- */
@@ -1129,6 +1130,27 @@ static int gather(pfi_store *st, struct stats_priv *p,
 	return rc;
 }
 
+/* Points the public fields at what stats-more.c read. */
+static void publish_more(struct stats_priv *p)
+{
+	const struct pfi_stats_more *m = &p->more;
+
+	p->pub.deferrals = m->deferrals;
+	p->pub.deferred_records = m->deferred_recipients;
+	p->pub.deferring_domains = m->domains;
+	p->pub.ndeferring_domains = m->ndomains;
+	p->pub.senders = m->senders;
+	p->pub.distinct_recipients = m->recipients;
+	p->pub.warnings = m->level_counts[0];
+	p->pub.errors = m->level_counts[1];
+	p->pub.fatals = m->level_counts[2];
+	p->pub.panics = m->level_counts[3];
+	p->pub.reject_warnings = m->level_counts[4];
+	p->pub.problems = m->problems;
+	p->pub.nproblems = m->nproblems;
+	p->pub.clock_warnings = m->clock_warnings;
+}
+
 int pfi_stats_get(struct pfi_stats **out, pfi_store *st,
                   const struct pfi_stats_opts *opts)
 {
@@ -1153,6 +1175,11 @@ int pfi_stats_get(struct pfi_stats **out, pfi_store *st,
 	}
 	if (rc == PFI_OK)
 		rc = scan_sasl(st, p, opts->filter, opts->top ? opts->top : 10);
+	if (rc == PFI_OK)
+		rc = pfi_stats_more_get(st, opts->filter, opts->top ? opts->top : 10,
+		                        &p->more);
+	if (rc == PFI_OK)
+		publish_more(p);
 	if (rc == PFI_OK && finish(p, opts->top ? opts->top : 10) != PFI_OK)
 		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	p->o = NULL;
@@ -1192,6 +1219,7 @@ void pfi_stats_free(struct pfi_stats *s)
 	free(p->reject_list);
 	free(p->by_list);
 	free(p->day_list);
+	pfi_stats_more_release(&p->more);
 	free(p);
 }
 

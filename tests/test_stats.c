@@ -1575,7 +1575,7 @@ Test(stats, an_index_of_schema_1_is_read_and_upgraded_with_its_cells)
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK,
 	             "%s", pfi_errmsg(st));
 	pfi_store_close(st);
-	cr_assert_eq(db_int(db, "PRAGMA user_version"), 2);
+	cr_assert_eq(db_int(db, "PRAGMA user_version"), 3);
 	cr_assert_gt(db_int(db, "SELECT count(*) FROM stat_cells"), 0);
 	after = assert_cells_match_rows(db, 0, 0, PFI_BY_DAY, 1);
 	cr_assert_str_eq(after, before);
@@ -1747,4 +1747,99 @@ Test(stats, any_cut_of_the_requeue_log_counts_what_one_run_counts)
 	}
 	free(want);
 	free(one);
+}
+
+/* ---- what pflogsumm reports beside the outcomes --------------------------- */
+
+/* Lines of the file holding every one of the needles. */
+static int64_t lines_with(const char *path, const char *a, const char *b)
+{
+	FILE *fp = fopen(path, "r");
+	char line[8192];
+	int64_t n = 0;
+
+	cr_assert_not_null(fp);
+	while (fgets(line, sizeof(line), fp))
+		n += strstr(line, a) != NULL && (b == NULL || strstr(line, b) != NULL);
+	fclose(fp);
+	return n;
+}
+
+Test(stats, deferral_events_problem_lines_and_reject_warnings_of_a_real_log)
+{
+	/* testdata/realpostfix: real Postfix 3.7; its pflogsumm.txt says
+	 * "240 deferrals" and its log has two fatal lines. */
+	const char *dir = tmpdir_make();
+	char *log = copy_fixture("realpostfix/mail.log", dir, "mail.log",
+	                         1796601600);
+	char *db = path_join(dir, "real.db");
+	const char *paths[] = { log };
+	struct pfi_stats *s;
+	size_t i, found = 0;
+
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	s = stats_of(db, NULL, PFI_BY_NONE, 0);
+	cr_assert_eq(s->deferrals, lines_with(log, "status=deferred", NULL));
+	cr_assert_eq(s->deferrals, 240);
+	cr_assert_eq(s->reject_warnings, lines_with(log, ": reject_warning: ", NULL));
+	cr_assert_eq(s->fatals, lines_with(log, "]: fatal: ", NULL));
+	cr_assert_eq(s->fatals, 2);
+	cr_assert_eq(s->panics, 0);
+	/* "QID: warning: header ..." is a header_checks WARN, not a warning. */
+	cr_assert_eq(s->warnings, lines_with(log, "]: warning: ", NULL));
+	cr_assert_eq(s->clock_warnings, 0);
+	for (i = 0; i < s->nproblems; i++)
+		if (strcmp(s->problems[i].kind, "N: queue file size limit exceeded") == 0) {
+			cr_assert_str_eq(s->problems[i].level, "warning");
+			cr_assert_eq(s->problems[i].count,
+			             lines_with(log, "queue file size limit exceeded", NULL));
+			found = 1;
+		}
+	cr_assert(found, "the size limit warnings are one kind");
+	cr_assert_gt(s->ndeferring_domains, 0);
+	cr_assert_str_eq(s->deferring_domains[0].key, "refused.test");
+	cr_assert_eq(s->deferring_domains[0].count,
+	             lines_with(log, "status=deferred", "@refused.test>"));
+	pfi_stats_free(s);
+	free(log);
+	free(db);
+}
+
+Test(stats, a_clock_warning_is_counted_beside_the_delays_it_distorts)
+{
+	/* Postfix's mail_stream.c words, on a line as Postfix logs it. */
+	char *db = text_db(
+		"Nov  2 09:00:00 mx1 postfix/smtpd[1]: warning: file system clock is 3600 seconds behind local clock\n"
+		"Nov  2 09:00:01 mx1 postfix/smtpd[1]: warning: hostname x.example does not resolve to address 192.0.2.7\n");
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+
+	cr_assert_eq(s->clock_warnings, 1);
+	cr_assert_eq(s->warnings, 2);
+	cr_assert_eq(s->nproblems, 2);
+	pfi_stats_free(s);
+	free(db);
+}
+
+Test(stats, an_index_of_schema_2_is_read_without_problems_and_upgraded)
+{
+	char *db = text_db(
+		"Nov  2 09:00:00 mx1 postfix/smtpd[1]: warning: file system clock is 3600 seconds behind local clock\n");
+	struct pfi_stats *s;
+	pfi_store *st = NULL;
+	sqlite3 *raw = NULL;
+
+	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "DROP TABLE problems;"
+	             " PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	s = stats_of(db, NULL, PFI_BY_NONE, 0);
+	cr_assert_eq(s->warnings, 0);
+	cr_assert_eq(s->nproblems, 0);
+	pfi_stats_free(s);
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK,
+	             "%s", pfi_errmsg(st));
+	pfi_store_close(st);
+	cr_assert_eq(db_int(db, "PRAGMA user_version"), 3);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM problems"), 0);
+	free(db);
 }
