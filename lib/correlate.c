@@ -1131,7 +1131,9 @@ static int on_tls_out(struct feed *f)
 	if (rc != PFI_OK || s == NULL)
 		return rc;
 	rc = set_str(&s->tls_relay, f->ev->relay);
-	return rc == PFI_OK ? set_str(&s->tls_protocol, f->ev->tls_protocol) : rc;
+	if (rc == PFI_OK)
+		rc = set_str(&s->tls_protocol, f->ev->tls_protocol);
+	return rc == PFI_OK ? session_add_line(s, f->line_id) : rc;
 }
 
 /* The TLS protocol of the connection a delivery line was made over. */
@@ -1147,6 +1149,34 @@ static int delivery_tls(struct feed *f, struct pfi_rcpt *r)
 		return rc;
 	r->tls_protocol = strdup(s->tls_protocol);
 	return r->tls_protocol ? PFI_OK : PFI_ENOMEM;
+}
+
+/* smtp/lmtp: a line about the connection of the delivery under way, or
+ * its TLS: it waits in the process's session for the line that names the
+ * message (take_attempt_lines). */
+static int on_attempt_line(struct feed *f)
+{
+	struct session *s;
+	int rc = session_get(f->c, f->env, 1, &s);
+
+	if (rc != PFI_OK || s == NULL)
+		return rc;
+	return session_add_line(s, f->line_id);
+}
+
+/* The lines the delivering process logged before naming message m. */
+static int take_attempt_lines(struct feed *f, struct pfi_msg *m)
+{
+	struct session *s;
+	size_t i;
+	int rc = session_get(f->c, f->env, 0, &s);
+
+	if (rc != PFI_OK || s == NULL)
+		return rc;
+	for (i = 0; i < s->nlines && rc == PFI_OK; i++)
+		rc = pfi_msg_add_line(m, s->lines[i]);
+	s->nlines = 0;
+	return rc;
 }
 
 static int on_disconnect(struct feed *f)
@@ -1507,7 +1537,7 @@ static int on_delivery(struct feed *f, struct pfi_msg *m)
 	char *hint;
 	int rc, forward, ignored;
 
-	if (r == NULL)
+	if (r == NULL || take_attempt_lines(f, m) != PFI_OK)
 		return PFI_ENOMEM;
 	/* A deferral logged after a final outcome changes nothing. */
 	ignored = r->final && pfi_slice_eq(ev->status, "deferred");
@@ -1787,6 +1817,8 @@ static int on_other(struct feed *f)
 	if (m == NULL)
 		return PFI_OK;
 	m->last = f->env->time;
+	if (take_attempt_lines(f, m) != PFI_OK)
+		return PFI_ENOMEM;
 	return own(f, m);   /* a lingering message is written again */
 }
 
@@ -1804,6 +1836,7 @@ int pfi_corr_feed(struct pfi_corr *c, const struct pfi_envelope *env,
 	case PFI_EV_TLS_IN: rc = on_tls_in(&f); break;
 	case PFI_EV_DISCONNECT: rc = on_disconnect(&f); break;
 	case PFI_EV_CLIENT_LOST: rc = on_client_lost(&f); break;
+	case PFI_EV_ATTEMPT_LINE: rc = on_attempt_line(&f); break;
 	case PFI_EV_TLS_OUT: rc = on_tls_out(&f); break;
 	case PFI_EV_SASL_FAIL: rc = c->sink.sasl_failure(c->sink.ctx, env, ev); break;
 	case PFI_EV_REJECT: rc = on_reject(&f); break;

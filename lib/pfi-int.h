@@ -237,6 +237,7 @@ enum pfi_ev {
 	PFI_EV_POSTSUPER,    /* postsuper: QID: removed | placed on hold | released from hold | requeued */
 	PFI_EV_QID_WARNING,  /* any daemon: warning: QID: text (kept with the message) */
 	PFI_EV_CLIENT_LOST,  /* smtpd: lost connection|timeout after CMD [(N bytes)] from NAME[IP] */
+	PFI_EV_ATTEMPT_LINE, /* smtp/lmtp: about the connection of the delivery under way, no queue ID ("connect to X: Connection refused") */
 	PFI_EV__COUNT
 };
 

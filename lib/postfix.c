@@ -822,7 +822,10 @@ static enum pfi_ev smtpd_qid(struct cur *c, struct pfi_event *ev)
 
 /* ---- smtp and lmtp ---------------------------------------------------- */
 
-static const char *const smtp_noise[] = {
+/* Lines smtp and lmtp log, without a queue ID, about the connection of
+ * the delivery they are making: they belong to the message its next line
+ * names (correlate.c). */
+static const char *const smtp_attempt[] = {
 	"connect to ", "server certificate verification failed",
 	"certificate verification failed", "SSL_connect error",
 	"setting up TLS connection to ", "Host offered STARTTLS",
@@ -834,8 +837,8 @@ static enum pfi_ev smtp_plain(struct cur *c, struct pfi_event *ev)
 {
 	if (is_tls_line(c))
 		return tls_parse(c, ev);
-	if (starts_any(c, smtp_noise, PFI_ARRAY_SIZE(smtp_noise), NULL))
-		return PFI_EV_NOISE;
+	if (starts_any(c, smtp_attempt, PFI_ARRAY_SIZE(smtp_attempt), NULL))
+		return PFI_EV_ATTEMPT_LINE;
 	return PFI_EV_UNPARSED;
 }
 
@@ -1398,6 +1401,7 @@ static const char *const ev_names[PFI_EV__COUNT] = {
 	[PFI_EV_POSTSUPER] = "postsuper",
 	[PFI_EV_QID_WARNING] = "qid_warning",
 	[PFI_EV_CLIENT_LOST] = "client_lost",
+	[PFI_EV_ATTEMPT_LINE] = "attempt_line",
 };
 
 const char *pfi_ev_name(enum pfi_ev kind)

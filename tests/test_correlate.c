@@ -757,3 +757,33 @@ Test(correlate, a_delay_warning_is_a_child_with_relation_delay)
 	free((void *)paths[0]);
 	free(db);
 }
+
+Test(correlate, lines_smtp_logs_without_a_queue_id_land_on_the_message_it_delivers)
+{
+	/* Real lines of testdata/realpostfix/mail.log: smtp[29324] logs the
+	 * failed TLS handshake, then the deferral that names the message;
+	 * another smtp process works on another message meanwhile. */
+	static const char log[] =
+		"Dec  6 21:02:54 mx1 postfix/qmgr[28621]: D93E31082D4: from=<alice@local.test>, size=527, nrcpt=1 (queue active)\n"
+		"Dec  6 21:02:54 mx1 postfix/smtp[29324]: SSL_connect error to mx.tlsfail.test[127.0.0.25]:25: lost connection\n"
+		"Dec  6 21:02:54 mx1 postfix/smtp[29255]: connect to mx.refused.test[127.0.0.15]:25: Connection refused\n"
+		"Dec  6 21:02:54 mx1 postfix/smtp[29324]: D93E31082D4: to=<s02.p1@tlsfail.test>, relay=mx.tlsfail.test[127.0.0.25]:25, delay=0.06, delays=0.01/0/0.05/0, dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)\n";
+	const char *paths[] = { write_fixture_text("attempt.log", log) };
+	char *db = path_join(tmpdir_make(), "attempt.db");
+	pfi_store *st;
+	pfi_trace *t = NULL;
+	const struct pfi_message *m;
+
+	append_log_lines(paths[0], NULL, 0, 0, 1796601600);
+	st = index_into(db, paths, 1, NULL);
+	cr_assert_eq(pfi_trace_new(&t, st, "D93E31082D4"), PFI_OK);
+	cr_assert_eq(pfi_trace_count(t), 1);
+	m = pfi_trace_message(t, 0);
+	cr_assert_eq(m->nlines, 3);
+	cr_assert_not_null(strstr(m->lines[1], "SSL_connect error"));
+	cr_assert_not_null(strstr(m->lines[2], "status=deferred"));
+	pfi_trace_free(t);
+	pfi_store_close(st);
+	free((void *)paths[0]);
+	free(db);
+}
