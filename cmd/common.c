@@ -2,7 +2,7 @@
  * common.c - helpers shared by the pfi commands: allocation that cannot
  * fail, the uniform "pfi: ..." messages and usage errors, option values,
  * the output emitter set up from the global options, terminal-safe text,
- * and finding and opening the index.
+ * finding and opening the index, and watching the logs a --follow reads.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pfi.h"
@@ -390,4 +392,50 @@ void cli_out_int(pfi_out *o, const char *key, int64_t v)
 		pfi_out_null(o, key);
 	else
 		pfi_out_int(o, key, v);
+}
+
+/* ---- following logs ----------------------------------------------------- */
+
+/* A checksum of what stat(2) says of the paths. */
+static uint64_t follow_signature(char **paths, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+	struct stat sb;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v[4] = { 0, 0, 0, 0 };
+		if (stat(paths[i], &sb) == 0) {
+			v[0] = (uint64_t)sb.st_ino;
+			v[1] = (uint64_t)sb.st_size;
+			v[2] = (uint64_t)sb.st_mtim.tv_sec;
+			v[3] = (uint64_t)sb.st_mtim.tv_nsec;
+		}
+		for (k = 0; k < 4; k++)
+			h = (h ^ v[k]) * 1099511628211ULL;
+	}
+	return h;
+}
+
+uint64_t cli_follow_files(char **paths, size_t n, glob_t *gl)
+{
+	char pat[4096];
+	size_t i;
+	int flags = 0;
+
+	for (i = 0; i < n; i++) {
+		glob(paths[i], flags | GLOB_NOCHECK, NULL, gl);
+		flags = GLOB_APPEND;
+		snprintf(pat, sizeof(pat), "%s[.-]*", paths[i]);
+		glob(pat, GLOB_APPEND, NULL, gl);
+	}
+	return follow_signature(gl->gl_pathv, gl->gl_pathc);
+}
+
+void cli_nap(int ms, volatile sig_atomic_t *stop)
+{
+	struct timespec slice = { 0, 50 * 1000000L };
+
+	for (; ms > 0 && !*stop; ms -= 50)
+		nanosleep(&slice, NULL);
 }

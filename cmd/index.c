@@ -212,53 +212,6 @@ static void index_add(struct pfi_index_report *t, const struct pfi_index_report 
 	t->open_messages = r->open_messages;
 }
 
-/* The paths and their logrotate siblings (PATH.1, PATH-20261101 ...), so
- * the lines a file gained just before it was rotated are still read. */
-static void index_expand(char **paths, size_t n, glob_t *gl)
-{
-	char pat[4096];
-	size_t i;
-	int flags = 0;
-
-	for (i = 0; i < n; i++) {
-		glob(paths[i], flags | GLOB_NOCHECK, NULL, gl);
-		flags = GLOB_APPEND;
-		snprintf(pat, sizeof(pat), "%s[.-]*", paths[i]);
-		glob(pat, GLOB_APPEND, NULL, gl);
-	}
-}
-
-/* A checksum of what stat(2) says of the paths: equal means no change. */
-static uint64_t index_signature(char **paths, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-	struct stat sb;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		uint64_t v[4] = { 0, 0, 0, 0 };
-		size_t k;
-		if (stat(paths[i], &sb) == 0) {
-			v[0] = (uint64_t)sb.st_ino;
-			v[1] = (uint64_t)sb.st_size;
-			v[2] = (uint64_t)sb.st_mtim.tv_sec;
-			v[3] = (uint64_t)sb.st_mtim.tv_nsec;
-		}
-		for (k = 0; k < 4; k++)
-			h = (h ^ v[k]) * 1099511628211ULL;
-	}
-	return h;
-}
-
-/* Sleeps about `ms` milliseconds, waking early when stopped. */
-static void index_nap(int ms)
-{
-	struct timespec slice = { 0, 50 * 1000000L };
-
-	for (; ms > 0 && !index_stop; ms -= 50)
-		nanosleep(&slice, NULL);
-}
-
 /* Indexes, then again whenever a file changes, until SIGINT or SIGTERM;
  * each pass is its own transaction, so readers see new mail at once. */
 static int index_follow(pfi_store *st, char **paths, size_t n,
@@ -269,10 +222,8 @@ static int index_follow(pfi_store *st, char **paths, size_t n,
 
 	while (!index_stop && (rc == PFI_OK || rc == PFI_EIO)) {
 		glob_t gl = { 0 };
-		uint64_t sig;
+		uint64_t sig = cli_follow_files(paths, n, &gl);
 
-		index_expand(paths, n, &gl);
-		sig = index_signature(gl.gl_pathv, gl.gl_pathc);
 		if (sig != last) {
 			struct pfi_index_report r;
 			rc = index_once(st, gl.gl_pathv, gl.gl_pathc, 1, ui, &r);
@@ -280,7 +231,7 @@ static int index_follow(pfi_store *st, char **paths, size_t n,
 			last = sig;
 		}
 		globfree(&gl);
-		index_nap(500);
+		cli_nap(500, &index_stop);
 	}
 	return rc;
 }

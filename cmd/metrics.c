@@ -49,8 +49,11 @@ static const char metrics_help[] =
 	"  -h, --help            show this help and exit\n";
 
 #define METRICS_DEFAULT_LISTEN "127.0.0.1:9154"
-/* Seconds between two renderings of a changing index. */
+/* Seconds between two renderings of a changing index, at least; and at
+ * least METRICS_COST_FACTOR times what the last one took, so that
+ * rendering a large index for a busy log takes at most 5% of a core. */
 #define METRICS_MIN_AGE 10
+#define METRICS_COST_FACTOR 20
 #define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
 static volatile sig_atomic_t metrics_stop;
@@ -75,6 +78,7 @@ struct metrics_srv {
 	size_t gzlen;
 	uint64_t gen;              /* renderings made, from 1 */
 	struct timespec rendered;  /* when the last one began (monotonic) */
+	double cost;               /* seconds the last one took */
 };
 
 static void metrics_on_signal(int sig)
@@ -110,26 +114,33 @@ static unsigned char *metrics_gzip(const char *p, size_t n, size_t *out)
 
 /*
  * Renders again when the index changed (or a run of this process ended,
- * which clears `have`) and the last rendering is at least
- * METRICS_MIN_AGE seconds old, then swaps it in under the lock, so a
- * scrape never waits for a rendering.  Main thread only.
+ * which clears `have`) and the last rendering is old enough (see
+ * METRICS_MIN_AGE), then swaps it in under the lock, so a scrape never
+ * waits for a rendering.  Main thread only.
  */
 static int metrics_refresh(struct metrics_srv *s)
 {
 	uint64_t stamp = 0;
-	struct timespec now;
+	struct timespec now, done;
 	unsigned char *gz;
 	size_t len, gzlen = 0;
+	double age, min_age = METRICS_COST_FACTOR * s->cost;
 	char *text;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (pfi_metrics_stamp(s->st, &stamp) != PFI_OK)
 		return PFI_ERROR;
+	age = (double)(now.tv_sec - s->rendered.tv_sec) +
+	      (double)(now.tv_nsec - s->rendered.tv_nsec) / 1e9;
 	if (s->gen > 0 && ((s->have && stamp == s->stamp) ||
-	                   now.tv_sec - s->rendered.tv_sec < METRICS_MIN_AGE))
+	                   age < (min_age > METRICS_MIN_AGE ? min_age
+	                          : METRICS_MIN_AGE)))
 		return PFI_OK;
 	if (pfi_metrics_render(&text, &len, s->st, &s->opts) != PFI_OK)
 		return PFI_ERROR;
+	clock_gettime(CLOCK_MONOTONIC, &done);
+	s->cost = (double)(done.tv_sec - now.tv_sec) +
+	          (double)(done.tv_nsec - now.tv_nsec) / 1e9;
 	gz = metrics_gzip(text, len, &gzlen);
 	pthread_mutex_lock(&s->lock);
 	pfi_free(s->text);
@@ -318,28 +329,6 @@ static void metrics_warn(void *ctx, const char *msg)
 	cli_warn("%s", msg);
 }
 
-/* The paths and their rotated siblings, and a checksum of their stat(2),
- * as `pfi index --follow` watches them. */
-static uint64_t metrics_expand(char **paths, size_t n, glob_t *gl)
-{
-	uint64_t h = 14695981039346656037ULL;
-	char pat[4096];
-	struct stat sb;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		glob(paths[i], (i ? GLOB_APPEND : 0) | GLOB_NOCHECK, NULL, gl);
-		snprintf(pat, sizeof(pat), "%s[.-]*", paths[i]);
-		glob(pat, GLOB_APPEND, NULL, gl);
-	}
-	for (i = 0; i < gl->gl_pathc; i++)
-		if (stat(gl->gl_pathv[i], &sb) == 0)
-			h = (h ^ (uint64_t)sb.st_ino ^ ((uint64_t)sb.st_size << 20) ^
-			     (uint64_t)sb.st_mtim.tv_nsec ^ (uint64_t)sb.st_mtim.tv_sec) *
-			    1099511628211ULL;
-	return h;
-}
-
 static int64_t metrics_now_us(struct timespec *mono)
 {
 	struct timespec t;
@@ -356,7 +345,7 @@ static int metrics_index_pass(pfi_store *w, char **paths, size_t n,
 	struct pfi_index_opts opts;
 	struct timespec t0, t1;
 	glob_t gl = { 0 };
-	uint64_t sig = metrics_expand(paths, n, &gl);
+	uint64_t sig = cli_follow_files(paths, n, &gl);
 	int64_t end;
 	int rc;
 
@@ -387,15 +376,6 @@ static int metrics_index_pass(pfi_store *w, char **paths, size_t n,
 
 /* ---- serving ------------------------------------------------------------------------ */
 
-static void metrics_nap(void)
-{
-	struct timespec slice = { 0, 100 * 1000000L };
-	int i;
-
-	for (i = 0; i < 5 && !metrics_stop; i++)
-		nanosleep(&slice, NULL);
-}
-
 /* --output while serving or following: rewrites FILE after each new
  * rendering. */
 static int metrics_update_file(struct metrics_srv *s, const char *path,
@@ -421,7 +401,7 @@ static int metrics_loop(struct metrics_srv *s, pfi_store *w,
 			cli_warn("cannot read metrics: %s", pfi_errmsg(s->st));
 		if (a->output && s->gen > 0)
 			rc = metrics_update_file(s, a->output, &written);
-		metrics_nap();
+		cli_nap(500, &metrics_stop);
 	}
 	return rc;
 }

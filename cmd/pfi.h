@@ -26,7 +26,10 @@
 #define PFI_CMD_H
 
 #include <getopt.h>
+#include <glob.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../lib/pfi.h"
@@ -228,5 +231,15 @@ const char *cli_db_path(struct pfi_globals *g);
 /* Opens the index as g->cmd's flags ask (once; later calls return the
  * same store).  NULL after reporting the failure: exit PFI_EXIT_FAILURE. */
 pfi_store *cli_store(struct pfi_globals *g);
+
+/* ---- common.c: following logs (index --follow, metrics --follow) ------- */
+
+/* Fills gl (globfree it) with the paths and their logrotate siblings
+ * (PATH.1, PATH-20261101 ...), so the lines a file gained just before it
+ * was rotated are still read, and returns a checksum of what stat(2) says
+ * of them: an equal checksum means no file changed. */
+uint64_t cli_follow_files(char **paths, size_t n, glob_t *gl);
+/* Sleeps about ms milliseconds, waking early once *stop is set. */
+void cli_nap(int ms, volatile sig_atomic_t *stop);
 
 #endif /* PFI_CMD_H */
