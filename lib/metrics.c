@@ -46,13 +46,20 @@ struct hist {
 	double sum;
 };
 
+/* What one host's rows sum to. */
+struct host_acc {
+	int64_t last;              /* latest time seen (microseconds) */
+	int64_t network;           /* deliveries to a network relay */
+	struct hist stage[4];      /* delays= split of final deliveries */
+};
+
 /* One rendering. */
 struct mx {
 	pfi_store *st;
 	const struct pfi_metrics_opts *o;
 	struct pfi_buf *out;
 	struct pfi_smap top;       /* the top recipient domains (value unused) */
-	struct pfi_smap last;      /* host -> int64_t latest time seen */
+	struct pfi_smap hosts;     /* host -> struct host_acc */
 	struct pfi_delay_n *dl;    /* decoded delays of one cell */
 	size_t dcap;
 };
@@ -122,8 +129,10 @@ static int put_number(struct pfi_buf *b, double v)
 static int family(struct mx *m, const char *name, const char *type,
                   const char *help)
 {
-	return pfi_buf_printf(m->out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-	                      name, type);
+	if (pfi_buf_printf(m->out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	                   name, type) != PFI_OK)
+		return mx_nomem(m);
+	return PFI_OK;
 }
 
 /* A sample: name, labels as lv[0]=lv[1], lv[2]=lv[3] ... (nlv entries),
@@ -220,7 +229,7 @@ static int by_query(struct mx *m, const char *name, const char *type,
                     const char *const *labels, size_t nl)
 {
 	const char *lv[8];
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	size_t i;
 	int step = SQLITE_DONE, rc = family(m, name, type, help);
 
@@ -239,62 +248,283 @@ static int by_query(struct mx *m, const char *name, const char *type,
 	return finish(m, s, step, rc);
 }
 
+static struct host_acc *host_of(struct mx *m, const char *host);
+
 /* Notes t (microseconds) as a time seen for host. */
 static int saw(struct mx *m, const char *host, int64_t t)
 {
-	size_t idx;
-	int64_t *v;
+	struct host_acc *h = host_of(m, host);
 
-	if (pfi_smap_get(&m->last, host ? host : UNKNOWN, &idx) != PFI_OK)
-		return mx_nomem(m);
-	v = pfi_smap_val(&m->last, idx);
-	if (t > *v)
-		*v = t;
+	if (h == NULL)
+		return PFI_ENOMEM;
+	if (t > h->last)
+		h->last = t;
 	return PFI_OK;
 }
 
-/* ---- recipients, rejects, domains (stat cells) ------------------------------ */
+/* ---- keyed sums: label values joined into one smap key ------------------------ */
 
-static const char *const host_status[] = { "host", "status" };
+#define KEY_MAX 1024
+#define KEY_SEP '\x1f'       /* between the label values of a key */
+#define KEY_NULL "\x1e"      /* a NULL value (written as "unknown") */
 
-static int recipients(struct mx *m)
+/* Joins the n values (NULL as KEY_NULL) into key, cut to fit KEY_MAX. */
+static const char *join(char key[KEY_MAX], const char *const *v, size_t n)
 {
-	static const char *const host[] = { "host" };
-	static const char *const rej[] = { "host", "class", "code" };
+	size_t i, len = 0, k, room;
+
+	for (i = 0; i < n && (room = KEY_MAX - 1 - len) > 0; i++) {
+		const char *s = v[i] ? v[i] : KEY_NULL;
+		k = strlen(s);
+		if (k > room - 1)
+			k = room - 1;
+		memcpy(key + len, s, k);
+		len += k;
+		key[len++] = KEY_SEP;
+	}
+	key[len ? len - 1 : 0] = '\0';
+	return key;
+}
+
+/* Splits a copy of key into buf: v[0..n) point into it, NULL for KEY_NULL
+ * or a missing value. */
+static void split(const char *key, char buf[KEY_MAX], const char **v,
+                  size_t n)
+{
+	char *p = buf;
+	size_t i;
+
+	snprintf(buf, KEY_MAX, "%s", key ? key : "");
+	for (i = 0; i < n; i++) {
+		char *sep = p ? strchr(p, KEY_SEP) : NULL;
+		if (sep)
+			*sep = '\0';
+		v[i] = p == NULL || strcmp(p, KEY_NULL) == 0 ? NULL : p;
+		p = sep ? sep + 1 : NULL;
+	}
+}
+
+/* The value (zeroed when new) of the label values v[0..nv); NULL after
+ * recording that memory ran out. */
+static void *slot(struct mx *m, struct pfi_smap *sm, const char *const *v,
+                  size_t nv)
+{
+	char key[KEY_MAX];
+	size_t idx;
+
+	if (pfi_smap_get(sm, join(key, v, nv), &idx) != PFI_OK) {
+		mx_nomem(m);
+		return NULL;
+	}
+	return pfi_smap_val(sm, idx);
+}
+
+/* Adds n to the int64_t sum of the label values v[0..nv). */
+static int add(struct mx *m, struct pfi_smap *sm, const char *const *v,
+               size_t nv, int64_t n)
+{
+	int64_t *sum = slot(m, sm, v, nv);
+
+	if (sum == NULL)
+		return PFI_ENOMEM;
+	*sum += n;
+	return PFI_OK;
+}
+
+/* The sums of a host (NULL: "unknown"); NULL when memory ran out. */
+static struct host_acc *host_of(struct mx *m, const char *host)
+{
+	const char *h = host ? host : UNKNOWN;
+
+	return slot(m, &m->hosts, &h, 1);
+}
+
+static int cmp_keyref(const void *a, const void *b)
+{
+	const char *x = **(char **const *)a, *y = **(char **const *)b;
+
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+/* The indexes of sm's entries in the order of their keys, in *out (free
+ * it). */
+static int sorted(struct mx *m, const struct pfi_smap *sm, size_t **out)
+{
+	char ***ref = malloc((sm->n ? sm->n : 1) * sizeof(*ref));
+	size_t i;
+
+	*out = malloc((sm->n ? sm->n : 1) * sizeof(**out));
+	if (ref == NULL || *out == NULL) {
+		free(ref);
+		free(*out);
+		*out = NULL;
+		return mx_nomem(m);
+	}
+	for (i = 0; i < sm->n; i++)
+		ref[i] = &sm->keys[i];
+	qsort(ref, sm->n, sizeof(*ref), cmp_keyref);
+	for (i = 0; i < sm->n; i++)
+		(*out)[i] = (size_t)(ref[i] - sm->keys);
+	free(ref);
+	return PFI_OK;
+}
+
+/* A family from sm, in key order: int64_t sums (a counter) when bounds is
+ * NULL, else struct hist values (a histogram over bounds[0..nb)); each
+ * key's nl values are labelled by names[0..nl). */
+static int write_keyed(struct mx *m, const char *name, const char *help,
+                       const struct pfi_smap *sm, const char *const *names,
+                       size_t nl, const double *bounds, size_t nb)
+{
+	const char *lv[8], *v[4];
+	char buf[KEY_MAX];
+	size_t *order, i, k;
+	int rc = family(m, name, bounds ? "histogram" : "counter", help);
+
+	if (rc != PFI_OK || (rc = sorted(m, sm, &order)) != PFI_OK)
+		return rc;
+	for (i = 0; rc == PFI_OK && i < sm->n; i++) {
+		void *val = pfi_smap_val(sm, order[i]);
+		split(sm->keys[order[i]], buf, v, nl);
+		for (k = 0; k < nl; k++) {
+			lv[2 * k] = names[k];
+			lv[2 * k + 1] = v[k];
+		}
+		rc = bounds ? hist_write(m, name, lv, 2 * nl, val, bounds, nb)
+		     : sample(m, name, lv, 2 * nl, NULL, (double)*(int64_t *)val);
+	}
+	free(order);
+	return rc;
+}
+
+static int write_sums(struct mx *m, const char *name, const char *help,
+                      const struct pfi_smap *sm, const char *const *names,
+                      size_t nl)
+{
+	return write_keyed(m, name, help, sm, names, nl, NULL, 0);
+}
+
+/* ---- recipients, rejects, domains, delays (stat cells, one pass) ------------- */
+
+/* What the recipient cells sum to. */
+struct rcpt_acc {
+	struct pfi_smap status;    /* host, status -> int64_t */
+	struct pfi_smap deferred;  /* host -> int64_t deferred once */
+	struct pfi_smap rejects;   /* host, class, code -> int64_t */
+	struct pfi_smap total;     /* domain -> int64_t, for the top N */
+	struct pfi_smap domain;    /* host, domain, status -> int64_t */
+	struct pfi_smap hdelay;    /* host -> struct hist */
+	struct pfi_smap ddelay;    /* host, domain -> struct hist */
+};
+
+static void rcpt_init(struct rcpt_acc *a)
+{
+	pfi_smap_init(&a->status, sizeof(int64_t));
+	pfi_smap_init(&a->deferred, sizeof(int64_t));
+	pfi_smap_init(&a->rejects, sizeof(int64_t));
+	pfi_smap_init(&a->total, sizeof(int64_t));
+	pfi_smap_init(&a->domain, sizeof(int64_t));
+	pfi_smap_init(&a->hdelay, sizeof(struct hist));
+	pfi_smap_init(&a->ddelay, sizeof(struct hist));
+}
+
+static void rcpt_release(struct rcpt_acc *a)
+{
+	pfi_smap_release(&a->status);
+	pfi_smap_release(&a->deferred);
+	pfi_smap_release(&a->rejects);
+	pfi_smap_release(&a->total);
+	pfi_smap_release(&a->domain);
+	pfi_smap_release(&a->hdelay);
+	pfi_smap_release(&a->ddelay);
+}
+
+static int is_final(const char *status)
+{
+	return status && (strcmp(status, "sent") == 0 ||
+	                  strcmp(status, "bounced") == 0 ||
+	                  strcmp(status, "expired") == 0);
+}
+
+/* The delays of a final outcomes' cell, by host and by (host, domain). */
+static int cell_delays(struct mx *m, struct rcpt_acc *a, sqlite3_stmt *s,
+                       const char *const *hd)
+{
+	struct hist *hh, *dh;
+	size_t n, i;
+
+	if (pfi_delays_decode(sqlite3_column_blob(s, 7),
+	                      (size_t)sqlite3_column_bytes(s, 7), &m->dl,
+	                      &m->dcap, &n) != PFI_OK)
+		return pfi_err_set(&m->st->err, PFI_ERROR, "cannot read metrics:"
+		                   " a stats cell's delays are malformed");
+	if ((hh = slot(m, &a->hdelay, hd, 1)) == NULL ||
+	    (dh = slot(m, &a->ddelay, hd, 2)) == NULL)
+		return PFI_ENOMEM;
+	for (i = 0; i < n; i++) {
+		hist_add(hh, delay_bounds, NBOUNDS, m->dl[i].delay, m->dl[i].n);
+		hist_add(dh, domain_bounds, NDBOUNDS, m->dl[i].delay, m->dl[i].n);
+	}
+	return PFI_OK;
+}
+
+/* One cell: host, domain, status, class, code, n, m, delays. */
+static int rcpt_cell(struct mx *m, struct rcpt_acc *a, sqlite3_stmt *s)
+{
+	const char *v[5] = { col(s, 0), col(s, 1), col(s, 2), col(s, 3),
+		col(s, 4) };
+	const char *hs[2] = { v[0], v[2] }, *rej[3] = { v[0], v[3], v[4] };
+	const char *hds[3] = { v[0], v[1], v[2] };
+	int64_t n = sqlite3_column_int64(s, 5);
 	int rc;
 
-	rc = by_query(m, "pfi_recipients_total", "counter",
-	              "Recipients by final outcome (SPEC vocabulary), each"
-	              " original recipient once; rejected recipients included.",
-	              "SELECT host, status, sum(n) FROM stat_cells WHERE kind = 0"
-	              " GROUP BY host, status ORDER BY 1, 2", host_status, 2);
-	rc = rc ?: by_query(m, "pfi_recipients_deferred_once_total", "counter",
-	              "Recipients deferred at least once before their outcome.",
-	              "SELECT host, sum(m) FROM stat_cells WHERE kind = 0"
-	              " GROUP BY host ORDER BY 1", host, 1);
-	return rc ?: by_query(m, "pfi_rejects_total", "counter",
-	              "Rejected recipients by reject class and SMTP code.",
-	              "SELECT host, class, code, sum(n) FROM stat_cells"
-	              " WHERE kind = 0 AND status = 'rejected'"
-	              " GROUP BY host, class, code ORDER BY 1, 2, 3", rej, 3);
+	rc = add(m, &a->status, hs, 2, n);
+	rc = rc ?: add(m, &a->deferred, v, 1, sqlite3_column_int64(s, 6));
+	if (rc == PFI_OK && v[2] && strcmp(v[2], "rejected") == 0)
+		rc = add(m, &a->rejects, rej, 3, n);
+	if (rc == PFI_OK && v[1])
+		rc = add(m, &a->total, v + 1, 1, n);
+	rc = rc ?: add(m, &a->domain, hds, 3, n);
+	if (rc == PFI_OK && is_final(v[2]) &&
+	    sqlite3_column_type(s, 7) != SQLITE_NULL)
+		rc = cell_delays(m, a, s, v);
+	return rc;
+}
+
+/* A domain's total, for sorting the top N. */
+struct dom_n {
+	const char *domain;
+	int64_t n;
+};
+
+static int cmp_dom_n(const void *a, const void *b)
+{
+	const struct dom_n *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->domain, y->domain);
 }
 
 /* Fills m->top with the top N recipient domains by recipients. */
-static int top_domains(struct mx *m)
+static int top_domains(struct mx *m, const struct pfi_smap *total)
 {
-	size_t n = m->o && m->o->top ? m->o->top : TOP_DEFAULT, idx;
-	sqlite3_stmt *s;
-	int step = SQLITE_DONE, rc;
+	size_t n = m->o && m->o->top ? m->o->top : TOP_DEFAULT, i, idx;
+	struct dom_n *v = malloc((total->n ? total->n : 1) * sizeof(*v));
+	int rc = PFI_OK;
 
-	if ((rc = prepare(m, "SELECT domain FROM stat_cells WHERE kind = 0"
-	                  " AND domain IS NOT NULL GROUP BY domain"
-	                  " ORDER BY sum(n) DESC, domain LIMIT ?1", &s)) != PFI_OK)
-		return rc;
-	sqlite3_bind_int64(s, 1, (int64_t)n);
-	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
-		if (pfi_smap_get(&m->top, col(s, 0), &idx) != PFI_OK)
+	if (v == NULL)
+		return mx_nomem(m);
+	for (i = 0; i < total->n; i++) {
+		v[i].domain = total->keys[i];
+		v[i].n = *(int64_t *)pfi_smap_val(total, i);
+	}
+	qsort(v, total->n, sizeof(*v), cmp_dom_n);
+	for (i = 0; rc == PFI_OK && i < n && i < total->n; i++)
+		if (pfi_smap_get(&m->top, v[i].domain, &idx) != PFI_OK)
 			rc = mx_nomem(m);
-	return finish(m, s, step, rc);
+	free(v);
+	return rc;
 }
 
 static const char *domain_key(struct mx *m, const char *domain)
@@ -304,202 +534,150 @@ static const char *domain_key(struct mx *m, const char *domain)
 	return domain && pfi_smap_find(&m->top, domain, &idx) ? domain : OTHER;
 }
 
-/* Counts by (host, top domain or other, status), summed in C. */
-static int domains(struct mx *m)
+/* Sums by (host, domain, ...) again with the domains outside the top N as
+ * "other": int64_t sums when hist is 0, else struct hist. */
+static int fold_domains(struct mx *m, const struct pfi_smap *in, size_t nv,
+                        int hist, struct pfi_smap *out)
 {
-	static const char *const names[] = { "host", "domain", "status" };
-	struct pfi_smap sums;
-	sqlite3_stmt *s;
-	int step = SQLITE_DONE, rc;
-	size_t i;
+	const char *v[3];
+	char buf[KEY_MAX];
+	size_t i, b;
 
-	pfi_smap_init(&sums, sizeof(int64_t));
-	rc = prepare(m, "SELECT host, domain, status, sum(n) FROM stat_cells"
-	             " WHERE kind = 0 GROUP BY host, domain, status", &s);
-	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		char key[1024];
-		snprintf(key, sizeof(key), "%s\x1f%s\x1f%s",
-		         col(s, 0) ? col(s, 0) : UNKNOWN, domain_key(m, col(s, 1)),
-		         col(s, 2) ? col(s, 2) : UNKNOWN);
-		if (pfi_smap_count(&sums, key, sqlite3_column_int64(s, 3)) != PFI_OK)
-			rc = mx_nomem(m);
-	}
-	if (rc == PFI_OK || s)
-		rc = finish(m, s, step, rc);
-	rc = rc ?: family(m, "pfi_domain_recipients_total", "counter",
-	                  "Recipients by final outcome for the top recipient"
-	                  " domains; the rest under domain=\"other\".");
-	for (i = 0; rc == PFI_OK && i < sums.n; i++) {
-		char buf[1024], *h = buf, *d, *st;
-		const char *lv[6];
-		snprintf(buf, sizeof(buf), "%s", sums.keys[i]);
-		d = strchr(h, '\x1f');
-		*d++ = '\0';
-		st = strchr(d, '\x1f');
-		*st++ = '\0';
-		lv[0] = names[0]; lv[1] = h; lv[2] = names[1]; lv[3] = d;
-		lv[4] = names[2]; lv[5] = st;
-		rc = sample(m, "pfi_domain_recipients_total", lv, 6, NULL,
-		            (double)*(int64_t *)pfi_smap_val(&sums, i));
-	}
-	pfi_smap_release(&sums);
-	return rc;
-}
-
-/* ---- delay histograms (stat cells) ----------------------------------------------- */
-
-struct delay_acc {
-	struct pfi_smap host;     /* host -> struct hist */
-	struct pfi_smap domain;   /* host \x1f domain -> struct hist */
-};
-
-static int delay_cell(struct mx *m, struct delay_acc *a, sqlite3_stmt *s)
-{
-	const char *host = col(s, 0) ? col(s, 0) : UNKNOWN;
-	char key[1024];
-	size_t n, i, hi, di;
-	struct hist *hh, *dh;
-
-	if (pfi_delays_decode(sqlite3_column_blob(s, 2),
-	                      (size_t)sqlite3_column_bytes(s, 2), &m->dl,
-	                      &m->dcap, &n) != PFI_OK)
-		return pfi_err_set(&m->st->err, PFI_ERROR, "cannot read metrics:"
-		                   " a stats cell's delays are malformed");
-	snprintf(key, sizeof(key), "%s\x1f%s", host, domain_key(m, col(s, 1)));
-	if (pfi_smap_get(&a->host, host, &hi) != PFI_OK ||
-	    pfi_smap_get(&a->domain, key, &di) != PFI_OK)
-		return mx_nomem(m);
-	hh = pfi_smap_val(&a->host, hi);
-	dh = pfi_smap_val(&a->domain, di);
-	for (i = 0; i < n; i++) {
-		hist_add(hh, delay_bounds, NBOUNDS, m->dl[i].delay, m->dl[i].n);
-		hist_add(dh, domain_bounds, NDBOUNDS, m->dl[i].delay, m->dl[i].n);
+	for (i = 0; i < in->n; i++) {
+		void *from = pfi_smap_val(in, i), *to;
+		split(in->keys[i], buf, v, nv);
+		v[1] = domain_key(m, v[1]);
+		if ((to = slot(m, out, v, nv)) == NULL)
+			return PFI_ENOMEM;
+		if (!hist) {
+			*(int64_t *)to += *(int64_t *)from;
+			continue;
+		}
+		for (b = 0; b <= NBOUNDS; b++)
+			((struct hist *)to)->bucket[b] += ((struct hist *)from)->bucket[b];
+		((struct hist *)to)->count += ((struct hist *)from)->count;
+		((struct hist *)to)->sum += ((struct hist *)from)->sum;
 	}
 	return PFI_OK;
 }
 
-static int delays_write(struct mx *m, struct delay_acc *a)
+static int rcpt_write(struct mx *m, struct rcpt_acc *a)
 {
-	const char *lv[4] = { "host", NULL, "domain", NULL };
-	char buf[1024];
-	size_t i;
-	int rc = family(m, "pfi_delivery_delay_seconds", "histogram",
-	                "Delay from arrival to the final outcome (sent, bounced,"
-	                " expired), each original recipient once.");
+	static const char *const hs[] = { "host", "status" };
+	static const char *const rej[] = { "host", "class", "code" };
+	static const char *const hds[] = { "host", "domain", "status" };
+	struct pfi_smap dom, dhist;
+	int rc;
 
-	for (i = 0; rc == PFI_OK && i < a->host.n; i++) {
-		lv[1] = a->host.keys[i];
-		rc = hist_write(m, "pfi_delivery_delay_seconds", lv, 2,
-		                pfi_smap_val(&a->host, i), delay_bounds, NBOUNDS);
-	}
-	rc = rc ?: family(m, "pfi_domain_delivery_delay_seconds", "histogram",
-	                  "pfi_delivery_delay_seconds for the top recipient"
-	                  " domains; the rest under domain=\"other\".");
-	for (i = 0; rc == PFI_OK && i < a->domain.n; i++) {
-		snprintf(buf, sizeof(buf), "%s", a->domain.keys[i]);
-		lv[1] = buf;
-		lv[3] = strchr(buf, '\x1f');
-		*(char *)lv[3]++ = '\0';
-		rc = hist_write(m, "pfi_domain_delivery_delay_seconds", lv, 4,
-		                pfi_smap_val(&a->domain, i), domain_bounds,
-		                NDBOUNDS);
-	}
+	pfi_smap_init(&dom, sizeof(int64_t));
+	pfi_smap_init(&dhist, sizeof(struct hist));
+	rc = write_sums(m, "pfi_recipients_total", "Recipients by final outcome"
+	                " (SPEC vocabulary), each original recipient once;"
+	                " rejected recipients included.", &a->status, hs, 2);
+	rc = rc ?: write_sums(m, "pfi_recipients_deferred_once_total",
+	                "Recipients deferred at least once before their outcome.",
+	                &a->deferred, hs, 1);
+	rc = rc ?: write_sums(m, "pfi_rejects_total", "Rejected recipients by"
+	                " reject class and SMTP code.", &a->rejects, rej, 3);
+	rc = rc ?: fold_domains(m, &a->domain, 3, 0, &dom);
+	rc = rc ?: write_sums(m, "pfi_domain_recipients_total", "Recipients by"
+	                " final outcome for the top recipient domains; the rest"
+	                " under domain=\"other\".", &dom, hds, 3);
+	rc = rc ?: write_keyed(m, "pfi_delivery_delay_seconds", "Delay from"
+	                " arrival to the final outcome (sent, bounced, expired),"
+	                " each original recipient once.", &a->hdelay, hds, 1,
+	                delay_bounds, NBOUNDS);
+	rc = rc ?: fold_domains(m, &a->ddelay, 2, 1, &dhist);
+	rc = rc ?: write_keyed(m, "pfi_domain_delivery_delay_seconds",
+	                "pfi_delivery_delay_seconds for the top recipient"
+	                " domains; the rest under domain=\"other\".", &dhist, hds,
+	                2, domain_bounds, NDBOUNDS);
+	pfi_smap_release(&dom);
+	pfi_smap_release(&dhist);
 	return rc;
 }
 
-static int delays(struct mx *m)
+static int recipients(struct mx *m)
 {
-	struct delay_acc a;
-	sqlite3_stmt *s;
+	struct rcpt_acc a;
+	sqlite3_stmt *s = NULL;
 	int step = SQLITE_DONE, rc;
 
-	pfi_smap_init(&a.host, sizeof(struct hist));
-	pfi_smap_init(&a.domain, sizeof(struct hist));
-	rc = prepare(m, "SELECT host, domain, delays FROM stat_cells"
-	             " WHERE kind = 0 AND status IN ('sent', 'bounced', 'expired')"
-	             " AND delays IS NOT NULL ORDER BY host, domain", &s);
+	rcpt_init(&a);
+	rc = prepare(m, "SELECT host, domain, status, class, code, n, m, delays"
+	             " FROM stat_cells WHERE kind = 0", &s);
 	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
-		rc = delay_cell(m, &a, s);
+		rc = rcpt_cell(m, &a, s);
 	if (s)
 		rc = finish(m, s, step, rc);
-	rc = rc ?: delays_write(m, &a);
-	pfi_smap_release(&a.host);
-	pfi_smap_release(&a.domain);
+	rc = rc ?: top_domains(m, &a.total);
+	rc = rc ?: rcpt_write(m, &a);
+	rcpt_release(&a);
 	return rc;
 }
 
 /* ---- messages: received, notifications, bytes ------------------------------------ */
 
-/* kind: r received original, b bounce notification, d delay warning. */
-static const char messages_sql[] =
-	"SELECT host, CASE"
-	" WHEN relation IS NULL AND origin IS NOT NULL THEN 'r'"
-	" WHEN relation = 'bounce' OR (relation IS NULL AND origin IS NULL"
-	"  AND sender = '') THEN 'b'"
-	" WHEN relation = 'delay' THEN 'd' END AS k,"
-	" origin, count(*), coalesce(sum(size), 0), max(last)"
-	" FROM messages GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+struct msg_acc {
+	struct pfi_smap recv;      /* host, source -> int64_t */
+	struct pfi_smap bytes;     /* host -> int64_t */
+	struct pfi_smap notes;     /* host, kind -> int64_t */
+};
+
+/* One message: host, relation, origin, sender = '', size, last.  Received
+ * originals have an origin and no relation; bounce notifications are
+ * relation 'bounce' or, unlinked, have no origin and a null sender. */
+static int msg_row(struct mx *m, struct msg_acc *a, sqlite3_stmt *s)
+{
+	const char *host = col(s, 0), *rel = col(s, 1), *origin = col(s, 2);
+	const char *v[2] = { host, origin };
+	int rc = saw(m, host, sqlite3_column_int64(s, 5));
+
+	if (rc != PFI_OK)
+		return rc;
+	if (rel == NULL && origin != NULL) {
+		rc = add(m, &a->recv, v, 2, 1);
+		return rc ?: add(m, &a->bytes, v, 1, sqlite3_column_int64(s, 4));
+	}
+	if ((rel && strcmp(rel, "bounce") == 0) ||
+	    (rel == NULL && sqlite3_column_int(s, 3)))
+		v[1] = "bounce";
+	else if (rel && strcmp(rel, "delay") == 0)
+		v[1] = "delay";
+	else
+		return PFI_OK;
+	return add(m, &a->notes, v, 2, 1);
+}
 
 static int messages(struct mx *m)
 {
 	static const char *const rcv[] = { "host", "source" };
 	static const char *const ntf[] = { "host", "kind" };
-	struct pfi_smap bytes;
-	struct pfi_buf *main_out = m->out, recv, note;
-	sqlite3_stmt *s;
-	size_t i;
+	struct msg_acc a;
+	sqlite3_stmt *s = NULL;
 	int step = SQLITE_DONE, rc;
 
-	pfi_smap_init(&bytes, sizeof(int64_t));
-	pfi_buf_init(&recv, PFI_BUF_DEFAULT_MAX);
-	pfi_buf_init(&note, PFI_BUF_DEFAULT_MAX);
-	rc = prepare(m, messages_sql, &s);
-	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *k = col(s, 1), *lv[4];
-		double n = sqlite3_column_double(s, 3);
-		rc = saw(m, col(s, 0), sqlite3_column_int64(s, 5));
-		lv[1] = col(s, 0);
-		if (rc != PFI_OK || k == NULL)
-			continue;
-		if (*k == 'r') {
-			lv[0] = rcv[0]; lv[2] = rcv[1]; lv[3] = col(s, 2);
-			m->out = &recv;
-			rc = sample(m, "pfi_messages_received_total", lv, 4, NULL, n);
-			if (rc == PFI_OK && pfi_smap_count(&bytes, lv[1] ? lv[1] : UNKNOWN,
-			                   sqlite3_column_int64(s, 4)) != PFI_OK)
-				rc = mx_nomem(m);
-		} else {
-			lv[0] = ntf[0]; lv[2] = ntf[1];
-			lv[3] = *k == 'b' ? "bounce" : "delay";
-			m->out = &note;
-			rc = sample(m, "pfi_notifications_total", lv, 4, NULL, n);
-		}
-		m->out = main_out;
-	}
+	pfi_smap_init(&a.recv, sizeof(int64_t));
+	pfi_smap_init(&a.bytes, sizeof(int64_t));
+	pfi_smap_init(&a.notes, sizeof(int64_t));
+	rc = prepare(m, "SELECT host, relation, origin, sender = '', size, last"
+	             " FROM messages", &s);
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
+		rc = msg_row(m, &a, s);
 	if (s)
 		rc = finish(m, s, step, rc);
-	rc = rc ?: family(m, "pfi_messages_received_total", "counter",
-	                  "Original messages received, by the Postfix service"
-	                  " that took them in (smtpd, pickup).");
-	if (rc == PFI_OK && recv.len &&
-	    pfi_buf_append(m->out, recv.data, recv.len) != PFI_OK)
-		rc = mx_nomem(m);
-	rc = rc ?: family(m, "pfi_notifications_total", "counter",
-	                  "Notifications Postfix made: bounce (non-delivery) and"
-	                  " delay warnings.");
-	if (rc == PFI_OK && note.len &&
-	    pfi_buf_append(m->out, note.data, note.len) != PFI_OK)
-		rc = mx_nomem(m);
-	rc = rc ?: family(m, "pfi_received_bytes_total", "counter",
-	                  "Sum of the sizes of the original messages received.");
-	for (i = 0; rc == PFI_OK && i < bytes.n; i++) {
-		const char *lv[2] = { "host", bytes.keys[i] };
-		rc = sample(m, "pfi_received_bytes_total", lv, 2, NULL,
-		            (double)*(int64_t *)pfi_smap_val(&bytes, i));
-	}
-	pfi_buf_release(&recv);
-	pfi_buf_release(&note);
-	pfi_smap_release(&bytes);
+	rc = rc ?: write_sums(m, "pfi_messages_received_total", "Original"
+	                      " messages received, by the Postfix service that"
+	                      " took them in (smtpd, pickup).", &a.recv, rcv, 2);
+	rc = rc ?: write_sums(m, "pfi_notifications_total", "Notifications"
+	                      " Postfix made: bounce (non-delivery) and delay"
+	                      " warnings.", &a.notes, ntf, 2);
+	rc = rc ?: write_sums(m, "pfi_received_bytes_total", "Sum of the sizes"
+	                      " of the original messages received.", &a.bytes,
+	                      rcv, 1);
+	pfi_smap_release(&a.recv);
+	pfi_smap_release(&a.bytes);
+	pfi_smap_release(&a.notes);
 	return rc;
 }
 
@@ -509,57 +687,45 @@ static const char *const stage_names[4] = {
 	"before_qmgr", "in_qmgr", "conn_setup", "transmission"
 };
 
-struct deliv_acc {
-	struct pfi_smap network;   /* host -> int64_t network deliveries */
-	struct pfi_smap tls;       /* host \x1f protocol -> int64_t */
-	struct pfi_smap stages;    /* host -> struct hist[4] */
-};
+/* The columns: host, time, whether to a network relay (not filtered or
+ * rejected), TLS protocol, whether a final outcome, the delays= split. */
+static const char deliveries_sql[] =
+	"SELECT host, time, status NOT IN ('filtered', 'rejected')"
+	" AND instr(relay, '[') > 0, tls_protocol,"
+	" status IN ('sent', 'bounced', 'expired') AND d_before IS NOT NULL,"
+	" d_before, d_in, d_conn, d_xmit FROM deliveries";
 
-static int is_final(const char *status)
+static int deliv_row(struct mx *m, struct pfi_smap *tls, sqlite3_stmt *s)
 {
-	return status && (strcmp(status, "sent") == 0 ||
-	                  strcmp(status, "bounced") == 0 ||
-	                  strcmp(status, "expired") == 0);
-}
+	const char *v[2] = { col(s, 0), col(s, 3) };
+	struct host_acc *h = host_of(m, v[0]);
+	int i;
 
-static int deliv_row(struct mx *m, struct deliv_acc *a, sqlite3_stmt *s)
-{
-	const char *host = col(s, 0) ? col(s, 0) : UNKNOWN, *status = col(s, 1);
-	const char *relay = col(s, 2), *proto = col(s, 3);
-	char key[1024];
-	size_t idx;
-	int i, rc = saw(m, host, sqlite3_column_int64(s, 8));
-
-	if (rc == PFI_OK && relay && strchr(relay, '[') && status &&
-	    strcmp(status, "filtered") != 0 && strcmp(status, "rejected") != 0) {
-		if (pfi_smap_count(&a->network, host, 1) != PFI_OK)
-			return mx_nomem(m);
-		snprintf(key, sizeof(key), "%s\x1f%s", host, proto ? proto : "");
-		if (proto && pfi_smap_count(&a->tls, key, 1) != PFI_OK)
-			return mx_nomem(m);
+	if (h == NULL)
+		return PFI_ENOMEM;
+	if (sqlite3_column_int64(s, 1) > h->last)
+		h->last = sqlite3_column_int64(s, 1);
+	if (sqlite3_column_int(s, 2)) {
+		h->network++;
+		if (v[1] && add(m, tls, v, 2, 1) != PFI_OK)
+			return PFI_ENOMEM;
 	}
-	if (rc != PFI_OK || !is_final(status) ||
-	    sqlite3_column_type(s, 4) == SQLITE_NULL)
-		return rc;
-	if (pfi_smap_get(&a->stages, host, &idx) != PFI_OK)
-		return mx_nomem(m);
-	for (i = 0; i < 4; i++)
-		if (sqlite3_column_type(s, 4 + i) != SQLITE_NULL)
-			hist_add((struct hist *)pfi_smap_val(&a->stages, idx) + i,
-			         delay_bounds, NBOUNDS,
-			         sqlite3_column_double(s, 4 + i), 1);
+	for (i = 0; i < 4 && sqlite3_column_int(s, 4); i++)
+		if (sqlite3_column_type(s, 5 + i) != SQLITE_NULL)
+			hist_add(&h->stage[i], delay_bounds, NBOUNDS,
+			         sqlite3_column_double(s, 5 + i), 1);
 	return PFI_OK;
 }
 
 /* Inbound TLS from the cells (a received message's smtpd session), then
  * outbound from the scan. */
-static int tls_write(struct mx *m, struct deliv_acc *a)
+static int tls_write(struct mx *m, const struct pfi_smap *tls)
 {
 	const char *lv[6] = { "host", NULL, "direction", "inbound", "protocol",
-		NULL };
-	sqlite3_stmt *s;
-	char buf[1024];
-	size_t i;
+		NULL }, *v[2];
+	char buf[KEY_MAX];
+	sqlite3_stmt *s = NULL;
+	size_t *order = NULL, i;
 	int step = SQLITE_DONE, rc = family(m, "pfi_tls_connections_total",
 	        "counter", "TLS sessions by direction and protocol: inbound, the"
 	        " smtpd session of each received message; outbound, each"
@@ -577,64 +743,69 @@ static int tls_write(struct mx *m, struct deliv_acc *a)
 	if (s)
 		rc = finish(m, s, step, rc);
 	lv[3] = "outbound";
-	for (i = 0; rc == PFI_OK && i < a->tls.n; i++) {
-		snprintf(buf, sizeof(buf), "%s", a->tls.keys[i]);
-		lv[1] = buf;
-		lv[5] = strchr(buf, '\x1f');
-		*(char *)lv[5]++ = '\0';
+	rc = rc ?: sorted(m, tls, &order);
+	for (i = 0; rc == PFI_OK && i < tls->n; i++) {
+		split(tls->keys[order[i]], buf, v, 2);
+		lv[1] = v[0];
+		lv[5] = v[1];
 		rc = sample(m, "pfi_tls_connections_total", lv, 6, NULL,
-		            (double)*(int64_t *)pfi_smap_val(&a->tls, i));
+		            (double)*(int64_t *)pfi_smap_val(tls, order[i]));
 	}
+	free(order);
 	return rc;
 }
 
-static int deliv_write(struct mx *m, struct deliv_acc *a)
+/* Network deliveries and stage delays of the hosts that have them. */
+static int deliv_write(struct mx *m, const struct pfi_smap *tls)
 {
 	const char *lv[4] = { "host", NULL, "stage", NULL };
-	size_t i;
+	size_t *order, i;
 	int k, rc = family(m, "pfi_network_deliveries_total", "counter",
 	                   "Delivery attempts' final rows to a network relay"
 	                   " (smtp, lmtp), the base of the outbound TLS share.");
 
-	for (i = 0; rc == PFI_OK && i < a->network.n; i++) {
-		lv[1] = a->network.keys[i];
-		rc = sample(m, "pfi_network_deliveries_total", lv, 2, NULL,
-		            (double)*(int64_t *)pfi_smap_val(&a->network, i));
+	if (rc != PFI_OK)
+		return mx_nomem(m);
+	if ((rc = sorted(m, &m->hosts, &order)) != PFI_OK)
+		return rc;
+	for (i = 0; rc == PFI_OK && i < m->hosts.n; i++) {
+		const struct host_acc *h = pfi_smap_val(&m->hosts, order[i]);
+		lv[1] = m->hosts.keys[order[i]];
+		if (h->network > 0)
+			rc = sample(m, "pfi_network_deliveries_total", lv, 2, NULL,
+			            (double)h->network);
 	}
-	rc = rc ?: tls_write(m, a);
+	rc = rc ?: tls_write(m, tls);
 	rc = rc ?: family(m, "pfi_delivery_stage_delay_seconds", "histogram",
 	                  "Postfix's delays= split of final deliveries (sent,"
 	                  " bounced, expired), by stage, each delivery row.");
-	for (i = 0; rc == PFI_OK && i < a->stages.n; i++)
-		for (k = 0; rc == PFI_OK && k < 4; k++) {
-			lv[1] = a->stages.keys[i];
+	for (i = 0; rc == PFI_OK && i < m->hosts.n; i++) {
+		const struct host_acc *h = pfi_smap_val(&m->hosts, order[i]);
+		lv[1] = m->hosts.keys[order[i]];
+		for (k = 0; rc == PFI_OK && k < 4 && h->stage[0].count; k++) {
 			lv[3] = stage_names[k];
 			rc = hist_write(m, "pfi_delivery_stage_delay_seconds", lv, 4,
-			                (struct hist *)pfi_smap_val(&a->stages, i) + k,
-			                delay_bounds, NBOUNDS);
+			                &h->stage[k], delay_bounds, NBOUNDS);
 		}
+	}
+	free(order);
 	return rc;
 }
 
 static int deliveries(struct mx *m)
 {
-	struct deliv_acc a;
-	sqlite3_stmt *s;
+	struct pfi_smap tls;       /* host, protocol -> int64_t outbound */
+	sqlite3_stmt *s = NULL;
 	int step = SQLITE_DONE, rc;
 
-	pfi_smap_init(&a.network, sizeof(int64_t));
-	pfi_smap_init(&a.tls, sizeof(int64_t));
-	pfi_smap_init(&a.stages, 4 * sizeof(struct hist));
-	rc = prepare(m, "SELECT host, status, relay, tls_protocol, d_before,"
-	             " d_in, d_conn, d_xmit, time FROM deliveries", &s);
+	pfi_smap_init(&tls, sizeof(int64_t));
+	rc = prepare(m, deliveries_sql, &s);
 	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
-		rc = deliv_row(m, &a, s);
+		rc = deliv_row(m, &tls, s);
 	if (s)
 		rc = finish(m, s, step, rc);
-	rc = rc ?: deliv_write(m, &a);
-	pfi_smap_release(&a.network);
-	pfi_smap_release(&a.tls);
-	pfi_smap_release(&a.stages);
+	rc = rc ?: deliv_write(m, &tls);
+	pfi_smap_release(&tls);
 	return rc;
 }
 
@@ -662,7 +833,7 @@ static int queue(struct mx *m)
 {
 	struct pfi_buf fam[4];
 	struct pfi_buf *main_out = m->out;
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	int i, step = SQLITE_DONE, rc = prepare(m, queue_sql, &s);
 
 	for (i = 0; i < 4; i++)
@@ -691,7 +862,7 @@ static int queue(struct mx *m)
 static int sasl(struct mx *m)
 {
 	static const char *const host[] = { "host" };
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	int step = SQLITE_DONE, rc;
 
 	rc = by_query(m, "pfi_sasl_auth_failures_total", "counter",
@@ -707,18 +878,23 @@ static int sasl(struct mx *m)
 
 static int last_seen(struct mx *m)
 {
-	size_t i;
+	size_t *order, i;
 	int rc = family(m, "pfi_last_log_timestamp_seconds", "gauge",
 	                "Time of the latest indexed line of a message, reject or"
 	                " failed login of the host.");
 
-	for (i = 0; rc == PFI_OK && i < m->last.n; i++) {
-		const char *lv[2] = { "host", m->last.keys[i] };
-		int64_t t = *(int64_t *)pfi_smap_val(&m->last, i);
-		if (t > 0)
+	if (rc != PFI_OK)
+		return mx_nomem(m);
+	if ((rc = sorted(m, &m->hosts, &order)) != PFI_OK)
+		return rc;
+	for (i = 0; rc == PFI_OK && i < m->hosts.n; i++) {
+		const char *lv[2] = { "host", m->hosts.keys[order[i]] };
+		const struct host_acc *h = pfi_smap_val(&m->hosts, order[i]);
+		if (h->last > 0)
 			rc = sample(m, "pfi_last_log_timestamp_seconds", lv, 2, NULL,
-			            (double)t / 1e6);
+			            (double)h->last / 1e6);
 	}
+	free(order);
 	return rc;
 }
 
@@ -812,11 +988,8 @@ static int families(struct mx *m)
 	if (!pfi_rollup_present(m->st))
 		return pfi_err_set(&m->st->err, PFI_ESCHEMA, "cannot read metrics:"
 		                   " the index has no stats cells; run 'pfi index'");
-	rc = top_domains(m);
-	rc = rc ?: messages(m);
+	rc = messages(m);
 	rc = rc ?: recipients(m);
-	rc = rc ?: domains(m);
-	rc = rc ?: delays(m);
 	rc = rc ?: deliveries(m);
 	rc = rc ?: queue(m);
 	rc = rc ?: sasl(m);
@@ -845,7 +1018,7 @@ int pfi_metrics_render(char **out, size_t *len, pfi_store *st,
 	m.o = opts;
 	m.out = &buf;
 	pfi_smap_init(&m.top, sizeof(int));
-	pfi_smap_init(&m.last, sizeof(int64_t));
+	pfi_smap_init(&m.hosts, sizeof(struct host_acc));
 	if ((rc = pfi_store_exec(st, "BEGIN")) == PFI_OK) {
 		rc = families(&m);
 		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
@@ -858,7 +1031,7 @@ int pfi_metrics_render(char **out, size_t *len, pfi_store *st,
 	}
 	pfi_buf_release(&buf);
 	pfi_smap_release(&m.top);
-	pfi_smap_release(&m.last);
+	pfi_smap_release(&m.hosts);
 	free(m.dl);
 	return rc;
 }
