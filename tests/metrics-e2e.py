@@ -2,8 +2,12 @@
 """metrics-e2e.py PFI DB SRCDIR - pfi metrics --listen scraped by a real
 Prometheus on loopback: the values it stores must be the known answers of
 testdata/logs/sample.log, and every PromQL expression of the shipped
-dashboard and alert rules must evaluate without error.  Exits non-zero on
-any failure, and when prometheus or promtool is missing."""
+dashboard and alert rules must evaluate without error.  Then README's
+recipes that Debian packages: node_exporter's textfile collector reading
+`pfi metrics --output`, and Zabbix agent 2 fetching /metrics and running
+contrib/zabbix/pfi.conf.  Exits non-zero on any failure, and when
+prometheus, promtool, prometheus-node-exporter or zabbix_agent2 is
+missing."""
 import gzip, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 import urllib.error, urllib.parse, urllib.request
 
@@ -15,9 +19,11 @@ def check(cond, what):
     if not cond:
         fails.append(what)
 
-for tool in ("prometheus", "promtool"):
-    if shutil.which(tool) is None:
-        sys.exit("metrics-e2e: %s is missing (Debian package prometheus)" % tool)
+for tool, pkg in (("prometheus", "prometheus"), ("promtool", "prometheus"),
+                  ("prometheus-node-exporter", "prometheus-node-exporter"),
+                  ("zabbix_agent2", "zabbix-agent2")):
+    if shutil.which(tool) is None and not os.access("/usr/sbin/" + tool, os.X_OK):
+        sys.exit("metrics-e2e: %s is missing (Debian package %s)" % (tool, pkg))
 
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
@@ -133,6 +139,47 @@ try:
         check(st == 200 and j.get("status") == "success", "evaluates: " + q[:100])
     st, j = query('label_values' if False else 'count by (host) (pfi_recipients_total)')
     check(st == 200, "host variable query")
+
+    # node_exporter's textfile collector reads what `pfi metrics --output`
+    # writes (README, contrib/node_exporter).
+    tdir = os.path.join(tmp, "textfile")
+    os.mkdir(tdir)
+    r = subprocess.run([pfi, "--db", db, "metrics", "--output", os.path.join(tdir, "pfi.prom")])
+    check(r.returncode == 0 and os.listdir(tdir) == ["pfi.prom"], "pfi metrics --output leaves only pfi.prom")
+    nport = free_port()
+    ne = subprocess.Popen(["prometheus-node-exporter", "--collector.disable-defaults", "--collector.textfile",
+                           "--collector.textfile.directory=" + tdir, "--web.listen-address=127.0.0.1:%d" % nport],
+                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "node.log"), "w"))
+    procs.append(ne)
+    deadline, nbody = time.time() + 30, b""
+    while time.time() < deadline and b"node_textfile_scrape_error" not in nbody:
+        time.sleep(0.2)
+        nbody = get("http://127.0.0.1:%d/metrics" % nport)[2]
+    ntext = nbody.decode(errors="replace")
+    check("node_textfile_scrape_error 0" in ntext, "node_exporter reads pfi.prom without error")
+    check('pfi_messages_received_total{host="mx1",source="pickup"} 1\n' in ntext and
+          'pfi_log_lines_total{kind="foreign"} 20\n' in ntext, "node_exporter serves pfi's values")
+
+    # Zabbix agent 2: web.page.get of /metrics, and the user parameters of
+    # contrib/zabbix/pfi.conf (pointed at this index and this pfi).
+    conf = os.path.join(tmp, "zabbix_agent2.conf")
+    ups = [l.replace("/var/lib/pfi/index.db", db).replace(" pfi stats", " " + pfi + " stats")
+           for l in open(os.path.join(src, "contrib/zabbix/pfi.conf")) if l.startswith("UserParameter=")]
+    open(conf, "w").write("Server=127.0.0.1\nHostname=pfi-e2e\nLogType=console\nControlSocket=%s\n%s"
+                          % (os.path.join(tmp, "agent.sock"), "".join(ups)))
+    def zabbix(key):
+        r = subprocess.run(["zabbix_agent2", "-c", conf, "-t", key], capture_output=True, text=True, timeout=60)
+        mm = re.search(r"\[s\|(.*)\]\s*$", r.stdout, re.S)
+        return r.returncode, mm.group(1) if mm else r.stdout + r.stderr
+    rc, out = zabbix("web.page.get[http://127.0.0.1:%d/metrics]" % port)
+    check(rc == 0 and "200 OK" in out and 'pfi_log_lines_total{kind="foreign"} 20' in out, "zabbix_agent2 web.page.get of /metrics")
+    for key in ("pfi.stats", "pfi.stats.since[10000d]"):
+        rc, out = zabbix(key)
+        try:
+            js = json.loads(out)
+        except ValueError:
+            js = {}
+        check(rc == 0 and js.get("received") == 66 and js.get("rejected") == 6, "zabbix_agent2 %s: JSON with the known answers" % key)
 finally:
     for p in procs:
         p.send_signal(signal.SIGTERM)
