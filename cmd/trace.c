@@ -101,6 +101,8 @@ static void trace_record(pfi_out *o, const struct pfi_message *m, int flat)
 	pfi_out_object_end(o);
 	pfi_out_time(o, "received", m->received);
 	pfi_out_time(o, "removed", m->removed);
+	if (m->probe)
+		pfi_out_bool(o, "probe", 1);
 	trace_links(o, m, flat);
 	pfi_out_array_begin(o, "recipients");
 	for (i = 0; i < m->nrecipients; i++) {
@@ -190,6 +192,9 @@ static void trace_head(struct pfi_globals *g, const struct pfi_message *m)
 		trace_field("subject:", m->subject);
 	trace_time(g, "received:", m->received);
 	trace_time(g, "removed:", m->removed);
+	if (m->probe)
+		trace_field("probe:", "address test (verify or sendmail -bv):"
+		            " nothing was delivered");
 	snprintf(buf, sizeof(buf), "%s with %s", trace_or(m->tls_protocol, "?"),
 	         trace_or(m->tls_cipher, "?"));
 	if (m->tls_protocol || m->tls_cipher)

@@ -1528,6 +1528,10 @@ static void link_open_other(struct feed *f, struct pfi_msg *m,
 	}
 	if (rel == PFI_REL_QUEUED && r != NULL)
 		r->filtered = 1;
+	/* The report of a sendmail -bv test is part of the test. */
+	if (rel == PFI_REL_BOUNCE && (m->flags & PFI_MSG_PROBE)) {
+		o->flags |= PFI_MSG_PROBE | PFI_MSG_DIRTY;
+	}
 }
 
 static int on_delivery(struct feed *f, struct pfi_msg *m)
@@ -1539,6 +1543,10 @@ static int on_delivery(struct feed *f, struct pfi_msg *m)
 
 	if (r == NULL || take_attempt_lines(f, m) != PFI_OK)
 		return PFI_ENOMEM;
+	/* Postfix logs these two statuses for address tests only. */
+	if (pfi_slice_eq(ev->status, "deliverable") ||
+	    pfi_slice_eq(ev->status, "undeliverable"))
+		m->flags |= PFI_MSG_PROBE;
 	/* A deferral logged after a final outcome changes nothing. */
 	ignored = r->final && pfi_slice_eq(ev->status, "deferred");
 	rc = rcpt_update(r, ev, f->env->time);

@@ -53,6 +53,9 @@ enum pfi_msg_flag {
 	                                kept a while for the lines syslog
 	                                brings late; a write with this flag
 	                                rewrites a closed message */
+	PFI_MSG_PROBE = 1 << 14,     /* an address probe (verify(8), sendmail
+	                                -bv): its recipients were tested, not
+	                                delivered (deliverable, undeliverable) */
 };
 
 enum pfi_link_rel {

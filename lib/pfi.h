@@ -222,6 +222,8 @@ struct pfi_message {
 	const char *tls_cipher;
 	int64_t received;      /* arrival time */
 	int64_t removed;       /* 0 while still queued */
+	int probe;             /* an address probe (verify, sendmail -bv):
+	                          its recipients were tested, not sent */
 	struct pfi_link parent;           /* parent.queue_id NULL if none */
 	const struct pfi_link *children;
 	size_t nchildren;

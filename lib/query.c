@@ -214,7 +214,7 @@ static const char msg_sql[] =
 	"SELECT m.queue_id, m.host, m.message_id, m.sender, m.size, m.nrcpt,"
 	" m.client, m.client_ip, m.sasl_username, m.subject, m.tls_protocol,"
 	" m.tls_cipher, coalesce(m.received, m.first), m.removed,"
-	" p.queue_id, p.host, m.relation"
+	" p.queue_id, p.host, m.relation, m.flags & 16384 != 0"
 	" FROM messages m LEFT JOIN messages p ON p.id = m.parent WHERE m.id = ?1";
 
 static void fill_message(struct pool *p, struct pfi_message *m, sqlite3_stmt *s)
@@ -236,6 +236,7 @@ static void fill_message(struct pool *p, struct pfi_message *m, sqlite3_stmt *s)
 	m->parent.queue_id = pool_col(p, s, 14);
 	m->parent.host = pool_col(p, s, 15);
 	m->parent.relation = m->parent.queue_id ? pool_col(p, s, 16) : NULL;
+	m->probe = col_int(s, 17, 0) != 0;   /* 16384: PFI_MSG_PROBE */
 }
 
 static const char rcpt_sql[] =

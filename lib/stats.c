@@ -303,6 +303,8 @@ const char pfi_stats_rows_sql[] =
 	" WHERE (d.message IS NULL OR (" ORIGINAL("m")
 	" AND NOT (d.status = 'filtered' AND EXISTS (SELECT 1 FROM messages c"
 	" WHERE c.parent = d.message AND " HOP("c") "))))"
+	/* An address probe's recipients were tested, not sent mail. */
+	" AND d.status NOT IN ('deliverable', 'undeliverable')"
 	" AND ";
 
 static const char *text_col(sqlite3_stmt *s, int i)
@@ -454,8 +456,11 @@ const char pfi_stats_msgs_head[] =
 	"SELECT m.received, m.size, m.tls_protocol, m.host, m.client_ip,"
 	" m.sender, m.origin IS NOT NULL AND m.relation IS NULL FROM messages m";
 
+/* 16384 is PFI_MSG_PROBE (correlate.h; messages.flags is a stored
+ * format): sendmail -bv is submitted like mail but is a test. */
 const char pfi_stats_msgs_kind[] =
-	" WHERE ((m.relation IS NULL AND m.origin IS NOT NULL)"
+	" WHERE m.flags & 16384 = 0 AND ((m.relation IS NULL AND"
+	" m.origin IS NOT NULL)"
 	" OR m.relation IN ('bounce', 'delay')"
 	" OR (m.relation IS NULL AND m.origin IS NULL AND m.sender = ''))";
 

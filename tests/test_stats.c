@@ -1843,3 +1843,29 @@ Test(stats, an_index_of_schema_2_is_read_without_problems_and_upgraded)
 	cr_assert_eq(db_int(db, "SELECT count(*) FROM problems"), 0);
 	free(db);
 }
+
+Test(stats, a_sendmail_bv_test_and_its_report_are_probes_not_mail)
+{
+	/* Real lines of testdata/realpostfix/mail.log: sendmail -bv from
+	 * bob, and the delivery status report bounce(8) sent him. */
+	char *db = text_db(
+		"Nov  2 09:02:43 mx1 postfix/pickup[28620]: 951B21082AF: uid=0 from=<bob@local.test>\n"
+		"Nov  2 09:02:43 mx1 postfix/cleanup[29187]: 951B21082AF: message-id=<20261206210243.951B21082AF@mx1.example.test>\n"
+		"Nov  2 09:02:43 mx1 postfix/qmgr[28621]: 951B21082AF: from=<bob@local.test>, size=313, nrcpt=1 (queue active)\n"
+		"Nov  2 09:02:43 mx1 postfix/local[29224]: 951B21082AF: to=<alice@local.test>, relay=local, delay=0.1, delays=0.1/0/0/0, dsn=2.0.0, status=deliverable (delivers to mailbox)\n"
+		"Nov  2 09:02:43 mx1 postfix/cleanup[29552]: A48E21082AE: message-id=<20261206210243.A48E21082AE@mx1.example.test>\n"
+		"Nov  2 09:02:43 mx1 postfix/qmgr[28621]: A48E21082AE: from=<>, size=1951, nrcpt=1 (queue active)\n"
+		"Nov  2 09:02:43 mx1 postfix/bounce[30276]: 951B21082AF: sender delivery status notification: A48E21082AE\n"
+		"Nov  2 09:02:43 mx1 postfix/qmgr[28621]: 951B21082AF: removed\n"
+		"Nov  2 09:02:43 mx1 postfix/local[29307]: A48E21082AE: to=<bob@local.test>, relay=local, delay=0.01, delays=0/0/0/0, dsn=2.0.0, status=sent (delivered to mailbox)\n"
+		"Nov  2 09:02:43 mx1 postfix/qmgr[28621]: A48E21082AE: removed\n");
+	struct pfi_stats *s = stats_of(db, NULL, PFI_BY_NONE, 0);
+
+	cr_assert_eq(s->total.received, 0);
+	cr_assert_eq(s->total.notifications, 0);
+	cr_assert_eq(s->total.recipients, 0);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM messages"
+	             " WHERE flags & 16384 != 0"), 2);
+	pfi_stats_free(s);
+	free(db);
+}
