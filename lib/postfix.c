@@ -839,6 +839,9 @@ static enum pfi_ev smtp_plain(struct cur *c, struct pfi_event *ev)
 		return tls_parse(c, ev);
 	if (starts_any(c, smtp_attempt, PFI_ARRAY_SIZE(smtp_attempt), NULL))
 		return PFI_EV_ATTEMPT_LINE;
+	/* smtp_discard_ehlo_keywords at work: information only. */
+	if (cur_starts(c, LIT("discarding EHLO keywords: ")))
+		return PFI_EV_NOISE;
 	return PFI_EV_UNPARSED;
 }
 
