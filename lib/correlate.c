@@ -1397,7 +1397,9 @@ static int on_header(struct feed *f, struct pfi_msg *m)
 	int rc = PFI_OK;
 
 	m->flags |= PFI_MSG_CLEANUP;
+	/* The envelope sender, for a message qmgr may never name. */
 	if (set_str(&m->cleanup_to, ev->to) != PFI_OK ||
+	    set_once(&m->sender, ev->from) != PFI_OK ||
 	    name_unnamed_rcpt(m, ev->to) != PFI_OK)
 		return PFI_ENOMEM;
 	if (ev->header_name.p && ev->header_name.n == 7 &&
@@ -1704,6 +1706,10 @@ static int on_reject(struct feed *f)
 	rc = msg_get(f->c, f->env, ev->qid, &m);
 	if (rc == PFI_OK)
 		rc = own(f, m);
+	/* A message rejected in smtpd or cleanup never reaches qmgr: the
+	 * from= of the verdict is all the log says of its sender. */
+	if (rc == PFI_OK)
+		rc = set_once(&m->sender, ev->from);
 	if (rc != PFI_OK)
 		return rc;
 	if (m->flags & PFI_MSG_LINGER)
