@@ -35,6 +35,7 @@ need_tools() {
 		{ missing+=(pflogsumm); pkgs+=(pflogsumm); }
 	[ -x /usr/bin/time ] || { missing+=(/usr/bin/time); pkgs+=(time); }
 	command -v cc >/dev/null || { missing+=(cc); pkgs+=(gcc); }
+	command -v curl >/dev/null || { missing+=(curl); pkgs+=(curl); }
 	[ ${#missing[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		say "installing ${pkgs[*]} ..."
@@ -148,6 +149,42 @@ measure_on_copy() {
 	done
 	W=$w
 }
+# measure_scrape: starts `pfi metrics --listen` on a free loopback port,
+# waits for its first rendering, then times RUNS plain and RUNS gzip GETs
+# of /metrics with curl; W is the best, R the server's peak RSS.
+measure_scrape() {
+	local pid t0 t1 i port w ready n=0
+	W=; C=-; R=0; NA=0; SCRAPE_NOTE=
+	"$PFI" --db "$DB" metrics --listen 127.0.0.1:0 2>"$TMP/srv.err" &
+	pid=$!
+	t0=$EPOCHREALTIME
+	while ! grep -q 'serving metrics' "$TMP/srv.err" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null || [ $n -gt 2400 ]; then
+			if grep -q "is not a pfi command" "$TMP/srv.err"; then NA=1
+			else NA=2; RC=1; fi
+			kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+			return 0
+		fi
+		sleep 0.05; n=$((n + 1))
+	done
+	t1=$EPOCHREALTIME
+	ready=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$TMP/srv.err")
+	for ((i = 0; i < 2 * RUNS; i++)); do
+		if [ $((i % 2)) = 0 ]; then
+			w=$(curl -s -o "$TMP/out" -w '%{time_total}' "http://127.0.0.1:$port/metrics")
+		else
+			w=$(curl -s --compressed -o "$TMP/out" -w '%{time_total}' "http://127.0.0.1:$port/metrics")
+		fi
+		w=$(awk -v a="$w" 'BEGIN { printf "%.4f", a }')
+		if [ -z "$W" ] || awk -v a="$w" -v b="$W" 'BEGIN{exit !(a<b)}'
+		then W=$w; fi
+	done
+	R=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status")
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+	NOUT=$(wc -l <"$TMP/out")
+	SCRAPE_NOTE="GET /metrics (plain, gzip), from the rendering cached ${ready} s after start: $NOUT lines"
+}
 declare -A SEC CPU RSS NOTE
 record() {	# KEY NOTE
 	if [ "$NA" = 1 ]; then SEC[$1]=n/a; CPU[$1]=n/a; RSS[$1]=-; NOTE[$1]="not a pfi command yet"
@@ -193,6 +230,12 @@ measure "$RUNS" "$PFI" --db "$DB" stats
 record stats_all "everything: $NOUT lines"
 measure "$RUNS" "$PFI" --db "$DB" stats --since "$LASTDAY"
 record stats_day "--since $LASTDAY: $NOUT lines"
+
+say "6/9 pfi metrics (a rendering, and a scrape of --listen)"
+measure "$RUNS" "$PFI" --db "$DB" metrics
+record metrics "one-shot render: $NOUT lines"
+measure_scrape
+record scrape "$SCRAPE_NOTE"
 
 say "7/9 sizes"
 DB_BYTES=0
@@ -262,6 +305,8 @@ R_RSS=$(awk -v k="${RSS[index]}" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.0f", k/1
 	row "pfi search --limit 10" search_all
 	row "pfi stats (everything)" stats_all
 	row "pfi stats --since (last day)" stats_day
+	row "pfi metrics (render)" metrics
+	row "pfi metrics --listen, one scrape" scrape
 	row "pfi index +1,000 lines (small)" append_small
 	row "pfi index +1,000 lines (full)" append
 	echo
@@ -275,6 +320,7 @@ R_RSS=$(awk -v k="${RSS[index]}" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.0f", k/1
 	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index peak RSS (MiB)" "$R_RSS" "<300" "$(verdict "$R_RSS" "<" 300)"
 	printf '| %-30s | %6s | %6s | %7s |\n' "nothing-new index (s)" "${SEC[index2]}" "<0.1" "$(verdict "${SEC[index2]}" "<" 0.1)"
 	printf '| %-30s | %6s | %6s | %7s |\n' "append: full / tenth index" "$R_APPEND" "<=1.5" "$(verdict "$R_APPEND" "<=" 1.5)"
+	printf '| %-30s | %6s | %6s | %7s |\n' "metrics scrape (s)" "${SEC[scrape]}" "<0.1" "$(verdict "${SEC[scrape]}" "<" 0.1)"
 	echo
 	echo "index: $(mib "$DB_BYTES") for a $(mib "$LOG_BYTES") log; timed binary: $PFI"
 } | tee "$BENCH_DIR/results.md"
