@@ -1167,8 +1167,9 @@ static int proxy_rejected_parse(const struct cur *c, struct pfi_event *ev)
 	t.p = q;
 	if (!cur_skip(&t, LIT(" rejected \"")) || !cur_word(&t, is_alpha, &cmd))
 		return 0;
+	/* The reply is quoted: q + 4 up to the last byte, a '"' of its own. */
 	if ((q = mem_rfind(t.p, cur_len(&t), LIT("\": \""))) == NULL ||
-	    t.end[-1] != '"')
+	    t.end - q < 5 || t.end[-1] != '"')
 		return 0;
 	if ((cmd.n == 4 && strncasecmp(cmd.p, "rcpt", 4) == 0) ||
 	    (cmd.n == 4 && strncasecmp(cmd.p, "mail", 4) == 0)) {
