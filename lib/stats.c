@@ -1064,6 +1064,9 @@ static int count_cell(pfi_store *st, struct stats_priv *p, sqlite3_stmt *s)
 		return count_arrival(p, &a) == PFI_OK ? PFI_OK
 		       : pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	}
+	/* A kind this build does not know (a newer pfi's) counts nothing. */
+	if (kind != PFI_CELL_RCPT)
+		return PFI_OK;
 	/* Sender domains are counted from their own cells. */
 	struct pfi_srow r = { .host = text_col(s, 2), .domain = text_col(s, 3),
 		.status = text_col(s, 5),

@@ -1869,3 +1869,27 @@ Test(stats, a_sendmail_bv_test_and_its_report_are_probes_not_mail)
 	pfi_stats_free(s);
 	free(db);
 }
+
+Test(stats, a_cell_of_a_kind_this_build_does_not_know_counts_nothing)
+{
+	char *db = sample_db();
+	struct pfi_stats *a = stats_of(db, NULL, PFI_BY_NONE, 0), *b;
+	sqlite3 *raw = NULL;
+
+	/* As a newer pfi might write: a copy of every recipient cell under
+	 * kind 99. */
+	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "INSERT INTO stat_cells SELECT hour, 99,"
+	             " host, domain, sender_domain, status, dsn, code, class, tls,"
+	             " n, m, delays FROM stat_cells WHERE kind = 0", NULL, NULL,
+	             NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	b = stats_of(db, NULL, PFI_BY_NONE, 0);
+	cr_assert_gt(a->total.recipients, 0);
+	cr_assert_eq(b->total.recipients, a->total.recipients);
+	cr_assert_eq(b->total.rejected, a->total.rejected);
+	cr_assert_eq(b->delays, a->delays);
+	pfi_stats_free(a);
+	pfi_stats_free(b);
+	free(db);
+}
