@@ -6,9 +6,16 @@
  * and `cat a.bz2 b.bz2` make) are one input.  The input may end only
  * between streams.  bzip2 decodes whole blocks (up to 900 kB), so a
  * truncated stream loses the lines of its last, incomplete block.
+ *
+ * How much of a corrupt block libbz2 hands out before it says so depends
+ * on the size of each output buffer it is given.  So that every reading
+ * of a file (from its start, or skipping to an offset) sees the same
+ * bytes before the error, the decoder always writes into this backend's
+ * own buffer of BZ_OUT_SIZE, whatever room the reader offers.
  */
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <bzlib.h>
 
@@ -21,6 +28,9 @@ struct bz {
 	bz_stream bs;   /* the decoder, live between init and end */
 	int in_stream;  /* bytes of an unfinished stream have been fed */
 	int pending;    /* the last call filled its output: more may be held */
+	char out[BZ_OUT_SIZE];  /* decoded, not yet handed out */
+	size_t opos, olen;
+	int err;        /* the decoder's failure, once out[] is handed out */
 };
 
 static size_t bz_in_size(void)
@@ -88,13 +98,14 @@ static int bz_step(struct bz *b, struct pfi_rsrc *src)
 	return pfi_rsrc_corrupt(src, "compressed data is corrupt");
 }
 
-static int bz_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
-                   size_t *got)
+/* Decodes into out (cap bytes) until some output, the end or a failure. */
+static int bz_decode(struct bz *b, struct pfi_rsrc *src, char *out,
+                     size_t cap, size_t *got)
 {
-	struct bz *b = state;
 	unsigned int room = cap > UINT_MAX ? UINT_MAX : (unsigned int)cap;
 	int rc = PFI_OK;
 
+	*got = 0;
 	b->bs.next_out = out;
 	b->bs.avail_out = room;
 	while (b->bs.avail_out == room) {
@@ -113,6 +124,24 @@ static int bz_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
 	}
 	*got = room - b->bs.avail_out;
 	return rc;
+}
+
+static int bz_read(void *state, struct pfi_rsrc *src, char *out, size_t cap,
+                   size_t *got)
+{
+	struct bz *b = state;
+	size_t n;
+
+	*got = 0;
+	if (b->opos == b->olen && b->err == PFI_OK) {
+		b->opos = 0;
+		b->err = bz_decode(b, src, b->out, sizeof(b->out), &b->olen);
+	}
+	n = b->olen - b->opos < cap ? b->olen - b->opos : cap;
+	memcpy(out, b->out + b->opos, n);
+	b->opos += n;
+	*got = n;
+	return b->opos == b->olen ? b->err : PFI_OK;
 }
 
 static void bz_close(void *state)

@@ -18,6 +18,9 @@
 #   no-final-newline.txt   last line without "\n"
 #   nul.txt                a line holding a NUL byte
 #   empty.txt, empty.gz    no content
+#
+# Not made here: corrupt-block.bz2, concatenated bzip2 streams with a
+# damaged block (3,000 bytes found by tests/fuzz/fuzz_read), kept as found.
 set -eu
 cd "$(dirname "$0")"
 
