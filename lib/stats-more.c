@@ -87,7 +87,11 @@ static int scan_deferrals(pfi_store *st, struct pfi_stats_more *m,
 	m->domains = calloc(top ? top : 1, sizeof(*m->domains));
 	if (m->domains == NULL)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	rc = prepare_where(st, "SELECT coalesce(d.domain, ''), sum(d.attempts),"
+	/* Without a filter, no join: a lookup per record costs. */
+	rc = prepare_where(st, strcmp(pfi_where_sql(w), "1") == 0 ?
+	                   "SELECT coalesce(d.domain, ''), sum(d.attempts),"
+	                   " count(*) FROM deliveries d WHERE d.attempts > 0 AND " :
+	                   "SELECT coalesce(d.domain, ''), sum(d.attempts),"
 	                   " count(*) FROM deliveries d LEFT JOIN messages m"
 	                   " ON m.id = d.message WHERE d.attempts > 0 AND ", w,
 	                   " GROUP BY 1 ORDER BY 2 DESC, 1", &s);
@@ -112,21 +116,29 @@ static int count_where(pfi_store *st, const char *head,
 	return rc;
 }
 
-/* Distinct envelope senders and recipients of the matching records,
- * without case.  Apart, so that with no filter the recipients are read
- * from their NOCASE index alone (SQLite drops the unused join). */
+/*
+ * Distinct recipient addresses of the matching records, and distinct
+ * envelope senders of their messages (a reject before the queue file has
+ * no message: its sender is left out, as pflogsumm leaves it out), both
+ * without case.  With no filter and no period, each is one scan of an
+ * index: the join would cost a lookup per record.
+ */
 static int scan_distinct(pfi_store *st, struct pfi_stats_more *m,
                          const struct pfi_where *w)
 {
-	int rc = count_where(st, "SELECT count(DISTINCT d.recipient COLLATE"
-	                     " NOCASE) FROM deliveries d LEFT JOIN messages m"
+	int all = strcmp(pfi_where_sql(w), "1") == 0;
+	int rc = count_where(st, all ? "SELECT count(DISTINCT recipient COLLATE"
+	                     " NOCASE) FROM deliveries WHERE " :
+	                     "SELECT count(DISTINCT d.recipient COLLATE NOCASE)"
+	                     " FROM deliveries d LEFT JOIN messages m"
 	                     " ON m.id = d.message WHERE ", w, &m->recipients);
 
 	if (rc == PFI_OK)
-		rc = count_where(st, "SELECT count(DISTINCT coalesce(m.sender,"
-		                 " d.sender) COLLATE NOCASE) FROM deliveries d"
-		                 " LEFT JOIN messages m ON m.id = d.message WHERE ",
-		                 w, &m->senders);
+		rc = count_where(st, all ? "SELECT count(DISTINCT sender COLLATE"
+		                 " NOCASE) FROM messages WHERE " :
+		                 "SELECT count(DISTINCT m.sender COLLATE NOCASE)"
+		                 " FROM deliveries d LEFT JOIN messages m"
+		                 " ON m.id = d.message WHERE ", w, &m->senders);
 	return rc;
 }
 

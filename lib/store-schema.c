@@ -205,6 +205,13 @@ const struct pfi_index_def pfi_query_indexes[] = {
 	  "CREATE INDEX IF NOT EXISTS messages_received ON messages(received)" },
 	{ "deliveries_time",
 	  "CREATE INDEX IF NOT EXISTS deliveries_time ON deliveries(time)" },
+	/* stats: deferral events (few rows have any) and distinct senders. */
+	{ "deliveries_deferred",
+	  "CREATE INDEX IF NOT EXISTS deliveries_deferred ON deliveries(time)"
+	  " WHERE attempts > 0" },
+	{ "messages_sender",
+	  "CREATE INDEX IF NOT EXISTS messages_sender"
+	  " ON messages(sender COLLATE NOCASE)" },
 	{ "deliveries_domain",
 	  "CREATE INDEX IF NOT EXISTS deliveries_domain"
 	  " ON deliveries(domain, time)" },
