@@ -457,7 +457,7 @@ static int msg_close(struct pfi_corr *c, struct pfi_msg *m)
 	return rc;
 }
 
-/* Writes a message a reject ended, and keeps it for late lines. */
+/* Writes a message a reject or discard ended, and keeps it for late lines. */
 static int msg_linger(struct pfi_corr *c, struct pfi_msg *m)
 {
 	int rc;
@@ -469,14 +469,6 @@ static int msg_linger(struct pfi_corr *c, struct pfi_msg *m)
 		c->nlinger++;
 	m->flags |= PFI_MSG_STORED | PFI_MSG_LINGER;
 	return rc;
-}
-
-/* A reject or discard ended m: it is written now and lingers (see the
- * top of the file) for the lines syslog may still bring. */
-static int msg_end(struct pfi_corr *c, struct pfi_msg *m, unsigned flag)
-{
-	m->flags |= flag;
-	return msg_linger(c, m);
 }
 
 /* Forgets a lingering message, written again if late lines changed it. */
@@ -1271,7 +1263,7 @@ static int on_client(struct feed *f, struct pfi_msg *m)
 	if (rc == PFI_OK)
 		rc = apply_pending(m, s, f->env->time);
 	if (rc == PFI_OK && (m->flags & PFI_MSG_DISCARDED))
-		rc = msg_end(f->c, m, 0);
+		rc = msg_linger(f->c, m);
 	return rc;
 }
 
@@ -1434,7 +1426,7 @@ static int on_header(struct feed *f, struct pfi_msg *m)
 	/* cleanup removes a rejected or discarded message's queue file (a
 	 * local submission's rejected recipients are bounced first). */
 	if (rc == PFI_OK && (m->flags & (PFI_MSG_REJECTED | PFI_MSG_DISCARDED)))
-		rc = msg_end(f->c, m, 0);
+		rc = msg_linger(f->c, m);
 	return rc;
 }
 
@@ -1723,8 +1715,10 @@ static int on_reject(struct feed *f)
 	}
 	/* A DISCARD at any stage discards the whole message: cleanup takes
 	 * the rest and drops it without another line. */
-	if (act == ACT_DISCARD)
-		return msg_end(f->c, m, PFI_MSG_DISCARDED);
+	if (act == ACT_DISCARD) {
+		m->flags |= PFI_MSG_DISCARDED;
+		return msg_linger(f->c, m);
+	}
 	return act == ACT_REJECT ? reject_rcpts(f, m) : PFI_OK;
 }
 

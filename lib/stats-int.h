@@ -65,6 +65,13 @@ extern const char pfi_stats_rows_sql[];
 extern const char pfi_stats_msgs_head[];
 extern const char pfi_stats_msgs_kind[];
 
+/* Prepares head + the condition of w + tail, binding w from ?first. */
+int pfi_stats_prepare(pfi_store *st, const char *head,
+                      const struct pfi_where *w, const char *tail, int first,
+                      sqlite3_stmt **out);
+/* Binds [since, until) as ?1 and ?2; 0 leaves that side open. */
+void pfi_stats_bind_period(sqlite3_stmt *s, int64_t since, int64_t until);
+
 /* stats-more.c: what stats reads beside the counted rows. */
 struct pfi_stats_more {
 	int64_t deferrals, deferred_recipients;

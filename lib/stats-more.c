@@ -27,28 +27,6 @@ static int each_row(pfi_store *st, sqlite3_stmt *s,
 	return PFI_OK;
 }
 
-/* Prepares head + the condition of w + tail, w bound from ?1. */
-static int prepare_where(pfi_store *st, const char *head,
-                         const struct pfi_where *w, const char *tail,
-                         sqlite3_stmt **out)
-{
-	struct pfi_buf sql;
-	int rc = PFI_OK;
-
-	*out = NULL;
-	pfi_buf_init(&sql, 0);
-	if (pfi_buf_appends(&sql, head) != PFI_OK ||
-	    pfi_buf_appends(&sql, pfi_where_sql(w)) != PFI_OK ||
-	    pfi_buf_appends(&sql, tail) != PFI_OK)
-		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	else if (sqlite3_prepare_v2(st->db, sql.data, -1, out, NULL) != SQLITE_OK)
-		rc = pfi_store_dberr(st, PFI_ERROR, "cannot query the index");
-	else
-		pfi_where_bind(w, *out, 1);
-	pfi_buf_release(&sql);
-	return rc;
-}
-
 static char *col_dup(sqlite3_stmt *s, int i)
 {
 	const char *t = (const char *)sqlite3_column_text(s, i);
@@ -88,13 +66,13 @@ static int scan_deferrals(pfi_store *st, struct pfi_stats_more *m,
 	if (m->domains == NULL)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	/* Without a filter, no join: a lookup per record costs. */
-	rc = prepare_where(st, strcmp(pfi_where_sql(w), "1") == 0 ?
+	rc = pfi_stats_prepare(st, strcmp(pfi_where_sql(w), "1") == 0 ?
 	                   "SELECT coalesce(d.domain, ''), sum(d.attempts),"
 	                   " count(*) FROM deliveries d WHERE d.attempts > 0 AND " :
 	                   "SELECT coalesce(d.domain, ''), sum(d.attempts),"
 	                   " count(*) FROM deliveries d LEFT JOIN messages m"
 	                   " ON m.id = d.message WHERE d.attempts > 0 AND ", w,
-	                   " GROUP BY 1 ORDER BY 2 DESC, 1", &s);
+	                   " GROUP BY 1 ORDER BY 2 DESC, 1", 1, &s);
 	if (rc == PFI_OK)
 		rc = each_row(st, s, on_deferring_domain, m, top);
 	sqlite3_finalize(s);
@@ -106,7 +84,7 @@ static int count_where(pfi_store *st, const char *head,
                        const struct pfi_where *w, int64_t *out)
 {
 	sqlite3_stmt *s;
-	int rc = prepare_where(st, head, w, "", &s);
+	int rc = pfi_stats_prepare(st, head, w, "", 1, &s);
 
 	if (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW)
 		*out = sqlite3_column_int64(s, 0);
@@ -208,8 +186,7 @@ static int scan_problems(pfi_store *st, struct pfi_stats_more *m,
 	    " max(time) FROM problems WHERE time >= ?1 AND time < ?2"
 	    " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2", -1, &s, NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot query the index");
-	sqlite3_bind_int64(s, 1, f && f->since ? f->since : INT64_MIN);
-	sqlite3_bind_int64(s, 2, f && f->until ? f->until : INT64_MAX);
+	pfi_stats_bind_period(s, f ? f->since : 0, f ? f->until : 0);
 	rc = each_row(st, s, on_problem, m, top);
 	sqlite3_finalize(s);
 	return rc;

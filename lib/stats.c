@@ -393,9 +393,9 @@ static int count_row(struct stats_priv *p, const struct pfi_srow *r)
 	return PFI_OK;
 }
 
-/* Prepares head + the condition of w + tail, binding w from `first`. */
-static int prepare(pfi_store *st, const char *head, const struct pfi_where *w,
-                   const char *tail, int first, sqlite3_stmt **out)
+int pfi_stats_prepare(pfi_store *st, const char *head,
+                      const struct pfi_where *w, const char *tail, int first,
+                      sqlite3_stmt **out)
 {
 	struct pfi_buf sql;
 	int rc = PFI_OK;
@@ -441,7 +441,7 @@ static int scan_rows(pfi_store *st, struct stats_priv *p,
                      const struct pfi_where *w)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = prepare(st, pfi_stats_rows_sql, w, "", 1, &s);
+	int rc = pfi_stats_prepare(st, pfi_stats_rows_sql, w, "", 1, &s);
 
 	if (rc == PFI_OK)
 		rc = scan(st, s, on_row, p);
@@ -553,7 +553,7 @@ static int filter_has_fields(const struct pfi_filter *f)
 static double ratio(int64_t a, int64_t b);
 
 /* Binds a period as ?1 (since) and ?2 (until); 0 is open. */
-static void bind_period(sqlite3_stmt *s, int64_t since, int64_t until)
+void pfi_stats_bind_period(sqlite3_stmt *s, int64_t since, int64_t until)
 {
 	sqlite3_bind_int64(s, 1, since ? since : INT64_MIN);
 	sqlite3_bind_int64(s, 2, until ? until : INT64_MAX);
@@ -572,7 +572,7 @@ static int scan_tls_out(pfi_store *st, struct stats_priv *p, int64_t since,
 	    " AND status NOT IN ('filtered', 'rejected')"
 	    " AND instr(relay, '[') > 0", -1, &s, NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot query index");
-	bind_period(s, since, until);
+	pfi_stats_bind_period(s, since, until);
 	rc = sqlite3_step(s) == SQLITE_ROW ? PFI_OK
 	     : pfi_store_dberr(st, PFI_ERROR, "cannot query index");
 	if (rc == PFI_OK) {
@@ -595,7 +595,7 @@ static int scan_sasl(pfi_store *st, struct stats_priv *p,
 	    " count(*) FROM sasl_failures WHERE time >= ?1 AND time < ?2"
 	    " GROUP BY 1 ORDER BY 2 DESC, 1", -1, &s, NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot query index");
-	bind_period(s, f ? f->since : 0, f ? f->until : 0);
+	pfi_stats_bind_period(s, f ? f->since : 0, f ? f->until : 0);
 	p->pub.sasl_failures = 0;
 	p->sasl_clients = calloc(top ? top : 1, sizeof(*p->sasl_clients));
 	p->sasl_keys = calloc(top ? top : 1, sizeof(*p->sasl_keys));
@@ -647,7 +647,8 @@ static int scan_msgs(pfi_store *st, struct stats_priv *p,
 	     pfi_buf_appends(&head, " AND ") != PFI_OK))
 		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	if (rc == PFI_OK)
-		rc = prepare(st, head.data, w, join ? " GROUP BY m.id" : "", 3, &s);
+		rc = pfi_stats_prepare(st, head.data, w,
+		                       join ? " GROUP BY m.id" : "", 3, &s);
 	if (rc == PFI_OK) {
 		if (since)
 			sqlite3_bind_int64(s, 1, since);
