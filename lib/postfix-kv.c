@@ -10,77 +10,70 @@
  * in front of the '(' and "helo=<h>: detail" in front of the ':').
  */
 #include "pfi-int.h"
+#include "scan.h"
 
 static int kv_is_key_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+	return pfi_is_alnum(c) || c == '_' || c == '-';
 }
 
-static int kv_ends_bracket(const char *q, const char *end)
+static int kv_is_plain_char(char c)
 {
-	return q == end || *q == ' ' || *q == ',' || *q == ';' || *q == ':';
+	return c != ',' && c != ' ';
 }
 
-/* An angle-bracketed value starting at q ('<'); returns the byte after '>'. */
-static const char *kv_bracket(const char *q, const char *end,
-                              struct pfi_slice *val)
+/* Whether a '>' at the cursor closes an angle-bracketed value. */
+static int kv_closes_bracket(const struct pfi_scan *s)
 {
-	const char *r;
+	struct pfi_scan t = *s;
 
-	for (r = q + 1; r < end; r++) {
-		if (*r == '>' && kv_ends_bracket(r + 1, end)) {
-			val->p = q + 1;
-			val->n = (size_t)(r - q - 1);
-			return r + 1;
+	return pfi_scan_char(&t, '>') &&
+	       (t.p == t.end || *t.p == ' ' || *t.p == ',' || *t.p == ';' ||
+	        *t.p == ':');
+}
+
+/* "<VALUE>" at the cursor: VALUE into *val, the cursor past the '>'. */
+static int kv_bracket(struct pfi_scan *s, struct pfi_slice *val)
+{
+	struct pfi_scan t = *s;
+	struct pfi_slice skipped;
+
+	if (!pfi_scan_char(&t, '<'))
+		return 0;
+	while (pfi_scan_until(&t, '>', &skipped)) {
+		if (kv_closes_bracket(&t)) {
+			val->p = s->p + 1;
+			val->n = (size_t)(t.p - val->p);
+			s->p = t.p + 1;
+			return 1;
 		}
+		t.p++;   /* a '>' inside the value */
 	}
-	return NULL;
-}
-
-/* A plain value: bytes up to the next ',' or ' ' or the end. */
-static const char *kv_plain(const char *q, const char *end,
-                            struct pfi_slice *val)
-{
-	const char *r = q;
-
-	while (r < end && *r != ',' && *r != ' ')
-		r++;
-	val->p = q;
-	val->n = (size_t)(r - q);
-	return r;
-}
-
-static const char *kv_separator(const char *q, const char *end)
-{
-	if (q < end && *q == ',')
-		q++;
-	if (q < end && *q == ' ')
-		q++;
-	return q;
+	return 0;
 }
 
 int pfi_kv_next(const char **p, const char *end, struct pfi_slice *key,
                 struct pfi_slice *val)
 {
-	const char *k = *p, *eq = *p, *q;
-	struct pfi_slice v;
+	struct pfi_scan s;
+	struct pfi_slice k, v;
 
-	if (k == NULL || k >= end)
+	if (*p == NULL || *p >= end)
 		return 0;
-	while (eq < end && kv_is_key_char(*eq))
-		eq++;
-	if (eq == k || eq >= end || *eq != '=')
+	s.p = *p;
+	s.end = end;
+	if (!pfi_scan_word(&s, kv_is_key_char, &k) || !pfi_scan_char(&s, '='))
 		return 0;
-	if (eq + 1 < end && eq[1] == '<')
-		q = kv_bracket(eq + 1, end, &v);
-	else
-		q = kv_plain(eq + 1, end, &v);
-	if (q == NULL)
-		return 0;
-	key->p = k;
-	key->n = (size_t)(eq - k);
+	if (pfi_scan_peek(&s, '<')) {
+		if (!kv_bracket(&s, &v))
+			return 0;
+	} else {
+		v = pfi_scan_span(&s, kv_is_plain_char);
+	}
+	pfi_scan_char(&s, ',');
+	pfi_scan_char(&s, ' ');
+	*key = k;
 	*val = v;
-	*p = kv_separator(q, end);
+	*p = s.p;
 	return 1;
 }

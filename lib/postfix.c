@@ -43,21 +43,9 @@
 #include <strings.h>
 
 #include "pfi-int.h"
+#include "scan.h"
 
-/* ---- cursor helpers --------------------------------------------------- */
-
-/* A bounded view [p, end) of the text that parsers advance on success. */
-struct cur {
-	const char *p;     /* next unread byte */
-	const char *end;   /* one past the last byte */
-};
-
-#define LIT(s) (s), (sizeof(s) - 1)
-
-static size_t cur_len(const struct cur *c)
-{
-	return (size_t)(c->end - c->p);
-}
+/* ---- cursor helpers (the cursor itself is scan.h's) ------------------ */
 
 static struct pfi_slice slice(const char *p, size_t n)
 {
@@ -66,70 +54,9 @@ static struct pfi_slice slice(const char *p, size_t n)
 	return s;
 }
 
-static struct pfi_slice cur_rest(const struct cur *c)
-{
-	return slice(c->p, cur_len(c));
-}
-
-static int cur_starts(const struct cur *c, const char *lit, size_t n)
-{
-	return cur_len(c) >= n && memcmp(c->p, lit, n) == 0;
-}
-
-static int cur_skip(struct cur *c, const char *lit, size_t n)
-{
-	if (!cur_starts(c, lit, n))
-		return 0;
-	c->p += n;
-	return 1;
-}
-
-static int cur_equals(const struct cur *c, const char *lit, size_t n)
-{
-	return cur_len(c) == n && memcmp(c->p, lit, n) == 0;
-}
-
 static int slice_is(struct pfi_slice s, const char *lit, size_t n)
 {
 	return s.p != NULL && s.n == n && memcmp(s.p, lit, n) == 0;
-}
-
-/* The last occurrence of needle in [p, p + n), or NULL. */
-static const char *mem_rfind(const char *p, size_t n, const char *needle,
-                             size_t m)
-{
-	size_t i;
-
-	if (m == 0 || n < m)
-		return NULL;
-	for (i = n - m + 1; i-- > 0;)
-		if (p[i] == needle[0] && memcmp(p + i, needle, m) == 0)
-			return p + i;
-	return NULL;
-}
-
-/* Takes a non-empty run of bytes accepted by `ok` into *out. */
-static int cur_word(struct cur *c, int (*ok)(char), struct pfi_slice *out)
-{
-	const char *q = c->p;
-
-	while (q < c->end && ok(*q))
-		q++;
-	if (q == c->p)
-		return 0;
-	*out = slice(c->p, (size_t)(q - c->p));
-	c->p = q;
-	return 1;
-}
-
-static int is_alpha(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
-static int is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
 }
 
 static int is_action_char(char ch)
@@ -147,26 +74,16 @@ static int is_not_space(char ch)
 	return ch != ' ';
 }
 
-static int is_alnum(char ch)
-{
-	return is_digit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
 /* ---- numbers: bounded digit loops ------------------------------------- */
 
 /* A decimal integer of 1-18 digits filling all of s. */
 static int parse_i64(struct pfi_slice s, int64_t *out)
 {
-	int64_t v = 0;
-	size_t i;
+	struct pfi_scan t = pfi_scan_of(s.p, s.n);
+	int64_t v;
 
-	if (s.p == NULL || s.n == 0 || s.n > 18)
+	if (!pfi_scan_uint(&t, 18, 0, INT64_MAX, &v) || t.p != t.end)
 		return 0;
-	for (i = 0; i < s.n; i++) {
-		if (!is_digit(s.p[i]))
-			return 0;
-		v = v * 10 + (s.p[i] - '0');
-	}
 	*out = v;
 	return 1;
 }
@@ -174,22 +91,22 @@ static int parse_i64(struct pfi_slice s, int64_t *out)
 /* "12", "0.03", "1.5": digits with an optional fraction, all of s. */
 static int parse_double(struct pfi_slice s, double *out)
 {
-	const char *dot = s.p ? memchr(s.p, '.', s.n) : NULL;
-	struct pfi_slice ip, fp;
+	struct pfi_scan t = pfi_scan_of(s.p, s.n);
 	int64_t iv, fv = 0;
 	double scale = 1;
-	size_t i;
+	const char *f;
 
-	ip = slice(s.p, dot ? (size_t)(dot - s.p) : s.n);
-	if (!parse_i64(ip, &iv))
+	if (!pfi_scan_uint(&t, 18, 0, INT64_MAX, &iv))
 		return 0;
-	if (dot) {
-		fp = slice(dot + 1, s.n - ip.n - 1);
-		if (!parse_i64(fp, &fv))
+	if (pfi_scan_char(&t, '.')) {
+		f = t.p;
+		if (!pfi_scan_uint(&t, 18, 0, INT64_MAX, &fv))
 			return 0;
-		for (i = 0; i < fp.n; i++)
+		for (; f < t.p; f++)
 			scale *= 10;
 	}
+	if (t.p != t.end)
+		return 0;
 	*out = (double)iv + (double)fv / scale;
 	return 1;
 }
@@ -197,18 +114,17 @@ static int parse_double(struct pfi_slice s, double *out)
 /* "a/b/c/d" into four numbers; leaves them -1 when malformed. */
 static void parse_delays(struct pfi_slice s, double d[4])
 {
+	struct pfi_scan t = pfi_scan_of(s.p, s.n);
+	struct pfi_slice part;
 	double v[4];
-	size_t i = 0, k, start = 0;
+	int i;
 
-	for (k = 0; k <= s.n && i < 4; k++) {
-		if (k < s.n && s.p[k] != '/')
-			continue;
-		if (!parse_double(slice(s.p + start, k - start), &v[i]))
+	for (i = 0; i < 3; i++) {
+		if (!pfi_scan_until(&t, '/', &part) || !parse_double(part, &v[i]))
 			return;
-		i++;
-		start = k + 1;
+		t.p++;
 	}
-	if (i == 4 && start == s.n + 1)
+	if (parse_double(pfi_scan_rest(&t), &v[3]))
 		memcpy(d, v, sizeof(v));
 }
 
@@ -253,9 +169,9 @@ static int is_qid_shape(const char *p, size_t n)
 	if (n < 5 || n > PFI_QID_MAX)
 		return 0;
 	for (i = 0; i < n; i++) {
-		if (!is_alnum(p[i]))
+		if (!pfi_is_alnum(p[i]))
 			return 0;
-		digit |= is_digit(p[i]);
+		digit |= pfi_is_digit(p[i]);
 		lower |= p[i] >= 'a' && p[i] <= 'z';
 	}
 	return (digit || !lower) && !is_fixed_word(p, n);
@@ -267,12 +183,13 @@ static int is_qid(struct pfi_slice s)
 }
 
 /* "QID: " at the cursor: stores the ID and skips past the ": ". */
-static int cur_qid(struct cur *c, struct pfi_slice *qid)
+static int cur_qid(struct pfi_scan *c, struct pfi_slice *qid)
 {
-	struct cur t = *c;
+	struct pfi_scan t = *c;
 	struct pfi_slice w;
 
-	if (!cur_word(&t, is_alnum, &w) || !is_qid(w) || !cur_skip(&t, LIT(": ")))
+	if (!pfi_scan_word(&t, pfi_is_alnum, &w) || !is_qid(w) ||
+	    !pfi_scan_skip(&t, PFI_LIT(": ")))
 		return 0;
 	*qid = w;
 	*c = t;
@@ -290,103 +207,103 @@ static void set_client_ip(struct pfi_event *ev, const char *p, size_t n)
 	ev->client_ip = slice(p, n);
 }
 
+static int is_client_name_char(char ch)
+{
+	return ch != '[' && ch != ' ' && ch != ';' && ch != ':';
+}
+
 /*
  * NAME[IP] (NAME may be empty, IP may hold ':'), or a bare NAME such as
  * "local" that ends at ' ', ';', ':' or the end.
  */
-static int cur_client(struct cur *c, struct pfi_event *ev)
+static int cur_client(struct pfi_scan *c, struct pfi_event *ev)
 {
-	const char *q = c->p, *rb;
+	struct pfi_scan t = *c;
+	struct pfi_slice name = pfi_scan_span(&t, is_client_name_char), ip;
 
-	while (q < c->end && *q != '[' && *q != ' ' && *q != ';' && *q != ':')
-		q++;
-	if (q == c->end || *q != '[') {
-		if (q == c->p)
+	if (!pfi_scan_char(&t, '[')) {
+		if (name.n == 0)
 			return 0;
-		ev->client_name = slice(c->p, (size_t)(q - c->p));
-		c->p = q;
+		ev->client_name = name;
+		*c = t;
 		return 1;
 	}
-	rb = memchr(q, ']', (size_t)(c->end - q));
-	if (rb == NULL)
+	if (!pfi_scan_until(&t, ']', &ip))
 		return 0;
-	ev->client_name = slice(c->p, (size_t)(q - c->p));
-	set_client_ip(ev, q + 1, (size_t)(rb - q - 1));
-	c->p = rb + 1;
+	ev->client_name = name;
+	set_client_ip(ev, ip.p, ip.n);
+	c->p = t.p + 1;
 	return 1;
 }
 
 /* Skips ":PORT" after a client when digits follow the colon. */
-static void cur_port(struct cur *c)
+static void cur_port(struct pfi_scan *c)
 {
-	const char *q = c->p + 1;
+	struct pfi_scan t = *c;
 
-	if (cur_len(c) < 2 || c->p[0] != ':' || !is_digit(c->p[1]))
-		return;
-	while (q < c->end && is_digit(*q))
-		q++;
-	c->p = q;
+	if (pfi_scan_char(&t, ':') && pfi_scan_span(&t, pfi_is_digit).n > 0)
+		*c = t;
 }
 
 /* ---- replies and key=value tails -------------------------------------- */
 
 /* "550 " at the cursor: an SMTP reply code 2xx-5xx. */
-static int cur_code(struct cur *c, struct pfi_slice *code)
+static int cur_code(struct pfi_scan *c, struct pfi_slice *code)
 {
-	if (cur_len(c) < 4 || c->p[0] < '2' || c->p[0] > '5' ||
-	    !is_digit(c->p[1]) || !is_digit(c->p[2]) || c->p[3] != ' ')
+	struct pfi_scan t = *c;
+	int v;
+
+	if (!pfi_scan_digits(&t, 3, 200, 599, &v) || !pfi_scan_char(&t, ' '))
 		return 0;
 	*code = slice(c->p, 3);
-	c->p += 4;
+	*c = t;
 	return 1;
 }
 
-/* "5.7.1 " (or "5.7.1" at the end): an enhanced status code. */
-static int cur_dsn(struct cur *c, struct pfi_slice *dsn)
+/* "5.7.1 " (or "5.7.1" at the end): an enhanced status code, of one
+ * digit, then one to three and one to three. */
+static int cur_dsn(struct pfi_scan *c, struct pfi_slice *dsn)
 {
-	const char *q = c->p;
-	int part;
+	struct pfi_scan t = *c;
+	int64_t v;
 
-	for (part = 0; part < 3; part++) {
-		const char *start = q;
-
-		while (q < c->end && is_digit(*q) && q - start < 3)
-			q++;
-		if (q == start || (part == 0 && q - start != 1))
-			return 0;
-		if (part < 2 && (q == c->end || *q++ != '.'))
-			return 0;
-	}
-	if (q < c->end && *q != ' ')
+	if (!pfi_scan_uint(&t, 1, 0, 9, &v) || !pfi_scan_char(&t, '.') ||
+	    !pfi_scan_uint(&t, 3, 0, 999, &v) || !pfi_scan_char(&t, '.') ||
+	    !pfi_scan_uint(&t, 3, 0, 999, &v))
 		return 0;
-	*dsn = slice(c->p, (size_t)(q - c->p));
-	c->p = q < c->end ? q + 1 : q;
+	if (t.p < t.end && *t.p != ' ')
+		return 0;
+	*dsn = slice(c->p, (size_t)(t.p - c->p));
+	pfi_scan_char(&t, ' ');
+	*c = t;
 	return 1;
 }
 
 /* [CODE ][DSN ]REASON: the rest of the cursor. */
-static void reply_parse(struct cur *c, struct pfi_event *ev)
+static void reply_parse(struct pfi_scan *c, struct pfi_event *ev)
 {
 	cur_code(c, &ev->code);
 	cur_dsn(c, &ev->dsn);
-	ev->reason = cur_rest(c);
+	ev->reason = pfi_scan_rest(c);
 }
 
 static int is_tail_key(const char *q, const char *end)
 {
-	struct cur t = { q, end };
+	struct pfi_scan t = { q, end };
 
-	return cur_starts(&t, LIT("from=")) || cur_starts(&t, LIT("to=")) ||
-	       cur_starts(&t, LIT("proto=")) || cur_starts(&t, LIT("helo="));
+	return pfi_scan_starts(&t, PFI_LIT("from=")) ||
+	       pfi_scan_starts(&t, PFI_LIT("to=")) ||
+	       pfi_scan_starts(&t, PFI_LIT("proto=")) ||
+	       pfi_scan_starts(&t, PFI_LIT("helo="));
 }
 
 /*
  * Splits "REASON; from=<a> to=<b> proto=P helo=<h>" at the last "; "
  * followed by a tail key: c keeps the reason, *tail gets the keys.
  */
-static int tail_split(struct cur *c, struct cur *tail)
+static int tail_split(struct pfi_scan *c, struct pfi_scan *tail)
 {
-	size_t i = cur_len(c);
+	size_t i = pfi_scan_len(c);
 
 	while (i-- > 1) {
 		const char *q = c->p + i - 1;
@@ -402,18 +319,18 @@ static int tail_split(struct cur *c, struct cur *tail)
 }
 
 /* from= to= proto= helo= (separated by ' ' or ", "); advances the cursor. */
-static void tail_parse(struct cur *t, struct pfi_event *ev)
+static void tail_parse(struct pfi_scan *t, struct pfi_event *ev)
 {
 	struct pfi_slice k, v;
 
 	while (pfi_kv_next(&t->p, t->end, &k, &v)) {
-		if (slice_is(k, LIT("from")))
+		if (slice_is(k, PFI_LIT("from")))
 			ev->from = v;
-		else if (slice_is(k, LIT("to")))
+		else if (slice_is(k, PFI_LIT("to")))
 			ev->to = v;
-		else if (slice_is(k, LIT("proto")))
+		else if (slice_is(k, PFI_LIT("proto")))
 			ev->proto = v;
-		else if (slice_is(k, LIT("helo")))
+		else if (slice_is(k, PFI_LIT("helo")))
 			ev->helo = v;
 	}
 }
@@ -421,14 +338,14 @@ static void tail_parse(struct cur *t, struct pfi_event *ev)
 /* ---- rejects: ACTION: STAGE from CLIENT: [CODE] [DSN] REASON; TAIL ---- */
 
 /* " from CLIENT[:PORT]: " after the stage; proxy-* lines have ": " only. */
-static int reject_client(struct cur *c, struct pfi_event *ev)
+static int reject_client(struct pfi_scan *c, struct pfi_event *ev)
 {
-	if (cur_skip(c, LIT(": ")))
+	if (pfi_scan_skip(c, PFI_LIT(": ")))
 		return 1;
-	if (!cur_skip(c, LIT(" from ")) || !cur_client(c, ev))
+	if (!pfi_scan_skip(c, PFI_LIT(" from ")) || !cur_client(c, ev))
 		return 0;
 	cur_port(c);
-	return cur_skip(c, LIT(": "));
+	return pfi_scan_skip(c, PFI_LIT(": "));
 }
 
 static void response_new_qid(struct pfi_slice r, struct pfi_slice *out);
@@ -440,13 +357,13 @@ static struct pfi_slice unbracket(struct pfi_slice s);
  * cleanup "milter-reject: END-OF-MESSAGE from ...", smtpd "proxy-reject:
  * END-OF-MESSAGE: ...".  proxy-accept is NOISE with new_qid.
  */
-static enum pfi_ev reject_parse(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev reject_parse(struct pfi_scan *c, struct pfi_event *ev)
 {
-	struct cur tail;
+	struct pfi_scan tail;
 
-	if (!cur_word(c, is_action_char, &ev->action) ||
-	    !cur_skip(c, LIT(": ")) ||
-	    !cur_word(c, is_stage_char, &ev->stage) ||
+	if (!pfi_scan_word(c, is_action_char, &ev->action) ||
+	    !pfi_scan_skip(c, PFI_LIT(": ")) ||
+	    !pfi_scan_word(c, is_stage_char, &ev->stage) ||
 	    !reject_client(c, ev))
 		return PFI_EV_UNPARSED;
 	/* Some relays and shippers cut the "; from=<> to=<>" tail off. */
@@ -454,7 +371,7 @@ static enum pfi_ev reject_parse(struct cur *c, struct pfi_event *ev)
 		tail.p = tail.end = c->end;
 	reply_parse(c, ev);
 	tail_parse(&tail, ev);
-	if (slice_is(ev->action, LIT("proxy-accept"))) {
+	if (slice_is(ev->action, PFI_LIT("proxy-accept"))) {
 		response_new_qid(ev->reason, &ev->new_qid);
 		return PFI_EV_NOISE;
 	}
@@ -467,21 +384,23 @@ static enum pfi_ev reject_parse(struct cur *c, struct pfi_event *ev)
  * In "VALUE from CLIENT; from=<", the last " from " whose following
  * space-free token is followed by "; from=<" (VALUE may hold " from ").
  */
-static const char *header_split(const struct cur *c)
+static int is_token_char(char ch)
 {
-	const char *q = c->p, *best = NULL, *at, *t;
+	return ch != ' ' && ch != ';';
+}
 
-	while ((at = memmem(q, (size_t)(c->end - q), LIT(" from "))) != NULL) {
-		struct cur rest;
+static const char *header_split(const struct pfi_scan *c)
+{
+	struct pfi_scan s = *c, rest;
+	const char *best = NULL, *at;
 
-		t = at + 6;
-		while (t < c->end && *t != ' ' && *t != ';')
-			t++;
-		rest.p = t;
+	while ((at = pfi_scan_find(&s, PFI_LIT(" from "))) != NULL) {
+		rest.p = at + 6;
 		rest.end = c->end;
-		if (t > at + 6 && cur_starts(&rest, LIT("; from=<")))
+		if (pfi_scan_span(&rest, is_token_char).n > 0 &&
+		    pfi_scan_starts(&rest, PFI_LIT("; from=<")))
 			best = at;
-		q = at + 1;
+		s.p = at + 1;
 	}
 	return best;
 }
@@ -490,53 +409,54 @@ static const char *header_split(const struct cur *c)
 static int header_value(struct pfi_slice what, const char *p, const char *e,
                         struct pfi_event *ev)
 {
-	const char *colon;
+	struct pfi_scan t = { p, e };
+	struct pfi_slice name;
 
-	if (slice_is(what, LIT("body"))) {
-		ev->header_value = slice(p, (size_t)(e - p));
+	if (slice_is(what, PFI_LIT("body"))) {
+		ev->header_value = pfi_scan_rest(&t);
 		return 1;
 	}
-	colon = memchr(p, ':', (size_t)(e - p));
-	if (colon == NULL || colon == p)
+	if (!pfi_scan_until(&t, ':', &name) || name.n == 0)
 		return 0;
-	ev->header_name = slice(p, (size_t)(colon - p));
-	p = colon + 1;
-	if (p < e && *p == ' ')
-		p++;
-	ev->header_value = slice(p, (size_t)(e - p));
+	ev->header_name = name;
+	t.p++;
+	pfi_scan_char(&t, ' ');
+	ev->header_value = pfi_scan_rest(&t);
 	return 1;
 }
 
 /* ": DETAIL" after the tail; reject details carry a DSN (and maybe a code). */
-static void header_detail(struct cur *t, struct pfi_event *ev)
+static void header_detail(struct pfi_scan *t, struct pfi_event *ev)
 {
-	if (!cur_skip(t, LIT(": ")))
+	if (!pfi_scan_skip(t, PFI_LIT(": ")))
 		return;
-	if (slice_is(ev->action, LIT("reject")))
+	if (slice_is(ev->action, PFI_LIT("reject")))
 		reply_parse(t, ev);
 	else
-		ev->reason = cur_rest(t);
+		ev->reason = pfi_scan_rest(t);
 }
 
 /*
  * "warning: header Subject: hi from x[1.2.3.4]; from=<a> to=<b>
  * proto=ESMTP helo=<h>: detail" (after "QID: "); also "body LINE ...".
  */
-static enum pfi_ev header_parse(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev header_parse(struct pfi_scan *c, struct pfi_event *ev)
 {
-	struct cur t;
+	struct pfi_scan t;
 	const char *split;
 
-	if (!cur_word(c, is_action_char, &ev->action) || !cur_skip(c, LIT(": ")))
+	if (!pfi_scan_word(c, is_action_char, &ev->action) ||
+	    !pfi_scan_skip(c, PFI_LIT(": ")))
 		return PFI_EV_UNPARSED;
-	if (!cur_word(c, is_action_char, &ev->stage) || !cur_skip(c, LIT(" ")))
+	if (!pfi_scan_word(c, is_action_char, &ev->stage) ||
+	    !pfi_scan_char(c, ' '))
 		return PFI_EV_UNPARSED;
 	split = header_split(c);
 	if (split == NULL || !header_value(ev->stage, c->p, split, ev))
 		return PFI_EV_UNPARSED;
 	t.p = split + 6;
 	t.end = c->end;
-	if (!cur_client(&t, ev) || !cur_skip(&t, LIT("; ")))
+	if (!cur_client(&t, ev) || !pfi_scan_skip(&t, PFI_LIT("; ")))
 		return PFI_EV_UNPARSED;
 	tail_parse(&t, ev);
 	header_detail(&t, ev);
@@ -544,14 +464,16 @@ static enum pfi_ev header_parse(struct cur *c, struct pfi_event *ev)
 }
 
 /* "ACTION: header " or "ACTION: body " at the cursor. */
-static int is_header_line(const struct cur *c)
+static int is_header_line(const struct pfi_scan *c)
 {
-	struct cur t = *c;
+	struct pfi_scan t = *c;
 	struct pfi_slice w;
 
-	if (!cur_word(&t, is_action_char, &w) || !cur_skip(&t, LIT(": ")))
+	if (!pfi_scan_word(&t, is_action_char, &w) ||
+	    !pfi_scan_skip(&t, PFI_LIT(": ")))
 		return 0;
-	return cur_starts(&t, LIT("header ")) || cur_starts(&t, LIT("body "));
+	return pfi_scan_starts(&t, PFI_LIT("header ")) ||
+	       pfi_scan_starts(&t, PFI_LIT("body "));
 }
 
 /* ---- deliveries: to=<R>, ..., status=S (RESPONSE) --------------------- */
@@ -559,19 +481,14 @@ static int is_header_line(const struct cur *c)
 /* The token after the last "queued as " or a leading "forwarded as ". */
 static void response_new_qid(struct pfi_slice r, struct pfi_slice *out)
 {
-	const char *at = mem_rfind(r.p, r.n, LIT("queued as "));
-	const char *e = r.p + r.n, *q;
+	struct pfi_scan t = pfi_scan_of(r.p, r.n);
+	const char *at = pfi_scan_rfind(&t, PFI_LIT("queued as "));
 
 	if (at != NULL)
-		at += 10;
-	else if (r.n > 13 && memcmp(r.p, "forwarded as ", 13) == 0)
-		at = r.p + 13;
-	else
+		t.p = at + 10;
+	else if (!pfi_scan_skip(&t, PFI_LIT("forwarded as ")))
 		return;
-	for (q = at; q < e && is_alnum(*q); q++)
-		;
-	if (q > at)
-		*out = slice(at, (size_t)(q - at));
+	pfi_scan_word(&t, pfi_is_alnum, out);
 }
 
 static void delivery_field(struct pfi_event *ev, struct pfi_slice k,
@@ -579,34 +496,34 @@ static void delivery_field(struct pfi_event *ev, struct pfi_slice k,
 {
 	int64_t n;
 
-	if (slice_is(k, LIT("to")))
+	if (slice_is(k, PFI_LIT("to")))
 		ev->to = v;
-	else if (slice_is(k, LIT("orig_to")))
+	else if (slice_is(k, PFI_LIT("orig_to")))
 		ev->orig_to = v;
-	else if (slice_is(k, LIT("relay")))
+	else if (slice_is(k, PFI_LIT("relay")))
 		ev->relay = v;
-	else if (slice_is(k, LIT("conn_use")) && parse_i64(v, &n) && n < 1000000)
+	else if (slice_is(k, PFI_LIT("conn_use")) && parse_i64(v, &n) && n < 1000000)
 		ev->conn_use = (int)n;
-	else if (slice_is(k, LIT("delay")))
+	else if (slice_is(k, PFI_LIT("delay")))
 		parse_double(v, &ev->delay);
-	else if (slice_is(k, LIT("delays")))
+	else if (slice_is(k, PFI_LIT("delays")))
 		parse_delays(v, ev->delays);
-	else if (slice_is(k, LIT("dsn")))
+	else if (slice_is(k, PFI_LIT("dsn")))
 		ev->dsn = v;
-	else if (slice_is(k, LIT("status")))
+	else if (slice_is(k, PFI_LIT("status")))
 		ev->status = v;
 }
 
-static enum pfi_ev delivery_parse(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev delivery_parse(struct pfi_scan *c, struct pfi_event *ev)
 {
 	struct pfi_slice k, v;
 	const char *rp;
 
 	while (pfi_kv_next(&c->p, c->end, &k, &v))
 		delivery_field(ev, k, v);
-	if (ev->to.p == NULL || ev->status.p == NULL || !cur_skip(c, LIT("(")))
+	if (ev->to.p == NULL || ev->status.p == NULL || !pfi_scan_char(c, '('))
 		return PFI_EV_UNPARSED;
-	rp = memrchr(c->p, ')', cur_len(c));
+	rp = pfi_scan_rfind(c, PFI_LIT(")"));
 	if (rp == NULL)
 		return PFI_EV_UNPARSED;
 	ev->response = slice(c->p, (size_t)(rp - c->p));
@@ -620,13 +537,13 @@ static const char *const tls_trusts[] = {
 	"Anonymous", "Untrusted", "Verified", "Trusted"
 };
 
-static void tls_trust(struct cur *c, struct pfi_event *ev)
+static void tls_trust(struct pfi_scan *c, struct pfi_event *ev)
 {
 	size_t i, n;
 
 	for (i = 0; i < PFI_ARRAY_SIZE(tls_trusts); i++) {
 		n = strlen(tls_trusts[i]);
-		if (cur_starts(c, tls_trusts[i], n) && n < cur_len(c) &&
+		if (pfi_scan_starts(c, tls_trusts[i], n) && n < pfi_scan_len(c) &&
 		    c->p[n] == ' ') {
 			ev->tls_trust = slice(c->p, n);
 			c->p += n + 1;
@@ -636,12 +553,12 @@ static void tls_trust(struct cur *c, struct pfi_event *ev)
 }
 
 /* ": TLSv1.3 with cipher NAME (..." after the peer. */
-static int tls_cipher(struct cur *c, struct pfi_event *ev)
+static int tls_cipher(struct pfi_scan *c, struct pfi_event *ev)
 {
-	if (!cur_skip(c, LIT(": ")) ||
-	    !cur_word(c, is_not_space, &ev->tls_protocol) ||
-	    !cur_skip(c, LIT(" with cipher ")) ||
-	    !cur_word(c, is_not_space, &ev->tls_cipher))
+	if (!pfi_scan_skip(c, PFI_LIT(": ")) ||
+	    !pfi_scan_word(c, is_not_space, &ev->tls_protocol) ||
+	    !pfi_scan_skip(c, PFI_LIT(" with cipher ")) ||
+	    !pfi_scan_word(c, is_not_space, &ev->tls_cipher))
 		return 0;
 	return 1;
 }
@@ -650,17 +567,17 @@ static int tls_cipher(struct cur *c, struct pfi_event *ev)
  * "[TRUST ]TLS connection established from NAME[IP]: PROTO with cipher C"
  * (smtpd, TLS_IN) or "... established to NAME[IP]:PORT: ..." (smtp, TLS_OUT).
  */
-static enum pfi_ev tls_parse(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev tls_parse(struct pfi_scan *c, struct pfi_event *ev)
 {
 	const char *peer;
 
 	tls_trust(c, ev);
-	if (!cur_skip(c, LIT("TLS connection established ")))
+	if (!pfi_scan_skip(c, PFI_LIT("TLS connection established ")))
 		return PFI_EV_UNPARSED;
-	if (cur_skip(c, LIT("from ")))
+	if (pfi_scan_skip(c, PFI_LIT("from ")))
 		return cur_client(c, ev) && tls_cipher(c, ev) ?
 		       PFI_EV_TLS_IN : PFI_EV_UNPARSED;
-	if (!cur_skip(c, LIT("to ")))
+	if (!pfi_scan_skip(c, PFI_LIT("to ")))
 		return PFI_EV_UNPARSED;
 	peer = c->p;
 	if (!cur_client(c, ev))
@@ -670,41 +587,45 @@ static enum pfi_ev tls_parse(struct cur *c, struct pfi_event *ev)
 	return tls_cipher(c, ev) ? PFI_EV_TLS_OUT : PFI_EV_UNPARSED;
 }
 
-static int is_tls_line(const struct cur *c)
+static int is_tls_line(const struct pfi_scan *c)
 {
-	const char *sp = memchr(c->p, ' ', cur_len(c) < 12 ? cur_len(c) : 12);
-	struct cur t = *c;
+	struct pfi_scan t = *c, trust = *c;
+	struct pfi_slice w;
 
-	if (sp != NULL && !cur_starts(c, LIT("TLS ")))
-		t.p = sp + 1;
-	return cur_starts(&t, LIT("TLS connection established "));
+	/* "TLS connection ..." or a trust word of at most 11 bytes first. */
+	if (pfi_scan_len(&trust) > 12)
+		trust.end = trust.p + 12;
+	if (!pfi_scan_starts(c, PFI_LIT("TLS ")) &&
+	    pfi_scan_until(&trust, ' ', &w))
+		t.p = trust.p + 1;
+	return pfi_scan_starts(&t, PFI_LIT("TLS connection established "));
 }
 
 /* ---- smtpd ------------------------------------------------------------ */
 
 /* "client=NAME[IP], sasl_method=M, sasl_username=U, orig_queue_id=Q, ..." */
-static enum pfi_ev client_parse(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev client_parse(struct pfi_scan *c, struct pfi_event *ev)
 {
 	struct pfi_slice k, v;
 	int have_client = 0;
 
 	while (pfi_kv_next(&c->p, c->end, &k, &v)) {
-		struct cur t = { v.p, v.p + v.n };
+		struct pfi_scan t = { v.p, v.p + v.n };
 
-		if (slice_is(k, LIT("client")))
+		if (slice_is(k, PFI_LIT("client")))
 			have_client = cur_client(&t, ev);
-		else if (slice_is(k, LIT("sasl_method")))
+		else if (slice_is(k, PFI_LIT("sasl_method")))
 			ev->sasl_method = v;
-		else if (slice_is(k, LIT("sasl_username")))
+		else if (slice_is(k, PFI_LIT("sasl_username")))
 			ev->sasl_username = v;
-		else if (slice_is(k, LIT("orig_queue_id")))
+		else if (slice_is(k, PFI_LIT("orig_queue_id")))
 			ev->orig_queue_id = v;
 	}
-	return have_client && cur_len(c) == 0 ? PFI_EV_CLIENT : PFI_EV_UNPARSED;
+	return have_client && pfi_scan_len(c) == 0 ? PFI_EV_CLIENT : PFI_EV_UNPARSED;
 }
 
 /* "connect from NAME[IP]" / "disconnect from NAME[IP] ehlo=1 ..." */
-static enum pfi_ev connect_parse(struct cur *c, struct pfi_event *ev,
+static enum pfi_ev connect_parse(struct pfi_scan *c, struct pfi_event *ev,
                                  enum pfi_ev kind)
 {
 	if (!cur_client(c, ev) || ev->client_ip.p == NULL)
@@ -718,14 +639,14 @@ static enum pfi_ev connect_parse(struct cur *c, struct pfi_event *ev,
  * words before " from ".  The client went away (CLIENT_LOST: after DATA or
  * BDAT the message it was sending is abandoned) or misbehaved (NOISE).
  */
-static enum pfi_ev after_cmd_parse(struct cur *c, const char *start,
+static enum pfi_ev after_cmd_parse(struct pfi_scan *c, const char *start,
                                    struct pfi_event *ev, enum pfi_ev kind)
 {
 	const char *from;
 
-	if (!cur_word(c, is_not_space, &ev->stage))
+	if (!pfi_scan_word(c, is_not_space, &ev->stage))
 		return PFI_EV_NOISE;
-	from = mem_rfind(c->p, cur_len(c), LIT(" from "));
+	from = pfi_scan_rfind(c, PFI_LIT(" from "));
 	ev->reason = slice(start, (size_t)((from ? from : c->end) - start));
 	if (from) {
 		c->p = from + 6;
@@ -749,14 +670,15 @@ static const char *const smtpd_noise[] = {
 };
 
 /* Whether the cursor starts with one of the n strings of `list`. */
-static int starts_any(const struct cur *c, const char *const *list, size_t n,
+static int starts_any(const struct pfi_scan *c, const char *const *list,
+                      size_t n,
                       size_t *len)
 {
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
 		k = strlen(list[i]);
-		if (cur_starts(c, list[i], k)) {
+		if (pfi_scan_starts(c, list[i], k)) {
 			if (len)
 				*len = k;
 			return 1;
@@ -771,28 +693,29 @@ static int starts_any(const struct cur *c, const char *const *list, size_t n,
  * file exists.  NOISE with the client and SASL fields: there is no queue
  * ID to attach them to.
  */
-static enum pfi_ev noqueue_client_parse(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev noqueue_client_parse(struct pfi_scan *c,
+                                        struct pfi_event *ev)
 {
 	return client_parse(c, ev) == PFI_EV_CLIENT ? PFI_EV_NOISE
 	                                            : PFI_EV_UNPARSED;
 }
 
-static enum pfi_ev smtpd_plain(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev smtpd_plain(struct pfi_scan *c, struct pfi_event *ev)
 {
 	size_t n;
 
-	if (cur_skip(c, LIT("connect from ")))
+	if (pfi_scan_skip(c, PFI_LIT("connect from ")))
 		return connect_parse(c, ev, PFI_EV_CONNECT);
-	if (cur_skip(c, LIT("disconnect from ")))
+	if (pfi_scan_skip(c, PFI_LIT("disconnect from ")))
 		return connect_parse(c, ev, PFI_EV_DISCONNECT);
-	if (cur_starts(c, LIT("NOQUEUE: client="))) {
+	if (pfi_scan_starts(c, PFI_LIT("NOQUEUE: client="))) {
 		c->p += 9;
 		return noqueue_client_parse(c, ev);
 	}
-	if (cur_skip(c, LIT("NOQUEUE: ")))
+	if (pfi_scan_skip(c, PFI_LIT("NOQUEUE: ")))
 		return reject_parse(c, ev);
-	if (cur_starts(c, LIT("proxy-accept: ")) ||
-	    cur_starts(c, LIT("proxy-reject: ")))
+	if (pfi_scan_starts(c, PFI_LIT("proxy-accept: ")) ||
+	    pfi_scan_starts(c, PFI_LIT("proxy-reject: ")))
 		return reject_parse(c, ev);
 	if (is_tls_line(c))
 		return tls_parse(c, ev);
@@ -811,9 +734,9 @@ static enum pfi_ev smtpd_plain(struct cur *c, struct pfi_event *ev)
 }
 
 /* After "QID: " in smtpd and cleanup: client=, checks, rejects. */
-static enum pfi_ev smtpd_qid(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev smtpd_qid(struct pfi_scan *c, struct pfi_event *ev)
 {
-	if (cur_starts(c, LIT("client=")))
+	if (pfi_scan_starts(c, PFI_LIT("client=")))
 		return client_parse(c, ev);
 	if (is_header_line(c))
 		return header_parse(c, ev);
@@ -833,14 +756,14 @@ static const char *const smtp_attempt[] = {
 	"unverified TLS"
 };
 
-static enum pfi_ev smtp_plain(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev smtp_plain(struct pfi_scan *c, struct pfi_event *ev)
 {
 	if (is_tls_line(c))
 		return tls_parse(c, ev);
 	if (starts_any(c, smtp_attempt, PFI_ARRAY_SIZE(smtp_attempt), NULL))
 		return PFI_EV_ATTEMPT_LINE;
 	/* smtp_discard_ehlo_keywords at work: information only. */
-	if (cur_starts(c, LIT("discarding EHLO keywords: ")))
+	if (pfi_scan_starts(c, PFI_LIT("discarding EHLO keywords: ")))
 		return PFI_EV_NOISE;
 	return PFI_EV_UNPARSED;
 }
@@ -857,11 +780,11 @@ static const char *const smtp_trouble[] = {
 };
 
 /* "QID: host mx[1.2.3.4] said: 450 ..." - a failed attempt, kept as text. */
-static enum pfi_ev smtp_qid(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev smtp_qid(struct pfi_scan *c, struct pfi_event *ev)
 {
 	if (!starts_any(c, smtp_trouble, PFI_ARRAY_SIZE(smtp_trouble), NULL))
 		return PFI_EV_UNPARSED;
-	ev->reason = cur_rest(c);
+	ev->reason = pfi_scan_rest(c);
 	return PFI_EV_QID_WARNING;
 }
 
@@ -874,13 +797,13 @@ static struct pfi_slice unbracket(struct pfi_slice s)
 	return s;
 }
 
-static enum pfi_ev cleanup_qid(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev cleanup_qid(struct pfi_scan *c, struct pfi_event *ev)
 {
-	if (cur_skip(c, LIT("message-id="))) {
-		ev->message_id = unbracket(cur_rest(c));
+	if (pfi_scan_skip(c, PFI_LIT("message-id="))) {
+		ev->message_id = unbracket(pfi_scan_rest(c));
 		return PFI_EV_MESSAGE_ID;
 	}
-	if (cur_starts(c, LIT("resent-message-id=")))
+	if (pfi_scan_starts(c, PFI_LIT("resent-message-id=")))
 		return PFI_EV_NOISE;
 	if (is_header_line(c))
 		return header_parse(c, ev);
@@ -888,65 +811,66 @@ static enum pfi_ev cleanup_qid(struct cur *c, struct pfi_event *ev)
 }
 
 /* "from=<S>, size=N, nrcpt=N (queue active)" or "..., status=expired, ..." */
-static enum pfi_ev qmgr_from(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev qmgr_from(struct pfi_scan *c, struct pfi_event *ev)
 {
 	struct pfi_slice k, v;
 
 	while (pfi_kv_next(&c->p, c->end, &k, &v)) {
-		if (slice_is(k, LIT("from")))
+		if (slice_is(k, PFI_LIT("from")))
 			ev->from = v;
-		else if (slice_is(k, LIT("size")))
+		else if (slice_is(k, PFI_LIT("size")))
 			parse_i64(v, &ev->size);
-		else if (slice_is(k, LIT("nrcpt")))
+		else if (slice_is(k, PFI_LIT("nrcpt")))
 			parse_i64(v, &ev->nrcpt);
-		else if (slice_is(k, LIT("status")))
+		else if (slice_is(k, PFI_LIT("status")))
 			ev->status = v;
 	}
 	if (ev->from.p == NULL)
 		return PFI_EV_UNPARSED;
-	if (slice_is(ev->status, LIT("expired")) ||
-	    slice_is(ev->status, LIT("force-expired")))
+	if (slice_is(ev->status, PFI_LIT("expired")) ||
+	    slice_is(ev->status, PFI_LIT("force-expired")))
 		return PFI_EV_EXPIRED;
 	return ev->size >= 0 && ev->nrcpt >= 0 ? PFI_EV_QUEUED : PFI_EV_UNPARSED;
 }
 
-static enum pfi_ev qmgr_qid(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev qmgr_qid(struct pfi_scan *c, struct pfi_event *ev)
 {
-	if (cur_equals(c, LIT("removed")))
+	if (pfi_scan_equals(c, PFI_LIT("removed")))
 		return PFI_EV_REMOVED;
-	if (cur_starts(c, LIT("from=")))
+	if (pfi_scan_starts(c, PFI_LIT("from=")))
 		return qmgr_from(c, ev);
-	if (cur_starts(c, LIT("skipped, still being delivered")))
+	if (pfi_scan_starts(c, PFI_LIT("skipped, still being delivered")))
 		return PFI_EV_NOISE;
 	return PFI_EV_UNPARSED;
 }
 
 /* "uid=0 from=<S> [orig_id=Q]" */
-static enum pfi_ev pickup_qid(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev pickup_qid(struct pfi_scan *c, struct pfi_event *ev)
 {
 	struct pfi_slice k, v;
 
 	while (pfi_kv_next(&c->p, c->end, &k, &v)) {
-		if (slice_is(k, LIT("uid")))
+		if (slice_is(k, PFI_LIT("uid")))
 			ev->uid = v;
-		else if (slice_is(k, LIT("from")))
+		else if (slice_is(k, PFI_LIT("from")))
 			ev->from = v;
-		else if (slice_is(k, LIT("orig_id")))
+		else if (slice_is(k, PFI_LIT("orig_id")))
 			ev->orig_queue_id = v;
 	}
-	if (ev->uid.p == NULL || ev->from.p == NULL || cur_len(c) != 0)
+	if (ev->uid.p == NULL || ev->from.p == NULL || pfi_scan_len(c) != 0)
 		return PFI_EV_UNPARSED;
 	return PFI_EV_PICKUP;
 }
 
 /* "sender non-delivery notification: NEWQID" (also delay, delivery status). */
-static enum pfi_ev bounce_qid(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev bounce_qid(struct pfi_scan *c, struct pfi_event *ev)
 {
-	const char *at = memmem(c->p, cur_len(c), LIT(" notification: "));
+	const char *at = pfi_scan_find(c, PFI_LIT(" notification: "));
 	struct pfi_slice nq;
 
 	if (at == NULL ||
-	    !(cur_starts(c, LIT("sender ")) || cur_starts(c, LIT("postmaster "))))
+	    !(pfi_scan_starts(c, PFI_LIT("sender ")) ||
+	      pfi_scan_starts(c, PFI_LIT("postmaster "))))
 		return PFI_EV_UNPARSED;
 	nq = slice(at + 15, (size_t)(c->end - at - 15));
 	if (!is_qid(nq))
@@ -970,14 +894,14 @@ static const struct postsuper_op postsuper_ops[] = {
 	{ "expired", 0, 6 },
 };
 
-static enum pfi_ev postsuper_qid(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev postsuper_qid(struct pfi_scan *c, struct pfi_event *ev)
 {
 	size_t i;
 
 	for (i = 0; i < PFI_ARRAY_SIZE(postsuper_ops); i++) {
 		const struct postsuper_op *op = &postsuper_ops[i];
 
-		if (cur_equals(c, op->text, strlen(op->text))) {
+		if (pfi_scan_equals(c, op->text, strlen(op->text))) {
 			ev->action = slice(c->p + op->off, op->len);
 			return PFI_EV_POSTSUPER;
 		}
@@ -990,7 +914,7 @@ static const char *const postsuper_summaries[] = {
 	"Expired: "
 };
 
-static enum pfi_ev postsuper_plain(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev postsuper_plain(struct pfi_scan *c, struct pfi_event *ev)
 {
 	if (starts_any(c, postsuper_summaries,
 	               PFI_ARRAY_SIZE(postsuper_summaries), NULL))
@@ -1019,27 +943,29 @@ static const char *const postscreen_busy[] = {
  * "NOQUEUE: "): REJECT at stage CONNECT with the client and reason = the
  * text; postscreen logs no reply code for these.
  */
-static int equals_any(const struct cur *c, const char *const *list, size_t n)
+static int equals_any(const struct pfi_scan *c, const char *const *list,
+                      size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (cur_equals(c, list[i], strlen(list[i])))
+		if (pfi_scan_equals(c, list[i], strlen(list[i])))
 			return 1;
 	return 0;
 }
 
-static int postscreen_busy_parse(const struct cur *c, struct pfi_event *ev)
+static int postscreen_busy_parse(const struct pfi_scan *c, struct pfi_event *ev)
 {
-	struct cur t = *c;
+	struct pfi_scan t = *c;
 
-	if (cur_skip(&t, LIT("reject: CONNECT from ")) && cur_client(&t, ev)) {
+	if (pfi_scan_skip(&t, PFI_LIT("reject: CONNECT from ")) &&
+	    cur_client(&t, ev)) {
 		cur_port(&t);
-		if (cur_skip(&t, LIT(": ")) &&
+		if (pfi_scan_skip(&t, PFI_LIT(": ")) &&
 		    equals_any(&t, postscreen_busy, PFI_ARRAY_SIZE(postscreen_busy))) {
-			ev->action = slice(LIT("reject"));
-			ev->stage = slice(LIT("CONNECT"));
-			ev->reason = cur_rest(&t);
+			ev->action = slice(PFI_LIT("reject"));
+			ev->stage = slice(PFI_LIT("CONNECT"));
+			ev->reason = pfi_scan_rest(&t);
 			return 1;
 		}
 	}
@@ -1047,9 +973,9 @@ static int postscreen_busy_parse(const struct cur *c, struct pfi_event *ev)
 	return 0;
 }
 
-static enum pfi_ev postscreen_plain(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev postscreen_plain(struct pfi_scan *c, struct pfi_event *ev)
 {
-	if (cur_skip(c, LIT("NOQUEUE: ")))
+	if (pfi_scan_skip(c, PFI_LIT("NOQUEUE: ")))
 		return postscreen_busy_parse(c, ev) ? PFI_EV_REJECT
 		                                    : reject_parse(c, ev);
 	if (starts_any(c, postscreen_noise, PFI_ARRAY_SIZE(postscreen_noise),
@@ -1060,32 +986,34 @@ static enum pfi_ev postscreen_plain(struct cur *c, struct pfi_event *ev)
 
 /* ---- levels: warning:, error:, fatal:, panic: ------------------------- */
 
-static int cur_level(struct cur *c)
+static int cur_level(struct pfi_scan *c)
 {
-	return cur_skip(c, LIT("warning: ")) || cur_skip(c, LIT("error: ")) ||
-	       cur_skip(c, LIT("fatal: ")) || cur_skip(c, LIT("panic: "));
+	return pfi_scan_skip(c, PFI_LIT("warning: ")) ||
+	       pfi_scan_skip(c, PFI_LIT("error: ")) ||
+	       pfi_scan_skip(c, PFI_LIT("fatal: ")) ||
+	       pfi_scan_skip(c, PFI_LIT("panic: "));
 }
 
 /* "NAME[IP]: SASL M authentication failed: TEXT[, sasl_username=U]" */
-static int sasl_fail_parse(struct cur *c, struct pfi_event *ev)
+static int sasl_fail_parse(struct pfi_scan *c, struct pfi_event *ev)
 {
-	struct cur t = *c;
+	struct pfi_scan t = *c;
 	const char *u;
 
 	if (!cur_client(&t, ev) || ev->client_ip.p == NULL ||
-	    !cur_skip(&t, LIT(": SASL ")) ||
-	    !cur_word(&t, is_not_space, &ev->sasl_method) ||
-	    !cur_skip(&t, LIT(" authentication failed"))) {
+	    !pfi_scan_skip(&t, PFI_LIT(": SASL ")) ||
+	    !pfi_scan_word(&t, is_not_space, &ev->sasl_method) ||
+	    !pfi_scan_skip(&t, PFI_LIT(" authentication failed"))) {
 		ev->client_name = ev->client_ip = ev->sasl_method = slice(NULL, 0);
 		return 0;
 	}
-	cur_skip(&t, LIT(": "));
-	u = mem_rfind(t.p, cur_len(&t), LIT(", sasl_username="));
+	pfi_scan_skip(&t, PFI_LIT(": "));
+	u = pfi_scan_rfind(&t, PFI_LIT(", sasl_username="));
 	if (u != NULL) {
 		ev->sasl_username = slice(u + 16, (size_t)(t.end - u - 16));
 		t.end = u;
 	}
-	ev->reason = cur_rest(&t);
+	ev->reason = pfi_scan_rest(&t);
 	return 1;
 }
 
@@ -1094,27 +1022,27 @@ static int sasl_fail_parse(struct cur *c, struct pfi_event *ev)
  * "501 5.1.3 Bad recipient address syntax" (5.1.7 for the sender):
  * "Illegal address syntax from NAME[IP] in RCPT command: <ADDR>".
  */
-static int bad_syntax_parse(struct cur *c, struct pfi_event *ev)
+static int bad_syntax_parse(struct pfi_scan *c, struct pfi_event *ev)
 {
-	struct cur t = *c;
+	struct pfi_scan t = *c;
 	struct pfi_slice cmd, addr;
 	int rcpt;
 
-	if (!cur_skip(&t, LIT("Illegal address syntax from ")) ||
-	    !cur_client(&t, ev) || !cur_skip(&t, LIT(" in ")) ||
-	    !cur_word(&t, is_stage_char, &cmd) ||
-	    !cur_skip(&t, LIT(" command: "))) {
+	if (!pfi_scan_skip(&t, PFI_LIT("Illegal address syntax from ")) ||
+	    !cur_client(&t, ev) || !pfi_scan_skip(&t, PFI_LIT(" in ")) ||
+	    !pfi_scan_word(&t, is_stage_char, &cmd) ||
+	    !pfi_scan_skip(&t, PFI_LIT(" command: "))) {
 		ev->client_name = ev->client_ip = slice(NULL, 0);
 		return 0;
 	}
-	addr = unbracket(cur_rest(&t));
-	rcpt = slice_is(cmd, LIT("RCPT"));
-	ev->action = slice(LIT("reject"));
+	addr = unbracket(pfi_scan_rest(&t));
+	rcpt = slice_is(cmd, PFI_LIT("RCPT"));
+	ev->action = slice(PFI_LIT("reject"));
 	ev->stage = cmd;
-	ev->code = slice(LIT("501"));
-	ev->dsn = rcpt ? slice(LIT("5.1.3")) : slice(LIT("5.1.7"));
-	ev->reason = rcpt ? slice(LIT("Bad recipient address syntax"))
-	                  : slice(LIT("Bad sender address syntax"));
+	ev->code = slice(PFI_LIT("501"));
+	ev->dsn = rcpt ? slice(PFI_LIT("5.1.3")) : slice(PFI_LIT("5.1.7"));
+	ev->reason = rcpt ? slice(PFI_LIT("Bad recipient address syntax"))
+	                  : slice(PFI_LIT("Bad sender address syntax"));
 	if (rcpt)
 		ev->to = addr;
 	else
@@ -1124,28 +1052,28 @@ static int bad_syntax_parse(struct cur *c, struct pfi_event *ev)
 
 /* "warning: QID: queue file size limit exceeded": smtpd then replies
  * "552 5.3.4 Message size exceeds fixed limit" and drops the message. */
-static int size_limit_parse(const struct cur *c, struct pfi_event *ev)
+static int size_limit_parse(const struct pfi_scan *c, struct pfi_event *ev)
 {
-	if (!cur_equals(c, LIT("queue file size limit exceeded")))
+	if (!pfi_scan_equals(c, PFI_LIT("queue file size limit exceeded")))
 		return 0;
-	ev->action = slice(LIT("reject"));
-	ev->stage = slice(LIT("END-OF-MESSAGE"));
-	ev->code = slice(LIT("552"));
-	ev->dsn = slice(LIT("5.3.4"));
-	ev->reason = slice(LIT("Message size exceeds fixed limit"));
+	ev->action = slice(PFI_LIT("reject"));
+	ev->stage = slice(PFI_LIT("END-OF-MESSAGE"));
+	ev->code = slice(PFI_LIT("552"));
+	ev->dsn = slice(PFI_LIT("5.3.4"));
+	ev->reason = slice(PFI_LIT("Message size exceeds fixed limit"));
 	return 1;
 }
 
 /* "warning: QID: message not accepted, try again later": cleanup gave up on
  * a message (a milter's tempfail or misconfiguration; pickup tries the
  * maildrop file again under a new ID).  This queue file is gone. */
-static int not_accepted_parse(const struct cur *c, struct pfi_event *ev)
+static int not_accepted_parse(const struct pfi_scan *c, struct pfi_event *ev)
 {
-	if (!cur_equals(c, LIT("message not accepted, try again later")))
+	if (!pfi_scan_equals(c, PFI_LIT("message not accepted, try again later")))
 		return 0;
-	ev->action = slice(LIT("reject"));
-	ev->stage = slice(LIT("END-OF-MESSAGE"));
-	ev->reason = cur_rest(c);
+	ev->action = slice(PFI_LIT("reject"));
+	ev->stage = slice(PFI_LIT("END-OF-MESSAGE"));
+	ev->reason = pfi_scan_rest(c);
 	return 1;
 }
 
@@ -1155,53 +1083,51 @@ static int not_accepted_parse(const struct cur *c, struct pfi_event *ev)
  * to a command, which smtpd passes on to the client.  Only RCPT and MAIL
  * are logged so; END-OF-MESSAGE has its own proxy-reject line.
  */
-static int proxy_rejected_parse(const struct cur *c, struct pfi_event *ev)
+static int proxy_rejected_parse(const struct pfi_scan *c, struct pfi_event *ev)
 {
-	struct cur t = *c, reply;
-	struct pfi_slice cmd, addr = { NULL, 0 };
+	struct pfi_scan t = *c, reply, arg;
+	struct pfi_slice proxy, cmd, before, addr = { NULL, 0 };
 	const char *q;
 
-	if (!cur_skip(&t, LIT("proxy ")) ||
-	    (q = memchr(t.p, ' ', cur_len(&t))) == NULL)
-		return 0;
-	t.p = q;
-	if (!cur_skip(&t, LIT(" rejected \"")) || !cur_word(&t, is_alpha, &cmd))
+	if (!pfi_scan_skip(&t, PFI_LIT("proxy ")) ||
+	    !pfi_scan_until(&t, ' ', &proxy) ||
+	    !pfi_scan_skip(&t, PFI_LIT(" rejected \"")) ||
+	    !pfi_scan_word(&t, pfi_is_alpha, &cmd))
 		return 0;
 	/* The reply is quoted: q + 4 up to the last byte, a '"' of its own. */
-	if ((q = mem_rfind(t.p, cur_len(&t), LIT("\": \""))) == NULL ||
+	if ((q = pfi_scan_rfind(&t, PFI_LIT("\": \""))) == NULL ||
 	    t.end - q < 5 || t.end[-1] != '"')
 		return 0;
-	if ((cmd.n == 4 && strncasecmp(cmd.p, "rcpt", 4) == 0) ||
-	    (cmd.n == 4 && strncasecmp(cmd.p, "mail", 4) == 0)) {
-		const char *lt = memchr(t.p, '<', (size_t)(q - t.p));
-		const char *gt = lt ? memchr(lt, '>', (size_t)(q - lt)) : NULL;
-		if (gt)
-			addr = slice(lt + 1, (size_t)(gt - lt - 1));
-	} else {
+	if (!(cmd.n == 4 && strncasecmp(cmd.p, "rcpt", 4) == 0) &&
+	    !(cmd.n == 4 && strncasecmp(cmd.p, "mail", 4) == 0))
 		return 0;
-	}
+	/* The address: between the first '<' and the next '>' of the command. */
+	arg.p = t.p;
+	arg.end = q;
+	if (pfi_scan_until(&arg, '<', &before) && pfi_scan_char(&arg, '<'))
+		pfi_scan_until(&arg, '>', &addr);
 	reply.p = q + 4;
 	reply.end = t.end - 1;
-	ev->action = slice(LIT("reject"));
+	ev->action = slice(PFI_LIT("reject"));
 	if (cmd.p[0] == 'r' || cmd.p[0] == 'R') {
-		ev->stage = slice(LIT("RCPT"));
+		ev->stage = slice(PFI_LIT("RCPT"));
 		ev->to = addr;
 	} else {
-		ev->stage = slice(LIT("MAIL"));
+		ev->stage = slice(PFI_LIT("MAIL"));
 		ev->from = addr;
 	}
 	reply_parse(&reply, ev);
 	return 1;
 }
 
-static enum pfi_ev level_parse(struct cur *c, struct pfi_event *ev)
+static enum pfi_ev level_parse(struct pfi_scan *c, struct pfi_event *ev)
 {
 	if (proxy_rejected_parse(c, ev))
 		return PFI_EV_REJECT;
 	if (cur_qid(c, &ev->qid)) {
 		if (size_limit_parse(c, ev) || not_accepted_parse(c, ev))
 			return PFI_EV_REJECT;
-		ev->reason = cur_rest(c);
+		ev->reason = pfi_scan_rest(c);
 		return PFI_EV_QID_WARNING;
 	}
 	if (sasl_fail_parse(c, ev))
@@ -1218,8 +1144,9 @@ struct daemon {
 	const char *name;   /* last component of the program */
 	size_t len;         /* strlen(name) */
 	int noise;          /* every line is NOISE */
-	enum pfi_ev (*plain)(struct cur *, struct pfi_event *); /* no queue ID */
-	enum pfi_ev (*qid)(struct cur *, struct pfi_event *);   /* after "QID: " */
+	/* lines without a queue ID, and the text after "QID: " */
+	enum pfi_ev (*plain)(struct pfi_scan *, struct pfi_event *);
+	enum pfi_ev (*qid)(struct pfi_scan *, struct pfi_event *);
 };
 
 #define D(name) name, sizeof(name) - 1
@@ -1282,12 +1209,12 @@ static void event_reset(struct pfi_event *ev)
 	ev->nrcpt = -1;
 }
 
-static enum pfi_ev qid_line(const struct daemon *d, struct cur *c,
+static enum pfi_ev qid_line(const struct daemon *d, struct pfi_scan *c,
                             struct pfi_event *ev)
 {
 	/* "to=<R>", or "to=R" when a shipper or anonymiser dropped the
 	 * angle brackets: the key=value reader takes both. */
-	if (cur_starts(c, LIT("to=")))
+	if (pfi_scan_starts(c, PFI_LIT("to=")))
 		return delivery_parse(c, ev);
 	if (d != NULL && d->qid != NULL)
 		return d->qid(c, ev);
@@ -1298,12 +1225,12 @@ static enum pfi_ev qid_line(const struct daemon *d, struct cur *c,
  * "table hash:/etc/postfix/x(0,lock|fold_fix) has changed -- restarting":
  * any daemon that uses a lookup table, before it exits for a fresh start.
  */
-static int is_table_restart(const struct cur *c)
+static int is_table_restart(const struct pfi_scan *c)
 {
 	static const char tail[] = " has changed -- restarting";
 	size_t n = sizeof(tail) - 1;
 
-	return cur_starts(c, LIT("table ")) && cur_len(c) > 6 + n &&
+	return pfi_scan_starts(c, PFI_LIT("table ")) && pfi_scan_len(c) > 6 + n &&
 	       memcmp(c->end - n, tail, n) == 0;
 }
 
@@ -1316,21 +1243,22 @@ static const char *const verbose_prefixes[] = {
 	"input attribute name: ", "input attribute value: "
 };
 
-static int is_verbose(const struct cur *c)
+static int is_verbose(const struct pfi_scan *c)
 {
 	if (starts_any(c, verbose_prefixes, PFI_ARRAY_SIZE(verbose_prefixes),
 	               NULL))
 		return 1;
 	/* "public/cleanup socket: wanted attribute: status" */
-	if (!cur_starts(c, LIT("public/")) && !cur_starts(c, LIT("private/")))
+	if (!pfi_scan_starts(c, PFI_LIT("public/")) &&
+	    !pfi_scan_starts(c, PFI_LIT("private/")))
 		return 0;
-	return memmem(c->p, cur_len(c), LIT(" socket: wanted attribute: ")) != NULL;
+	return pfi_scan_find(c, PFI_LIT(" socket: wanted attribute: ")) != NULL;
 }
 
-static enum pfi_ev parse_text(const struct daemon *d, struct cur *c,
+static enum pfi_ev parse_text(const struct daemon *d, struct pfi_scan *c,
                               struct pfi_event *ev)
 {
-	struct cur q = *c;
+	struct pfi_scan q = *c;
 
 	if (d != NULL && d->noise)
 		return PFI_EV_NOISE;
@@ -1353,7 +1281,8 @@ static int is_postfix_program(struct pfi_slice prog)
 
 static struct pfi_slice program_daemon(struct pfi_slice prog)
 {
-	const char *slash = memrchr(prog.p, '/', prog.n);
+	struct pfi_scan t = pfi_scan_of(prog.p, prog.n);
+	const char *slash = pfi_scan_rfind(&t, PFI_LIT("/"));
 
 	if (slash == NULL)
 		return prog;
@@ -1364,7 +1293,7 @@ enum pfi_ev pfi_postfix_parse(const struct pfi_envelope *env,
                               struct pfi_event *ev)
 {
 	struct pfi_slice daemon;
-	struct cur c;
+	struct pfi_scan c;
 
 	event_reset(ev);
 	if (!is_postfix_program(env->program))

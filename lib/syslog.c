@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "pfi-int.h"
+#include "scan.h"
 
 #define USEC 1000000LL
 #define HALF_YEAR (183LL * 86400 * USEC)
@@ -53,12 +54,6 @@ struct stamp {
 	long us;           /* microseconds from the fraction */
 	int zoned;         /* an offset was given: `off` is valid */
 	int off;           /* seconds east of UTC */
-};
-
-/* The unread part [p, end) of a line. */
-struct cursor {
-	const char *p;
-	const char *end;
 };
 
 /* The epoch of one local hour: key (y, m, d, h) -> base. */
@@ -76,100 +71,9 @@ void pfi_syslog_init(struct pfi_syslog_ctx *ctx, time_t ref)
 	hour_cache.valid = 0;
 }
 
-/* ---- cursor primitives: each advances only on success ------------------ */
-
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int cur_lit(struct cursor *c, char ch)
-{
-	if (c->p == c->end || *c->p != ch)
-		return 0;
-	c->p++;
-	return 1;
-}
-
-static int cur_prefix(struct cursor *c, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
-		return 0;
-	c->p += n;
-	return 1;
-}
-
-/* Skips one or more spaces. */
-static int cur_spaces(struct cursor *c)
-{
-	const char *s = c->p;
-
-	while (c->p < c->end && *c->p == ' ')
-		c->p++;
-	return c->p > s;
-}
-
-/* Exactly `n` digits with a value in [lo, hi]. */
-static int cur_num(struct cursor *c, int n, int lo, int hi, int *out)
-{
-	int v = 0, i;
-
-	if (c->end - c->p < n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (!is_digit(c->p[i]))
-			return 0;
-		v = v * 10 + (c->p[i] - '0');
-	}
-	if (v < lo || v > hi)
-		return 0;
-	*out = v;
-	c->p += n;
-	return 1;
-}
-
-/* 1 to 10 digits with a value in [min, max]. */
-static int cur_count(struct cursor *c, long min, long max, long *out)
-{
-	const char *s = c->p;
-	long long v = 0;
-
-	while (s < c->end && is_digit(*s) && s - c->p < 10)
-		v = v * 10 + (*s++ - '0');
-	if (s == c->p || (s < c->end && is_digit(*s)) || v < min || v > max)
-		return 0;
-	*out = (long)v;
-	c->p = s;
-	return 1;
-}
-
-/* An optional ".d" of 1 to 9 digits as microseconds. */
-static int cur_frac(struct cursor *c, long *us)
-{
-	struct cursor t = *c;
-	long v = 0;
-	int n = 0;
-
-	*us = 0;
-	if (!cur_lit(&t, '.'))
-		return 1;
-	for (; t.p < t.end && is_digit(*t.p); t.p++, n++)
-		if (n < 6)
-			v = v * 10 + (*t.p - '0');
-	if (n == 0 || n > 9)
-		return 0;
-	for (; n < 6; n++)
-		v *= 10;
-	*us = v;
-	*c = t;
-	return 1;
-}
-
 /* ---- timestamps ------------------------------------------------------------- */
 
-static int cur_month(struct cursor *c, int *mon)
+static int cur_month(struct pfi_scan *c, int *mon)
 {
 	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	int i;
@@ -187,17 +91,17 @@ static int cur_month(struct cursor *c, int *mon)
 }
 
 /* The day of a classic stamp: " 2", "  2", " 02" or " 22". */
-static int cur_day(struct cursor *c, int *day)
+static int cur_day(struct pfi_scan *c, int *day)
 {
-	struct cursor t = *c;
+	struct pfi_scan t = *c;
 
-	if (!cur_lit(&t, ' '))
+	if (!pfi_scan_char(&t, ' '))
 		return 0;
-	cur_lit(&t, ' ');
-	if (t.end - t.p >= 2 && is_digit(t.p[1])) {
-		if (!cur_num(&t, 2, 1, 31, day))
+	pfi_scan_char(&t, ' ');
+	if (t.end - t.p >= 2 && pfi_is_digit(t.p[1])) {
+		if (!pfi_scan_digits(&t, 2, 1, 31, day))
 			return 0;
-	} else if (!cur_num(&t, 1, 1, 9, day)) {
+	} else if (!pfi_scan_digits(&t, 1, 1, 9, day)) {
 		return 0;
 	}
 	*c = t;
@@ -205,41 +109,41 @@ static int cur_day(struct cursor *c, int *day)
 }
 
 /* "hh:mm:ss[.fraction]"; a leap second :60 is accepted. */
-static int cur_clock(struct cursor *c, struct stamp *st)
+static int cur_clock(struct pfi_scan *c, struct stamp *st)
 {
-	struct cursor t = *c;
+	struct pfi_scan t = *c;
 
-	if (!cur_num(&t, 2, 0, 23, &st->hour) || !cur_lit(&t, ':') ||
-	    !cur_num(&t, 2, 0, 59, &st->min) || !cur_lit(&t, ':') ||
-	    !cur_num(&t, 2, 0, 60, &st->sec) || !cur_frac(&t, &st->us))
+	if (!pfi_scan_digits(&t, 2, 0, 23, &st->hour) || !pfi_scan_char(&t, ':') ||
+	    !pfi_scan_digits(&t, 2, 0, 59, &st->min) || !pfi_scan_char(&t, ':') ||
+	    !pfi_scan_digits(&t, 2, 0, 60, &st->sec) || !pfi_scan_frac(&t, &st->us))
 		return 0;
 	*c = t;
 	return 1;
 }
 
 /* "[YYYY ]Mmm dd hh:mm:ss[.fraction]" */
-static int cur_classic(struct cursor *c, struct stamp *st)
+static int cur_classic(struct pfi_scan *c, struct stamp *st)
 {
-	struct cursor t = *c;
+	struct pfi_scan t = *c;
 
-	if (is_digit(*t.p) &&
-	    (!cur_num(&t, 4, 1970, 9999, &st->year) || !cur_lit(&t, ' ')))
+	if (pfi_is_digit(*t.p) &&
+	    (!pfi_scan_digits(&t, 4, 1970, 9999, &st->year) || !pfi_scan_char(&t, ' ')))
 		return 0;
 	if (!cur_month(&t, &st->mon) || !cur_day(&t, &st->day) ||
 	    st->day > pfi_days_in_month(st->year, st->mon) ||
-	    !cur_lit(&t, ' ') || !cur_clock(&t, st))
+	    !pfi_scan_char(&t, ' ') || !cur_clock(&t, st))
 		return 0;
 	*c = t;
 	return 1;
 }
 
 /* Nothing (local time), "Z", "+hh:mm" or "+hhmm" (also with '-'). */
-static int cur_zone(struct cursor *c, struct stamp *st)
+static int cur_zone(struct pfi_scan *c, struct stamp *st)
 {
-	struct cursor t = *c;
+	struct pfi_scan t = *c;
 	int sign, h, m;
 
-	if (cur_lit(&t, 'Z')) {
+	if (pfi_scan_char(&t, 'Z')) {
 		st->zoned = 1;
 		*c = t;
 		return 1;
@@ -247,10 +151,10 @@ static int cur_zone(struct cursor *c, struct stamp *st)
 	if (t.p == t.end || (*t.p != '+' && *t.p != '-'))
 		return 1;
 	sign = *t.p++ == '-' ? -1 : 1;
-	if (!cur_num(&t, 2, 0, 23, &h))
+	if (!pfi_scan_digits(&t, 2, 0, 23, &h))
 		return 0;
-	cur_lit(&t, ':');
-	if (!cur_num(&t, 2, 0, 59, &m))
+	pfi_scan_char(&t, ':');
+	if (!pfi_scan_digits(&t, 2, 0, 59, &m))
 		return 0;
 	st->zoned = 1;
 	st->off = sign * (h * 3600 + m * 60);
@@ -259,21 +163,21 @@ static int cur_zone(struct cursor *c, struct stamp *st)
 }
 
 /* "YYYY-MM-DDThh:mm:ss[.fraction][zone]" */
-static int cur_rfc3339(struct cursor *c, struct stamp *st)
+static int cur_rfc3339(struct pfi_scan *c, struct stamp *st)
 {
-	struct cursor t = *c;
+	struct pfi_scan t = *c;
 
-	if (!cur_num(&t, 4, 1970, 9999, &st->year) || !cur_lit(&t, '-') ||
-	    !cur_num(&t, 2, 1, 12, &st->mon) || !cur_lit(&t, '-') ||
-	    !cur_num(&t, 2, 1, 31, &st->day) ||
+	if (!pfi_scan_digits(&t, 4, 1970, 9999, &st->year) || !pfi_scan_char(&t, '-') ||
+	    !pfi_scan_digits(&t, 2, 1, 12, &st->mon) || !pfi_scan_char(&t, '-') ||
+	    !pfi_scan_digits(&t, 2, 1, 31, &st->day) ||
 	    st->day > pfi_days_in_month(st->year, st->mon) ||
-	    !cur_lit(&t, 'T') || !cur_clock(&t, st) || !cur_zone(&t, st))
+	    !pfi_scan_char(&t, 'T') || !cur_clock(&t, st) || !cur_zone(&t, st))
 		return 0;
 	*c = t;
 	return 1;
 }
 
-static int cur_stamp(struct cursor *c, struct stamp *st)
+static int cur_stamp(struct pfi_scan *c, struct stamp *st)
 {
 	memset(st, 0, sizeof(*st));
 	if (c->end - c->p >= 5 && c->p[4] == '-')
@@ -386,95 +290,101 @@ static int is_token_byte(char ch)
 	return u > ' ' && u != 0x7f;
 }
 
-/* The host: a word that is not a program tag ("prog:" means no host). */
-static int cur_host(struct cursor *c, struct pfi_slice *host)
+static int is_tag_byte(char ch)
 {
-	struct cursor t = *c;
-	const char *s;
+	return is_token_byte(ch) && ch != '[' && ch != ':';
+}
 
-	if (!cur_spaces(&t))
+/* The host: a word that is not a program tag ("prog:" means no host). */
+static int cur_host(struct pfi_scan *c, struct pfi_slice *host)
+{
+	struct pfi_scan t = *c;
+	struct pfi_slice h;
+
+	if (!pfi_scan_spaces(&t))
 		return 0;
-	for (s = t.p; t.p < t.end && *t.p != ' '; t.p++)
-		if (!is_token_byte(*t.p))
-			return 0;
-	if (t.p == s || t.p[-1] == ':')
+	/* A byte that is neither a token byte nor a space fails the spaces. */
+	h = pfi_scan_span(&t, is_token_byte);
+	if (h.n == 0 || h.p[h.n - 1] == ':' || !pfi_scan_spaces(&t))
 		return 0;
-	host->n = (size_t)(t.p - s);
-	if (!cur_spaces(&t))
+	*host = h;
+	*c = t;
+	return 1;
+}
+
+/* "[pid]" as a number of at most 10 digits; *pid stays -1 without it. */
+static int cur_pid(struct pfi_scan *c, long *pid)
+{
+	struct pfi_scan t = *c;
+	int64_t v;
+
+	*pid = -1;
+	if (!pfi_scan_char(&t, '['))
+		return 1;
+	if (!pfi_scan_uint(&t, 10, 0, LONG_MAX, &v) || !pfi_scan_char(&t, ']'))
 		return 0;
-	host->p = s;
+	*pid = (long)v;
 	*c = t;
 	return 1;
 }
 
 /* "prog[pid]: " or "prog: "; the pid is -1 when absent. */
-static int cur_tag(struct cursor *c, struct pfi_envelope *env)
+static int cur_tag(struct pfi_scan *c, struct pfi_envelope *env)
 {
-	struct cursor t = *c;
-	const char *s = t.p;
+	struct pfi_scan t = *c;
 
-	while (t.p < t.end && *t.p != '[' && *t.p != ':' && *t.p != ' ') {
-		if (!is_token_byte(*t.p))
-			return 0;
-		t.p++;
-	}
-	if (t.p == s)
-		return 0;
-	env->program.p = s;
-	env->program.n = (size_t)(t.p - s);
-	env->pid = -1;
-	if (cur_lit(&t, '[') &&
-	    (!cur_count(&t, 0, LONG_MAX, &env->pid) || !cur_lit(&t, ']')))
-		return 0;
-	if (!cur_lit(&t, ':') || (t.p < t.end && !cur_lit(&t, ' ')))
+	/* What stops the program other than '[', ':' or the end fails the
+	 * ':' below. */
+	if (!pfi_scan_word(&t, is_tag_byte, &env->program) ||
+	    !cur_pid(&t, &env->pid) || !pfi_scan_char(&t, ':') ||
+	    (t.p < t.end && !pfi_scan_char(&t, ' ')))
 		return 0;
 	*c = t;
 	return 1;
 }
 
-static void slice_set(struct pfi_slice *s, const struct cursor *c)
-{
-	s->p = c->p;
-	s->n = (size_t)(c->end - c->p);
-}
-
 /* rsyslog's "message repeated N times: [ text]" -> repeat N, "text". */
 static void unwrap_repeat(struct pfi_envelope *env)
 {
-	struct cursor c = {env->text.p, env->text.p + env->text.n};
-	long n;
+	struct pfi_scan c = pfi_scan_of(env->text.p, env->text.n);
+	int64_t n;
 
-	if (!cur_prefix(&c, "message repeated ") || !cur_count(&c, 1, INT_MAX, &n) ||
-	    !cur_prefix(&c, " times: [") || c.p == c.end || c.end[-1] != ']')
+	if (!pfi_scan_skip(&c, PFI_LIT("message repeated ")) ||
+	    !pfi_scan_uint(&c, 10, 1, INT_MAX, &n) ||
+	    !pfi_scan_skip(&c, PFI_LIT(" times: [")) || c.p == c.end ||
+	    c.end[-1] != ']')
 		return;
 	c.end--;
-	cur_lit(&c, ' ');
+	pfi_scan_char(&c, ' ');
 	env->repeat = (int)n;
-	slice_set(&env->text, &c);
+	env->text = pfi_scan_rest(&c);
+}
+
+static int is_solaris_tag_byte(char ch)
+{
+	return ch != ']' && ch != ' ';
 }
 
 /* Solaris' "[ID 197553 mail.info] " before the text. */
 static void skip_solaris_id(struct pfi_slice *text)
 {
-	struct cursor c = {text->p, text->p + text->n};
-	const char *s;
-	long id;
+	struct pfi_scan c = pfi_scan_of(text->p, text->n);
+	struct pfi_slice facility;
+	int64_t id;
 
-	if (!cur_prefix(&c, "[ID ") || !cur_count(&c, 0, LONG_MAX, &id) ||
-	    !cur_lit(&c, ' '))
+	if (!pfi_scan_skip(&c, PFI_LIT("[ID ")) ||
+	    !pfi_scan_uint(&c, 10, 0, LONG_MAX, &id) || !pfi_scan_char(&c, ' ') ||
+	    !pfi_scan_word(&c, is_solaris_tag_byte, &facility) ||
+	    !pfi_scan_char(&c, ']'))
 		return;
-	for (s = c.p; c.p < c.end && *c.p != ']' && *c.p != ' '; c.p++)
-		;
-	if (c.p == s || !cur_lit(&c, ']'))
-		return;
-	cur_lit(&c, ' ');
-	slice_set(text, &c);
+	pfi_scan_char(&c, ' ');
+	*text = pfi_scan_rest(&c);
 }
 
 int pfi_syslog_parse(struct pfi_syslog_ctx *ctx, const char *line, size_t len,
                      struct pfi_envelope *env)
 {
-	struct cursor c = {line, line + len};
+	struct pfi_scan c = pfi_scan_of(line, len);
 	struct stamp st;
 
 	if (line == NULL || !cur_stamp(&c, &st) || !cur_host(&c, &env->host) ||
@@ -482,7 +392,7 @@ int pfi_syslog_parse(struct pfi_syslog_ctx *ctx, const char *line, size_t len,
 		return PFI_EPARSE;
 	if (stamp_time(ctx, &st, &env->time) != PFI_OK)
 		return PFI_EPARSE;
-	slice_set(&env->text, &c);
+	env->text = pfi_scan_rest(&c);
 	env->repeat = 1;
 	unwrap_repeat(env);
 	skip_solaris_id(&env->text);

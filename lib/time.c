@@ -10,11 +10,11 @@
  * a DST change skips or repeats is resolved the way mktime() resolves it.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "pfi-int.h"
+#include "scan.h"
 
 #define USEC 1000000LL
 #define DAY 86400LL
@@ -102,62 +102,6 @@ struct civil {
 	int off;           /* seconds east of UTC when zoned */
 };
 
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Exactly `n` digits in [lo, hi] at *p; advances *p only on success. */
-static int scan_num(const char **p, const char *end, int n, int lo, int hi,
-                    int *out)
-{
-	const char *s = *p;
-	int v = 0, i;
-
-	if (end - s < n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (!is_digit(s[i]))
-			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (v < lo || v > hi)
-		return 0;
-	*out = v;
-	*p = s + n;
-	return 1;
-}
-
-static int scan_lit(const char **p, const char *end, char c)
-{
-	if (*p == end || **p != c)
-		return 0;
-	(*p)++;
-	return 1;
-}
-
-/* An optional ".d" of 1 to 9 digits as microseconds (past 6: truncated). */
-static int scan_frac(const char **p, const char *end, long *us)
-{
-	const char *s = *p;
-	long v = 0;
-	int n = 0;
-
-	*us = 0;
-	if (!scan_lit(&s, end, '.'))
-		return 1;
-	for (; s < end && is_digit(*s); s++, n++)
-		if (n < 6)
-			v = v * 10 + (*s - '0');
-	if (n == 0 || n > 9)
-		return 0;
-	for (; n < 6; n++)
-		v *= 10;
-	*us = v;
-	*p = s;
-	return 1;
-}
-
 int pfi_days_in_month(int y, int m)
 {
 	static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -167,80 +111,81 @@ int pfi_days_in_month(int y, int m)
 }
 
 /* "YYYY-MM-DD", a real date of the years 1970 to 9999. */
-static int scan_date(const char **p, const char *end, struct civil *c)
+static int scan_date(struct pfi_scan *s, struct civil *c)
 {
-	const char *s = *p;
+	struct pfi_scan t = *s;
 
-	if (!scan_num(&s, end, 4, 1970, 9999, &c->y) || !scan_lit(&s, end, '-') ||
-	    !scan_num(&s, end, 2, 1, 12, &c->mo) || !scan_lit(&s, end, '-') ||
-	    !scan_num(&s, end, 2, 1, 31, &c->d) ||
+	if (!pfi_scan_digits(&t, 4, 1970, 9999, &c->y) ||
+	    !pfi_scan_char(&t, '-') || !pfi_scan_digits(&t, 2, 1, 12, &c->mo) ||
+	    !pfi_scan_char(&t, '-') || !pfi_scan_digits(&t, 2, 1, 31, &c->d) ||
 	    c->d > pfi_days_in_month(c->y, c->mo))
 		return 0;
-	*p = s;
+	*s = t;
 	return 1;
 }
 
 /* "hh:mm", "hh:mm:ss" or "hh:mm:ss.fraction". */
-static int scan_clock(const char **p, const char *end, struct civil *c)
+static int scan_clock(struct pfi_scan *s, struct civil *c)
 {
-	const char *s = *p;
+	struct pfi_scan t = *s;
 
-	if (!scan_num(&s, end, 2, 0, 23, &c->h) || !scan_lit(&s, end, ':') ||
-	    !scan_num(&s, end, 2, 0, 59, &c->mi))
+	if (!pfi_scan_digits(&t, 2, 0, 23, &c->h) || !pfi_scan_char(&t, ':') ||
+	    !pfi_scan_digits(&t, 2, 0, 59, &c->mi))
 		return 0;
-	if (scan_lit(&s, end, ':') &&
-	    (!scan_num(&s, end, 2, 0, 59, &c->s) || !scan_frac(&s, end, &c->us)))
+	if (pfi_scan_char(&t, ':') &&
+	    (!pfi_scan_digits(&t, 2, 0, 59, &c->s) ||
+	     !pfi_scan_frac(&t, &c->us)))
 		return 0;
-	*p = s;
+	*s = t;
 	return 1;
 }
 
 /* Nothing (local time), "Z", "+hh:mm" or "+hhmm" (also with '-'). */
-static int scan_zone(const char **p, const char *end, struct civil *c)
+static int scan_zone(struct pfi_scan *s, struct civil *c)
 {
-	const char *s = *p;
+	struct pfi_scan t = *s;
 	int sign, h, m;
 
-	if (s == end)
+	if (t.p == t.end)
 		return 1;
-	if (scan_lit(&s, end, 'Z') || scan_lit(&s, end, 'z')) {
+	if (pfi_scan_char(&t, 'Z') || pfi_scan_char(&t, 'z')) {
 		c->zoned = 1;
-		*p = s;
+		*s = t;
 		return 1;
 	}
-	if (*s != '+' && *s != '-')
+	if (*t.p != '+' && *t.p != '-')
 		return 0;
-	sign = *s++ == '-' ? -1 : 1;
-	if (!scan_num(&s, end, 2, 0, 23, &h))
+	sign = *t.p++ == '-' ? -1 : 1;
+	if (!pfi_scan_digits(&t, 2, 0, 23, &h))
 		return 0;
-	scan_lit(&s, end, ':');
-	if (!scan_num(&s, end, 2, 0, 59, &m))
+	pfi_scan_char(&t, ':');
+	if (!pfi_scan_digits(&t, 2, 0, 59, &m))
 		return 0;
 	c->zoned = 1;
 	c->off = sign * (h * 3600 + m * 60);
-	*p = s;
+	*s = t;
 	return 1;
 }
 
 /* What may follow a date: 'T' or ' ', a clock, a zone, the end. */
-static int scan_time_of_day(const char *p, const char *end, struct civil *c)
+static int scan_time_of_day(struct pfi_scan *s, struct civil *c)
 {
-	if (*p != 'T' && *p != 't' && *p != ' ')
+	if (!pfi_scan_char(s, 'T') && !pfi_scan_char(s, 't') &&
+	    !pfi_scan_char(s, ' '))
 		return 0;
-	p++;
-	return scan_clock(&p, end, c) && scan_zone(&p, end, c) && p == end;
+	return scan_clock(s, c) && scan_zone(s, c) && s->p == s->end;
 }
 
 /* A date, optionally followed by a time of day. */
 static int parse_civil(int64_t *out, const char *spec)
 {
-	const char *p = spec, *end = spec + strlen(spec);
+	struct pfi_scan s = pfi_scan_of(spec, strlen(spec));
 	struct civil c;
 	int64_t secs;
 
 	memset(&c, 0, sizeof(c));
-	if (!scan_date(&p, end, &c) ||
-	    (p != end && !scan_time_of_day(p, end, &c)))
+	if (!scan_date(&s, &c) ||
+	    (s.p != s.end && !scan_time_of_day(&s, &c)))
 		return PFI_EINVAL;
 	if (c.zoned)
 		secs = pfi_days_from_civil(c.y, c.mo, c.d) * DAY + c.h * 3600 +
@@ -251,47 +196,31 @@ static int parse_civil(int64_t *out, const char *spec)
 	return PFI_OK;
 }
 
-/*
- * A decimal number of at most `max`, digits only (no sign, no space).
- * strtoll() saturates at LLONG_MAX on overflow, which `max` rejects.
- */
-static int parse_count(const char *s, char **rest, long long max,
-                       long long *out)
+/* "@SECONDS" since the epoch: digits only (no sign, no space), any
+ * number of leading zeros. */
+static int parse_epoch(int64_t *out, const char *spec)
 {
-	long long v;
+	struct pfi_scan s = pfi_scan_of(spec, strlen(spec));
+	int64_t v;
 
-	if (!is_digit(*s))
-		return 0;
-	v = strtoll(s, rest, 10);
-	if (v > max)
-		return 0;
-	*out = v;
-	return 1;
-}
-
-/* "@SECONDS" since the epoch. */
-static int parse_epoch(int64_t *out, const char *s)
-{
-	long long v;
-	char *rest;
-
-	if (!parse_count(s, &rest, MAX_EPOCH, &v) || *rest != '\0')
+	if (!pfi_scan_uint(&s, SIZE_MAX, 0, MAX_EPOCH, &v) || s.p != s.end)
 		return PFI_EINVAL;
-	*out = (int64_t)v * USEC;
+	*out = v * USEC;
 	return PFI_OK;
 }
 
 /* "90s", "15m", "2h", "3d", "1w": that long before `now`. */
-static int parse_ago(int64_t *out, const char *s, time_t now)
+static int parse_ago(int64_t *out, const char *spec, time_t now)
 {
 	static const char units[] = "smhdw";
 	static const long long unit_secs[] = {1, 60, 3600, DAY, 7 * DAY};
+	struct pfi_scan s = pfi_scan_of(spec, strlen(spec));
 	const char *u;
-	long long v;
-	char *rest;
+	int64_t v;
 
-	if (!parse_count(s, &rest, MAX_EPOCH, &v) || *rest == '\0' ||
-	    rest[1] != '\0' || (u = strchr(units, *rest)) == NULL)
+	if (!pfi_scan_uint(&s, SIZE_MAX, 0, MAX_EPOCH, &v) ||
+	    pfi_scan_len(&s) != 1 ||
+	    (u = memchr(units, *s.p, sizeof(units) - 1)) == NULL)
 		return PFI_EINVAL;
 	v *= unit_secs[u - units];
 	if (v > MAX_EPOCH)
