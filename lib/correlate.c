@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "correlate.h"
+#include "hash.h"
 
 /* How long (microseconds of log time) an orphan waits for late lines. */
 #define ORPHAN_QUIET (300 * INT64_C(1000000))
@@ -94,17 +95,6 @@ static int streq_slice(const char *s, struct pfi_slice sl)
 	if (s == NULL || sl.p == NULL)
 		return s == NULL && sl.p == NULL;
 	return strlen(s) == sl.n && memcmp(s, sl.p, sl.n) == 0;
-}
-
-static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
 }
 
 /* ---- messages ------------------------------------------------------------- */
@@ -280,22 +270,20 @@ struct session {
 	int64_t seen;              /* log time of its latest line */
 	int64_t *lines;            /* lines waiting for a message */
 	size_t nlines, lcap;
-	struct session *next;
+	struct pfi_hnode node;     /* in the correlator's table */
 };
 
 struct pfi_corr {
 	struct pfi_sink sink;
 	int64_t next_id;
-	struct pfi_msg **mtab;     /* open messages by (host, qid) */
-	size_t mcap, mcount;
-	struct session **stab;     /* smtpd sessions */
-	size_t scap, scount;
+	struct pfi_htab msgs;      /* open messages by (host, qid) */
+	struct pfi_htab sessions;  /* processes' sessions by session_key() */
 	int64_t latest;            /* latest log time fed */
 	int64_t stale_after;       /* log time after which a silent message
 	                              is lost; 0: never */
 	size_t max_open;           /* cap on open messages; 0: none */
 	struct pfi_corr_lost lost; /* what the limits closed so far */
-	size_t nlinger;            /* of mcount, closed messages lingering */
+	size_t nlinger;            /* of msgs, closed messages lingering */
 };
 
 int pfi_corr_new(struct pfi_corr **out, const struct pfi_sink *sink,
@@ -308,11 +296,8 @@ int pfi_corr_new(struct pfi_corr **out, const struct pfi_sink *sink,
 		return PFI_ENOMEM;
 	c->sink = *sink;
 	c->next_id = next_id > 0 ? next_id : 1;
-	c->mcap = 1024;
-	c->scap = 256;
-	c->mtab = calloc(c->mcap, sizeof(*c->mtab));
-	c->stab = calloc(c->scap, sizeof(*c->stab));
-	if (c->mtab == NULL || c->stab == NULL) {
+	if (pfi_htab_init(&c->msgs, 1024) != PFI_OK ||
+	    pfi_htab_init(&c->sessions, 256) != PFI_OK) {
 		pfi_corr_free(c);
 		return PFI_ENOMEM;
 	}
@@ -320,80 +305,57 @@ int pfi_corr_new(struct pfi_corr **out, const struct pfi_sink *sink,
 	return PFI_OK;
 }
 
-int64_t pfi_corr_next_id(const struct pfi_corr *c)
-{
-	return c->next_id;
-}
-
 size_t pfi_corr_open_count(const struct pfi_corr *c)
 {
-	return c->mcount - c->nlinger;
+	return c->msgs.count - c->nlinger;
 }
 
 /* ---- the open-message table ------------------------------------------------------ */
 
-static uint64_t msg_hash(const char *host, size_t hn, const char *qid, size_t qn)
-{
-	uint64_t h = hash_bytes(14695981039346656037ULL, host, hn);
+/* The key of a message: (host, queue ID). */
+struct msg_key {
+	struct pfi_slice host, qid;
+};
 
-	h = hash_bytes(h ^ 0xff, qid, qn);
-	return h;
+static uint64_t msg_hash(const struct msg_key *k)
+{
+	uint64_t h = pfi_hash_bytes(PFI_HASH_INIT, k->host.p, k->host.n);
+
+	return pfi_hash_bytes(h ^ 0xff, k->qid.p, k->qid.n);
 }
 
-static struct pfi_msg **msg_slot(struct pfi_corr *c, struct pfi_slice host,
-                                 struct pfi_slice qid)
+static struct pfi_msg *msg_of(const struct pfi_hnode *n)
 {
-	uint64_t h = msg_hash(host.p, host.n, qid.p, qid.n);
-	struct pfi_msg **pp = &c->mtab[h & (c->mcap - 1)];
-
-	while (*pp && !(streq_slice((*pp)->host, host) &&
-	                streq_slice((*pp)->qid, qid)))
-		pp = &(*pp)->next;
-	return pp;
+	return PFI_HTAB_ENTRY(n, struct pfi_msg, node);
 }
 
-static int msg_table_grow(struct pfi_corr *c)
+static int msg_eq(const struct pfi_hnode *n, const void *key)
 {
-	size_t i, cap = c->mcap * 2;
-	struct pfi_msg **tab = calloc(cap, sizeof(*tab));
+	const struct msg_key *k = key;
 
-	if (tab == NULL)
-		return PFI_ENOMEM;
-	for (i = 0; i < c->mcap; i++) {
-		struct pfi_msg *m = c->mtab[i], *next;
-		for (; m; m = next) {
-			uint64_t h = msg_hash(m->host, strlen(m->host), m->qid,
-			                      strlen(m->qid));
-			next = m->next;
-			m->next = tab[h & (cap - 1)];
-			tab[h & (cap - 1)] = m;
-		}
-	}
-	free(c->mtab);
-	c->mtab = tab;
-	c->mcap = cap;
-	return PFI_OK;
+	return streq_slice(msg_of(n)->host, k->host) &&
+	       streq_slice(msg_of(n)->qid, k->qid);
 }
 
 static int msg_insert(struct pfi_corr *c, struct pfi_msg *m)
 {
-	struct pfi_slice host = { m->host, strlen(m->host) };
-	struct pfi_slice qid = { m->qid, strlen(m->qid) };
-	struct pfi_msg **pp;
+	struct msg_key k = { cstr_slice(m->host), cstr_slice(m->qid) };
+	uint64_t h = msg_hash(&k);
 
-	if (c->mcount >= c->mcap && msg_table_grow(c) != PFI_OK)
+	if (pfi_htab_reserve(&c->msgs) != PFI_OK)
 		return PFI_ENOMEM;
-	pp = msg_slot(c, host, qid);
-	m->next = *pp;
-	*pp = m;
-	c->mcount++;
+	pfi_htab_link(&c->msgs, pfi_htab_find(&c->msgs, h, msg_eq, &k),
+	              &m->node, h);
 	return PFI_OK;
 }
 
 static struct pfi_msg *msg_find(struct pfi_corr *c, struct pfi_slice host,
                                 struct pfi_slice qid)
 {
-	return *msg_slot(c, host, qid);
+	struct msg_key k = { host, qid };
+	struct pfi_hnode *n = *pfi_htab_find(&c->msgs, msg_hash(&k), msg_eq, &k);
+
+	return n ? msg_of(n) : NULL;
 }
 
 /* The open message (host, qid), created at `t` if there is none. */
@@ -433,16 +395,8 @@ static int msg_get(struct pfi_corr *c, const struct pfi_envelope *env,
  * entries with equal keys must never let the wrong one go. */
 static void msg_unlink(struct pfi_corr *c, struct pfi_msg *m)
 {
-	uint64_t h = msg_hash(m->host, strlen(m->host), m->qid, strlen(m->qid));
-	struct pfi_msg **pp = &c->mtab[h & (c->mcap - 1)];
-
-	while (*pp && *pp != m)
-		pp = &(*pp)->next;
-	if (*pp == m) {
-		*pp = m->next;
-		c->mcount--;
+	if (pfi_htab_unlink(&c->msgs, &m->node))
 		c->nlinger -= (m->flags & PFI_MSG_LINGER) != 0;
-	}
 }
 
 /* Hands a finished message to the sink and forgets it. */
@@ -534,15 +488,23 @@ static int session_key(struct pfi_slice host, struct pfi_slice program,
 	return PFI_OK;
 }
 
-static struct session **session_slot(struct pfi_corr *c, const char *key,
-                                     size_t len)
+static struct session *session_of(const struct pfi_hnode *n)
 {
-	uint64_t h = hash_bytes(14695981039346656037ULL, key, len);
-	struct session **pp = &c->stab[h & (c->scap - 1)];
+	return PFI_HTAB_ENTRY(n, struct session, node);
+}
 
-	while (*pp && !((*pp)->keylen == len && memcmp((*pp)->key, key, len) == 0))
-		pp = &(*pp)->next;
-	return pp;
+/* A session key and its length, as pfi_htab_find() compares it. */
+struct session_key {
+	const char *p;
+	size_t len;
+};
+
+static int session_eq(const struct pfi_hnode *n, const void *key)
+{
+	const struct session *s = session_of(n);
+	const struct session_key *k = key;
+
+	return s->keylen == k->len && memcmp(s->key, k->p, k->len) == 0;
 }
 
 static void session_clear(struct session *s)
@@ -577,39 +539,19 @@ static void session_free(struct session *s)
 	free(s);
 }
 
-static int session_table_grow(struct pfi_corr *c)
-{
-	size_t i, cap = c->scap * 2;
-	struct session **tab = calloc(cap, sizeof(*tab));
-
-	if (tab == NULL)
-		return PFI_ENOMEM;
-	for (i = 0; i < c->scap; i++) {
-		struct session *s = c->stab[i], *next;
-		for (; s; s = next) {
-			uint64_t h = hash_bytes(14695981039346656037ULL, s->key,
-			                        s->keylen);
-			next = s->next;
-			s->next = tab[h & (cap - 1)];
-			tab[h & (cap - 1)] = s;
-		}
-	}
-	free(c->stab);
-	c->stab = tab;
-	c->scap = cap;
-	return PFI_OK;
-}
-
 /* The session of `key` (process `pid`); created when `create` is set. */
 static int session_lookup(struct pfi_corr *c, const char *key, size_t len,
                           long pid, int create, struct session **out)
 {
-	struct session **pp = session_slot(c, key, len), *s;
+	struct session_key k = { key, len };
+	uint64_t h = pfi_hash_bytes(PFI_HASH_INIT, key, len);
+	struct pfi_hnode *n = *pfi_htab_find(&c->sessions, h, session_eq, &k);
+	struct session *s;
 
-	*out = *pp;
-	if (*pp || !create)
+	*out = n ? session_of(n) : NULL;
+	if (n || !create)
 		return PFI_OK;
-	if (c->scount >= c->scap && session_table_grow(c) != PFI_OK)
+	if (pfi_htab_reserve(&c->sessions) != PFI_OK)
 		return PFI_ENOMEM;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL || (s->key = malloc(len)) == NULL) {
@@ -619,10 +561,8 @@ static int session_lookup(struct pfi_corr *c, const char *key, size_t len,
 	memcpy(s->key, key, len);
 	s->keylen = len;
 	s->pid = pid;
-	pp = session_slot(c, key, len);
-	s->next = *pp;
-	*pp = s;
-	c->scount++;
+	pfi_htab_link(&c->sessions, pfi_htab_find(&c->sessions, h, session_eq, &k),
+	              &s->node, h);
 	*out = s;
 	return PFI_OK;
 }
@@ -647,12 +587,7 @@ static int session_get(struct pfi_corr *c, const struct pfi_envelope *env,
 
 static void session_remove(struct pfi_corr *c, struct session *s)
 {
-	struct session **pp = session_slot(c, s->key, s->keylen);
-
-	if (*pp == s) {
-		*pp = s->next;
-		c->scount--;
-	}
+	pfi_htab_unlink(&c->sessions, &s->node);
 	session_free(s);
 }
 
@@ -888,20 +823,12 @@ static int is_stale_orphan(const struct pfi_corr *c, const struct pfi_msg *m)
 /* Forgets the sessions whose latest line is older than t. */
 static void forget_sessions_before(struct pfi_corr *c, int64_t t)
 {
-	size_t i;
+	struct pfi_hnode *n, *next;
 
-	for (i = 0; i < c->scap; i++) {
-		struct session **pp = &c->stab[i];
-		while (*pp) {
-			struct session *s = *pp;
-			if (s->seen < t) {
-				*pp = s->next;
-				c->scount--;
-				session_free(s);
-			} else {
-				pp = &s->next;
-			}
-		}
+	for (n = pfi_htab_first(&c->sessions); n != NULL; n = next) {
+		next = pfi_htab_next(&c->sessions, n);
+		if (session_of(n)->seen < t)
+			session_remove(c, session_of(n));
 	}
 }
 
@@ -915,15 +842,15 @@ static int by_time_desc(const void *a, const void *b)
 /* The time of the max_open-th most recent session: those older go. */
 static int64_t session_cutoff(const struct pfi_corr *c)
 {
-	const struct session *s;
+	const struct pfi_hnode *s;
 	int64_t *seen, t = INT64_MIN;
-	size_t i, n = 0;
+	size_t n = 0;
 
-	if ((seen = malloc(c->scount * sizeof(*seen))) == NULL)
+	if ((seen = malloc(c->sessions.count * sizeof(*seen))) == NULL)
 		return t;   /* keep them all rather than fail the run */
-	for (i = 0; i < c->scap; i++)
-		for (s = c->stab[i]; s; s = s->next)
-			seen[n++] = s->seen;
+	for (s = pfi_htab_first(&c->sessions); s != NULL;
+	     s = pfi_htab_next(&c->sessions, s))
+		seen[n++] = session_of(s)->seen;
 	qsort(seen, n, sizeof(*seen), by_time_desc);
 	t = seen[c->max_open - 1];
 	free(seen);
@@ -936,7 +863,7 @@ static int64_t session_cutoff(const struct pfi_corr *c)
 static void sweep_sessions(struct pfi_corr *c)
 {
 	forget_sessions_before(c, c->latest - SESSION_QUIET);
-	if (c->max_open > 0 && c->scount > c->max_open)
+	if (c->max_open > 0 && c->sessions.count > c->max_open)
 		forget_sessions_before(c, session_cutoff(c));
 }
 
@@ -966,19 +893,20 @@ static int by_last_seen(const void *a, const void *b)
 /* Past the cap, closes the open messages silent the longest. */
 static int enforce_cap(struct pfi_corr *c)
 {
-	struct pfi_msg **v, *m;
+	struct pfi_msg **v;
+	struct pfi_hnode *m;
 	size_t i, n = 0, over;
 	int rc = PFI_OK;
 
 	if (c->max_open == 0 || pfi_corr_open_count(c) <= c->max_open)
 		return PFI_OK;
 	over = pfi_corr_open_count(c) - c->max_open;
-	if ((v = malloc(c->mcount * sizeof(*v))) == NULL)
+	if ((v = malloc(c->msgs.count * sizeof(*v))) == NULL)
 		return PFI_ENOMEM;
-	for (i = 0; i < c->mcap; i++)
-		for (m = c->mtab[i]; m; m = m->next)
-			if (!(m->flags & PFI_MSG_LINGER))
-				v[n++] = m;
+	for (m = pfi_htab_first(&c->msgs); m != NULL;
+	     m = pfi_htab_next(&c->msgs, m))
+		if (!(msg_of(m)->flags & PFI_MSG_LINGER))
+			v[n++] = msg_of(m);
 	qsort(v, n, sizeof(*v), by_last_seen);
 	for (i = 0; i < over && rc == PFI_OK; i++)
 		rc = close_lost(c, v[i]);
@@ -989,23 +917,22 @@ static int enforce_cap(struct pfi_corr *c)
 
 int pfi_corr_sweep(struct pfi_corr *c)
 {
-	size_t i;
+	struct pfi_hnode *n, *next;
 	int rc = PFI_OK;
 
-	for (i = 0; i < c->mcap && rc == PFI_OK; i++) {
-		struct pfi_msg *m = c->mtab[i], *next;
-		for (; m && rc == PFI_OK; m = next) {
-			next = m->next;
-			if (m->flags & PFI_MSG_LINGER) {
-				if (m->last + ORPHAN_QUIET < c->latest)
-					rc = msg_unlinger(c, m);
-			} else if (is_stale_orphan(c, m)) {
-				m->flags |= PFI_MSG_REJECTED;
-				rc = msg_close(c, m);
-			} else if (is_lost(c, m)) {
-				c->lost.stale++;
-				rc = close_lost(c, m);
-			}
+	for (n = pfi_htab_first(&c->msgs); n != NULL && rc == PFI_OK; n = next) {
+		struct pfi_msg *m = msg_of(n);
+
+		next = pfi_htab_next(&c->msgs, n);
+		if (m->flags & PFI_MSG_LINGER) {
+			if (m->last + ORPHAN_QUIET < c->latest)
+				rc = msg_unlinger(c, m);
+		} else if (is_stale_orphan(c, m)) {
+			m->flags |= PFI_MSG_REJECTED;
+			rc = msg_close(c, m);
+		} else if (is_lost(c, m)) {
+			c->lost.stale++;
+			rc = close_lost(c, m);
 		}
 	}
 	if (rc == PFI_OK)
@@ -1030,38 +957,35 @@ struct pfi_corr_lost pfi_corr_lost(const struct pfi_corr *c)
 static int save_sessions(struct pfi_corr *c)
 {
 	struct pfi_session_rec rec;
-	size_t i;
+	const struct pfi_hnode *n;
 	int rc = PFI_OK;
 
 	if (c->sink.session == NULL)
 		return PFI_OK;
-	for (i = 0; i < c->scap && rc == PFI_OK; i++) {
-		const struct session *s;
-		for (s = c->stab[i]; s && rc == PFI_OK; s = s->next) {
-			session_record(s, &rec);
-			rc = c->sink.session(c->sink.ctx, &rec);
-		}
+	for (n = pfi_htab_first(&c->sessions); n != NULL && rc == PFI_OK;
+	     n = pfi_htab_next(&c->sessions, n)) {
+		session_record(session_of(n), &rec);
+		rc = c->sink.session(c->sink.ctx, &rec);
 	}
 	return rc;
 }
 
 int pfi_corr_checkpoint(struct pfi_corr *c)
 {
-	size_t i;
+	struct pfi_hnode *n;
 	int rc = pfi_corr_sweep(c);
 
-	for (i = 0; i < c->mcap && rc == PFI_OK; i++) {
-		struct pfi_msg *m;
-		for (m = c->mtab[i]; m && rc == PFI_OK; m = m->next) {
-			/* Unchanged open messages are stored already; a
-			 * lingering one is closed. */
-			if (!(m->flags & PFI_MSG_DIRTY))
-				continue;
-			rc = c->sink.message(c->sink.ctx, m,
-			                     !(m->flags & PFI_MSG_LINGER));
-			m->flags &= ~(unsigned)PFI_MSG_DIRTY;
-			m->flags |= PFI_MSG_STORED;
-		}
+	for (n = pfi_htab_first(&c->msgs); n != NULL && rc == PFI_OK;
+	     n = pfi_htab_next(&c->msgs, n)) {
+		struct pfi_msg *m = msg_of(n);
+
+		/* Unchanged open messages are stored already; a lingering
+		 * one is closed. */
+		if (!(m->flags & PFI_MSG_DIRTY))
+			continue;
+		rc = c->sink.message(c->sink.ctx, m, !(m->flags & PFI_MSG_LINGER));
+		m->flags &= ~(unsigned)PFI_MSG_DIRTY;
+		m->flags |= PFI_MSG_STORED;
 	}
 	return rc == PFI_OK ? save_sessions(c) : rc;
 }
@@ -1871,25 +1795,19 @@ int pfi_corr_feed(struct pfi_corr *c, const struct pfi_envelope *env,
 
 void pfi_corr_free(struct pfi_corr *c)
 {
-	size_t i;
+	struct pfi_hnode *n, *next;
 
 	if (c == NULL)
 		return;
-	for (i = 0; c->mtab && i < c->mcap; i++) {
-		struct pfi_msg *m = c->mtab[i], *next;
-		for (; m; m = next) {
-			next = m->next;
-			pfi_msg_free(m);
-		}
+	for (n = pfi_htab_first(&c->msgs); n != NULL; n = next) {
+		next = pfi_htab_next(&c->msgs, n);
+		pfi_msg_free(msg_of(n));
 	}
-	for (i = 0; c->stab && i < c->scap; i++) {
-		struct session *s = c->stab[i], *next;
-		for (; s; s = next) {
-			next = s->next;
-			session_free(s);
-		}
+	for (n = pfi_htab_first(&c->sessions); n != NULL; n = next) {
+		next = pfi_htab_next(&c->sessions, n);
+		session_free(session_of(n));
 	}
-	free(c->mtab);
-	free(c->stab);
+	pfi_htab_release(&c->msgs);
+	pfi_htab_release(&c->sessions);
 	free(c);
 }

@@ -10,6 +10,7 @@
 #define PFI_CORRELATE_H
 
 #include "pfi-int.h"
+#include "htab.h"
 
 /* One recipient of a message and its latest outcome. */
 struct pfi_rcpt {
@@ -110,7 +111,7 @@ struct pfi_msg {
 	int parent_rel;          /* its enum pfi_link_rel */
 	int64_t *lines;          /* ids of its log lines, ascending */
 	size_t nlines, lncap;
-	struct pfi_msg *next;    /* hash chain */
+	struct pfi_hnode node;   /* in the correlator's table */
 };
 
 /* A NOQUEUE action (hold, discard, filter ...) that a session keeps for
@@ -199,8 +200,6 @@ struct pfi_corr_lost {
 	uint64_t capped;   /* over max_open */
 };
 struct pfi_corr_lost pfi_corr_lost(const struct pfi_corr *c);
-/* The next message id the correlator would assign. */
-int64_t pfi_corr_next_id(const struct pfi_corr *c);
 size_t pfi_corr_open_count(const struct pfi_corr *c);
 void pfi_corr_free(struct pfi_corr *c);
 

@@ -3,7 +3,8 @@
  *
  * Keys are copied; each key has a zeroed value of vsize bytes.  The NULL
  * key is a key like any other.  Tables only grow; indexes stay valid, and
- * keys[i] / pfi_smap_val(m, i) enumerate them in insertion order.
+ * keys[i] / pfi_smap_val(m, i) enumerate them in insertion order.  The
+ * keys are found through the hash table of htab.h.
  */
 #ifndef PFI_SMAP_H
 #define PFI_SMAP_H
@@ -11,13 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "htab.h"
+
 struct pfi_smap {
 	char **keys;          /* by index, owned; NULL for the NULL key */
 	unsigned char *vals;  /* n values of vsize bytes */
 	size_t vsize;         /* size of one value */
 	size_t n, cap;        /* keys used / allocated */
-	size_t *slots;        /* open addressing: index + 1, 0 when empty */
-	size_t nslots;        /* a power of two, more than twice n */
+	struct pfi_htab index;  /* the keys' entries, by hash */
 	size_t null_idx;      /* index + 1 of the NULL key, 0 if absent */
 };
 
