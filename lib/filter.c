@@ -40,7 +40,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "store.h"
+#include "store-lines.h"
 
 /* --grep reads the lines of the first GREP_DIRECT_MAX rows it is asked
  * about; past that, one pass over all lines (GREP_BATCH ids per call)
@@ -800,4 +800,25 @@ void pfi_where_free(struct pfi_where *w)
 	pcre2_code_free(w->re);
 	free(w->bits);
 	free(w);
+}
+
+int pfi_where_prepare(pfi_store *st, const char *head,
+                      const struct pfi_where *w, const char *tail, int first,
+                      sqlite3_stmt **out)
+{
+	struct pfi_buf sql;
+	int rc = PFI_OK;
+
+	*out = NULL;
+	pfi_buf_init(&sql, 0);
+	if (pfi_buf_appends(&sql, head) != PFI_OK ||
+	    pfi_buf_appends(&sql, pfi_where_sql(w)) != PFI_OK ||
+	    pfi_buf_appends(&sql, tail) != PFI_OK)
+		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	else if (sqlite3_prepare_v2(st->db, sql.data, -1, out, NULL) != SQLITE_OK)
+		rc = pfi_store_dberr(st, PFI_ERROR, "cannot query the index");
+	else
+		pfi_where_bind(w, *out, first);
+	pfi_buf_release(&sql);
+	return rc;
 }

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "stats-int.h"
+#include "write.h"
 
 #define FP_MAX 4096                  /* bytes fingerprinted */
 #define PROGRESS_EVERY 4096          /* lines between progress calls */
@@ -51,6 +51,8 @@ struct line_count {
 
 struct run {
 	pfi_store *st;
+	struct pfi_write w;     /* what the run writes with */
+	struct pfi_rollup_delta *delta;   /* snapshot for the cells; NULL: none */
 	const struct pfi_index_opts *opts;
 	struct pfi_index_report *rep;
 	struct pfi_corr *corr;
@@ -212,13 +214,18 @@ static int count_line(struct run *r, int kind, struct pfi_slice program)
 	return PFI_OK;
 }
 
+static const char count_lines_sql[] =
+	"INSERT INTO line_counts(kind, program, count) VALUES (?1, ?2, ?3)"
+	" ON CONFLICT(kind, program) DO UPDATE SET count = count + ?3";
+
 static int flush_counts(struct run *r)
 {
 	size_t i;
 	int rc = PFI_OK;
 
 	for (i = 0; i < r->ncounts && rc == PFI_OK; i++) {
-		sqlite3_stmt *s = pfi_store_stmt(r->st, ST_COUNT_LINES);
+		sqlite3_stmt *s = pfi_store_stmt(r->st, ST_COUNT_LINES,
+		                                 count_lines_sql);
 		if (s == NULL)
 			return PFI_ERROR;
 		sqlite3_bind_int(s, 1, r->counts[i].kind);
@@ -240,14 +247,14 @@ static int sink_message(void *ctx, const struct pfi_msg *m, int open)
 	/* A message a reject ended is written again when late lines join
 	 * it: counted once. */
 	if (m->flags & PFI_MSG_LINGER)
-		return pfi_store_put_message(r->st, m, open);
+		return pfi_write_message(&r->w, m, open);
 	if (!open)
 		r->rep->messages++;
 	r->rep->deliveries += m->nrcpts;
 	for (i = 0; i < m->nrcpts; i++)
 		if (strcmp(pfi_rcpt_outcome(m, &m->rcpts[i], open), "rejected") == 0)
 			r->rep->rejects++;
-	return pfi_store_put_message(r->st, m, open);
+	return pfi_write_message(&r->w, m, open);
 }
 
 static int sink_reject(void *ctx, const struct pfi_envelope *env,
@@ -257,7 +264,7 @@ static int sink_reject(void *ctx, const struct pfi_envelope *env,
 
 	r->rep->rejects++;
 	r->rep->deliveries++;
-	return pfi_store_put_reject(r->st, env, ev, r->next_line);
+	return pfi_write_reject(&r->w, env, ev, r->next_line);
 }
 
 static int sink_sasl_failure(void *ctx, const struct pfi_envelope *env,
@@ -265,13 +272,17 @@ static int sink_sasl_failure(void *ctx, const struct pfi_envelope *env,
 {
 	struct run *r = ctx;
 
-	return pfi_store_put_sasl_failure(r->st, env, ev);
+	return pfi_write_sasl_failure(&r->w, env, ev);
 }
+
+static const char insert_late_line_sql[] =
+	"INSERT INTO late_lines(message, line) VALUES (?1, ?2)";
 
 static int sink_late_line(void *ctx, int64_t line_id, int64_t msg_id)
 {
 	struct run *r = ctx;
-	sqlite3_stmt *s = pfi_store_stmt(r->st, ST_INSERT_LATE_LINE);
+	sqlite3_stmt *s = pfi_store_stmt(r->st, ST_INSERT_LATE_LINE,
+	                                 insert_late_line_sql);
 
 	if (s == NULL)
 		return PFI_ERROR;
@@ -284,10 +295,13 @@ static int sink_session(void *ctx, const struct pfi_session_rec *s)
 {
 	struct run *r = ctx;
 
-	return pfi_store_put_session(r->st, s);
+	return pfi_write_session(&r->w, s);
 }
 
 /* ---- one line ----------------------------------------------------------------------------- */
+
+static const char insert_unparsed_sql[] =
+	"INSERT INTO unparsed(line, program) VALUES (?1, ?2)";
 
 /* Keeps the raw line; an unparsed one is also listed by program. */
 static int store_line(struct run *r, const char *line, size_t len, int kind,
@@ -296,7 +310,8 @@ static int store_line(struct run *r, const char *line, size_t len, int kind,
 	sqlite3_stmt *s;
 
 	if (kind == PFI_LINE_UNPARSED) {
-		s = pfi_store_stmt(r->st, ST_INSERT_UNPARSED);
+		s = pfi_store_stmt(r->st, ST_INSERT_UNPARSED,
+		                   insert_unparsed_sql);
 		if (s == NULL)
 			return PFI_ERROR;
 		sqlite3_bind_int64(s, 1, r->next_line);
@@ -337,7 +352,7 @@ static int store_problem(struct run *r, const struct pfi_envelope *env,
 
 	if (level == NULL)
 		return PFI_OK;
-	return pfi_store_put_problem(r->st, env, level, kind, r->next_line);
+	return pfi_write_problem(&r->w, env, level, kind, r->next_line);
 }
 
 static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
@@ -547,213 +562,6 @@ static int index_input(struct run *r, struct input *in)
 	return rc;
 }
 
-/* ---- messages left open by earlier runs ------------------------------------------------ */
-
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? strdup((const char *)t) : NULL;
-}
-
-static int64_t col_time(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? 0
-	                                               : sqlite3_column_int64(s, i);
-}
-
-static double col_num(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1
-	                                               : sqlite3_column_double(s, i);
-}
-
-static void load_message_fields(struct pfi_msg *m, sqlite3_stmt *s)
-{
-	m->flags = (unsigned)sqlite3_column_int64(s, 3);
-	m->first = col_time(s, 4);
-	m->last = col_time(s, 5);
-	m->received = col_time(s, 6);
-	m->message_id = col_dup(s, 7);
-	m->sender = col_dup(s, 8);
-	m->size = sqlite3_column_type(s, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 9);
-	m->nrcpt = sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 10);
-	m->client = col_dup(s, 11);
-	m->client_ip = col_dup(s, 12);
-	m->sasl_method = col_dup(s, 13);
-	m->sasl_username = col_dup(s, 14);
-	m->subject = col_dup(s, 15);
-	m->tls_protocol = col_dup(s, 16);
-	m->tls_cipher = col_dup(s, 17);
-	m->origin = col_dup(s, 18);
-	m->orig_qid = col_dup(s, 19);
-	/* column 20 is the line ids; an open message has left the queue
-	 * only when requeued and not yet picked up again. */
-	m->removed = col_time(s, 21);
-}
-
-/* A recipient row back into the message; rows[] maps ids to indexes. */
-static int load_rcpt(struct pfi_msg *m, sqlite3_stmt *s)
-{
-	const char *to = (const char *)sqlite3_column_text(s, 1);
-	const char *orig = (const char *)sqlite3_column_text(s, 2);
-	const char *status = (const char *)sqlite3_column_text(s, 3);
-	struct pfi_rcpt *r = pfi_msg_add_rcpt(m, to ? to : "", orig);
-	int final;
-
-	if (r == NULL)
-		return PFI_ENOMEM;
-	/* A status that is not final was derived from the message's flags,
-	 * which are restored with it and will derive it again. */
-	final = sqlite3_column_int(s, 17) && status != NULL;
-	r->status = final ? strdup(status) : NULL;
-	r->final = final;
-	r->dsn = col_dup(s, 4);
-	r->relay = col_dup(s, 5);
-	r->delay = col_num(s, 6);
-	r->delays[0] = col_num(s, 7);
-	r->delays[1] = col_num(s, 8);
-	r->delays[2] = col_num(s, 9);
-	r->delays[3] = col_num(s, 10);
-	r->attempts = sqlite3_column_int(s, 11);
-	r->response = col_dup(s, 12);
-	r->child_qid = col_dup(s, 13);
-	r->stage = col_dup(s, 14);
-	r->code = col_dup(s, 15);
-	/* Only an outcome (final, or deferred: counted in attempts) has a
-	 * time of its own; without one the row got the message's last line,
-	 * which later lines move on. */
-	r->time = (final || r->attempts) ? col_time(s, 16) : 0;
-	r->tls_protocol = col_dup(s, 18);
-	return PFI_OK;
-}
-
-/* The statements that reload open messages, prepared once per run: at
- * the cap on open messages a reload must stay well under a second. */
-struct open_loader {
-	pfi_store *st;
-	struct pfi_corr *c;
-	sqlite3_stmt *rcpts;   /* deliveries of message ?1 */
-	sqlite3_stmt *links;   /* links from message ?1 */
-};
-
-static int load_rcpts(struct open_loader *ld, struct pfi_msg *m, int64_t **ids)
-{
-	sqlite3_stmt *s = ld->rcpts;
-	int rc = PFI_OK, step = SQLITE_DONE;
-
-	sqlite3_bind_int64(s, 1, m->id);
-	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t *p = realloc(*ids, (m->nrcpts + 1) * sizeof(**ids));
-		if (p == NULL) {
-			rc = PFI_ENOMEM;
-			break;
-		}
-		*ids = p;
-		p[m->nrcpts] = sqlite3_column_int64(s, 0);
-		rc = load_rcpt(m, s);
-	}
-	if (rc == PFI_OK && step != SQLITE_DONE)
-		rc = pfi_store_dberr(ld->st, PFI_ERROR, "cannot read open messages");
-	sqlite3_reset(s);
-	return rc;
-}
-
-static int load_links(struct open_loader *ld, struct pfi_msg *m,
-                      const int64_t *ids)
-{
-	sqlite3_stmt *s = ld->links;
-	int rc = PFI_OK, step = SQLITE_DONE;
-
-	sqlite3_bind_int64(s, 1, m->id);
-	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t d = col_time(s, 4);
-		size_t i, at = SIZE_MAX;
-		for (i = 0; d && i < m->nrcpts; i++)
-			if (ids[i] == d)
-				at = i;
-		if (at != SIZE_MAX)
-			m->rcpts[at].relation = sqlite3_column_int(s, 2);
-		rc = pfi_msg_add_link(m, (const char *)sqlite3_column_text(s, 0),
-		                      (const char *)sqlite3_column_text(s, 1),
-		                      sqlite3_column_int(s, 2),
-		                      sqlite3_column_int64(s, 3), at);
-	}
-	if (rc == PFI_OK && step != SQLITE_DONE)
-		rc = pfi_store_dberr(ld->st, PFI_ERROR, "cannot read open messages");
-	sqlite3_reset(s);
-	return rc;
-}
-
-static int load_one(struct open_loader *ld, sqlite3_stmt *s)
-{
-	struct pfi_msg *m = pfi_msg_new(sqlite3_column_int64(s, 0),
-	                                (const char *)sqlite3_column_text(s, 1),
-	                                (const char *)sqlite3_column_text(s, 2));
-	int64_t *ids = NULL;
-	int rc;
-
-	if (m == NULL)
-		return PFI_ENOMEM;
-	load_message_fields(m, s);
-	rc = pfi_ids_decode(sqlite3_column_blob(s, 20),
-	                    (size_t)sqlite3_column_bytes(s, 20), &m->lines,
-	                    &m->nlines);
-	m->lncap = m->nlines;
-	if (rc == PFI_OK)
-		rc = load_rcpts(ld, m, &ids);
-	if (rc == PFI_OK)
-		rc = load_links(ld, m, ids);
-	free(ids);
-	if (rc == PFI_OK)
-		rc = pfi_corr_adopt(ld->c, m);
-	if (rc != PFI_OK)
-		pfi_msg_free(m);
-	return rc;
-}
-
-static int open_loader_prepare(struct open_loader *ld)
-{
-	if (sqlite3_prepare_v2(ld->st->db, "SELECT id, recipient, orig_to,"
-	    " status, dsn, relay, delay, d_before, d_in, d_conn, d_xmit,"
-	    " attempts, response, child_qid, stage, code, time, final,"
-	    " tls_protocol FROM deliveries WHERE message = ?1 ORDER BY id",
-	    -1, &ld->rcpts, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(ld->st->db, "SELECT qid, hint, kind, time,"
-	    " delivery FROM links WHERE parent = ?1 ORDER BY id", -1,
-	    &ld->links, NULL) != SQLITE_OK)
-		return pfi_store_dberr(ld->st, PFI_ERROR,
-		                       "cannot read open messages");
-	return PFI_OK;
-}
-
-int pfi_store_load_open(pfi_store *st, struct pfi_corr *c)
-{
-	struct open_loader ld = { st, c, NULL, NULL };
-	sqlite3_stmt *s = NULL;
-	int rc = open_loader_prepare(&ld), step = SQLITE_DONE;
-
-	if (rc == PFI_OK && sqlite3_prepare_v2(st->db, "SELECT id, host,"
-	    " queue_id, flags, first, last, received, message_id, sender, size,"
-	    " nrcpt, client, client_ip, sasl_method, sasl_username, subject,"
-	    " tls_protocol, tls_cipher, origin, orig_queue_id, (SELECT lines"
-	    " FROM message_lines WHERE message = messages.id), removed"
-	    " FROM messages WHERE open = 1", -1, &s, NULL) != SQLITE_OK)
-		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
-	/* A failed step is no end of rows: the messages not loaded would be
-	 * begun anew by their next lines. */
-	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
-		rc = load_one(&ld, s);
-	if (rc == PFI_OK && step != SQLITE_DONE)
-		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read open messages");
-	sqlite3_finalize(s);
-	sqlite3_finalize(ld.rcpts);
-	sqlite3_finalize(ld.links);
-	if (rc == PFI_ENOMEM)
-		pfi_err_set(&st->err, rc, "out of memory");
-	return rc;
-}
-
 /* ---- the run ------------------------------------------------------------------------------ */
 
 /*
@@ -834,20 +642,20 @@ static int run_begin(struct run *r)
 	if (r->bulk && ((rc = pfi_store_query_indexes(r->st, 0)) != PFI_OK ||
 	                (rc = pfi_store_indexes(r->st, pfi_run_indexes, 0)) != PFI_OK))
 		return rc;
-	if (!r->bulk && (rc = pfi_rollup_track(r->st)) != PFI_OK)
+	if (!r->bulk && (rc = pfi_rollup_track(r->st, &r->delta)) != PFI_OK)
 		return rc;
+	r->w.tracking = r->delta != NULL;
 	rc = pfi_chunker_new(&r->chunks, r->st, line0);
 	if (rc != PFI_OK)
 		return pfi_err_set(&r->st->err, rc, "out of memory");
 	r->msg0 = msg0 + 1;
 	r->link0 = link0 + 1;
-	r->st->first_new_row = r->st->first_new_link = INT64_MAX;
 	rc = pfi_corr_new(&r->corr, &sink, r->msg0);
 	if (rc != PFI_OK)
 		return pfi_err_set(&r->st->err, rc, "out of memory");
 	set_limits(r);
-	rc = pfi_store_load_open(r->st, r->corr);
-	return rc == PFI_OK ? pfi_store_load_sessions(r->st, r->corr) : rc;
+	rc = pfi_load_open(r->st, r->corr);
+	return rc == PFI_OK ? pfi_load_sessions(r->st, r->corr) : rc;
 }
 
 /* The stats cells: all of them after a first run, else changed by the
@@ -855,16 +663,19 @@ static int run_begin(struct run *r)
  * went) and of its NOQUEUE rejects. */
 static int update_cells(struct run *r)
 {
+	struct pfi_rollup_delta *d = r->delta;
+
 	if (r->bulk)
 		return pfi_rollup_rebuild_all(r->st);
-	return pfi_rollup_refresh(r->st);
+	r->delta = NULL;   /* refresh frees it */
+	return pfi_rollup_refresh(&r->w, d);
 }
 
 /* Open messages are written; the live sessions replace those saved by
  * the last checkpoint, for the next run to pick up where this one ends. */
 static int checkpoint(struct run *r)
 {
-	int rc = pfi_store_clear_sessions(r->st);
+	int rc = pfi_write_clear_sessions(&r->w);
 
 	return rc == PFI_OK ? pfi_corr_checkpoint(r->corr) : rc;
 }
@@ -883,9 +694,9 @@ static int run_end(struct run *r)
 	if (rc == PFI_OK && r->bulk)
 		rc = pfi_store_indexes(r->st, pfi_run_indexes, 1);
 	if (rc == PFI_OK)
-		rc = pfi_store_resolve_links(r->st, r->msg0,
-		                             r->link0 < r->st->first_new_link
-		                             ? r->link0 : r->st->first_new_link);
+		rc = pfi_write_links(&r->w, r->msg0,
+		                     r->link0 < r->w.first_new_link
+		                     ? r->link0 : r->w.first_new_link);
 	/* After the query indexes: counting rows relies on them. */
 	if (rc == PFI_OK && r->bulk)
 		rc = pfi_store_query_indexes(r->st, 1);
@@ -955,6 +766,7 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 
 	memset(&r, 0, sizeof(r));
 	r.st = st;
+	pfi_write_init(&r.w, st);
 	r.opts = opts;
 	r.rep = report ? report : &dummy;
 	memset(r.rep, 0, sizeof(*r.rep));
@@ -987,7 +799,8 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 	 * bare codes get their text, never the "success" of no message. */
 	if (rc != PFI_OK && st->err.code == PFI_OK)
 		pfi_err_set(&st->err, rc, "%s", pfi_strerror(rc));
-	pfi_rollup_untrack(st);   /* a failed run's snapshot */
+	pfi_rollup_untrack(r.delta);   /* a failed run's snapshot */
+	pfi_write_release(&r.w);
 	for (i = 0; i < npaths; i++)
 		pfi_reader_close(in[i].stdin_reader);
 	pfi_corr_free(r.corr);

@@ -4,7 +4,7 @@
  *
  * Everything comes from the index, so counters persist across restarts
  * and count each recipient once.  Recipient outcomes, rejects, delays and
- * domains are summed from the per-hour stat cells (rollup.c), which hold
+ * domains are summed from the per-hour stat cells (write-rollup.c), which hold
  * exactly what `pfi stats` counts; received messages, notifications and
  * outbound TLS need a scan of messages or deliveries, the queue gauges the
  * partial index of open messages.  One read transaction covers all the
@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "smap.h"
-#include "stats-int.h"
+#include "counted.h"
 
 #define TOP_DEFAULT 20
 #define OTHER "other"
@@ -985,7 +985,7 @@ static int families(struct mx *m)
 {
 	int rc;
 
-	if (!pfi_rollup_present(m->st))
+	if (!pfi_cells_present(m->st))
 		return pfi_err_set(&m->st->err, PFI_ESCHEMA, "cannot read metrics:"
 		                   " the index has no stats cells; run 'pfi index'");
 	rc = messages(m);

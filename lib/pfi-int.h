@@ -311,6 +311,11 @@ const char *pfi_ev_name(enum pfi_ev kind);
 int pfi_kv_next(const char **p, const char *end, struct pfi_slice *key,
                 struct pfi_slice *val);
 
+/* ---- addr.c ----------------------------------------------------------------- */
+
+/* The domain of an address, lower-cased into buf; NULL when it has none. */
+const char *pfi_addr_domain(const char *addr, char *buf, size_t size);
+
 /* ---- filter.c: a struct pfi_filter compiled to SQL ------------------------ */
 
 struct sqlite3_stmt;
@@ -334,5 +339,10 @@ const char *pfi_where_sql(const struct pfi_where *w);
 int pfi_where_bind(const struct pfi_where *w, struct sqlite3_stmt *s,
                    int first);
 void pfi_where_free(struct pfi_where *w);
+/* Prepares head + the condition of w + tail, binding w's values from
+ * ?first.  PFI_OK, PFI_ENOMEM or PFI_ERROR (message on st). */
+int pfi_where_prepare(pfi_store *st, const char *head,
+                      const struct pfi_where *w, const char *tail, int first,
+                      struct sqlite3_stmt **out);
 
 #endif /* PFI_INT_H */

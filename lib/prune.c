@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats-int.h"
+#include "write.h"
 
 /* Each step binds ?1 = the cut. */
 static const char *const prune_sql[] = {

@@ -50,6 +50,9 @@ struct pfi_rsrc {
  * (src->fail says why).
  */
 int pfi_rsrc_fill(struct pfi_rsrc *src);
+/* One read(2) of src->fd into dst (EINTR retried); *got = 0 at end of
+ * input.  PFI_OK or PFI_EIO (src->fail set). */
+int pfi_rsrc_read(struct pfi_rsrc *src, void *dst, size_t cap, size_t *got);
 /* Record a truncated or corrupt stream on src; both return PFI_EIO.
  * `detail` may be NULL. */
 int pfi_rsrc_truncated(struct pfi_rsrc *src);

@@ -66,7 +66,7 @@ static int scan_deferrals(pfi_store *st, struct pfi_stats_more *m,
 	if (m->domains == NULL)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	/* Without a filter, no join: a lookup per record costs. */
-	rc = pfi_stats_prepare(st, strcmp(pfi_where_sql(w), "1") == 0 ?
+	rc = pfi_where_prepare(st, strcmp(pfi_where_sql(w), "1") == 0 ?
 	                   "SELECT coalesce(d.domain, ''), sum(d.attempts),"
 	                   " count(*) FROM deliveries d WHERE d.attempts > 0 AND " :
 	                   "SELECT coalesce(d.domain, ''), sum(d.attempts),"
@@ -84,7 +84,7 @@ static int count_where(pfi_store *st, const char *head,
                        const struct pfi_where *w, int64_t *out)
 {
 	sqlite3_stmt *s;
-	int rc = pfi_stats_prepare(st, head, w, "", 1, &s);
+	int rc = pfi_where_prepare(st, head, w, "", 1, &s);
 
 	if (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW)
 		*out = sqlite3_column_int64(s, 0);
@@ -186,7 +186,7 @@ static int scan_problems(pfi_store *st, struct pfi_stats_more *m,
 	    " max(time) FROM problems WHERE time >= ?1 AND time < ?2"
 	    " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2", -1, &s, NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot query the index");
-	pfi_stats_bind_period(s, f ? f->since : 0, f ? f->until : 0);
+	pfi_bind_period(s, f ? f->since : 0, f ? f->until : 0);
 	rc = each_row(st, s, on_problem, m, top);
 	sqlite3_finalize(s);
 	return rc;

@@ -191,68 +191,6 @@ static int count_domain(struct stats_priv *p, const struct pfi_srow *r)
 	return PFI_OK;
 }
 
-/* ---- reject classes ------------------------------------------------------------ */
-
-/* Case-insensitive (ASCII) substring test. */
-static int contains(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle), i;
-
-	for (; *hay != '\0'; hay++) {
-		for (i = 0; i < n && hay[i] != '\0'; i++) {
-			char a = hay[i], b = needle[i];
-
-			if (a >= 'A' && a <= 'Z')
-				a = (char)(a - 'A' + 'a');
-			if (a != b)
-				break;
-		}
-		if (i == n)
-			return 1;
-	}
-	return 0;
-}
-
-/* First match wins; needles are lower case. */
-static const struct {
-	const char *cls;
-	const char *needle;
-} reject_rules[] = {
-	{ "relay_denied", "relay access denied" },
-	{ "rbl", "blocked using" },
-	{ "rbl", "dnsbl" },
-	{ "rbl", "listed at" },
-	{ "rbl", "listed by" },
-	{ "unknown_user", "user unknown" },
-	{ "unknown_user", "unknown user" },
-	{ "unknown_user", "mailbox unavailable" },
-	{ "unknown_user", "no such user" },
-	{ "policy_milter", "milter" },
-	{ "policy_milter", "policy" },
-	{ "policy_milter", "greylist" },
-	{ "policy_milter", "content rejected" },
-	{ "policy_milter", "header" },
-	{ "policy_milter", "body" },
-	{ "sender_helo_client", "sender address rejected" },
-	{ "sender_helo_client", "helo command rejected" },
-	{ "sender_helo_client", "client host rejected" },
-	{ "sender_helo_client", "sender domain" },
-	{ "sender_helo_client", "domain not found" },
-};
-
-/* The class of a reject by its reason text, else by its DSN. */
-static const char *reject_class(const char *reason, const char *dsn)
-{
-	size_t i;
-
-	for (i = 0; reason != NULL && i < PFI_ARRAY_SIZE(reject_rules); i++)
-		if (contains(reason, reject_rules[i].needle))
-			return reject_rules[i].cls;
-	if (dsn != NULL && strcmp(dsn, "5.1.1") == 0)
-		return "unknown_user";
-	return "other";
-}
-
 static int count_reject(struct stats_priv *p, const struct pfi_srow *r)
 {
 	char key[128];
@@ -264,93 +202,6 @@ static int count_reject(struct stats_priv *p, const struct pfi_srow *r)
 }
 
 /* ---- the row scan ------------------------------------------------------------ */
-
-/* A message is original: not a filter/relay/requeue copy, not a
- * notification, not a local-forward copy.  Used with the alias of the
- * root message. */
-#define ORIGINAL(x)                                                        \
-	"(" x ".relation IS NULL AND (" x ".origin IS NOT NULL OR"           \
-	" (coalesce(" x ".sender, '-') <> '' AND NOT EXISTS (SELECT 1 FROM"  \
-	" links l WHERE l.other = " x ".id AND l.relation = 'forward'))))"
-
-/* The relations that are hops: the child carries on the same mail
- * (a content filter's re-injection, a postsuper -r requeue). */
-#define HOP(x) x ".relation IN ('filter', 'requeue')"
-
-/*
- * Every counted recipient row: NOQUEUE rejects, and the rows of original
- * messages and of their content-filter or requeued copies (up to
- * PFI_STATS_HOPS hops: a filter's copy requeued by postsuper -r goes
- * through the filter again, three), except a `filtered` row whose copy is
- * indexed (the copy's rows replace it).  `m` is the original message, so
- * filters on the client, sender or subject read the original and not the
- * copy re-injected by the filter or picked up again after a requeue.
- */
-const char pfi_stats_rows_sql[] =
-	"SELECT d.status, d.dsn, d.domain, d.delay, d.attempts, d.time,"
-	" d.code, d.response, d.host, coalesce(m.client_ip, d.client_ip),"
-	" coalesce(m.sender, d.sender)"
-	" FROM deliveries d"
-	" LEFT JOIN messages o ON o.id = d.message"
-	" LEFT JOIN messages o2 ON " HOP("o") " AND o2.id = o.parent"
-	" LEFT JOIN messages o3 ON " HOP("o2") " AND o3.id = o2.parent"
-	" LEFT JOIN messages o4 ON " HOP("o3") " AND o4.id = o3.parent"
-	" LEFT JOIN messages m ON m.id = CASE"
-	" WHEN " HOP("o4") " THEN o4.parent"
-	" WHEN " HOP("o3") " THEN o3.parent"
-	" WHEN " HOP("o2") " THEN o2.parent"
-	" WHEN " HOP("o") " THEN o.parent ELSE o.id END"
-	" WHERE (d.message IS NULL OR (" ORIGINAL("m")
-	" AND NOT (d.status = 'filtered' AND EXISTS (SELECT 1 FROM messages c"
-	" WHERE c.parent = d.message AND " HOP("c") "))))"
-	/* An address probe's recipients were tested, not sent mail. */
-	" AND d.status NOT IN ('deliverable', 'undeliverable')"
-	" AND ";
-
-static const char *text_col(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
-
-/* Whether an outcome is final and carries a delivery delay. */
-static int final_with_delay(const char *status)
-{
-	return strcmp(status, "sent") == 0 || strcmp(status, "bounced") == 0 ||
-	       strcmp(status, "expired") == 0;
-}
-
-void pfi_stats_read_row(sqlite3_stmt *s, struct pfi_srow *r)
-{
-	int attempts = sqlite3_column_int(s, 4);
-
-	r->status = text_col(s, 0);
-	if (r->status == NULL)
-		r->status = "";
-	r->dsn = text_col(s, 1);
-	r->domain = text_col(s, 2);
-	r->time = sqlite3_column_int64(s, 5);
-	r->code = text_col(s, 6);
-	r->class = strcmp(r->status, "rejected") == 0
-	           ? reject_class(text_col(s, 7), r->dsn) : NULL;
-	r->host = text_col(s, 8);
-	r->client = text_col(s, 9);
-	r->sender_domain = pfi_addr_domain(text_col(s, 10), r->sd_buf,
-	                                   sizeof(r->sd_buf));
-	r->n = 1;
-	r->deferred_once = attempts > 0 || strcmp(r->status, "deferred") == 0;
-	r->ndelays = 0;
-	r->delays = &r->one;
-	if (sqlite3_column_type(s, 3) != SQLITE_NULL &&
-	    final_with_delay(r->status)) {
-		double d = sqlite3_column_double(s, 3);
-
-		if (d >= 0) {
-			r->one.delay = pfi_delay_seconds(pfi_delay_us(d));
-			r->one.n = 1;
-			r->ndelays = 1;
-		}
-	}
-}
 
 /* The heatmap cell and the day of a recipient row. */
 static int count_time(struct stats_priv *p, const struct pfi_srow *r)
@@ -393,27 +244,6 @@ static int count_row(struct stats_priv *p, const struct pfi_srow *r)
 	return PFI_OK;
 }
 
-int pfi_stats_prepare(pfi_store *st, const char *head,
-                      const struct pfi_where *w, const char *tail, int first,
-                      sqlite3_stmt **out)
-{
-	struct pfi_buf sql;
-	int rc = PFI_OK;
-
-	*out = NULL;
-	pfi_buf_init(&sql, 0);
-	if (pfi_buf_appends(&sql, head) != PFI_OK ||
-	    pfi_buf_appends(&sql, pfi_where_sql(w)) != PFI_OK ||
-	    pfi_buf_appends(&sql, tail) != PFI_OK)
-		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	else if (sqlite3_prepare_v2(st->db, sql.data, -1, out, NULL) != SQLITE_OK)
-		rc = pfi_store_dberr(st, PFI_ERROR, "cannot query the index");
-	else
-		pfi_where_bind(w, *out, first);
-	pfi_buf_release(&sql);
-	return rc;
-}
-
 /* Steps s to its end, handing each row to fn. */
 static int scan(pfi_store *st, sqlite3_stmt *s,
                 int (*fn)(struct stats_priv *, sqlite3_stmt *),
@@ -441,7 +271,7 @@ static int scan_rows(pfi_store *st, struct stats_priv *p,
                      const struct pfi_where *w)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = pfi_stats_prepare(st, pfi_stats_rows_sql, w, "", 1, &s);
+	int rc = pfi_where_prepare(st, pfi_stats_rows_sql, w, "", 1, &s);
 
 	if (rc == PFI_OK)
 		rc = scan(st, s, on_row, p);
@@ -450,19 +280,6 @@ static int scan_rows(pfi_store *st, struct stats_priv *p,
 }
 
 /* ---- the message scan ----------------------------------------------------------- */
-
-/* Received messages (original, seen arriving) and notifications. */
-const char pfi_stats_msgs_head[] =
-	"SELECT m.received, m.size, m.tls_protocol, m.host, m.client_ip,"
-	" m.sender, m.origin IS NOT NULL AND m.relation IS NULL FROM messages m";
-
-/* 16384 is PFI_MSG_PROBE (correlate.h; messages.flags is a stored
- * format): sendmail -bv is submitted like mail but is a test. */
-const char pfi_stats_msgs_kind[] =
-	" WHERE m.flags & 16384 = 0 AND ((m.relation IS NULL AND"
-	" m.origin IS NOT NULL)"
-	" OR m.relation IN ('bounce', 'delay')"
-	" OR (m.relation IS NULL AND m.origin IS NULL AND m.sender = ''))";
 
 /* The by[] key of a message, or "no key" (*none) for recipient keys. */
 static const char *msg_key(struct stats_priv *p, const struct pfi_smsg *r,
@@ -489,21 +306,6 @@ static void count_msg(struct pfi_stats_counts *c, const struct pfi_smsg *r)
 	}
 	c->received += r->n;
 	c->bytes_received += r->bytes;
-}
-
-void pfi_stats_read_msg(sqlite3_stmt *s, struct pfi_smsg *m)
-{
-	int64_t size = sqlite3_column_int64(s, 1);
-
-	m->received = sqlite3_column_int64(s, 0);
-	m->n = 1;
-	m->bytes = size > 0 ? size : 0;
-	m->tls = text_col(s, 2);
-	m->host = text_col(s, 3);
-	m->client = text_col(s, 4);
-	m->sender_domain = pfi_addr_domain(text_col(s, 5), m->sd_buf,
-	                                   sizeof(m->sd_buf));
-	m->original = sqlite3_column_int(s, 6);
 }
 
 /* Everything one arrived message (or a cell of them) adds. */
@@ -552,13 +354,6 @@ static int filter_has_fields(const struct pfi_filter *f)
  * always appear, so the filter's own parameters are ?3 onwards. */
 static double ratio(int64_t a, int64_t b);
 
-/* Binds a period as ?1 (since) and ?2 (until); 0 is open. */
-void pfi_stats_bind_period(sqlite3_stmt *s, int64_t since, int64_t until)
-{
-	sqlite3_bind_int64(s, 1, since ? since : INT64_MIN);
-	sqlite3_bind_int64(s, 2, until ? until : INT64_MAX);
-}
-
 /* Network deliveries (relay host[addr]), and how many went over TLS,
  * content filter hand-offs left out. */
 static int scan_tls_out(pfi_store *st, struct stats_priv *p, int64_t since,
@@ -572,7 +367,7 @@ static int scan_tls_out(pfi_store *st, struct stats_priv *p, int64_t since,
 	    " AND status NOT IN ('filtered', 'rejected')"
 	    " AND instr(relay, '[') > 0", -1, &s, NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot query index");
-	pfi_stats_bind_period(s, since, until);
+	pfi_bind_period(s, since, until);
 	rc = sqlite3_step(s) == SQLITE_ROW ? PFI_OK
 	     : pfi_store_dberr(st, PFI_ERROR, "cannot query index");
 	if (rc == PFI_OK) {
@@ -595,7 +390,7 @@ static int scan_sasl(pfi_store *st, struct stats_priv *p,
 	    " count(*) FROM sasl_failures WHERE time >= ?1 AND time < ?2"
 	    " GROUP BY 1 ORDER BY 2 DESC, 1", -1, &s, NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot query index");
-	pfi_stats_bind_period(s, f ? f->since : 0, f ? f->until : 0);
+	pfi_bind_period(s, f ? f->since : 0, f ? f->until : 0);
 	p->pub.sasl_failures = 0;
 	p->sasl_clients = calloc(top ? top : 1, sizeof(*p->sasl_clients));
 	p->sasl_keys = calloc(top ? top : 1, sizeof(*p->sasl_keys));
@@ -647,7 +442,7 @@ static int scan_msgs(pfi_store *st, struct stats_priv *p,
 	     pfi_buf_appends(&head, " AND ") != PFI_OK))
 		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	if (rc == PFI_OK)
-		rc = pfi_stats_prepare(st, head.data, w,
+		rc = pfi_where_prepare(st, head.data, w,
 		                       join ? " GROUP BY m.id" : "", 3, &s);
 	if (rc == PFI_OK) {
 		if (since)
@@ -1054,13 +849,13 @@ static int count_cell(pfi_store *st, struct stats_priv *p, sqlite3_stmt *s)
 		return PFI_OK;
 	}
 	if (kind == PFI_CELL_SENDER) {
-		const char *sd = text_col(s, 4);
+		const char *sd = pfi_col_text(s, 4);
 		return sd == NULL || pfi_smap_count(&p->senders, sd, n) == PFI_OK
 		       ? PFI_OK : pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	}
 	if (kind == PFI_CELL_RECEIVED || kind == PFI_CELL_NOTIFY) {
 		struct pfi_smsg a = { .received = t, .n = n, .bytes = m,
-			.tls = text_col(s, 9), .host = text_col(s, 2),
+			.tls = pfi_col_text(s, 9), .host = pfi_col_text(s, 2),
 			.original = kind == PFI_CELL_RECEIVED };
 		return count_arrival(p, &a) == PFI_OK ? PFI_OK
 		       : pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
@@ -1069,10 +864,10 @@ static int count_cell(pfi_store *st, struct stats_priv *p, sqlite3_stmt *s)
 	if (kind != PFI_CELL_RCPT)
 		return PFI_OK;
 	/* Sender domains are counted from their own cells. */
-	struct pfi_srow r = { .host = text_col(s, 2), .domain = text_col(s, 3),
-		.status = text_col(s, 5),
-		.dsn = text_col(s, 6), .code = text_col(s, 7),
-		.class = text_col(s, 8), .time = t, .n = n, .deferred_once = m };
+	struct pfi_srow r = { .host = pfi_col_text(s, 2), .domain = pfi_col_text(s, 3),
+		.status = pfi_col_text(s, 5),
+		.dsn = pfi_col_text(s, 6), .code = pfi_col_text(s, 7),
+		.class = pfi_col_text(s, 8), .time = t, .n = n, .deferred_once = m };
 	int rc = pfi_delays_decode(sqlite3_column_blob(s, 12),
 	                           (size_t)sqlite3_column_bytes(s, 12),
 	                           &p->cell_delays, &p->cell_cap, &r.ndelays);
@@ -1115,7 +910,7 @@ static int cells_fit(pfi_store *st, const struct pfi_stats_opts *o,
                      const struct pfi_filter *f)
 {
 	return !o->rows_only && !filter_has_fields(f) && o->by != PFI_BY_CLIENT &&
-	       o->by != PFI_BY_SENDER_DOMAIN && pfi_rollup_present(st);
+	       o->by != PFI_BY_SENDER_DOMAIN && pfi_cells_present(st);
 }
 
 /* Everything but SASL failures: whole hours from cells, the partial hours

@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
-#include "store.h"
+#include "store-schema.h"
 
-/* Per-hour sums of what `pfi stats` counts (rollup.c, stats-int.h): one
+/* Per-hour sums of what `pfi stats` counts (write-rollup.c, counted.h): one
  * row per kind (enum pfi_cell_kind) and combination of keys in an hour. */
 #define PFI_STAT_CELLS_SQL                                                   \
 	"CREATE TABLE stat_cells ("                                          \
@@ -20,14 +20,14 @@
 	" tls TEXT,"                /* arrivals: TLS protocol */             \
 	" n INTEGER NOT NULL,"      /* records */                            \
 	" m INTEGER NOT NULL,"      /* deferred once / bytes / over TLS */   \
-	" delays BLOB"              /* final delays (rollup.c encoding) */   \
+	" delays BLOB"              /* final delays (counted.c encoding) */   \
 	");"                                                                 \
 	"CREATE INDEX stat_cells_hour ON stat_cells(hour);"
 
 /* The correlator's live sessions at the last checkpoint (correlate.h,
  * struct pfi_session_rec): lines, TLS and NOQUEUE actions logged before a
  * message's "QID: client=" reach it through its session, which the next
- * run restores.  Each checkpoint replaces the rows (store-sessions.c).
+ * run restores.  Each checkpoint replaces the rows (write-sessions.c).
  * IF NOT EXISTS: the step from schema 1 may meet it already made. */
 /* Postfix's warning:, error:, fatal: and panic: lines and smtpd's
  * reject_warning, by folded kind (problems.c), for stats. */
@@ -65,7 +65,7 @@ const char pfi_schema_sql[] =
 	" first INTEGER, last INTEGER"   /* first and last timestamp */
 	");"
 	/* Every line read, raw, in zstd-compressed chunks of consecutive
-	 * lines (see chunks.c); a line's id is its place in reading order. */
+	 * lines (see store-lines.c); a line's id is its place in reading order. */
 	"CREATE TABLE chunks ("
 	" first INTEGER PRIMARY KEY,"    /* id of its first line */
 	" count INTEGER NOT NULL,"       /* lines in it */
@@ -344,5 +344,60 @@ done:
 	sqlite3_finalize(r);
 	sqlite3_finalize(lookup);
 	sqlite3_close(ref);
+	return rc;
+}
+
+/* ---- creating the schema and its indexes ------------------------------------- */
+
+static int create_indexes(pfi_store *st, const struct pfi_index_def *defs)
+{
+	size_t i;
+	int rc = pfi_store_exec(st, PFI_SORT_CACHE_SQL);
+
+	for (i = 0; defs[i].name && rc == PFI_OK; i++)
+		rc = pfi_store_exec(st, defs[i].sql);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, PFI_CACHE_SQL);
+	return rc;
+}
+
+int pfi_store_indexes(pfi_store *st, const struct pfi_index_def *defs,
+                      int create)
+{
+	char sql[128];
+	size_t i;
+	int rc = PFI_OK;
+
+	if (create)
+		return create_indexes(st, defs);
+	for (i = 0; defs[i].name && rc == PFI_OK; i++) {
+		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", defs[i].name);
+		rc = pfi_store_exec(st, sql);
+	}
+	return rc;
+}
+
+int pfi_store_query_indexes(pfi_store *st, int create)
+{
+	return pfi_store_indexes(st, pfi_query_indexes, create);
+}
+
+int pfi_schema_create(pfi_store *st)
+{
+	char sql[128];
+	int rc = pfi_store_exec(st, "BEGIN IMMEDIATE");
+
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, pfi_schema_sql);
+	if (rc == PFI_OK)
+		rc = pfi_store_query_indexes(st, 1);
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d;"
+	         " PRAGMA user_version = %d", PFI_APPLICATION_ID, PFI_SCHEMA_VERSION);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, sql);
+	st->schema = PFI_SCHEMA_VERSION;
+	if (rc == PFI_OK)
+		return pfi_store_exec(st, "COMMIT");
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }

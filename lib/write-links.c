@@ -1,5 +1,5 @@
 /*
- * links.c - resolving links between messages after a run.
+ * write-links.c - resolving links between messages after a run.
  *
  * A link says "this message's recipient was queued as QID" (a content
  * filter re-injection on the same host, or a relay to another indexed
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats-int.h"
+#include "write.h"
 
 /* The candidates of the links in `todo` that are still open: the
  * messages with their queue ID on the same host (or, queued as, on the
@@ -86,6 +86,7 @@ struct choice {
 
 struct resolver {
 	pfi_store *st;
+	struct pfi_write *w;    /* notes both sides of each resolved link */
 	sqlite3_stmt *s[NSTMT];
 	struct choice *v;       /* chosen first, applied after the query */
 	size_t n, cap;
@@ -180,8 +181,8 @@ static int resolve(struct resolver *r, const struct choice *ch)
 	/* Stats cells: both sides may count differently now (the other
 	 * side's original, the linking side's hand-off and copies). */
 	if (rc == PFI_OK)
-		rc = pfi_rollup_touch(r->st, ch->other);
-	return rc == PFI_OK ? pfi_rollup_touch(r->st, ch->parent) : rc;
+		rc = pfi_write_touch(r->w, ch->other);
+	return rc == PFI_OK ? pfi_write_touch(r->w, ch->parent) : rc;
 }
 
 static int prepare_all(struct resolver *r)
@@ -196,10 +197,11 @@ static int prepare_all(struct resolver *r)
 	return PFI_OK;
 }
 
-int pfi_store_resolve_links(pfi_store *st, int64_t since_msg,
-                            int64_t since_link)
+int pfi_write_links(struct pfi_write *w, int64_t since_msg,
+                    int64_t since_link)
 {
-	struct resolver r = { .st = st };
+	pfi_store *st = w->st;
+	struct resolver r = { .st = st, .w = w };
 	sqlite3_stmt *c = NULL;
 	int64_t last = 0;
 	int rc = prepare_all(&r), step = SQLITE_DONE;

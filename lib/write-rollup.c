@@ -1,9 +1,10 @@
 /*
- * rollup.c - the per-hour cells of stat_cells, which `pfi stats` reads
+ * write-rollup.c - the per-hour cells of stat_cells, which `pfi stats` reads
  * instead of every record for the whole hours of a period.
  *
  * Cells are built by reading the same counted rows as `pfi stats`
- * (pfi_stats_rows_sql, pfi_stats_msgs_*), after links are resolved, so
+ * (counted.c: pfi_stats_rows_sql, pfi_stats_msgs_*), after links are
+ * resolved, so
  * they cannot disagree with a scan of the rows.  A new index builds them
  * all at the end of its run.  A later run changes them by difference, so
  * its cost follows the records it changes and not the hours they fall in:
@@ -16,54 +17,26 @@
 #include <string.h>
 
 #include "smap.h"
-#include "stats-int.h"
+#include "write.h"
 
 #define SEP '\x1f'        /* between the fields of a cell key */
 #define NUL_FIELD '\x1e'  /* a NULL field */
 #define NFIELDS 10        /* kind, hour, host, domain, sender_domain,
                              status, dsn, code, class, tls */
 
-/* ---- small helpers shared with stats.c -------------------------------------- */
-
-int64_t pfi_hour_of(int64_t t)
-{
-	return t / PFI_HOUR - (t % PFI_HOUR < 0);
-}
-
-int64_t pfi_delay_us(double seconds)
-{
-	return (int64_t)(seconds * 1e6 + 0.5);
-}
-
-double pfi_delay_seconds(int64_t us)
-{
-	return (double)us / 1e6;
-}
-
-int pfi_rollup_present(pfi_store *st)
-{
-	return st->schema >= 2;
-}
-
-/* ---- the delays of a cell: sorted microseconds as (gap, count) varints ---------- */
-
-/* A delay in microseconds and how many outcomes had it; a difference
- * takes delays away with negative counts. */
-struct upair {
-	int64_t us, n;
-};
+/* ---- folding a difference of delays ------------------------------------------- */
 
 static int cmp_upair(const void *a, const void *b)
 {
-	int64_t x = ((const struct upair *)a)->us;
-	int64_t y = ((const struct upair *)b)->us;
+	int64_t x = ((const struct pfi_delay_us *)a)->us;
+	int64_t y = ((const struct pfi_delay_us *)b)->us;
 
 	return (x > y) - (x < y);
 }
 
 /* Sorts v[0..*n) and sums the counts of equal delays, dropping those that
  * come to zero.  0 when a count is left negative. */
-static int pairs_fold(struct upair *v, size_t *n)
+static int pairs_fold(struct pfi_delay_us *v, size_t *n)
 {
 	size_t i, j, out = 0;
 	int ok = 1;
@@ -85,56 +58,6 @@ static int pairs_fold(struct upair *v, size_t *n)
 	return ok;
 }
 
-/* Encodes folded delays, each distinct value with its count. */
-static int delays_encode(const struct upair *v, size_t n, struct pfi_buf *out)
-{
-	int64_t prev = 0;
-	size_t i;
-
-	pfi_buf_reset(out);
-	for (i = 0; i < n; i++) {
-		if (pfi_buf_put_varint(out, (uint64_t)(v[i].us - prev)) != PFI_OK ||
-		    pfi_buf_put_varint(out, (uint64_t)v[i].n) != PFI_OK)
-			return PFI_ENOMEM;
-		prev = v[i].us;
-	}
-	return PFI_OK;
-}
-
-/* The next delay of an encoded blob: *us is the previous one on entry. */
-static int delays_next(const unsigned char **p, const unsigned char *end,
-                       int64_t *us, int64_t *count)
-{
-	uint64_t gap, c;
-
-	if (pfi_varint_get(p, end, &gap) != PFI_OK ||
-	    pfi_varint_get(p, end, &c) != PFI_OK)
-		return PFI_ERROR;
-	*us += (int64_t)gap;
-	*count = (int64_t)c;
-	return PFI_OK;
-}
-
-int pfi_delays_decode(const void *blob, size_t size,
-                      struct pfi_delay_n **out, size_t *cap, size_t *n)
-{
-	/* No blob: no arithmetic on NULL (undefined even for + 0). */
-	const unsigned char *p = blob, *end = p ? p + size : p;
-	int64_t value = 0, count;
-
-	*n = 0;
-	while (p != NULL && p < end) {
-		if (delays_next(&p, end, &value, &count) != PFI_OK)
-			return PFI_ERROR;
-		if (pfi_array_reserve((void **)out, cap, *n, sizeof(**out),
-		                      64) != PFI_OK)
-			return PFI_ENOMEM;
-		(*out)[*n].delay = pfi_delay_seconds(value);
-		(*out)[(*n)++].n = count;
-	}
-	return PFI_OK;
-}
-
 /* ---- building cells ----------------------------------------------------------------- */
 
 /* The value of a cell in the builder's table: the cell itself, or when
@@ -144,7 +67,7 @@ struct cell {
 	int dated;            /* 0: hour is NULL */
 	int64_t hour;
 	int64_t n, m;
-	struct upair *d;      /* final delays, unsorted until folded */
+	struct pfi_delay_us *d;      /* final delays, unsorted until folded */
 	size_t nd, cd;
 	int changed;          /* a difference that does not cancel out */
 	int64_t rowid;        /* a difference: the stored cell, 0 when none */
@@ -373,7 +296,7 @@ static int bind_delays(struct builder *b, sqlite3_stmt *s, int i,
 {
 	if (c->nd == 0)
 		return PFI_OK;
-	if (delays_encode(c->d, c->nd, &b->blob) != PFI_OK)
+	if (pfi_delays_encode(c->d, c->nd, &b->blob) != PFI_OK)
 		return pfi_err_set(&b->st->err, PFI_ENOMEM, "out of memory");
 	sqlite3_bind_blob(s, i, b->blob.data, (int)b->blob.len, SQLITE_STATIC);
 	return PFI_OK;
@@ -485,7 +408,7 @@ int pfi_rollup_rebuild_all(pfi_store *st)
 struct pfi_rollup_delta {
 	sqlite3 *before;    /* the index as the run began, in a read
 	                       transaction; NULL: none, rebuild every cell */
-	int64_t *ids;       /* messages the run wrote or linked */
+	int64_t *ids;       /* scratch: ids copied between the two */
 	size_t n, cap;
 };
 
@@ -547,9 +470,9 @@ static int note_ids(pfi_store *st, sqlite3 *db, const int64_t *ids, size_t n)
 
 /* Adds the ids of from's temp.pfi_touched to to's, read through the
  * noted ids' array (both tables hold those already). */
-static int copy_ids(pfi_store *st, sqlite3 *from, sqlite3 *to)
+static int copy_ids(pfi_store *st, struct pfi_rollup_delta *d,
+                    sqlite3 *from, sqlite3 *to)
 {
-	struct pfi_rollup_delta *d = st->delta;
 	sqlite3_stmt *s;
 	int step;
 
@@ -578,34 +501,35 @@ static int widen_in(pfi_store *st, sqlite3 *db)
 	return PFI_OK;
 }
 
-/* Both connections' temp.pfi_touched: the noted messages, widened in the
- * state before the run and in the state now. */
-static int widen(pfi_store *st)
+/* Both connections' temp.pfi_touched: the touched messages, widened in
+ * the state before the run and in the state now. */
+static int widen(struct pfi_write *w, struct pfi_rollup_delta *d)
 {
-	struct pfi_rollup_delta *d = st->delta;
-	int rc = note_ids(st, st->db, d->ids, d->n);
+	pfi_store *st = w->st;
+	int rc = note_ids(st, st->db, w->touched, w->ntouched);
 
 	if (rc == PFI_OK)
-		rc = note_ids(st, d->before, d->ids, d->n);
+		rc = note_ids(st, d->before, w->touched, w->ntouched);
 	if (rc == PFI_OK)
 		rc = widen_in(st, st->db);
 	if (rc == PFI_OK)
 		rc = widen_in(st, d->before);
 	if (rc == PFI_OK)
-		rc = copy_ids(st, d->before, st->db);
+		rc = copy_ids(st, d, d->before, st->db);
 	if (rc == PFI_OK)
-		rc = copy_ids(st, st->db, d->before);
+		rc = copy_ids(st, d, st->db, d->before);
 	return rc;
 }
 
 /* The difference of every cell: what the touched messages count now
  * (and the run's NOQUEUE rejects), less what they counted before. */
-static int difference(struct builder *b)
+static int difference(struct builder *b, const struct pfi_rollup_delta *d,
+                      int64_t first_new_row)
 {
 	pfi_store *st = b->st;
 	int rc;
 
-	b->db = st->delta->before;
+	b->db = d->before;
 	b->sign = -1;
 	rc = build_rows(b, touched_rows, 0, 0);
 	if (rc == PFI_OK)
@@ -616,8 +540,8 @@ static int difference(struct builder *b)
 		rc = build_rows(b, touched_rows, 0, 0);
 	if (rc == PFI_OK)
 		rc = build_msgs(b, touched_msgs, 0, 0);
-	if (rc == PFI_OK && st->first_new_row != INT64_MAX)
-		rc = build_rows(b, new_rejects, st->first_new_row, 0);
+	if (rc == PFI_OK && first_new_row != INT64_MAX)
+		rc = build_rows(b, new_rejects, first_new_row, 0);
 	return rc;
 }
 
@@ -687,7 +611,7 @@ static int merge_stored(struct builder *b, sqlite3_stmt *s)
 	c->n += sqlite3_column_int64(s, 11);
 	c->m += sqlite3_column_int64(s, 12);
 	while (p != NULL && p < end) {
-		if (delays_next(&p, end, &us, &count) != PFI_OK)
+		if (pfi_delays_next(&p, end, &us, &count) != PFI_OK)
 			return DELTA_UNFIT;
 		if (cell_add_delay(c, us, count) != PFI_OK)
 			return PFI_ENOMEM;
@@ -800,17 +724,17 @@ static int put_changed(struct builder *b)
 
 /* Changes the cells by the run's difference.  DELTA_UNFIT when the
  * stored cells cannot have been what the records gave before the run. */
-static int apply_difference(pfi_store *st)
+static int apply_difference(struct pfi_write *w, struct pfi_rollup_delta *d)
 {
 	struct builder b;
 	int64_t *hours = NULL;
 	size_t nh = 0;
 	int undated = 0;
-	int rc = widen(st);
+	int rc = widen(w, d);
 
-	builder_init(&b, st);
+	builder_init(&b, w->st);
 	if (rc == PFI_OK)
-		rc = difference(&b);
+		rc = difference(&b, d, w->first_new_row);
 	if (rc == PFI_OK)
 		rc = mark_changed(&b, &hours, &nh, &undated);
 	if (rc == PFI_OK)
@@ -845,50 +769,41 @@ static sqlite3 *open_before(pfi_store *st)
 	return NULL;
 }
 
-int pfi_rollup_track(pfi_store *st)
+int pfi_rollup_track(pfi_store *st, struct pfi_rollup_delta **out)
 {
-	pfi_rollup_untrack(st);
-	if ((st->delta = calloc(1, sizeof(*st->delta))) == NULL)
-		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	if (pfi_store_exec(st, touched_sql) != PFI_OK)
-		return PFI_ERROR;
-	/* Without a snapshot the cells are all rebuilt: slow, but exact. */
-	st->delta->before = open_before(st);
-	return PFI_OK;
-}
+	struct pfi_rollup_delta *d = calloc(1, sizeof(*d));
 
-int pfi_rollup_touch(pfi_store *st, int64_t message)
-{
-	struct pfi_rollup_delta *d = st->delta;
-
+	*out = NULL;
 	if (d == NULL)
-		return PFI_OK;
-	if (pfi_array_reserve((void **)&d->ids, &d->cap, d->n, sizeof(*d->ids),
-	                      256) != PFI_OK)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	d->ids[d->n++] = message;
+	if (pfi_store_exec(st, touched_sql) != PFI_OK) {
+		free(d);
+		return PFI_ERROR;
+	}
+	/* Without a snapshot the cells are all rebuilt: slow, but exact. */
+	d->before = open_before(st);
+	*out = d;
 	return PFI_OK;
 }
 
-int pfi_rollup_refresh(pfi_store *st)
+int pfi_rollup_refresh(struct pfi_write *w, struct pfi_rollup_delta *d)
 {
 	int rc;
 
-	if (st->delta == NULL)
+	if (d == NULL)
 		return PFI_OK;
-	rc = st->delta->before ? apply_difference(st) : DELTA_UNFIT;
+	rc = d->before ? apply_difference(w, d) : DELTA_UNFIT;
 	/* The snapshot ends before the run commits, so that the commit's
 	 * checkpoint is not held back by it. */
-	pfi_rollup_untrack(st);
-	return rc == DELTA_UNFIT ? pfi_rollup_rebuild_all(st) : rc;
+	pfi_rollup_untrack(d);
+	return rc == DELTA_UNFIT ? pfi_rollup_rebuild_all(w->st) : rc;
 }
 
-void pfi_rollup_untrack(pfi_store *st)
+void pfi_rollup_untrack(struct pfi_rollup_delta *d)
 {
-	if (st->delta == NULL)
+	if (d == NULL)
 		return;
-	sqlite3_close(st->delta->before);
-	free(st->delta->ids);
-	free(st->delta);
-	st->delta = NULL;
+	sqlite3_close(d->before);
+	free(d->ids);
+	free(d);
 }

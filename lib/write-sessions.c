@@ -1,5 +1,5 @@
 /*
- * store-sessions.c - the correlator's live sessions between runs.
+ * write-sessions.c - the correlator's live sessions between runs.
  *
  * A run that ends inside an smtpd session (after its TLS line, before the
  * message's "QID: client=") must hand the session to the next run, or the
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "write.h"
 
 /* ---- pending actions as one blob -------------------------------------------------- */
 
@@ -76,9 +76,9 @@ static int pending_decode(const void *data, size_t size, char **text,
 
 /* ---- saving ------------------------------------------------------------------------- */
 
-int pfi_store_clear_sessions(pfi_store *st)
+int pfi_write_clear_sessions(struct pfi_write *w)
 {
-	return pfi_store_exec(st, "DELETE FROM sessions");
+	return pfi_store_exec(w->st, "DELETE FROM sessions");
 }
 
 /* Binds a blob of `b`, NULL when empty. */
@@ -90,9 +90,17 @@ static void bind_blob(sqlite3_stmt *s, int i, const struct pfi_buf *b)
 		sqlite3_bind_null(s, i);
 }
 
-int pfi_store_put_session(pfi_store *st, const struct pfi_session_rec *r)
+static const char insert_session_sql[] =
+	"INSERT INTO sessions(host, program, pid, seen, client, client_ip,"
+	" tls_protocol, tls_cipher, tls_relay, last_qid, last_id, pending,"
+	" lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	" ?13)";
+
+int pfi_write_session(struct pfi_write *w, const struct pfi_session_rec *r)
 {
-	sqlite3_stmt *s = pfi_store_stmt(st, ST_INSERT_SESSION);
+	pfi_store *st = w->st;
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_INSERT_SESSION,
+	                                 insert_session_sql);
 
 	if (s == NULL)
 		return PFI_ERROR;
@@ -108,21 +116,16 @@ int pfi_store_put_session(pfi_store *st, const struct pfi_session_rec *r)
 	pfi_bind_str(s, 10, r->last_qid);
 	pfi_bind_time(s, 11, r->last_id);
 	/* The scratch buffer holds one encoding at a time: bound as copies. */
-	if (pending_encode(r->pend, r->npend, &st->scratch) != PFI_OK)
+	if (pending_encode(r->pend, r->npend, &w->scratch) != PFI_OK)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	bind_blob(s, 12, &st->scratch);
-	if (pfi_ids_encode(r->lines, r->nlines, &st->scratch) != PFI_OK)
+	bind_blob(s, 12, &w->scratch);
+	if (pfi_ids_encode(r->lines, r->nlines, &w->scratch) != PFI_OK)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	bind_blob(s, 13, &st->scratch);
+	bind_blob(s, 13, &w->scratch);
 	return pfi_store_step_done(st, s, "cannot save session");
 }
 
 /* ---- loading ------------------------------------------------------------------------ */
-
-static const char *col_str(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
 
 /* One row back into the correlator. */
 static int load_session(struct pfi_corr *c, sqlite3_stmt *s)
@@ -134,16 +137,16 @@ static int load_session(struct pfi_corr *c, sqlite3_stmt *s)
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	r.host = col_str(s, 0);
-	r.program = col_str(s, 1);
+	r.host = pfi_col_text(s, 0);
+	r.program = pfi_col_text(s, 1);
 	r.pid = (long)sqlite3_column_int64(s, 2);
 	r.seen = sqlite3_column_int64(s, 3);
-	r.client = col_str(s, 4);
-	r.client_ip = col_str(s, 5);
-	r.tls_protocol = col_str(s, 6);
-	r.tls_cipher = col_str(s, 7);
-	r.tls_relay = col_str(s, 8);
-	r.last_qid = col_str(s, 9);
+	r.client = pfi_col_text(s, 4);
+	r.client_ip = pfi_col_text(s, 5);
+	r.tls_protocol = pfi_col_text(s, 6);
+	r.tls_cipher = pfi_col_text(s, 7);
+	r.tls_relay = pfi_col_text(s, 8);
+	r.last_qid = pfi_col_text(s, 9);
 	r.last_id = sqlite3_column_int64(s, 10);
 	rc = pending_decode(sqlite3_column_blob(s, 11),
 	                    (size_t)sqlite3_column_bytes(s, 11), &text, &pend,
@@ -162,7 +165,7 @@ static int load_session(struct pfi_corr *c, sqlite3_stmt *s)
 	return rc;
 }
 
-int pfi_store_load_sessions(pfi_store *st, struct pfi_corr *c)
+int pfi_load_sessions(pfi_store *st, struct pfi_corr *c)
 {
 	sqlite3_stmt *s;
 	int rc = PFI_OK, step = SQLITE_ROW;

@@ -1,0 +1,113 @@
+/*
+ * write.h - the write side: what `pfi index` (index.c) and `pfi prune`
+ * (prune.c) write into the index, on the store layer.  Private to the
+ * library.
+ *
+ *   write-messages.c  a message's rows, and their reload when left open
+ *   write-chunks.c    raw lines into compressed chunks
+ *   write-sessions.c  the correlator's live sessions between runs
+ *   write-links.c     links between messages resolved after a run
+ *   write-rollup.c    the per-hour stats cells, rebuilt or changed
+ *   write-schema.c    bringing an older index up to date
+ *
+ * Nothing here is called from the read side or the store layer.
+ */
+#ifndef PFI_WRITE_H
+#define PFI_WRITE_H
+
+#include "correlate.h"
+#include "counted.h"
+#include "store-lines.h"
+#include "store-schema.h"
+
+/* What one run writes with: state of the run, kept off the store handle. */
+struct pfi_write {
+	pfi_store *st;
+	struct pfi_buf scratch;      /* encoding line lists */
+	int tracking;                /* note touched messages (not a first run) */
+	int64_t *touched;            /* messages whose records or links changed */
+	size_t ntouched, cap;
+	int64_t first_new_row;       /* lowest deliveries.id written this run,
+	                                INT64_MAX: none */
+	int64_t first_new_link;      /* lowest links.id written this run */
+};
+
+void pfi_write_init(struct pfi_write *w, pfi_store *st);
+void pfi_write_release(struct pfi_write *w);
+/* Notes a message whose records, links or parent the run changes (for a
+ * resolved link, both its sides); nothing when not tracking. */
+int pfi_write_touch(struct pfi_write *w, int64_t message);
+
+/* ---- write-messages.c ---- */
+
+/* Writes a message with its recipients and links (replacing an earlier
+ * version of it).  PFI_OK or PFI_ERROR. */
+int pfi_write_message(struct pfi_write *w, const struct pfi_msg *m, int open);
+/* Writes a NOQUEUE reject row. */
+int pfi_write_reject(struct pfi_write *w, const struct pfi_envelope *env,
+                     const struct pfi_event *ev, int64_t line_id);
+/* Writes a failed SASL login. */
+int pfi_write_sasl_failure(struct pfi_write *w,
+                           const struct pfi_envelope *env,
+                           const struct pfi_event *ev);
+/* Writes a problem line (problems.c): its level and folded kind. */
+int pfi_write_problem(struct pfi_write *w, const struct pfi_envelope *env,
+                      const char *level, const char *kind, int64_t line_id);
+/* Loads the messages a previous run left open, for the correlator. */
+int pfi_load_open(pfi_store *st, struct pfi_corr *c);
+
+/* ---- write-chunks.c ---- */
+
+struct pfi_chunker;
+int pfi_chunker_new(struct pfi_chunker **out, pfi_store *st, int64_t first);
+/* Adds a line (it gets the next id); writes a chunk when one is full. */
+int pfi_chunker_add(struct pfi_chunker *c, const char *line, size_t len,
+                    int64_t time);
+/* Writes the lines not written yet. */
+int pfi_chunker_flush(struct pfi_chunker *c);
+void pfi_chunker_free(struct pfi_chunker *c);
+
+/* ---- write-sessions.c ---- */
+
+/* Empties the saved sessions (before a checkpoint saves those live now). */
+int pfi_write_clear_sessions(struct pfi_write *w);
+/* Saves one live session (the sink's session callback). */
+int pfi_write_session(struct pfi_write *w, const struct pfi_session_rec *s);
+/* Gives the correlator the sessions the last checkpoint saved. */
+int pfi_load_sessions(pfi_store *st, struct pfi_corr *c);
+
+/* ---- write-links.c ---- */
+
+/* The relation of a link of kind `kind` (enum pfi_link_rel) to a message
+ * on another host (far) or the same one: filter, relay, forward, bounce,
+ * requeue. */
+const char *pfi_link_relation(int kind, int far);
+/* Resolves links whose other side may have arrived since `since_msg`,
+ * noting both sides of each resolved link as touched. */
+int pfi_write_links(struct pfi_write *w, int64_t since_msg,
+                    int64_t since_link);
+
+/* ---- write-rollup.c ---- */
+
+struct pfi_rollup_delta;
+/* Rebuilds every cell (a new index, a migration, after pruning). */
+int pfi_rollup_rebuild_all(pfi_store *st);
+/* Keeps a snapshot of the index as it is now, to change the cells by
+ * difference at the end of the run.  *out is NULL when no snapshot can
+ * be had (the cells are then rebuilt). */
+int pfi_rollup_track(pfi_store *st, struct pfi_rollup_delta **out);
+/* Changes the cells by what the touched messages (and the run's NOQUEUE
+ * rejects, from w->first_new_row) count now less what they counted in
+ * the snapshot, or rebuilds them all when the difference does not fit or
+ * there is no snapshot; then frees d. */
+int pfi_rollup_refresh(struct pfi_write *w, struct pfi_rollup_delta *d);
+/* Frees a snapshot without changing the cells (a failed run). */
+void pfi_rollup_untrack(struct pfi_rollup_delta *d);
+
+/* ---- write-schema.c ---- */
+
+/* Brings an index opened for writing up to the schema this build writes.
+ * PFI_OK, PFI_EBUSY or PFI_ERROR. */
+int pfi_write_migrate(pfi_store *st);
+
+#endif /* PFI_WRITE_H */
