@@ -57,6 +57,7 @@ struct run {
 	struct pfi_index_report *rep;
 	struct pfi_corr *corr;
 	struct pfi_chunker *chunks;  /* where raw lines go */
+	struct pfi_counts *events;   /* lines counted by what they say */
 	int64_t next_line;      /* id of the next line */
 	int64_t msg0, link0;    /* first message and link ids of this run */
 	int bulk;               /* into an empty index: query indexes at the end */
@@ -372,6 +373,10 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 		kind = line_kind(pfi_postfix_parse(&env, &ev));
 		for (i = 0; i < env.repeat && i < REPEAT_FEED_MAX && rc == PFI_OK; i++)
 			rc = pfi_corr_feed(r->corr, &env, &ev, r->next_line, &owner);
+		if (rc == PFI_OK)
+			rc = pfi_counts_note(r->events, &env, &ev,
+			                     env.repeat < REPEAT_FEED_MAX
+			                     ? env.repeat : REPEAT_FEED_MAX);
 		if (rc == PFI_OK && kind != PFI_LINE_FOREIGN)
 			rc = store_problem(r, &env, &ev);
 		*last_time = env.time;
@@ -646,6 +651,8 @@ static int run_begin(struct run *r)
 		return rc;
 	r->w.tracking = r->delta != NULL;
 	rc = pfi_chunker_new(&r->chunks, r->st, line0);
+	if (rc == PFI_OK)
+		rc = pfi_counts_new(&r->events);
 	if (rc != PFI_OK)
 		return pfi_err_set(&r->st->err, rc, "out of memory");
 	r->msg0 = msg0 + 1;
@@ -691,6 +698,8 @@ static int run_end(struct run *r)
 		report_lost(r);
 	if (rc == PFI_OK)
 		rc = flush_counts(r);
+	if (rc == PFI_OK)
+		rc = pfi_counts_flush(r->events, r->st);
 	if (rc == PFI_OK && r->bulk)
 		rc = pfi_store_indexes(r->st, pfi_run_indexes, 1);
 	if (rc == PFI_OK)
@@ -805,6 +814,7 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 		pfi_reader_close(in[i].stdin_reader);
 	pfi_corr_free(r.corr);
 	pfi_chunker_free(r.chunks);
+	pfi_counts_free(r.events);
 	free(r.counts);
 	free(in);
 	if (rc == PFI_OK && (failed || r.rep->files_failed))

@@ -912,6 +912,48 @@ static int lines(struct mx *m)
 	                kind, 1);
 }
 
+/* Lines counted per host by what they say (event_counts, schema 4): an
+ * index of an older schema has the families without samples. */
+static int events(struct mx *m)
+{
+	static const char *const action[] = { "host", "action" };
+	static const char *const host[] = { "host" };
+	static const char *const lost[] = { "host", "stage", "cause" };
+	static const char *const status[] = { "host", "status" };
+	const int none = m->st->schema < 4;
+	int rc;
+
+	rc = by_query(m, "pfi_postscreen_actions_total", "counter",
+	              "postscreen's actions by kind: connect, pass_new,"
+	              " pass_old, pregreet, hangup, dnsbl, allowlisted,"
+	              " denylisted, reject ...", none ? "SELECT 1, 1, 1 LIMIT 0"
+	              : "SELECT host, label, sum(n) FROM event_counts"
+	              " WHERE family = 'postscreen' GROUP BY host, label"
+	              " ORDER BY host, label", action, 2);
+	rc = rc ?: by_query(m, "pfi_smtpd_connections_total", "counter",
+	              "Connections smtpd accepted ('connect from').",
+	              none ? "SELECT 1, 1 LIMIT 0"
+	              : "SELECT host, sum(n) FROM event_counts"
+	              " WHERE family = 'smtpd_connect' GROUP BY host"
+	              " ORDER BY host", host, 1);
+	rc = rc ?: by_query(m, "pfi_smtpd_lost_connections_total", "counter",
+	              "Connections smtpd lost (cause lost) or timed out (cause"
+	              " timeout), by the SMTP stage they ended after.",
+	              none ? "SELECT 1, 1, 1, 1 LIMIT 0"
+	              : "SELECT host, label, CASE family WHEN 'smtpd_lost'"
+	              " THEN 'lost' ELSE 'timeout' END, sum(n) FROM event_counts"
+	              " WHERE family IN ('smtpd_lost', 'smtpd_timeout')"
+	              " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", lost, 3);
+	return rc ?: by_query(m, "pfi_delivery_attempts_total", "counter",
+	              "Delivery attempts (each delivery agent line with a"
+	              " status=) by status; a recipient deferred three times"
+	              " and then sent counts four attempts.",
+	              none ? "SELECT 1, 1, 1 LIMIT 0"
+	              : "SELECT host, label, sum(n) FROM event_counts"
+	              " WHERE family = 'delivery' GROUP BY host, label"
+	              " ORDER BY host, label", status, 2);
+}
+
 /* The index does not keep milter and filter verdicts yet: the family is
  * declared, so that dashboards and rules can name it, with no samples. */
 static int verdicts(struct mx *m)
@@ -995,6 +1037,7 @@ static int families(struct mx *m)
 	rc = rc ?: sasl(m);
 	rc = rc ?: last_seen(m);
 	rc = rc ?: lines(m);
+	rc = rc ?: events(m);
 	return rc ?: verdicts(m);
 }
 

@@ -248,6 +248,8 @@ enum pfi_ev {
  */
 struct pfi_event {
 	enum pfi_ev kind;
+	const char *postscreen;       /* postscreen's action, as a metrics label
+	                                 ("pass_new", "dnsbl" ...); else NULL */
 	struct pfi_slice daemon;      /* last component of the program: "smtpd" */
 	struct pfi_slice qid;         /* queue ID; absent for NOQUEUE */
 	struct pfi_slice from, to, orig_to;

@@ -514,6 +514,25 @@ static void delivery_field(struct pfi_event *ev, struct pfi_slice k,
 		ev->status = v;
 }
 
+/* The statuses Postfix's delivery agents and address verification log
+ * (SOFTBOUNCE: a bounce deferred by soft_bounce = yes).  Any other word
+ * is no delivery pfi understands: the line stays visible as unparsed
+ * instead of inventing an outcome (and a metrics label) of its own. */
+static const char *const delivery_statuses[] = {
+	"sent", "deferred", "bounced", "expired", "deliverable",
+	"undeliverable", "SOFTBOUNCE"
+};
+
+static int status_known(struct pfi_slice s)
+{
+	size_t i;
+
+	for (i = 0; i < PFI_ARRAY_SIZE(delivery_statuses); i++)
+		if (slice_is(s, delivery_statuses[i], strlen(delivery_statuses[i])))
+			return 1;
+	return 0;
+}
+
 static enum pfi_ev delivery_parse(struct pfi_scan *c, struct pfi_event *ev)
 {
 	struct pfi_slice k, v;
@@ -521,7 +540,8 @@ static enum pfi_ev delivery_parse(struct pfi_scan *c, struct pfi_event *ev)
 
 	while (pfi_kv_next(&c->p, c->end, &k, &v))
 		delivery_field(ev, k, v);
-	if (ev->to.p == NULL || ev->status.p == NULL || !pfi_scan_char(c, '('))
+	if (ev->to.p == NULL || ev->status.p == NULL ||
+	    !status_known(ev->status) || !pfi_scan_char(c, '('))
 		return PFI_EV_UNPARSED;
 	rp = pfi_scan_rfind(c, PFI_LIT(")"));
 	if (rp == NULL)
@@ -924,13 +944,30 @@ static enum pfi_ev postsuper_plain(struct pfi_scan *c, struct pfi_event *ev)
 
 /* ---- postscreen ------------------------------------------------------- */
 
-static const char *const postscreen_noise[] = {
-	"CONNECT from ", "PASS NEW ", "PASS OLD ", "PREGREET ", "HANGUP ",
-	"DNSBL rank ", "ALLOWLISTED ", "DENYLISTED ", "WHITELISTED ",
-	"BLACKLISTED ", "ALLOWLIST VETO ", "WHITELIST VETO ", "DISCONNECT ",
-	"cache ", "COMMAND ", "NON-SMTP COMMAND ", "BARE NEWLINE ",
-	"BDAT without valid RCPT"
+/* postscreen's actions, and the label each is counted under (Postfix
+ * 3.6 renamed WHITELISTED and BLACKLISTED: one label for both names). */
+static const struct {
+	const char *words, *label;
+} postscreen_actions[] = {
+	{ "CONNECT from ", "connect" }, { "PASS NEW ", "pass_new" },
+	{ "PASS OLD ", "pass_old" }, { "PREGREET ", "pregreet" },
+	{ "HANGUP ", "hangup" }, { "DNSBL rank ", "dnsbl" },
+	{ "ALLOWLISTED ", "allowlisted" }, { "WHITELISTED ", "allowlisted" },
+	{ "DENYLISTED ", "denylisted" }, { "BLACKLISTED ", "denylisted" },
+	{ "ALLOWLIST VETO ", "allowlist_veto" },
+	{ "WHITELIST VETO ", "allowlist_veto" },
+	{ "DISCONNECT ", "disconnect" },
+	{ "COMMAND PIPELINING ", "command_pipelining" },
+	{ "COMMAND TIME LIMIT ", "command_time_limit" },
+	{ "COMMAND COUNT LIMIT ", "command_count_limit" },
+	{ "COMMAND LENGTH LIMIT ", "command_length_limit" },
+	{ "NON-SMTP COMMAND ", "non_smtp_command" },
+	{ "BARE NEWLINE ", "bare_newline" },
+	{ "BDAT without valid RCPT", "bdat_without_rcpt" },
 };
+
+/* Understood, counted as nothing: cache cleanup, other COMMAND lines. */
+static const char *const postscreen_noise[] = { "cache ", "COMMAND " };
 
 /* Why postscreen turns a connection away before any SMTP command. */
 static const char *const postscreen_busy[] = {
@@ -975,9 +1012,17 @@ static int postscreen_busy_parse(const struct pfi_scan *c, struct pfi_event *ev)
 
 static enum pfi_ev postscreen_plain(struct pfi_scan *c, struct pfi_event *ev)
 {
+	size_t i;
+
 	if (pfi_scan_skip(c, PFI_LIT("NOQUEUE: ")))
 		return postscreen_busy_parse(c, ev) ? PFI_EV_REJECT
 		                                    : reject_parse(c, ev);
+	for (i = 0; i < PFI_ARRAY_SIZE(postscreen_actions); i++)
+		if (pfi_scan_starts(c, postscreen_actions[i].words,
+		                    strlen(postscreen_actions[i].words))) {
+			ev->postscreen = postscreen_actions[i].label;
+			return PFI_EV_NOISE;
+		}
 	if (starts_any(c, postscreen_noise, PFI_ARRAY_SIZE(postscreen_noise),
 	               NULL))
 		return PFI_EV_NOISE;

@@ -31,6 +31,8 @@ static const char *const prune_sql[] = {
 	"DELETE FROM messages WHERE id IN (SELECT id FROM temp.pfi_gone)",
 	"DELETE FROM sasl_failures WHERE time < ?1",
 	"DELETE FROM problems WHERE time < ?1",
+	/* Counts are per hour: the hours wholly before the cutoff go. */
+	"DELETE FROM event_counts WHERE (hour + 1) * 3600000000 <= ?1",
 	/* A chunk goes only below the oldest line anything still refers to. */
 	"DELETE FROM chunks WHERE last < ?1 AND first + count <= coalesce(("
 	" SELECT min(v) FROM (SELECT min(first_line) AS v FROM message_lines"

@@ -38,6 +38,19 @@
 	");"                                                                 \
 	"CREATE INDEX IF NOT EXISTS problems_time ON problems(time);"
 
+/* Lines counted by what they say, per UTC hour and host (write-counts.c):
+ * postscreen actions, smtpd connections and lost connections by stage,
+ * delivery attempts by status.  `family` names what is counted, `label`
+ * the kind of it.  Counted from the run that made or upgraded the index
+ * on (schema 4). */
+#define PFI_EVENT_COUNTS_SQL                                                 \
+	"CREATE TABLE IF NOT EXISTS event_counts ("                          \
+	" hour INTEGER NOT NULL,"        /* time / 1 h (UTC) */              \
+	" host TEXT NOT NULL, family TEXT NOT NULL, label TEXT NOT NULL,"    \
+	" n INTEGER NOT NULL,"                                               \
+	" PRIMARY KEY (hour, host, family, label)"                           \
+	") WITHOUT ROWID;"
+
 #define PFI_SESSIONS_SQL                                                     \
 	"CREATE TABLE IF NOT EXISTS sessions ("                              \
 	" host TEXT NOT NULL, program TEXT NOT NULL,"                        \
@@ -154,12 +167,15 @@ const char pfi_schema_sql[] =
 	");"
 	PFI_STAT_CELLS_SQL
 	PFI_SESSIONS_SQL
-	PFI_PROBLEMS_SQL;
+	PFI_PROBLEMS_SQL
+	PFI_EVENT_COUNTS_SQL;
 
-/* Schema 2 added stat_cells and sessions to schema 1; schema 3 problems. */
+/* Schema 2 added stat_cells and sessions to schema 1; schema 3 problems;
+ * schema 4 event_counts. */
 const char pfi_stat_cells_sql[] = PFI_STAT_CELLS_SQL;
 const char pfi_sessions_sql[] = PFI_SESSIONS_SQL;
 const char pfi_problems_sql[] = PFI_PROBLEMS_SQL;
+const char pfi_event_counts_sql[] = PFI_EVENT_COUNTS_SQL;
 
 /*
  * Indexes a run reads only at its end (links, rewrites of messages

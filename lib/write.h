@@ -5,6 +5,7 @@
  *
  *   write-messages.c  a message's rows, and their reload when left open
  *   write-chunks.c    raw lines into compressed chunks
+ *   write-counts.c    lines counted per hour and host by what they say
  *   write-sessions.c  the correlator's live sessions between runs
  *   write-links.c     links between messages resolved after a run
  *   write-rollup.c    the per-hour stats cells, rebuilt or changed
@@ -66,6 +67,19 @@ int pfi_chunker_add(struct pfi_chunker *c, const char *line, size_t len,
 /* Writes the lines not written yet. */
 int pfi_chunker_flush(struct pfi_chunker *c);
 void pfi_chunker_free(struct pfi_chunker *c);
+
+/* ---- write-counts.c ---- */
+
+struct pfi_counts;
+int pfi_counts_new(struct pfi_counts **out);
+/* Counts what one line says (repeat times), when it is counted: a
+ * postscreen action, an smtpd connection or lost connection, a delivery
+ * attempt.  PFI_OK or PFI_ENOMEM. */
+int pfi_counts_note(struct pfi_counts *c, const struct pfi_envelope *env,
+                    const struct pfi_event *ev, int64_t repeat);
+/* Adds the sums to event_counts and empties them.  PFI_OK or PFI_ERROR. */
+int pfi_counts_flush(struct pfi_counts *c, pfi_store *st);
+void pfi_counts_free(struct pfi_counts *c);
 
 /* ---- write-sessions.c ---- */
 

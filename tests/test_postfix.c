@@ -1324,3 +1324,73 @@ ParameterizedTest(const struct problem_case *c, postfix,
 	}
 	free(copy);
 }
+
+/* ---- postscreen's actions and delivery statuses --------------------------- */
+
+Test(postfix, a_postscreen_action_carries_its_metrics_label)
+{
+	static const struct { const char *text, *label; } cases[] = {
+		{ "CONNECT from [192.0.2.7]:40000 to [192.0.2.1]:25", "connect" },
+		{ "PASS NEW [192.0.2.7]:40000", "pass_new" },
+		{ "PASS OLD [192.0.2.7]:40000", "pass_old" },
+		{ "PREGREET 29 after 0 from [192.0.2.7]:40000: EHLO x\\r\\n",
+		  "pregreet" },
+		{ "HANGUP after 1.2 from [192.0.2.7]:40000 in tests before SMTP"
+		  " handshake", "hangup" },
+		{ "DNSBL rank 3 for [192.0.2.7]:40000", "dnsbl" },
+		{ "WHITELISTED [192.0.2.7]:40000", "allowlisted" },
+		{ "ALLOWLISTED [192.0.2.7]:40000", "allowlisted" },
+		{ "BLACKLISTED [192.0.2.7]:40000", "denylisted" },
+		{ "COMMAND PIPELINING from [192.0.2.7]:40000 after EHLO: QUIT",
+		  "command_pipelining" },
+		{ "COMMAND TIME LIMIT from [192.0.2.7]:40000 after CONNECT",
+		  "command_time_limit" },
+		{ "NON-SMTP COMMAND from [192.0.2.7]:40000 after CONNECT: GET /",
+		  "non_smtp_command" },
+		{ "DISCONNECT [192.0.2.7]:40000", "disconnect" },
+		{ "cache btree:/var/lib/postfix/postscreen_cache full cleanup:"
+		  " retained=1 dropped=0 entries", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < PFI_ARRAY_SIZE(cases); i++) {
+		struct pfi_event ev;
+		char *copy;
+		enum pfi_ev k = parse_exact("postfix/postscreen", cases[i].text,
+		                            strlen(cases[i].text), &ev, &copy);
+
+		cr_expect_eq(k, PFI_EV_NOISE, "%s", cases[i].text);
+		if (cases[i].label == NULL)
+			cr_expect_null(ev.postscreen, "%s", cases[i].text);
+		else
+			cr_expect(ev.postscreen != NULL &&
+			          strcmp(ev.postscreen, cases[i].label) == 0,
+			          "%s: %s", cases[i].text,
+			          ev.postscreen ? ev.postscreen : "(none)");
+		free(copy);
+	}
+}
+
+Test(postfix, a_delivery_with_a_status_postfix_never_logs_is_unparsed)
+{
+	static const char *const ok[] = { "sent", "deferred", "bounced",
+	                                   "deliverable", "undeliverable",
+	                                   "SOFTBOUNCE" };
+	static const char *const bad[] = { "pwned\"}", "Sent", "sent2", "" };
+	char text[256], *copy;
+	struct pfi_event ev;
+	size_t i;
+
+	for (i = 0; i < PFI_ARRAY_SIZE(ok) + PFI_ARRAY_SIZE(bad); i++) {
+		int good = i < PFI_ARRAY_SIZE(ok);
+		const char *st = good ? ok[i] : bad[i - PFI_ARRAY_SIZE(ok)];
+
+		snprintf(text, sizeof(text), "4jXVQ46kTGz8Z5X: to=<a@b.example>,"
+		         " relay=b.example[192.0.2.2]:25, delay=1,"
+		         " delays=0/0/0/1, dsn=2.0.0, status=%s (250 ok)", st);
+		cr_expect_eq(parse_exact("postfix/smtp", text, strlen(text), &ev,
+		                         &copy),
+		             good ? PFI_EV_DELIVERY : PFI_EV_UNPARSED, "status=%s", st);
+		free(copy);
+	}
+}

@@ -31,7 +31,7 @@ LAYERS = {
     'store': (5, 'store.h store.c store-open.c store-cols.h store-cols.c '
                  'store-schema.h store-schema.c store-lines.h store-lines.c '
                  'counted.h counted.c'),
-    'write': (6, 'write.h write.c write-messages.c write-chunks.c '
+    'write': (6, 'write.h write.c write-messages.c write-chunks.c write-counts.c '
                  'write-sessions.c write-links.c write-rollup.c '
                  'write-schema.c index.c prune.c'),
     'query': (6, 'filter.c search.c trace.c info.c stats-int.h stats.c '
