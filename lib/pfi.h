@@ -614,6 +614,82 @@ PFI_EXTERN int pfi_metrics_render(char **out, size_t *len, pfi_store *st,
  */
 PFI_EXTERN int pfi_metrics_stamp(pfi_store *st, uint64_t *out);
 
+/* ---- interactive sessions: stopping, completing, read-only SQL -------- */
+
+/*
+ * Makes the query running on `st` (in another thread, or the signal
+ * handler of this one) stop soon; it then fails with PFI_ERROR and the
+ * message "interrupted".  Safe to call from a signal handler; NULL and a
+ * store with nothing running are fine.
+ */
+PFI_EXTERN void pfi_store_interrupt(pfi_store *st);
+
+/* What pfi_complete_values() completes. */
+enum pfi_complete_kind {
+	PFI_COMPLETE_RECIPIENT,     /* recipient addresses */
+	PFI_COMPLETE_SENDER,        /* envelope senders */
+	PFI_COMPLETE_DOMAIN,        /* recipient domains, lower case */
+	PFI_COMPLETE_SENDER_DOMAIN, /* sender domains, lower case */
+	PFI_COMPLETE_HOST,          /* MTA hosts of the log */
+	PFI_COMPLETE_QUEUE_ID       /* queue IDs */
+};
+
+/* Rows a completion reads at most: the most recently indexed ones. */
+#define PFI_COMPLETE_RECENT 20000
+
+/* Receives one value; returning non-zero stops the completion. */
+typedef int pfi_complete_fn(void *ctx, const char *value);
+
+/*
+ * Calls fn for each distinct value of `kind` that starts with `prefix`
+ * (any case, but queue IDs), at most `max` of them, in order, among the
+ * PFI_COMPLETE_RECENT most recently indexed rows: cheap on any index.
+ * The value is borrowed for the call.  Returns PFI_OK, PFI_EINVAL or
+ * PFI_ERROR (pfi_errmsg(st) says why).
+ */
+PFI_EXTERN int pfi_complete_values(pfi_store *st, enum pfi_complete_kind kind,
+                                   const char *prefix, size_t max,
+                                   pfi_complete_fn *fn, void *ctx);
+
+/*
+ * Read-only SQL on an index.  pfi_sql_open() opens a connection of its
+ * own, read-only, whose authorizer allows only reading (no write, ATTACH,
+ * PRAGMA with a value, temp objects, load_extension), and which refuses
+ * any statement SQLite does not call read-only.  It has the documented
+ * views pfi_messages, pfi_deliveries, pfi_rejects and pfi_files (see
+ * pfi-repl(1)); the storage tables are readable too, but may change.
+ */
+typedef struct pfi_sql pfi_sql;
+
+enum pfi_sql_type { PFI_SQL_NULL, PFI_SQL_INT, PFI_SQL_REAL, PFI_SQL_TEXT };
+
+/* *out is set even on failure when it could be made (pfi_sql_errmsg says
+ * why); close it all the same.  PFI_OK, PFI_EINVAL, PFI_EIO, PFI_ESCHEMA
+ * or PFI_ENOMEM. */
+PFI_EXTERN int pfi_sql_open(pfi_sql **out, pfi_store *st);
+/* Closes the connection.  Accepts NULL. */
+PFI_EXTERN void pfi_sql_close(pfi_sql *q);
+/* The message of the last failure on q; never NULL, owned by q. */
+PFI_EXTERN const char *pfi_sql_errmsg(const pfi_sql *q);
+/*
+ * Prepares the first statement of *sql and advances *sql past it.
+ * PFI_OK, PFI_EOF (nothing but blanks or comments was left) or PFI_EINVAL
+ * (invalid, or refused because it would not only read).
+ */
+PFI_EXTERN int pfi_sql_prepare(pfi_sql *q, const char **sql);
+/* The next row: PFI_OK, PFI_EOF when done, PFI_ERROR or PFI_ENOMEM. */
+PFI_EXTERN int pfi_sql_step(pfi_sql *q);
+/* The shape and values of the current statement and row; strings are
+ * borrowed until the next step.  A BLOB reads as text of *len bytes. */
+PFI_EXTERN int pfi_sql_columns(const pfi_sql *q);
+PFI_EXTERN const char *pfi_sql_column_name(pfi_sql *q, int i);
+PFI_EXTERN int pfi_sql_column_type(pfi_sql *q, int i);  /* pfi_sql_type */
+PFI_EXTERN int64_t pfi_sql_column_int(pfi_sql *q, int i);
+PFI_EXTERN double pfi_sql_column_real(pfi_sql *q, int i);
+PFI_EXTERN const char *pfi_sql_column_text(pfi_sql *q, int i, size_t *len);
+/* pfi_store_interrupt() for q's connection. */
+PFI_EXTERN void pfi_sql_interrupt(pfi_sql *q);
+
 #ifdef __cplusplus
 }
 #endif
