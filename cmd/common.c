@@ -5,15 +5,16 @@
  * finding and opening the index, and watching the logs a --follow reads.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,6 +91,14 @@ void cli_die(const char *fmt, ...)
 	exit(PFI_EXIT_FAILURE);
 }
 
+/* pfi repl is running: usage errors point at its `help`. */
+static int usage_in_repl;
+
+void cli_usage_in_repl(int on)
+{
+	usage_in_repl = on;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -97,87 +106,27 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmessage(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try 'pfi%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
+	if (usage_in_repl)
+		fprintf(stderr, "Try 'help%s%s'.\n", cmd ? " " : "", cmd ? cmd : "");
+	else
+		fprintf(stderr, "Try 'pfi%s%s --help'.\n", cmd ? " " : "",
+		        cmd ? cmd : "");
 	return PFI_EXIT_USAGE;
-}
-
-/* The long option cli_getopt() refused as an abbreviation, or NULL. */
-static const char *abbreviated;
-
-/* The command-line word that held the option getopt_long() just read. */
-static const char *option_word(char **argv, const struct option *o)
-{
-	if (o->has_arg != no_argument && optarg != NULL &&
-	    optarg == argv[optind - 1] && optind >= 2)
-		return argv[optind - 2];
-	return argv[optind - 1];
-}
-
-int cli_getopt(int argc, char **argv, const char *shortopts,
-               const struct option *longopts)
-{
-	int idx = -1, c = getopt_long(argc, argv, shortopts, longopts, &idx);
-	const char *w;
-	size_t n;
-
-	abbreviated = NULL;
-	if (c == -1 || c == '?' || c == ':' || idx < 0)
-		return c;
-	w = option_word(argv, &longopts[idx]);
-	n = strlen(longopts[idx].name);
-	if (strncmp(w + 2, longopts[idx].name, n) == 0 &&
-	    (w[n + 2] == '\0' || w[n + 2] == '='))
-		return c;
-	abbreviated = w;
-	return '?';
-}
-
-int cli_bad_option(const char *cmd, int c, char **argv)
-{
-	const char *arg = abbreviated ? abbreviated : argv[optind - 1];
-	int len = (int)strcspn(arg, "="), lng = arg[1] == '-';
-
-	if (abbreviated != NULL)
-		optopt = 0;
-	if (c == ':' && !lng)
-		return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
-	if (c == ':')
-		return cli_usage_error(cmd, "option '%.*s' needs a value", len, arg);
-	if (!lng)
-		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-	if (optopt != 0 && arg[len] == '=')
-		return cli_usage_error(cmd, "option '%.*s' takes no value", len, arg);
-	return cli_usage_error(cmd, "unknown option '%.*s'", len, arg);
-}
-
-int cli_help(const char *usage, const char *help)
-{
-	printf("usage: %s\n\n%s", usage, help);
-	return PFI_EXIT_OK;
 }
 
 /* ---- option values ------------------------------------------------------ */
 
-/* Index of s in the NULL-terminated list names, or -1. */
-static int lookup(const char *const *names, const char *s)
-{
-	int i;
-
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], s) == 0)
-			return i;
-	return -1;
-}
+const char *const cli_formats[] = {
+	"table", "json", "ndjson", "csv", "tsv", NULL
+};
+const char *const cli_colors[] = { "auto", "always", "never", NULL };
 
 int cli_parse_format(const char *s, enum pfi_format *out)
 {
-	static const char *const names[] = {
-		"table", "json", "ndjson", "csv", "tsv", NULL
-	};
 	static const enum pfi_format fmts[] = {
 		PFI_FMT_TABLE, PFI_FMT_JSON, PFI_FMT_NDJSON, PFI_FMT_CSV, PFI_FMT_TSV
 	};
-	int i = lookup(names, s);
+	int i = cli_choice(cli_formats, s);
 
 	if (i < 0)
 		return -1;
@@ -187,11 +136,10 @@ int cli_parse_format(const char *s, enum pfi_format *out)
 
 int cli_parse_color(const char *s, enum pfi_color *out)
 {
-	static const char *const names[] = { "auto", "always", "never", NULL };
 	static const enum pfi_color colors[] = {
 		PFI_COLOR_AUTO, PFI_COLOR_ALWAYS, PFI_COLOR_NEVER
 	};
-	int i = lookup(names, s);
+	int i = cli_choice(cli_colors, s);
 
 	if (i < 0)
 		return -1;
@@ -206,6 +154,7 @@ void cli_setup_output(struct pfi_globals *g)
 	const char *nc = getenv("NO_COLOR");
 
 	g->tty = isatty(STDOUT_FILENO);
+	g->width = cli_term_width();
 	if (g->color == PFI_COLOR_AUTO)
 		g->use_color = g->tty && (nc == NULL || nc[0] == '\0');
 	else
@@ -250,8 +199,136 @@ pfi_out *cli_out_new(const struct pfi_globals *g, int fmt)
 		flags |= PFI_OUT_ESCAPE;
 	if (pfi_out_new(&o, stdout, (enum pfi_format)fmt, flags) != PFI_OK)
 		cli_die("out of memory");
-	pfi_out_set_width(o, fmt == PFI_FMT_TABLE ? cli_term_width() : 0);
+	pfi_out_set_width(o, fmt == PFI_FMT_TABLE ? g->width : 0);
 	return o;
+}
+
+/* The pager's command line, or NULL for none. */
+static const char *pager_command(void)
+{
+	const char *p = getenv("PFI_PAGER");
+
+	if (p == NULL)
+		p = getenv("PAGER");
+	if (p == NULL)
+		p = "less -FRSX";
+	if (p[strspn(p, " \t")] == '\0' || strcmp(p, "cat") == 0)
+		return NULL;
+	return p;
+}
+
+/* Starts cmd reading from fd (closing `other` in it, if not -1); its
+ * pid, or -1. */
+static pid_t pager_spawn(const char *cmd, int fd, int other)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	if (other >= 0)
+		close(other);   /* the pipe's write end: the pager must see EOF */
+	dup2(fd, STDIN_FILENO);
+	close(fd);
+	setenv("LESS", "FRSX", 0);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+static void pager_wait(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Rows of the terminal on fd, 24 when it does not say. */
+static int term_rows(int fd)
+{
+	struct winsize ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+		return ws.ws_row;
+	return 24;
+}
+
+void cli_pager_start(struct pfi_globals *g)
+{
+	const char *cmd = pager_command();
+	FILE *tmp;
+	int fds[2];
+	pid_t pid;
+
+	if (g->no_pager || !g->tty || g->cmd == NULL || cmd == NULL ||
+	    !(g->cmd->flags & CMD_PAGED))
+		return;
+	fflush(stdout);
+	if (g->repl != NULL) {
+		/* pfi repl pages an answer once it is whole, so that Ctrl-C
+		 * reaches the query, not a pager waiting for its first line */
+		if ((tmp = tmpfile()) == NULL)
+			return;
+		g->pager_stdout = dup(STDOUT_FILENO);
+		dup2(fileno(tmp), STDOUT_FILENO);
+		g->pager_buffer = tmp;
+		return;
+	}
+	if (pipe(fds) != 0)
+		return;
+	if ((pid = pager_spawn(cmd, fds[0], fds[1])) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	g->pager_stdout = dup(STDOUT_FILENO);
+	dup2(fds[1], STDOUT_FILENO);
+	close(fds[0]);
+	close(fds[1]);
+	g->pager_pid = (int)pid;
+}
+
+/* The answer held in tmp: printed when it fits the screen, else paged. */
+static void pager_show(FILE *tmp)
+{
+	char buf[8192];
+	int lines = 0, fd = fileno(tmp);
+	size_t n, i;
+	pid_t pid;
+
+	rewind(tmp);
+	while ((n = fread(buf, 1, sizeof(buf), tmp)) > 0)
+		for (i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	rewind(tmp);
+	if (lines >= term_rows(STDOUT_FILENO) &&
+	    lseek(fd, 0, SEEK_SET) == 0 &&
+	    (pid = pager_spawn(pager_command(), fd, -1)) > 0) {
+		pager_wait(pid);
+		return;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), tmp)) > 0)
+		fwrite(buf, 1, n, stdout);
+}
+
+void cli_pager_end(struct pfi_globals *g)
+{
+	if (g->pager_pid == 0 && g->pager_buffer == NULL)
+		return;
+	fflush(stdout);
+	dup2(g->pager_stdout, STDOUT_FILENO);   /* a pager sees its EOF */
+	close(g->pager_stdout);
+	clearerr(stdout);   /* a pager quit early is not a write error */
+	if (g->pager_pid != 0)
+		pager_wait((pid_t)g->pager_pid);
+	g->pager_pid = 0;
+	if (g->pager_buffer != NULL) {
+		pager_show(g->pager_buffer);
+		fclose(g->pager_buffer);
+		g->pager_buffer = NULL;
+		fflush(stdout);
+	}
 }
 
 int cli_stdout_closed(void)
@@ -334,6 +411,13 @@ static char *path_under(const char *dir, const char *rel)
 
 const char *cli_db_path(struct pfi_globals *g)
 {
+	if (cli_db_path_quiet(g) == NULL)
+		cli_warn("cannot find the index: use --db PATH or set PFI_DB");
+	return g->db_path;
+}
+
+const char *cli_db_path_quiet(struct pfi_globals *g)
+{
 	const char *env = getenv("PFI_DB");
 
 	if (g->db_path != NULL)
@@ -346,8 +430,6 @@ const char *cli_db_path(struct pfi_globals *g)
 		g->db_path = path_under(getenv("XDG_DATA_HOME"), "pfi/index.db");
 	if (g->db_path == NULL)
 		g->db_path = path_under(getenv("HOME"), ".local/share/pfi/index.db");
-	if (g->db_path == NULL)
-		cli_warn("cannot find the index: use --db PATH or set PFI_DB");
 	return g->db_path;
 }
 

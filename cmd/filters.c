@@ -1,13 +1,18 @@
 /*
  * filters.c - the SPEC's FILTERS options, shared by the commands that
- * select records (search, stats): their option table entries and their
- * parsing into a struct pfi_filter.
+ * select records (search, stats): the outcome vocabulary their --status
+ * completes from, and their parsing into a struct pfi_filter (the option
+ * spec entries are CLI_FILTER_OPTS in pfi.h).
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "pfi.h"
+
+const char *const cli_statuses[] = {
+	"sent", "deferred", "bounced", "expired", "rejected", "discarded",
+	"held", "deleted", "filtered", "unknown", NULL
+};
 
 /* Options whose value is a plain string of the filter. */
 static const char **filter_field(struct pfi_filter *f, int c)

@@ -6,7 +6,6 @@
  * the run after committing what is complete.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -21,36 +20,23 @@
 
 #include "pfi.h"
 
-static const struct option index_options[] = {
-	{ "follow", no_argument, NULL, 'f' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "queue-lifetime", required_argument, NULL, 'L' },
-	{ "max-open", required_argument, NULL, 'M' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+enum { OPT_FOLLOW = 'f', OPT_QUIET = 'q', OPT_LIFETIME = 1, OPT_MAX_OPEN };
+
+static const struct cli_opt index_opts[] = {
+	{ "follow", 'f', CLI_ARG_NONE, NULL, OPT_FOLLOW, 0, NULL,
+	  "keep indexing what the files gain, across rotations, until "
+	  "interrupted", NULL },
+	{ "quiet", 'q', CLI_ARG_NONE, NULL, OPT_QUIET, 0, NULL,
+	  "show no progress and no summary", NULL },
+	{ "queue-lifetime", 0, CLI_ARG_DURATION, "DURATION", OPT_LIFETIME, 0,
+	  NULL, "Postfix's maximal_queue_lifetime (default 5d): a message no "
+	  "line names for this plus two days is closed, its pending recipients "
+	  "'unknown'; 'never' keeps them open", NULL },
+	{ "max-open", 0, CLI_ARG_NUMBER, "N", OPT_MAX_OPEN, 0, NULL,
+	  "keep at most N messages open between runs (default 50000; 0: no "
+	  "cap); the longest silent are closed", NULL },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
 };
-static const char index_shortopts[] = ":fqh";
-
-const char cmd_index_usage[] = "pfi index [--follow] [--quiet]"
-	" [--queue-lifetime DURATION] [--max-open N] [PATH|-]...";
-
-static const char index_help[] =
-	"Read Postfix logs into the index, creating it when absent.  Files may\n"
-	"be plain, gzip, zstd, xz or bzip2; '-' reads standard input.  Files\n"
-	"already indexed are recognised and only their new lines are read.\n"
-	"Without PATH, reads /var/log/mail.log* and /var/log/maillog*.\n"
-	"\n"
-	"  -f, --follow  keep indexing what the files gain, across rotations,\n"
-	"                until interrupted\n"
-	"  -q, --quiet   show no progress and no summary\n"
-	"      --queue-lifetime DURATION\n"
-	"                Postfix's maximal_queue_lifetime (default 5d): a message\n"
-	"                no line names for this plus two days is closed, its\n"
-	"                pending recipients 'unknown'; 'never' keeps them open\n"
-	"      --max-open N\n"
-	"                keep at most N messages open between runs (default\n"
-	"                50000; 0: no cap); the longest silent are closed\n"
-	"  -h, --help    show this help and exit\n";
 
 static const char *const index_default_globs[] = {
 	"/var/log/mail.log*", "/var/log/maillog*", NULL
@@ -61,7 +47,6 @@ static volatile sig_atomic_t index_stop;
 
 /* What the command line asked for. */
 struct index_args {
-	int help;                /* --help */
 	int quiet;               /* --quiet */
 	int follow;              /* --follow */
 	int64_t queue_lifetime;  /* seconds; 0 default, -1 never */
@@ -303,57 +288,47 @@ static int index_max_open(const char *v, struct index_args *a)
 	return PFI_EXIT_OK;
 }
 
-static int index_parse(int argc, char **argv, struct index_args *a)
+static int cmd_index(struct pfi_globals *g, int argc, char **argv)
 {
-	int c, rc = PFI_EXIT_OK;
-
-	optind = 0;
-	opterr = 0;
-	while (rc == PFI_EXIT_OK && (c = cli_getopt(argc, argv, index_shortopts,
-	                                            index_options)) != -1) {
-		switch (c) {
-		case 'f':
-			a->follow = 1;
-			break;
-		case 'q':
-			a->quiet = 1;
-			break;
-		case 'L':
-			rc = index_lifetime(optarg, a);
-			break;
-		case 'M':
-			rc = index_max_open(optarg, a);
-			break;
-		case 'h':
-			a->help = 1;
-			return PFI_EXIT_OK;
-		default:
-			return cli_bad_option("index", c, argv);
-		}
-	}
-	return rc;
-}
-
-int cmd_index(struct pfi_globals *g, int argc, char **argv)
-{
-	struct index_args a = { 0, 0, 0, 0, 0 };
+	struct index_args a = { 0, 0, 0, 0 };
+	struct cli_parse p;
 	glob_t gl = { 0 };
-	int rc, i;
+	int c, rc = -1, i;
 
-	if ((rc = index_parse(argc, argv, &a)) != PFI_EXIT_OK)
-		return rc;
-	if (a.help)
-		return cli_help(cmd_index_usage, index_help);
-	for (i = optind; a.follow && i < argc; i++)
-		if (strcmp(argv[i], "-") == 0)
-			return cli_usage_error("index", "--follow reads files, not"
-			                 " standard input");
-	if (optind < argc)
-		return index_paths(g, argv + optind, (size_t)(argc - optind), &a);
-	if (!index_default_paths(&gl))
+	cli_parse_init(&p, &cmd_index_entry, argc, argv);
+	while (rc < 0 && (c = cli_parse_next(&p)) != 0) {
+		if (c < 0)
+			rc = p.rc;
+		else if (c == OPT_FOLLOW)
+			a.follow = 1;
+		else if (c == OPT_QUIET)
+			a.quiet = 1;
+		else if (c == OPT_LIFETIME && index_lifetime(p.value, &a) != 0)
+			rc = PFI_EXIT_USAGE;
+		else if (c == OPT_MAX_OPEN && index_max_open(p.value, &a) != 0)
+			rc = PFI_EXIT_USAGE;
+	}
+	for (i = 0; rc < 0 && a.follow && i < p.nargs; i++)
+		if (strcmp(p.args[i], "-") == 0)
+			rc = cli_usage_error("index", "--follow reads files, not"
+			                     " standard input");
+	if (rc < 0 && p.nargs > 0)
+		rc = index_paths(g, p.args, (size_t)p.nargs, &a);
+	else if (rc < 0 && !index_default_paths(&gl))
 		rc = PFI_EXIT_FAILURE;
-	else
+	else if (rc < 0)
 		rc = index_paths(g, gl.gl_pathv, gl.gl_pathc, &a);
 	globfree(&gl);
+	cli_parse_release(&p);
 	return rc;
 }
+
+const struct pfi_cmd cmd_index_entry = {
+	"index", "read Postfix logs into the index",
+	"Read Postfix logs into the index, creating it when absent.  Files may\n"
+	"be plain, gzip, zstd, xz or bzip2; '-' reads standard input.  Files\n"
+	"already indexed are recognised and only their new lines are read.\n"
+	"Without PATH, reads /var/log/mail.log* and /var/log/maillog*.",
+	index_opts, "[PATH|-]...", CLI_ARG_FILE, CMD_NEEDS_DB | CMD_WRITES_DB,
+	cmd_index
+};

@@ -4,31 +4,19 @@
  * rejects and the size of the index.  Reads the index; writes the SPEC
  * info document (json, ndjson, csv, tsv) or a readable summary (table).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "pfi.h"
 
-enum { OPT_UNPARSED = 256 };
+enum { OPT_UNPARSED = 1 };
 
-static const struct option info_options[] = {
-	{ "unparsed", no_argument, NULL, OPT_UNPARSED },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt info_opts[] = {
+	{ "unparsed", 0, CLI_ARG_NONE, NULL, OPT_UNPARSED, 0, NULL,
+	  "list the lines of Postfix programs pfi did not understand, with "
+	  "their program", NULL },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
 };
-static const char info_shortopts[] = ":h";
-
-const char cmd_info_usage[] = "pfi info [--unparsed]";
-
-static const char info_help[] =
-	"Show what the index holds: the files read, the time range, lines by\n"
-	"kind, unparsed lines by program, messages, deliveries, rejects and\n"
-	"the size of the index.\n"
-	"\n"
-	"      --unparsed  list the lines of Postfix programs pfi did not\n"
-	"                  understand, with their program\n"
-	"  -h, --help      show this help and exit\n";
 
 /* One file of the index as an object (or a record of the files table). */
 static void info_file(pfi_out *o, const struct pfi_file_info *f)
@@ -181,27 +169,20 @@ static int info_unparsed(struct pfi_globals *g, pfi_store *st)
 	return cli_out_end(o);
 }
 
-int cmd_info(struct pfi_globals *g, int argc, char **argv)
+static int cmd_info(struct pfi_globals *g, int argc, char **argv)
 {
 	struct pfi_info *in = NULL;
+	struct cli_parse p;
 	pfi_store *st;
 	int c, rc, unparsed = 0;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = cli_getopt(argc, argv, info_shortopts,
-	                       info_options)) != -1) {
-		if (c == OPT_UNPARSED) {
-			unparsed = 1;
-			continue;
-		}
-		if (c != 'h')
-			return cli_bad_option("info", c, argv);
-		return cli_help(cmd_info_usage, info_help);
-	}
-	if (optind < argc)
-		return cli_usage_error("info", "unexpected argument '%s'",
-		                       argv[optind]);
+	cli_parse_init(&p, &cmd_info_entry, argc, argv);
+	while ((c = cli_parse_next(&p)) > 0)
+		unparsed |= c == OPT_UNPARSED;
+	rc = c < 0 ? p.rc : cli_parse_operands(&p, 0);
+	cli_parse_release(&p);
+	if (rc >= 0)
+		return rc;
 	if ((st = cli_store(g)) == NULL)
 		return PFI_EXIT_FAILURE;
 	if (unparsed)
@@ -215,3 +196,11 @@ int cmd_info(struct pfi_globals *g, int argc, char **argv)
 	pfi_info_free(in);
 	return rc;
 }
+
+const struct pfi_cmd cmd_info_entry = {
+	"info", "show what the index holds",
+	"Show what the index holds: the files read, the time range, lines by\n"
+	"kind, unparsed lines by program, messages, deliveries, rejects and\n"
+	"the size of the index.",
+	info_opts, NULL, CLI_ARG_NONE, CMD_NEEDS_DB | CMD_PAGED, cmd_info
+};

@@ -6,7 +6,6 @@
  * exporter.  Reads the index; writes it only with --follow.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <glob.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,30 +22,22 @@
 
 #include "pfi.h"
 
-static const struct option metrics_options[] = {
-	{ "listen", optional_argument, NULL, 'l' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "follow", no_argument, NULL, 'f' },
-	{ "top", required_argument, NULL, 'n' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+enum { OPT_LISTEN = 'l', OPT_OUTPUT = 'o', OPT_FOLLOW = 'f', OPT_TOP = 1 };
+
+static const struct cli_opt metrics_opts[] = {
+	{ "listen", 0, CLI_ARG_TEXT, "ADDR:PORT", OPT_LISTEN,
+	  CLI_OPT_OPTIONAL_VALUE, NULL,
+	  "serve GET /metrics (default 127.0.0.1:9154)", NULL },
+	{ "output", 'o', CLI_ARG_FILE, "FILE", OPT_OUTPUT, 0, NULL,
+	  "write the metrics to FILE (temp file + rename)", NULL },
+	{ "top", 0, CLI_ARG_NUMBER, "N", OPT_TOP, 0, NULL,
+	  "recipient domains with series of their own (default 20; the rest "
+	  "are \"other\")", NULL },
+	{ "follow", 'f', CLI_ARG_NONE, NULL, OPT_FOLLOW, 0, NULL,
+	  "index PATH... (default /var/log/mail.log*, /var/log/maillog*) as "
+	  "they grow, in this process", "[--follow [PATH ...]]" },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
 };
-static const char metrics_shortopts[] = ":o:fh";
-
-const char cmd_metrics_usage[] = "pfi metrics [--listen[=ADDR:PORT]]"
-	" [--output FILE] [--top N] [--follow [PATH ...]]";
-
-static const char metrics_help[] =
-	"Print the index as Prometheus metrics, write them to a file, or serve\n"
-	"them over HTTP.\n"
-	"\n"
-	"  --listen[=ADDR:PORT]  serve GET /metrics (default 127.0.0.1:9154)\n"
-	"  -o, --output FILE     write the metrics to FILE (temp file + rename)\n"
-	"  -f, --follow          index PATH... (default /var/log/mail.log*,\n"
-	"                        /var/log/maillog*) as they grow, in this process\n"
-	"      --top N           recipient domains with series of their own\n"
-	"                        (default 20; the rest are \"other\")\n"
-	"  -h, --help            show this help and exit\n";
 
 #define METRICS_DEFAULT_LISTEN "127.0.0.1:9154"
 /* Seconds between two renderings of a changing index, at least; and at
@@ -466,85 +457,105 @@ done:
 
 /* --listen takes its value after '=', or as the next word when that
  * looks like ADDR:PORT, so that `--listen 0.0.0.0:9154` works too. */
-static const char *metrics_listen_arg(int argc, char **argv)
+static const char *metrics_listen_arg(struct cli_parse *p)
 {
-	const char *next = optind < argc ? argv[optind] : NULL;
+	const char *next = cli_parse_peek(p);
 
-	if (optarg)
-		return optarg;
+	if (p->value)
+		return p->value;
 	if (next && next[0] != '-' && strchr(next, ':') &&
 	    strspn(strrchr(next, ':') + 1, "0123456789") ==
 	    strlen(strrchr(next, ':') + 1)) {
-		optind++;
+		cli_parse_skip(p);
 		return next;
 	}
 	return METRICS_DEFAULT_LISTEN;
 }
 
-static int metrics_parse(int argc, char **argv, struct metrics_args *a)
+static int metrics_top(const char *v, struct metrics_args *a)
 {
 	char *end;
-	long long v;
-	int c;
+	long long n;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = cli_getopt(argc, argv, metrics_shortopts,
-	                       metrics_options)) != -1) {
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > 1000)
+		return cli_usage_error("metrics", "invalid --top '%s':"
+		                       " want 1 to 1000", v);
+	a->top = (size_t)n;
+	return -1;
+}
+
+/* Returns -1 with the operands in p->args, or an exit code. */
+static int metrics_parse(struct cli_parse *p, struct metrics_args *a)
+{
+	int c, rc = -1;
+
+	while (rc < 0 && (c = cli_parse_next(p)) != 0) {
 		switch (c) {
-		case 'l': a->listen = metrics_listen_arg(argc, argv); break;
-		case 'o': a->output = optarg; break;
-		case 'f': a->follow = 1; break;
-		case 'h': a->help = 1; return PFI_EXIT_OK;
-		case 'n':
-			errno = 0;
-			v = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 1 || v > 1000)
-				return cli_usage_error("metrics", "invalid --top '%s':"
-				                       " want 1 to 1000", optarg);
-			a->top = (size_t)v;
-			break;
-		default:
-			return cli_bad_option("metrics", c, argv);
+		case -1: rc = p->rc; break;
+		case OPT_LISTEN: a->listen = metrics_listen_arg(p); break;
+		case OPT_OUTPUT: a->output = p->value; break;
+		case OPT_FOLLOW: a->follow = 1; break;
+		case OPT_TOP: rc = metrics_top(p->value, a); break;
 		}
 	}
-	if (optind < argc && !a->follow)
+	if (rc >= 0)
+		return rc;
+	if (p->nargs > 0 && !a->follow)
 		return cli_usage_error("metrics", "unexpected argument '%s'; log"
-		                       " files go with --follow", argv[optind]);
+		                       " files go with --follow", p->args[0]);
 	if (a->follow && !a->listen && !a->output)
 		return cli_usage_error("metrics", "--follow needs --listen or"
 		                       " --output");
-	return PFI_EXIT_OK;
+	return -1;
 }
 
-int cmd_metrics(struct pfi_globals *g, int argc, char **argv)
+/* The paths to follow: the operands, or the default logs that exist. */
+static int metrics_run(struct pfi_globals *g, struct metrics_args *a,
+                       struct cli_parse *p)
 {
 	static char *defaults[] = { "/var/log/mail.log", "/var/log/maillog" };
 	char *found[2];
 	size_t nfound = 0, i;
-	struct metrics_args a;
 	struct pfi_metrics_opts o;
 	pfi_store *st;
+
+	memset(&o, 0, sizeof(o));
+	if ((a->listen || a->follow) && p->nargs > 0)
+		return metrics_serve(g, a, p->args, (size_t)p->nargs);
+	for (i = 0; a->follow && i < 2; i++)
+		if (access(defaults[i], F_OK) == 0)
+			found[nfound++] = defaults[i];
+	if (a->follow && nfound == 0)
+		return cli_error("no logs found at '%s' or '%s'; name the files"
+		                 " to follow", defaults[0], defaults[1]);
+	if (a->listen || a->follow)
+		return metrics_serve(g, a, found, nfound);
+	if ((st = cli_store(g)) == NULL)
+		return PFI_EXIT_FAILURE;
+	o.top = a->top;
+	return metrics_once(st, a, &o);
+}
+
+static int cmd_metrics(struct pfi_globals *g, int argc, char **argv)
+{
+	struct metrics_args a;
+	struct cli_parse p;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	memset(&o, 0, sizeof(o));
-	if ((rc = metrics_parse(argc, argv, &a)) != PFI_EXIT_OK)
-		return rc;
-	if (a.help)
-		return cli_help(cmd_metrics_usage, metrics_help);
-	if ((a.listen || a.follow) && optind < argc)
-		return metrics_serve(g, &a, argv + optind, (size_t)(argc - optind));
-	for (i = 0; a.follow && i < 2; i++)
-		if (access(defaults[i], F_OK) == 0)
-			found[nfound++] = defaults[i];
-	if (a.follow && nfound == 0)
-		return cli_error("no logs found at '%s' or '%s'; name the files"
-		                 " to follow", defaults[0], defaults[1]);
-	if (a.listen || a.follow)
-		return metrics_serve(g, &a, found, nfound);
-	if ((st = cli_store(g)) == NULL)
-		return PFI_EXIT_FAILURE;
-	o.top = a.top;
-	return metrics_once(st, &a, &o);
+	cli_parse_init(&p, &cmd_metrics_entry, argc, argv);
+	rc = metrics_parse(&p, &a);
+	if (rc < 0)
+		rc = metrics_run(g, &a, &p);
+	cli_parse_release(&p);
+	return rc;
 }
+
+const struct pfi_cmd cmd_metrics_entry = {
+	"metrics", "print or serve Prometheus metrics from the index",
+	"Print the index as Prometheus metrics, write them to a file, or serve\n"
+	"them over HTTP.",
+	metrics_opts, NULL, CLI_ARG_FILE, CMD_NEEDS_DB, cmd_metrics
+};

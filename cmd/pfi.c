@@ -1,129 +1,105 @@
 /*
- * pfi.c - the pfi command table and pfi_main(): global options (which may
- * stand before or after the command name), exact-name dispatch with a
- * closest-match hint, `pfi help`, and the final check that stdout was
- * written (a closed pipe stays quiet).
+ * pfi.c - the pfi command table and pfi_main(): the global options' spec
+ * (they may stand before or after the command name), exact-name dispatch
+ * with a closest-match hint, `pfi help`, plain `pfi` on a terminal opening
+ * pfi repl, and the final check that stdout was written (a closed pipe
+ * stays quiet).  pfi repl dispatches each line through the same calls.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pfi.h"
 
-static int cmd_help(struct pfi_globals *g, int argc, char **argv);
-
-static const char cmd_help_usage[] = "pfi help [COMMAND]";
-
-const struct pfi_cmd pfi_cmds[] = {
-	{ "index", "read Postfix logs into the index", cmd_index_usage,
-	  CMD_NEEDS_DB | CMD_WRITES_DB, cmd_index },
-	{ "trace", "show the life of messages by queue ID or Message-ID",
-	  cmd_trace_usage, CMD_NEEDS_DB, cmd_trace },
-	{ "search", "list recipient deliveries that match filters",
-	  cmd_search_usage, CMD_NEEDS_DB, cmd_search },
-	{ "info", "show what the index holds", cmd_info_usage, CMD_NEEDS_DB,
-	  cmd_info },
-	{ "stats", "show delivery health: counts, rates, delays, rejects",
-	  cmd_stats_usage, CMD_NEEDS_DB, cmd_stats },
-	{ "prune", "remove what ended before a time and reclaim space",
-	  cmd_prune_usage, CMD_NEEDS_DB | CMD_WRITES_DB, cmd_prune },
-	{ "metrics", "print or serve Prometheus metrics from the index",
-	  cmd_metrics_usage, CMD_NEEDS_DB, cmd_metrics },
-	{ "help", "show help for pfi or one of its commands", cmd_help_usage,
-	  0, cmd_help },
-	{ NULL, NULL, NULL, 0, NULL }
+enum {
+	GLOBAL_DB = 1, GLOBAL_FORMAT, GLOBAL_JSON, GLOBAL_COLOR, GLOBAL_UTC,
+	GLOBAL_CSV_RAW, GLOBAL_NO_PAGER, GLOBAL_VERSION, GLOBAL_HELP
 };
 
-static const char main_usage[] =
-	"pfi [--db PATH] [--format table|json|ndjson|csv|tsv] [--json]\n"
-	"           [--color auto|always|never] [--utc] [--csv-raw] [--version]\n"
-	"           [--help] COMMAND [ARGS]";
+const struct cli_opt pfi_global_opts[] = {
+	{ "db", 0, CLI_ARG_FILE, "PATH", GLOBAL_DB, 0, NULL,
+	  "the index (default $PFI_DB, else $XDG_DATA_HOME/pfi/index.db or "
+	  "~/.local/share/pfi/index.db)", NULL },
+	{ "format", 0, CLI_ARG_CHOICE, "FORMAT", GLOBAL_FORMAT,
+	  CLI_OPT_SHOW_CHOICES, cli_formats,
+	  "table, json, ndjson, csv or tsv (default table); every format "
+	  "escapes control characters (\\t, \\x1b), and a csv/tsv text cell "
+	  "that begins with = + - @ tab or CR gets a leading ' so that a "
+	  "spreadsheet does not run it as a formula", NULL },
+	{ "json", 0, CLI_ARG_NONE, NULL, GLOBAL_JSON, 0, NULL,
+	  "the same as --format json", NULL },
+	{ "color", 0, CLI_ARG_CHOICE, "WHEN", GLOBAL_COLOR, CLI_OPT_SHOW_CHOICES,
+	  cli_colors, "auto, always or never (default auto)", NULL },
+	{ "utc", 0, CLI_ARG_NONE, NULL, GLOBAL_UTC, 0, NULL,
+	  "show times in UTC instead of local time", NULL },
+	{ "csv-raw", 0, CLI_ARG_NONE, NULL, GLOBAL_CSV_RAW, 0, NULL,
+	  "csv/tsv: no leading ' on such cells", NULL },
+	{ "no-pager", 0, CLI_ARG_NONE, NULL, GLOBAL_NO_PAGER, 0, NULL,
+	  "do not send long answers on a terminal through $PFI_PAGER, $PAGER "
+	  "or less -FRSX", NULL },
+	{ "version", 0, CLI_ARG_NONE, NULL, GLOBAL_VERSION, 0, NULL,
+	  "print the version and exit", NULL },
+	{ "help", 'h', CLI_ARG_NONE, NULL, GLOBAL_HELP, 0, NULL,
+	  "show this help and exit", NULL },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
+};
 
-static const char main_help_tail[] =
-	"\nGlobal options (before or after the command):\n"
-	"  --db PATH         the index (default $PFI_DB, else\n"
-	"                    $XDG_DATA_HOME/pfi/index.db or ~/.local/share/pfi/index.db)\n"
-	"  --format FORMAT   table, json, ndjson, csv or tsv (default table);\n"
-	"                    every format escapes control characters (\\t, \\x1b),\n"
-	"                    and a csv/tsv text cell that begins with = + - @ tab\n"
-	"                    or CR gets a leading ' so that a spreadsheet does\n"
-	"                    not run it as a formula\n"
-	"  --json            the same as --format json\n"
-	"  --color WHEN      auto, always or never (default auto)\n"
-	"  --utc             show times in UTC instead of local time\n"
-	"  --csv-raw         csv/tsv: no leading ' on such cells\n"
-	"  --version         print the version and exit\n"
-	"  -h, --help        show this help and exit\n"
-	"\nRun 'pfi help COMMAND' for the options of a command.\n";
+static int cmd_help(struct pfi_globals *g, int argc, char **argv);
 
-static const char main_help_cmd[] =
+static const struct pfi_cmd cmd_help_entry = {
+	"help", "show help for pfi or one of its commands",
 	"Show the commands and global options of pfi, or with COMMAND the\n"
-	"same help as 'pfi COMMAND --help'.\n"
-	"\n"
-	"  -h, --help   show this help and exit\n";
+	"same help as 'pfi COMMAND --help'.",
+	NULL, "[COMMAND]", CLI_ARG_COMMAND, 0, cmd_help
+};
+
+const struct pfi_cmd *const pfi_cmds[] = {
+	&cmd_index_entry, &cmd_trace_entry, &cmd_search_entry, &cmd_info_entry,
+	&cmd_stats_entry, &cmd_prune_entry, &cmd_metrics_entry, &cmd_repl_entry,
+	&cmd_help_entry, &cmd_sql_entry, &cmd_raw_entry, &cmd_set_entry,
+	&cmd_unset_entry, &cmd_show_entry, &cmd_quit_entry, &cmd_complete_entry,
+	NULL
+};
 
 /* ---- help and lookup ---------------------------------------------------- */
 
 static int main_help(FILE *fp)
 {
-	const struct pfi_cmd *c;
+	const struct pfi_cmd *const *c;
 
-	fprintf(fp, "usage: %s\n\nCommands:\n", main_usage);
-	for (c = pfi_cmds; c->name != NULL; c++)
-		fprintf(fp, "  %-8s %s\n", c->name, c->summary);
-	fputs(main_help_tail, fp);
+	cli_usage_print(fp, "usage: ", NULL, pfi_global_opts, "COMMAND [ARGS]");
+	fputs("\nCommands:\n", fp);
+	for (c = pfi_cmds; *c != NULL; c++)
+		if (!((*c)->flags & (CMD_HIDDEN | CMD_REPL_ONLY)))
+			fprintf(fp, "  %-8s %s\n", (*c)->name, (*c)->summary);
+	fputs("\nGlobal options (before or after the command):\n", fp);
+	cli_options_print(fp, pfi_global_opts, 0);
+	fputs("\nRun 'pfi help COMMAND' for the options of a command, and"
+	      " 'pfi repl'\nfor an interactive shell over the index.\n", fp);
 	return PFI_EXIT_OK;
 }
 
-static const struct pfi_cmd *main_find(const char *name)
+const struct pfi_cmd *cli_cmd_find(const char *name, int repl)
 {
-	const struct pfi_cmd *c;
+	const struct pfi_cmd *const *c;
 
-	for (c = pfi_cmds; c->name != NULL; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
+	for (c = pfi_cmds; *c != NULL; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return !repl && ((*c)->flags & CMD_REPL_ONLY) ? NULL : *c;
 	return NULL;
 }
 
-/* Levenshtein distance of a and b (names are short: capped at 32). */
-static size_t main_distance(const char *a, const char *b)
+int cli_cmd_unknown(const char *name, int repl)
 {
-	size_t row[33], i, j, diag, up, la = strlen(a), lb = strlen(b);
+	const struct pfi_cmd *best;
 
-	if (la > 32 || lb > 32)
-		return (size_t)-1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		diag = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			up = row[j];
-			row[j] = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < row[j])
-				row[j] = up + 1;
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-static int main_unknown(const char *name)
-{
-	const struct pfi_cmd *c, *best = NULL;
-	size_t d, bestd = 3;
-
-	cli_warn("'%s' is not a pfi command. See 'pfi --help'.", name);
-	for (c = pfi_cmds; c->name != NULL; c++) {
-		d = main_distance(name, c->name);
-		if (d < bestd) {
-			bestd = d;
-			best = c;
-		}
-	}
+	if (repl)
+		cli_warn("'%s' is not a command. See 'help'.", name);
+	else
+		cli_warn("'%s' is not a pfi command. See 'pfi --help'.", name);
+	best = cli_cmd_closest(name, CMD_HIDDEN | (repl ? 0 : CMD_REPL_ONLY));
 	if (best != NULL)
 		fprintf(stderr, "\nThe most similar command is '%s'\n", best->name);
 	return PFI_EXIT_USAGE;
@@ -133,17 +109,28 @@ static int main_unknown(const char *name)
 static int cmd_help(struct pfi_globals *g, int argc, char **argv)
 {
 	const struct pfi_cmd *c;
+	struct cli_parse p;
 	char *args[3];
+	int rc;
 
-	if (argc < 2)
-		return main_help(stdout);
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		return cli_help(cmd_help_usage, main_help_cmd);
-	if (argc > 2)
-		return cli_usage_error("help", "too many arguments");
-	if ((c = main_find(argv[1])) == NULL)
-		return main_unknown(argv[1]);
-	args[0] = argv[1];
+	cli_parse_init(&p, &cmd_help_entry, argc, argv);
+	while ((rc = cli_parse_next(&p)) > 0)
+		;
+	if (rc == 0)
+		rc = cli_parse_operands(&p, 1);
+	if (rc >= 0 || p.nargs == 0) {
+		cli_parse_release(&p);
+		return rc < 0 ? (g->repl ? cli_repl_help(g) : main_help(stdout))
+		              : p.rc;
+	}
+	c = cli_cmd_find(p.args[0], g->repl != NULL);
+	if (c == NULL) {
+		rc = cli_cmd_unknown(p.args[0], g->repl != NULL);
+		cli_parse_release(&p);
+		return rc;
+	}
+	cli_parse_release(&p);
+	args[0] = (char *)c->name;
 	args[1] = "--help";
 	args[2] = NULL;
 	g->cmd = c;
@@ -152,88 +139,99 @@ static int cmd_help(struct pfi_globals *g, int argc, char **argv)
 
 /* ---- global options ----------------------------------------------------- */
 
-/*
- * The value of option `name` at argv[*i] ("--name VALUE" or "--name=VALUE"),
- * advancing *i over it.  NULL when argv[*i] is not this option; *missing
- * set when it is but has no value.
- */
-static const char *main_value(const char *name, int argc, char **argv,
-                              int *i, int *missing)
+/* The global option that argv[i] is, by its exact long name, or NULL. */
+static const struct cli_opt *main_global_opt(const char *a)
 {
-	const char *a = argv[*i];
-	size_t n = strlen(name);
+	const struct cli_opt *o;
+	size_t n;
 
-	if (strncmp(a, name, n) != 0)
+	if (a[0] != '-' || a[1] != '-')
 		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return NULL;
+	n = strcspn(a + 2, "=");
+	for (o = pfi_global_opts; o->name != NULL; o++)
+		if (strlen(o->name) == n && strncmp(o->name, a + 2, n) == 0)
+			return o;
+	return NULL;
+}
+
+/* Sets the global option o to v; 0, or a usage error's exit code. */
+static int main_set(struct pfi_globals *g, const struct cli_opt *o,
+                    const char *v)
+{
+	switch (o->id) {
+	case GLOBAL_DB: g->db = v; break;
+	case GLOBAL_JSON: g->format = PFI_FMT_JSON; break;
+	case GLOBAL_UTC: g->utc = 1; break;
+	case GLOBAL_CSV_RAW: g->csv_raw = 1; break;
+	case GLOBAL_NO_PAGER: g->no_pager = 1; break;
+	case GLOBAL_FORMAT:
+		if (cli_parse_format(v, &g->format) != 0)
+			return cli_usage_error(NULL, "unknown format '%s'", v);
+		break;
+	case GLOBAL_COLOR:
+		if (cli_parse_color(v, &g->color) != 0)
+			return cli_usage_error(NULL, "unknown colour mode '%s'", v);
+		break;
 	}
-	return argv[++*i];
+	return 0;
 }
 
 /*
  * Takes the global option at argv[*i] if it is one: 1 taken, 0 not a
- * global option, or an exit code + 10 for a usage error.
+ * global option (or one that only stands before the command), or an exit
+ * code + 10 for a usage error.
  */
 static int main_global(struct pfi_globals *g, int argc, char **argv, int *i)
 {
-	const char *v;
-	int missing = 0;
+	const struct cli_opt *o = main_global_opt(argv[*i]);
+	const char *a = argv[*i], *eq, *v = NULL;
+	int rc;
 
-	if (strcmp(argv[*i], "--json") == 0) {
-		g->format = PFI_FMT_JSON;
-	} else if (strcmp(argv[*i], "--utc") == 0) {
-		g->utc = 1;
-	} else if (strcmp(argv[*i], "--csv-raw") == 0) {
-		g->csv_raw = 1;
-	} else if ((v = main_value("--db", argc, argv, i, &missing)) != NULL) {
-		g->db = v;
-	} else if ((v = main_value("--format", argc, argv, i, &missing)) != NULL) {
-		if (cli_parse_format(v, &g->format) != 0)
-			return 10 + cli_usage_error(NULL, "unknown format '%s'", v);
-	} else if ((v = main_value("--color", argc, argv, i, &missing)) != NULL) {
-		if (cli_parse_color(v, &g->color) != 0)
-			return 10 + cli_usage_error(NULL, "unknown colour mode '%s'", v);
-	} else if (missing) {
-		return 10 + cli_usage_error(NULL, "option '%s' needs a value",
-		                            argv[*i]);
-	} else {
+	if (o == NULL || o->id == GLOBAL_VERSION || o->id == GLOBAL_HELP)
 		return 0;
+	eq = strchr(a, '=');
+	if (o->arg == CLI_ARG_NONE && eq != NULL)
+		return 10 + cli_usage_error(NULL, "option '--%s' takes no value",
+		                            o->name);
+	if (o->arg != CLI_ARG_NONE) {
+		if (eq != NULL)
+			v = eq + 1;
+		else if (*i + 1 < argc)
+			v = argv[++*i];
+		else
+			return 10 + cli_usage_error(NULL, "option '%s' needs a value",
+			                            a);
 	}
-	return 1;
+	rc = main_set(g, o, v);
+	return rc != 0 ? 10 + rc : 1;
 }
 
 /* Options that only stand before the command: -1 when argv[i] is none. */
 static int main_early(const char *a)
 {
+	const struct cli_opt *o;
+
 	if (strcmp(a, "--version") == 0) {
 		printf("pfi %s\n", pfi_version());
 		return PFI_EXIT_OK;
 	}
 	if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 		return main_help(stdout);
-	if (a[0] == '-' && a[1] != '\0')
-		return cli_usage_error(NULL, "unknown option '%s'", a);
-	return -1;
+	if (a[0] != '-' || a[1] == '\0')
+		return -1;
+	if (a[1] == '-' && (o = cli_opt_closest(pfi_global_opts, a + 2)) != NULL)
+		return cli_usage_error(NULL, "unknown option '%s' (did you mean"
+		                       " '--%s'?)", a, o->name);
+	return cli_usage_error(NULL, "unknown option '%s'", a);
 }
 
-/*
- * Moves the global options out of argv, wherever they stand before "--",
- * leaving the command name and its arguments in args[0..*n).  Returns -1
- * to go on, or an exit code (after --help, --version or a usage error).
- */
-static int main_split(struct pfi_globals *g, int argc, char **argv,
+int cli_split_globals(struct pfi_globals *g, int argc, char **argv, int from,
                       char **args, int *n)
 {
 	int i, rc;
 
 	*n = 0;
-	for (i = 1; i < argc; i++) {
+	for (i = from; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i += *n == 0;   /* before the command, it only ends options */
 			while (i < argc)
@@ -255,23 +253,33 @@ static int main_split(struct pfi_globals *g, int argc, char **argv,
 
 /* ---- running ------------------------------------------------------------ */
 
-static int main_dispatch(struct pfi_globals *g, int argc, char **argv)
+int cli_dispatch(struct pfi_globals *g, int argc, char **argv, int repl)
 {
 	const struct pfi_cmd *c;
+	int rc;
 
-	if (argc == 0) {
-		main_help(stderr);
-		return PFI_EXIT_USAGE;
-	}
-	if ((c = main_find(argv[0])) == NULL)
-		return main_unknown(argv[0]);
+	if ((c = cli_cmd_find(argv[0], repl)) == NULL)
+		return cli_cmd_unknown(argv[0], repl);
 	g->cmd = c;
 	cli_setup_output(g);
-	return c->fn(g, argc, argv);
+	cli_pager_start(g);
+	rc = c->fn(g, argc, argv);
+	cli_pager_end(g);
+	return rc;
 }
 
-/* Flushes stdout: a write error is a failure, except a closed pipe. */
-static int main_finish(int rc)
+/* Plain `pfi` opens pfi repl on a terminal; elsewhere it is a usage error. */
+static int main_no_command(struct pfi_globals *g)
+{
+	char *args[2] = { "repl", NULL };
+
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		return cli_dispatch(g, 1, args, 0);
+	main_help(stderr);
+	return PFI_EXIT_USAGE;
+}
+
+int cli_finish(int rc)
 {
 	int bad = fflush(stdout) != 0, e = errno;
 
@@ -288,18 +296,22 @@ int pfi_main(int argc, char **argv)
 {
 	struct pfi_globals g;
 	char **args;
-	int n, rc;
+	int n = 0, rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&g, 0, sizeof(g));
 	g.format = PFI_FMT_TABLE;
 	g.color = PFI_COLOR_AUTO;
 	args = xcalloc((size_t)argc + 1, sizeof(*args));
-	rc = main_split(&g, argc, argv, args, &n);
+	/* the completions hand over a command line as it stands: raw words */
+	if (argc > 1 && strcmp(argv[1], cmd_complete_entry.name) == 0)
+		rc = cli_dispatch(&g, argc - 1, argv + 1, 0);
+	else
+		rc = cli_split_globals(&g, argc, argv, 1, args, &n);
 	if (rc < 0)
-		rc = main_dispatch(&g, n, args);
+		rc = n == 0 ? main_no_command(&g) : cli_dispatch(&g, n, args, 0);
 	pfi_store_close(g.store);
 	free(g.db_path);
 	free(args);
-	return main_finish(rc);
+	return cli_finish(rc);
 }

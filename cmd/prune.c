@@ -4,32 +4,19 @@
  * logins), keeps messages still queued, and gives the space back.  Writes
  * the index; prints what went as one record.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "pfi.h"
 
-static const struct option prune_options[] = {
-	{ "before", required_argument, NULL, 'b' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+enum { OPT_BEFORE = 1 };
+
+static const struct cli_opt prune_opts[] = {
+	{ "before", 'b', CLI_ARG_TIME, "T", OPT_BEFORE, CLI_OPT_REQUIRED, NULL,
+	  "the cut: what ended before it goes", NULL },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
 };
-static const char prune_shortopts[] = ":b:h";
-
-const char cmd_prune_usage[] = "pfi prune --before T";
-
-static const char prune_help[] =
-	"Remove from the index what ended before T: finished messages whose\n"
-	"last line is older, with their recipients and log lines, and rejects\n"
-	"and failed logins older than T.  Messages still queued stay.  Then\n"
-	"give the space back.  Files already read are remembered, so they are\n"
-	"not indexed again.  T is a time as pfi search takes it: 30d,\n"
-	"2026-11-01, an RFC 3339 time ...\n"
-	"\n"
-	"  -b, --before T  the cut: what ended before it goes\n"
-	"  -h, --help      show this help and exit\n";
 
 /* The report as one record: counts and the index size before and after. */
 static int prune_report(struct pfi_globals *g, const struct pfi_prune_report *r)
@@ -55,28 +42,22 @@ static int prune_report(struct pfi_globals *g, const struct pfi_prune_report *r)
 	return cli_out_end(o);
 }
 
-int cmd_prune(struct pfi_globals *g, int argc, char **argv)
+static int cmd_prune(struct pfi_globals *g, int argc, char **argv)
 {
 	struct pfi_prune_report r;
 	const char *before = NULL;
 	int64_t cut;
 	pfi_store *st;
-	int c;
+	struct cli_parse p;
+	int c, rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = cli_getopt(argc, argv, prune_shortopts,
-	                       prune_options)) != -1) {
-		if (c == 'b')
-			before = optarg;
-		else if (c == 'h')
-			return cli_help(cmd_prune_usage, prune_help);
-		else
-			return cli_bad_option("prune", c, argv);
-	}
-	if (optind < argc)
-		return cli_usage_error("prune", "unexpected argument '%s'",
-		                       argv[optind]);
+	cli_parse_init(&p, &cmd_prune_entry, argc, argv);
+	while ((c = cli_parse_next(&p)) > 0)
+		before = p.value;
+	rc = c < 0 ? p.rc : cli_parse_operands(&p, 0);
+	cli_parse_release(&p);
+	if (rc >= 0)
+		return rc;
 	if (before == NULL)
 		return cli_usage_error("prune", "--before is required");
 	if (pfi_time_parse(&cut, before, time(NULL)) != PFI_OK)
@@ -88,3 +69,14 @@ int cmd_prune(struct pfi_globals *g, int argc, char **argv)
 		return cli_error("cannot prune: %s", pfi_errmsg(st));
 	return prune_report(g, &r);
 }
+
+const struct pfi_cmd cmd_prune_entry = {
+	"prune", "remove what ended before a time and reclaim space",
+	"Remove from the index what ended before T: finished messages whose\n"
+	"last line is older, with their recipients and log lines, and rejects\n"
+	"and failed logins older than T.  Messages still queued stay.  Then\n"
+	"give the space back.  Files already read are remembered, so they are\n"
+	"not indexed again.  T is a time as pfi search takes it: 30d,\n"
+	"2026-11-01, an RFC 3339 time ...",
+	prune_opts, NULL, CLI_ARG_NONE, CMD_NEEDS_DB | CMD_WRITES_DB, cmd_prune
+};

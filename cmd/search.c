@@ -5,7 +5,6 @@
  * writes the SPEC search rows.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,51 +17,16 @@ enum {
 	OPT_LIMIT = CLI_OPT_FILTER_END, OPT_REVERSE, OPT_COUNT
 };
 
-static const struct option search_options[] = {
-	CLI_FILTER_OPTIONS,
-	{ "limit", required_argument, NULL, OPT_LIMIT },
-	{ "reverse", no_argument, NULL, OPT_REVERSE },
-	{ "count", no_argument, NULL, OPT_COUNT },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt search_opts[] = {
+	CLI_FILTER_OPTS,
+	{ "limit", 0, CLI_ARG_NUMBER, "N", OPT_LIMIT, 0, NULL,
+	  "at most N rows", NULL },
+	{ "reverse", 0, CLI_ARG_NONE, NULL, OPT_REVERSE, 0, NULL,
+	  "oldest first", NULL },
+	{ "count", 0, CLI_ARG_NONE, NULL, OPT_COUNT, 0, NULL,
+	  "print only the number of rows", NULL },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
 };
-static const char search_shortopts[] = ":h";
-
-const char cmd_search_usage[] =
-	"pfi search [--from ADDR] [--to ADDR] [--domain DOMAIN]\n"
-	"           [--sender-domain DOMAIN] [--subject TEXT] [--status STATUS]\n"
-	"           [--dsn CODE] [--client IP|HOST|CIDR] [--relay HOST]\n"
-	"           [--host MTAHOST] [--message-id ID] [--sasl-user USER]\n"
-	"           [--since T] [--until T] [--grep REGEX] [--limit N]\n"
-	"           [--reverse] [--count]";
-
-static const char search_help[] =
-	"List one row per recipient delivery (rejects included) matching every\n"
-	"filter given, newest first.\n"
-	"\n"
-	"      --from ADDR         envelope sender (\"<>\" for the null sender)\n"
-	"      --to ADDR           recipient, as delivered or as addressed\n"
-	"      --domain DOMAIN     recipient domain; *.DOMAIN adds subdomains\n"
-	"      --sender-domain DOMAIN  sender domain; *.DOMAIN adds subdomains\n"
-	"      --subject TEXT      Subject contains TEXT (any case)\n"
-	"      --status STATUS     sent, deferred, bounced, expired, rejected,\n"
-	"                          discarded, held, deleted or filtered;\n"
-	"                          repeat or give a comma list for any of them\n"
-	"      --dsn CODE          DSN code: 5.1.1, 5.1.* or 5.*\n"
-	"      --client IP|HOST|CIDR  client address, host name or network\n"
-	"      --relay HOST        next hop, by host name or address\n"
-	"      --host MTAHOST      the mail server that logged it\n"
-	"      --message-id ID     Message-ID, with or without <>\n"
-	"      --sasl-user USER    SASL login of the sender\n"
-	"      --since T           at or after T (90s, 15m, 2h, 3d, 1w, today,\n"
-	"                          yesterday, 2026-11-02, 2026-11-02T10:00,\n"
-	"                          RFC3339, @EPOCH)\n"
-	"      --until T           before T\n"
-	"      --grep REGEX        PCRE2 regex over the message's log lines\n"
-	"      --limit N           at most N rows\n"
-	"      --reverse           oldest first\n"
-	"      --count             print only the number of rows\n"
-	"  -h, --help              show this help and exit\n";
 
 /* What the command line asked for. */
 struct search_args {
@@ -86,23 +50,19 @@ static int search_limit(const char *v, int64_t *out)
 	return PFI_EXIT_OK;
 }
 
-/* Takes option c; returns -1 to go on, or an exit code. */
-static int search_option(struct search_args *a, int c, char **argv)
+/* Takes option c with value v; returns -1 to go on, or an exit code. */
+static int search_option(struct search_args *a, int c, const char *v)
 {
 	int rc = PFI_EXIT_OK;
 
-	if (cli_filter_option("search", &a->cf, c, optarg, &rc))
+	if (cli_filter_option("search", &a->cf, c, v, &rc))
 		return rc == PFI_EXIT_OK ? -1 : rc;
 	if (c == OPT_LIMIT)
-		rc = search_limit(optarg, &a->limit);
+		rc = search_limit(v, &a->limit);
 	else if (c == OPT_REVERSE)
 		a->reverse = 1;
 	else if (c == OPT_COUNT)
 		a->count = 1;
-	else if (c == 'h')
-		return cli_help(cmd_search_usage, search_help);
-	else
-		return cli_bad_option("search", c, argv);
 	return rc == PFI_EXIT_OK ? -1 : rc;
 }
 
@@ -140,9 +100,13 @@ static void search_record(pfi_out *o, const struct pfi_delivery *d)
 	cli_out_int(o, "size", d->size);
 }
 
-/* The columns people read on a terminal; "<>" for the null sender. */
-static void search_table_row(pfi_out *o, const struct pfi_delivery *d)
+/* The columns people read on a terminal; "<>" for the null sender.  In
+ * pfi repl, a first column "#" numbers the rows for `trace #N`. */
+static void search_table_row(pfi_out *o, const struct pfi_delivery *d,
+                             int n)
 {
+	if (n > 0)
+		pfi_out_int(o, "#", n);
 	pfi_out_time(o, "time", d->time);
 	pfi_out_str(o, "host", d->host);
 	pfi_out_str(o, "queue_id", d->queue_id ? d->queue_id : "NOQUEUE");
@@ -159,14 +123,15 @@ static int search_print(struct pfi_globals *g, pfi_search *q, pfi_store *st,
                         int64_t *rows)
 {
 	const struct pfi_delivery *d;
-	int table = g->format == PFI_FMT_TABLE, rc, out;
+	int table = g->format == PFI_FMT_TABLE, rc, out, num;
 	pfi_out *o = cli_out_new(g, -1);
 
 	pfi_out_begin(o, "deliveries");
 	while ((rc = pfi_search_next(q, &d)) == PFI_OK) {
 		pfi_out_record_begin(o);
+		num = cli_rows_note(g, d->queue_id, d->message_id);
 		if (table)
-			search_table_row(o, d);
+			search_table_row(o, d, num);
 		else
 			search_record(o, d);
 		pfi_out_record_end(o);
@@ -210,25 +175,31 @@ static int search_run(struct pfi_globals *g, pfi_store *st,
 	return n > 0 ? PFI_EXIT_OK : PFI_EXIT_NOMATCH;
 }
 
-int cmd_search(struct pfi_globals *g, int argc, char **argv)
+static int cmd_search(struct pfi_globals *g, int argc, char **argv)
 {
 	struct search_args a;
+	struct cli_parse p;
 	pfi_store *st = NULL;
 	int c, rc = -1;
 
 	memset(&a, 0, sizeof(a));
-	optind = 0;
-	opterr = 0;
-	while (rc < 0 && (c = cli_getopt(argc, argv, search_shortopts,
-	                                 search_options)) != -1)
-		rc = search_option(&a, c, argv);
-	if (rc < 0 && optind < argc)
-		rc = cli_usage_error("search", "unexpected argument '%s'",
-		                     argv[optind]);
+	cli_parse_init(&p, &cmd_search_entry, argc, argv);
+	while (rc < 0 && (c = cli_parse_next(&p)) != 0)
+		rc = c < 0 ? p.rc : search_option(&a, c, p.value);
+	if (rc < 0)
+		rc = cli_parse_operands(&p, 0);
 	if (rc < 0 && (st = cli_store(g)) == NULL)
 		rc = PFI_EXIT_FAILURE;
 	if (rc < 0)
 		rc = search_run(g, st, &a);
 	cli_filter_release(&a.cf);
+	cli_parse_release(&p);
 	return rc;
 }
+
+const struct pfi_cmd cmd_search_entry = {
+	"search", "list recipient deliveries that match filters",
+	"List one row per recipient delivery (rejects included) matching every\n"
+	"filter given, newest first.",
+	search_opts, NULL, CLI_ARG_NONE, CMD_NEEDS_DB | CMD_PAGED, cmd_search
+};

@@ -8,7 +8,6 @@
  * ASCII without UTF-8).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -24,58 +23,27 @@ enum {
 	OPT_BY = CLI_OPT_FILTER_END, OPT_TOP, OPT_SLA, OPT_COMPARE
 };
 
-static const struct option stats_options[] = {
-	CLI_FILTER_OPTIONS,
-	{ "by", required_argument, NULL, OPT_BY },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "sla", required_argument, NULL, OPT_SLA },
-	{ "compare", required_argument, NULL, OPT_COMPARE },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+static const char *const stats_by_keys[] = {
+	"day", "hour", "domain", "sender-domain", "dsn", "status", "host",
+	"client", NULL
 };
-static const char stats_shortopts[] = ":h";
 
-const char cmd_stats_usage[] =
-	"pfi stats [--from ADDR] [--to ADDR] [--domain DOMAIN]\n"
-	"           [--sender-domain DOMAIN] [--subject TEXT] [--status STATUS]\n"
-	"           [--dsn CODE] [--client IP|HOST|CIDR] [--relay HOST]\n"
-	"           [--host MTAHOST] [--message-id ID] [--sasl-user USER]\n"
-	"           [--since T] [--until T] [--grep REGEX]\n"
-	"           [--by day|hour|domain|sender-domain|dsn|status|host|client]\n"
-	"           [--top N] [--sla DURATION] [--compare PERIOD]";
-
-static const char stats_help[] =
-	"Show delivery health over a period: messages received, recipient\n"
-	"outcomes, rates, delay percentiles, SLA, TLS, top and slow domains,\n"
-	"DSNs and reject classes.  Each original recipient counts once, by its\n"
-	"final outcome (content-filter hops and bounce notifications are not\n"
-	"counted twice).\n"
-	"\n"
-	"      --from ADDR         envelope sender (\"<>\" for the null sender)\n"
-	"      --to ADDR           recipient, as delivered or as addressed\n"
-	"      --domain DOMAIN     recipient domain; *.DOMAIN adds subdomains\n"
-	"      --sender-domain DOMAIN  sender domain\n"
-	"      --subject TEXT      Subject contains TEXT (any case)\n"
-	"      --status STATUS     only recipients with this outcome\n"
-	"      --dsn CODE          DSN code: 5.1.1, 5.1.* or 5.*\n"
-	"      --client IP|HOST|CIDR  client address, host name or network\n"
-	"      --relay HOST        next hop, by host name or address\n"
-	"      --host MTAHOST      the mail server that logged it\n"
-	"      --message-id ID     Message-ID, with or without <>\n"
-	"      --sasl-user USER    SASL login of the sender\n"
-	"      --since T           the period starts at T (90s, 15m, 2h, 3d, 1w,\n"
-	"                          today, yesterday, 2026-11-02, RFC3339, @EPOCH)\n"
-	"      --until T           the period ends before T (default: now)\n"
-	"      --grep REGEX        PCRE2 regex over the message's log lines\n"
-	"      --by KEY            one row per day, hour, domain, sender-domain,\n"
-	"                          dsn, status, host or client\n"
-	"      --top N             length of the top lists and of --by rows\n"
-	"                          (the rest is summed into \"(other)\")\n"
-	"      --sla DURATION      SLA threshold (default 5m): 90s, 5m, 1h\n"
-	"      --compare PERIOD    also the same figures PERIOD earlier (90s, 15m,\n"
-	"                          2h, 1d, 1w) and the change; without --since,\n"
-	"                          the period is the last PERIOD before --until\n"
-	"  -h, --help              show this help and exit\n";
+static const struct cli_opt stats_opts[] = {
+	CLI_FILTER_OPTS,
+	{ "by", 0, CLI_ARG_CHOICE, "KEY", OPT_BY, CLI_OPT_SHOW_CHOICES,
+	  stats_by_keys, "one row per day, hour, domain, sender-domain, dsn, "
+	  "status, host or client", NULL },
+	{ "top", 0, CLI_ARG_NUMBER, "N", OPT_TOP, 0, NULL,
+	  "length of the top lists and of --by rows (the rest is summed into "
+	  "\"(other)\")", NULL },
+	{ "sla", 0, CLI_ARG_DURATION, "DURATION", OPT_SLA, 0, NULL,
+	  "SLA threshold (default 5m): 90s, 5m, 1h", NULL },
+	{ "compare", 0, CLI_ARG_DURATION, "PERIOD", OPT_COMPARE, 0, NULL,
+	  "also the same figures PERIOD earlier (90s, 15m, 2h, 1d, 1w) and the "
+	  "change; without --since, the period is the last PERIOD before "
+	  "--until", NULL },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
+};
 
 /* What the command line asked for. */
 struct stats_args {
@@ -139,25 +107,21 @@ static int stats_by(const char *v, enum pfi_stats_by *out)
 	                       " sender-domain, dsn, status, host or client)", v);
 }
 
-/* Takes option c; returns -1 to go on, or an exit code. */
-static int stats_option(struct stats_args *a, int c, char **argv)
+/* Takes option c with value v; returns -1 to go on, or an exit code. */
+static int stats_option(struct stats_args *a, int c, const char *v)
 {
 	int rc = PFI_EXIT_OK;
 
-	if (cli_filter_option("stats", &a->cf, c, optarg, &rc))
+	if (cli_filter_option("stats", &a->cf, c, v, &rc))
 		return rc == PFI_EXIT_OK ? -1 : rc;
 	if (c == OPT_BY)
-		rc = stats_by(optarg, &a->o.by);
+		rc = stats_by(v, &a->o.by);
 	else if (c == OPT_TOP)
-		rc = stats_top(optarg, a);
+		rc = stats_top(v, a);
 	else if (c == OPT_SLA)
-		rc = stats_sla(optarg, &a->o.sla);
+		rc = stats_sla(v, &a->o.sla);
 	else if (c == OPT_COMPARE)
-		rc = stats_compare(optarg, a);
-	else if (c == 'h')
-		return cli_help(cmd_stats_usage, stats_help);
-	else
-		return cli_bad_option("stats", c, argv);
+		rc = stats_compare(v, a);
 	return rc == PFI_EXIT_OK ? -1 : rc;
 }
 
@@ -836,21 +800,20 @@ static int stats_check(struct stats_args *a)
 	return -1;
 }
 
-int cmd_stats(struct pfi_globals *g, int argc, char **argv)
+static int cmd_stats(struct pfi_globals *g, int argc, char **argv)
 {
 	struct stats_args a;
+	struct cli_parse p;
 	pfi_store *st = NULL;
 	int c, rc = -1;
 
 	memset(&a, 0, sizeof(a));
-	optind = 0;
-	opterr = 0;
-	while (rc < 0 && (c = cli_getopt(argc, argv, stats_shortopts,
-	                                 stats_options)) != -1)
-		rc = stats_option(&a, c, argv);
-	if (rc < 0 && optind < argc)
-		rc = cli_usage_error("stats", "unexpected argument '%s'",
-		                     argv[optind]);
+	cli_parse_init(&p, &cmd_stats_entry, argc, argv);
+	while (rc < 0 && (c = cli_parse_next(&p)) != 0)
+		rc = c < 0 ? p.rc : stats_option(&a, c, p.value);
+	if (rc < 0)
+		rc = cli_parse_operands(&p, 0);
+	cli_parse_release(&p);
 	if (rc < 0)
 		rc = stats_check(&a);
 	if (rc < 0 && (st = cli_store(g)) == NULL)
@@ -860,3 +823,13 @@ int cmd_stats(struct pfi_globals *g, int argc, char **argv)
 	cli_filter_release(&a.cf);
 	return rc;
 }
+
+const struct pfi_cmd cmd_stats_entry = {
+	"stats", "show delivery health: counts, rates, delays, rejects",
+	"Show delivery health over a period: messages received, recipient\n"
+	"outcomes, rates, delay percentiles, SLA, TLS, top and slow domains,\n"
+	"DSNs and reject classes.  Each original recipient counts once, by its\n"
+	"final outcome (content-filter hops and bounce notifications are not\n"
+	"counted twice).",
+	stats_opts, NULL, CLI_ARG_NONE, CMD_NEEDS_DB | CMD_PAGED, cmd_stats
+};

@@ -4,7 +4,6 @@
  * relay, bounce), oldest first.  Reads the index; writes the SPEC trace
  * document, a readable block per message (table), or the raw log lines.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,22 +11,13 @@
 
 #include "pfi.h"
 
-static const struct option trace_options[] = {
-	{ "raw", no_argument, NULL, 'r' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+enum { OPT_RAW = 1 };
+
+static const struct cli_opt trace_opts[] = {
+	{ "raw", 0, CLI_ARG_NONE, NULL, OPT_RAW, 0, NULL,
+	  "print only the raw log lines of every message", NULL },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
 };
-static const char trace_shortopts[] = ":h";
-
-const char cmd_trace_usage[] = "pfi trace [--raw] ID...";
-
-static const char trace_help[] =
-	"Show the life of the messages named by queue IDs or Message-IDs\n"
-	"(with or without angle brackets), with every message linked to them:\n"
-	"content filter hops, relays to indexed hosts and bounces.\n"
-	"\n"
-	"      --raw    print only the raw log lines of every message\n"
-	"  -h, --help   show this help and exit\n";
 
 /* ---- the SPEC trace document -------------------------------------------- */
 
@@ -227,7 +217,7 @@ static void trace_recipients(struct pfi_globals *g, const struct pfi_message *m)
 	FILE *mem = open_memstream(&text, &len);
 	unsigned flags = PFI_OUT_ESCAPE | (g->utc ? PFI_OUT_UTC : 0) |
 	                 (g->use_color ? PFI_OUT_COLOR : 0);
-	int width = cli_term_width();
+	int width = g->width;
 	pfi_out *o = NULL;
 
 	if (mem == NULL || pfi_out_new(&o, mem, PFI_FMT_TABLE, flags) != PFI_OK)
@@ -344,28 +334,32 @@ static int trace_ids(struct pfi_globals *g, pfi_store *st, int raw,
 	return found ? PFI_EXIT_OK : PFI_EXIT_NOMATCH;
 }
 
-int cmd_trace(struct pfi_globals *g, int argc, char **argv)
+static int cmd_trace(struct pfi_globals *g, int argc, char **argv)
 {
+	struct cli_parse p;
 	pfi_store *st;
-	int c, raw = 0;
+	int c, rc = -1, raw = 0;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = cli_getopt(argc, argv, trace_shortopts,
-	                       trace_options)) != -1) {
-		switch (c) {
-		case 'r':
-			raw = 1;
-			break;
-		case 'h':
-			return cli_help(cmd_trace_usage, trace_help);
-		default:
-			return cli_bad_option("trace", c, argv);
-		}
-	}
-	if (optind >= argc)
-		return cli_usage_error("trace", "no ID given");
-	if ((st = cli_store(g)) == NULL)
-		return PFI_EXIT_FAILURE;
-	return trace_ids(g, st, raw, argv + optind, argc - optind);
+	cli_parse_init(&p, &cmd_trace_entry, argc, argv);
+	while ((c = cli_parse_next(&p)) > 0)
+		raw |= c == OPT_RAW;
+	if (c < 0)
+		rc = p.rc;
+	else if (p.nargs == 0)
+		rc = cli_usage_error("trace", "no ID given");
+	else if ((st = cli_store(g)) == NULL)
+		rc = PFI_EXIT_FAILURE;
+	else
+		rc = trace_ids(g, st, raw, p.args, p.nargs);
+	cli_parse_release(&p);
+	return rc;
 }
+
+const struct pfi_cmd cmd_trace_entry = {
+	"trace", "show the life of messages by queue ID or Message-ID",
+	"Show the life of the messages named by queue IDs or Message-IDs\n"
+	"(with or without angle brackets), with every message linked to them:\n"
+	"content filter hops, relays to indexed hosts and bounces.",
+	trace_opts, "ID...", CLI_ARG_QUEUE_ID, CMD_NEEDS_DB | CMD_PAGED,
+	cmd_trace
+};

@@ -2,23 +2,22 @@
  * test_docs.c - the drift test between the pfi command and its documents
  * (STYLE.md practice 12).
  *
- * The source of truth is what the built pfi prints, from its command table
- * and option tables: `pfi --help` lists the global options and, under
+ * The source of truth is what the built pfi prints, from its command
+ * table and option specs: `pfi --help` lists the global options and, under
  * "Commands:", one "  NAME  SUMMARY" line per command; `pfi CMD --help`
  * prints "usage: pfi CMD ..." and the options of CMD.  The documents in
  * the source tree (SRCDIR) must follow:
  * - each command has man/pfi-CMD.1 (help is documented in man/pfi.1) and
  *   an ".It Cm CMD" entry in man/pfi.1's command list;
- * - each command is in the command list of the three completion files;
- * - each long option of CMD is in man/pfi-CMD.1 as "Fl -opt" and in the
- *   CMD part of each completion file; a global option may be documented in
- *   man/pfi.1 instead, and completed anywhere;
+ * - each long option of CMD is in man/pfi-CMD.1 as "Fl -opt"; a global
+ *   option may be documented in man/pfi.1 instead;
  * - each usage string equals one SYNOPSIS block of its page once the mdoc
  *   macros are stripped;
+ * - the commands of pfi repl's `help` are in man/pfi-repl.1;
  * - README's test command is, line for line, the one .ci/run runs.
- * The CMD parts of the completion files are: bash, the "CMD)" case line;
- * zsh, the body of "_pfi_CMD() {"; fish, lines with
- * "__fish_seen_subcommand_from CMD".
+ * The completion files list nothing themselves (they ask `pfi
+ * __complete`), so they are checked by running them: bash, zsh and fish
+ * must each offer every command, global option and option of each command.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -53,10 +52,6 @@ struct names {
 struct texts {
 	int n;                        /* entries used */
 	char v[16][TEXT_LEN];         /* whitespace-normalised texts */
-};
-
-static const char *const completion_files[] = {
-	"completions/pfi", "completions/_pfi", "completions/pfi.fish"
 };
 
 /* ---- reading files and running pfi ------------------------------------ */
@@ -567,106 +562,98 @@ static int man_has_option(const char *page, const char *opt)
 	return 0;
 }
 
-/* The part of a completion file that belongs to `cmd`, as (start, len). */
-static size_t completion_part(const char *file, const char *text,
-                              const char *cmd, const char **start)
-{
-	char key[NAME_LEN + 32];
-	const char *p, *end;
-
-	if (strcmp(file, "completions/_pfi") == 0) {
-		snprintf(key, sizeof(key), "\n_pfi_%.*s() {", NAME_LEN, cmd);
-		p = strstr(text, key);
-		end = p ? strstr(p, "\n}") : NULL;
-		*start = p;
-		return p && end ? (size_t)(end - p) : 0;
-	}
-	snprintf(key, sizeof(key), "\n\t%.*s) ", NAME_LEN, cmd);
-	if (strcmp(file, "completions/pfi") == 0 && (p = strstr(text, key))) {
-		*start = p;
-		end = strchr(p + 1, '\n');
-		return end ? (size_t)(end - p) : strlen(p);
-	}
-	*start = NULL;
-	return 0;
-}
-
-/* Whether a fish line for `cmd` (or for all, if global) has "-l name". */
-static int fish_has_option(const char *text, const char *cmd,
-                           const char *opt, int global)
-{
-	char lopt[NAME_LEN + 4], cond[NAME_LEN + 40];
-	const char *p = text, *line;
-	size_t n;
-
-	snprintf(lopt, sizeof(lopt), "-l %.*s", NAME_LEN, opt + 2);
-	snprintf(cond, sizeof(cond), "__fish_seen_subcommand_from %.*s",
-	         NAME_LEN, cmd);
-	while (*p != '\0') {
-		n = next_line(&p, &line);
-		if (!has_word_n(line, n, lopt))
-			continue;
-		if (global || has_word_n(line, n, cond))
-			return 1;
-	}
-	return 0;
-}
-
 /*
- * Whether zsh's _arguments specs in text[0..n) define `opt`: "--x[", "--x="
- * or "--x}" (of {-x,--x}), not merely name it in an exclusion list.
+ * What the completion of `shell` offers for the command line `line` (the
+ * last word being completed), as the shell itself runs the script in
+ * SRCDIR: bash calls _pfi with COMP_LINE set, fish `complete -C`, zsh
+ * sources _pfi with words/CURRENT set and compadd stubbed to print.  pfi
+ * is found on PATH, as the scripts find it, in PFI_BIN's directory.
  */
-static int zsh_has_option(const char *text, size_t n, const char *opt)
+static char *completion_of(const char *shell, const char *line)
 {
-	size_t ol = strlen(opt);
-	const char *p = text, *end = text + n;
+	static const char bash[] =
+		"source \"$1\" && COMP_LINE=$2 && COMP_POINT=${#2} && _pfi &&"
+		" printf '%s\\n' \"${COMPREPLY[@]}\"";
+	static const char fish[] =
+		"source $argv[1]; and complete -C $argv[2]";
+	static const char zsh[] =
+		"compadd() { while [[ $1 != -- ]]; do shift; done; shift;"
+		" print -rl -- \"$@\"; }; _files() { print -r -- :files; };"
+		" words=(${=2}); [[ $2 == *' ' ]] && words+=(''); "
+		" CURRENT=${#words}; source $1";
+	char script[4096], path[8192], *out;
+	const char *file, *code;
+	int fds[2], status;
+	pid_t pid;
 
-	while ((p = memmem(p, (size_t)(end - p), opt, ol)) != NULL) {
-		if ((p == text || !is_word_char(p[-1])) && p + ol < end &&
-		    strchr("[=}", p[ol]) != NULL)
+	if (strcmp(shell, "bash") == 0)
+		file = "completions/pfi", code = bash;
+	else if (strcmp(shell, "fish") == 0)
+		file = "completions/pfi.fish", code = fish;
+	else
+		file = "completions/_pfi", code = zsh;
+	snprintf(script, sizeof(script), "%s/%s", SRCDIR, file);
+	snprintf(path, sizeof(path), "%.*s:%s",
+	         (int)(strrchr(PFI_BIN, '/') - PFI_BIN), PFI_BIN,
+	         getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		setenv("PATH", path, 1);
+		setenv("PFI_DB", "/nonexistent/pfi-docs.db", 1);
+		if (strcmp(shell, "bash") == 0)
+			execlp("bash", "bash", "--norc", "--noprofile", "-c", code, "_",
+			       script, line, (char *)NULL);
+		else if (strcmp(shell, "fish") == 0)
+			execlp("fish", "fish", "--no-config", "-c", code, script, line,
+			       (char *)NULL);
+		else
+			execlp("zsh", "zsh", "-f", "-c", code, "_", script, line,
+			       (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	out = read_all(fds[0]);
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 127,
+	          "cannot run %s (install it: it is in .ci/run's DEPS)", shell);
+	return out;
+}
+
+static const char *const shells[] = { "bash", "zsh", "fish" };
+
+/* Whether `word` is a whole line of text (fish adds "\tdescription"). */
+static int has_line_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = text;
+
+	while ((p = strstr(p, word)) != NULL) {
+		if ((p == text || p[-1] == '\n') &&
+		    (p[n] == '\n' || p[n] == '\t' || p[n] == '\0'))
 			return 1;
 		p++;
 	}
 	return 0;
 }
 
-/* Whether completion `file` offers option `opt` for command `cmd`. */
-static int completion_has_option(const char *file, const char *text,
-                                 const char *cmd, const char *opt, int global)
+/* Checks that every shell offers each of `want` after `line`. */
+static void check_shells_offer(const char *line, const struct names *want)
 {
-	const char *part = text;
-	size_t n = strlen(text);
+	for (size_t s = 0; s < PFI_ARRAY_SIZE(shells); s++) {
+		char *out = completion_of(shells[s], line);
 
-	if (strcmp(file, "completions/pfi.fish") == 0)
-		return fish_has_option(text, cmd, opt, global);
-	if (!global)
-		n = completion_part(file, text, cmd, &part);
-	if (part == NULL)
-		return 0;
-	if (strcmp(file, "completions/_pfi") == 0)
-		return zsh_has_option(part, n, opt);
-	return has_word_n(part, n, opt);
-}
-
-/* Whether completion `file` lists command `cmd`. */
-static int completion_has_command(const char *file, const char *text,
-                                  const char *cmd)
-{
-	char key[NAME_LEN + 16];
-	const char *line;
-
-	if (strcmp(file, "completions/_pfi") == 0) {
-		snprintf(key, sizeof(key), "'%.*s:", NAME_LEN, cmd);
-		return strstr(text, key) != NULL;
+		for (int i = 0; i < want->n; i++)
+			cr_expect(has_line_word(out, want->v[i]),
+			          "%s does not complete '%s' after '%s'; it offers:\n%s",
+			          shells[s], want->v[i], line, out);
+		free(out);
 	}
-	if (strcmp(file, "completions/pfi") == 0) {
-		line = strstr(text, "\n_pfi_commands=\"");
-		return line && has_word_n(line, strcspn(line + 1, "\n") + 1, cmd);
-	}
-	line = strstr(text, "\nset -l pfi_commands ");
-	snprintf(key, sizeof(key), "-a %.*s -d", NAME_LEN, cmd);
-	return line && has_word_n(line, strcspn(line + 1, "\n") + 1, cmd) &&
-	       strstr(text, key) != NULL;
 }
 
 /* ---- the tests -------------------------------------------------------- */
@@ -717,24 +704,15 @@ Test(docs, every_command_has_a_man_page_and_an_entry_in_pfi_1)
 	free(pfi1);
 }
 
-Test(docs, every_command_is_in_all_three_completion_files)
+Test(docs, every_command_is_completed_by_all_three_shells)
 {
 	struct names cmds = { 0 }, opts = { 0 };
 
 	global_help(&cmds, &opts);
-	for (size_t f = 0; f < PFI_ARRAY_SIZE(completion_files); f++) {
-		char *text = slurp(completion_files[f]);
-
-		for (int i = 0; i < cmds.n; i++)
-			cr_expect(completion_has_command(completion_files[f], text,
-			                                 cmds.v[i]),
-			          "%s does not complete the command '%s'",
-			          completion_files[f], cmds.v[i]);
-		free(text);
-	}
+	check_shells_offer("pfi ", &cmds);
 }
 
-Test(docs, every_global_option_is_in_pfi_1_and_all_three_completion_files)
+Test(docs, every_global_option_is_in_pfi_1_and_completed_by_all_three_shells)
 {
 	struct names cmds = { 0 }, opts = { 0 };
 	char *pfi1 = slurp("man/pfi.1");
@@ -743,16 +721,7 @@ Test(docs, every_global_option_is_in_pfi_1_and_all_three_completion_files)
 	for (int i = 0; i < opts.n; i++)
 		cr_expect(man_has_option(pfi1, opts.v[i]),
 		          "man/pfi.1 does not document %s", opts.v[i]);
-	for (size_t f = 0; f < PFI_ARRAY_SIZE(completion_files); f++) {
-		char *text = slurp(completion_files[f]);
-
-		for (int i = 0; i < opts.n; i++)
-			cr_expect(completion_has_option(completion_files[f], text,
-			                                "", opts.v[i], 1),
-			          "%s does not complete %s", completion_files[f],
-			          opts.v[i]);
-		free(text);
-	}
+	check_shells_offer("pfi --", &opts);
 	free(pfi1);
 }
 
@@ -789,37 +758,66 @@ Test(docs, every_long_option_of_each_command_is_in_its_man_page)
 	free(pfi1);
 }
 
-/* Checks the long options of one command against the completion files. */
-static void check_completion_options(const char *cmd,
-                                     const struct names *global)
+/* Checks that the shells complete every long option of one command. */
+static void check_completion_options(const char *cmd)
 {
 	struct names opts = { 0 };
-	char *help = help_of(cmd);
+	char *help = help_of(cmd), line[NAME_LEN + 16];
 
 	long_options_of(help, &opts);
 	free(help);
 	cr_expect_gt(opts.n, 0, "'pfi %s --help' shows no option", cmd);
-	for (size_t f = 0; f < PFI_ARRAY_SIZE(completion_files); f++) {
-		char *text = slurp(completion_files[f]);
-
-		for (int i = 0; i < opts.n; i++)
-			cr_expect(completion_has_option(completion_files[f], text, cmd,
-			                                opts.v[i],
-			                                names_has(global, opts.v[i])),
-			          "%s does not complete %s of 'pfi %s'",
-			          completion_files[f], opts.v[i], cmd);
-		free(text);
-	}
+	snprintf(line, sizeof(line), "pfi %.*s --", NAME_LEN, cmd);
+	check_shells_offer(line, &opts);
 }
 
-Test(docs, every_long_option_of_each_command_is_in_all_three_completion_files)
+Test(docs, every_long_option_of_each_command_is_completed_by_all_three_shells)
 {
 	struct names cmds = { 0 }, global = { 0 };
 
 	global_help(&cmds, &global);
 	for (int i = 0; i < cmds.n; i++)
 		if (strcmp(cmds.v[i], "help") != 0)
-			check_completion_options(cmds.v[i], &global);
+			check_completion_options(cmds.v[i]);
+}
+
+Test(docs, the_shells_complete_values_and_files_as_pfi_says)
+{
+	static const struct { const char *line, *want; } cases[] = {
+		{ "pfi search --status sent,bo", "sent,bounced" },
+		{ "pfi stats --by sender-", "sender-domain" },
+		{ "pfi --format nd", "ndjson" },
+		{ "pfi help sea", "search" },
+	};
+
+	for (size_t c = 0; c < PFI_ARRAY_SIZE(cases); c++)
+		for (size_t s = 0; s < PFI_ARRAY_SIZE(shells); s++) {
+			char *out = completion_of(shells[s], cases[c].line);
+
+			cr_expect(has_line_word(out, cases[c].want),
+			          "%s: '%s' does not complete to '%s':\n%s", shells[s],
+			          cases[c].line, cases[c].want, out);
+			free(out);
+		}
+}
+
+Test(docs, the_shells_complete_paths_for_index)
+{
+	char line[4096];
+
+	snprintf(line, sizeof(line), "pfi index %s/testdata/logs/sampl",
+	         SRCDIR);
+	for (size_t s = 0; s < PFI_ARRAY_SIZE(shells); s++) {
+		char *out = completion_of(shells[s], line);
+
+		/* zsh's _files is stubbed: it must at least be asked */
+		cr_expect(strstr(out, "sample.log") != NULL ||
+		          (strcmp(shells[s], "zsh") == 0 &&
+		           has_line_word(out, ":files")),
+		          "%s does not complete paths after 'pfi index':\n%s",
+		          shells[s], out);
+		free(out);
+	}
 }
 
 /* Checks that each usage string of `cmd` is a SYNOPSIS block of its page. */
@@ -996,21 +994,13 @@ ParameterizedTest(struct help_case *c, docs,
 Test(docs, a_long_option_is_found_only_as_a_whole_word)
 {
 	const char *page = ".Op Fl -raw\n.It Fl -quietly\n.It Fl r , Fl -raw\n";
-	const char *zsh = "\n_pfi_index() {\n\t'(-q --quiet)'{-q,--quieter}'[x]'\n}\n";
-	const char *bash = "\n\tindex) echo \"--quiet --help\" ;;\n"
-	                   "\ttrace) echo \"--raw\" ;;\n";
+	const char *offered = "--quieter\n--raw\tprint only the raw lines\n";
 
 	cr_assert_eq(man_has_option(page, "--quiet"), 0);
 	cr_assert_eq(man_has_option(page, "--raw"), 1);
 	cr_assert_eq(man_has_option(".Op Fl -raw\n", "--raw"), 0);
-	cr_assert_eq(completion_has_option("completions/_pfi", zsh, "index",
-	                                   "--quiet", 0), 0);
-	cr_assert_eq(completion_has_option("completions/_pfi", zsh, "index",
-	                                   "--quieter", 0), 1);
-	cr_assert_eq(completion_has_option("completions/pfi", bash, "trace",
-	                                   "--quiet", 0), 0);
-	cr_assert_eq(completion_has_option("completions/pfi", bash, "index",
-	                                   "--quiet", 0), 1);
-	cr_assert_eq(completion_has_option("completions/pfi", bash, "index",
-	                                   "--raw", 0), 0);
+	cr_assert_eq(has_line_word(offered, "--quiet"), 0);
+	cr_assert_eq(has_line_word(offered, "--quieter"), 1);
+	cr_assert_eq(has_line_word(offered, "--raw"), 1);
+	cr_assert_eq(has_line_word(offered, "--ra"), 0);
 }
