@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
 #include "write.h"
 
 #define FP_MAX 4096                  /* bytes fingerprinted */
@@ -79,18 +80,6 @@ static int stopped(const struct run *r)
 
 /* ---- fingerprints and file identity --------------------------------------------------- */
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* Finds a file already indexed whose first bytes match `data`. */
 static int find_known(struct run *r, const char *data, size_t got,
                       struct input *in, uint64_t dev, uint64_t ino,
@@ -108,7 +97,7 @@ static int find_known(struct run *r, const char *data, size_t got,
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		uint64_t len = (uint64_t)sqlite3_column_int64(s, 2);
 		uint64_t h = (uint64_t)sqlite3_column_int64(s, 1);
-		if (len > got || len == 0 || fnv1a(data, len) != h)
+		if (len > got || len == 0 || pfi_hash_bytes(PFI_HASH_INIT, data, len) != h)
 			continue;
 		in->file_id = sqlite3_column_int64(s, 0);
 		in->skip = (uint64_t)sqlite3_column_int64(s, 3);
@@ -168,7 +157,7 @@ static int survey(struct run *r, struct input *in)
 	if (strcmp(in->path, "-") == 0)
 		mtime = r->opts && r->opts->now ? r->opts->now : time(NULL);
 	in->first = first_time(data, got, mtime);
-	in->fp_hash = fnv1a(data, got);
+	in->fp_hash = pfi_hash_bytes(PFI_HASH_INIT, data, got);
 	in->fp_len = got;
 	rc = find_known(r, data, got, in, dev, ino, size, mtime);
 	if (strcmp(in->path, "-") == 0)

@@ -195,6 +195,26 @@ static inline int pfi_scan_digits(struct pfi_scan *s, int n, int lo, int hi,
 	return 1;
 }
 
+/* A UTC offset: "+hh:mm", "+hhmm", "-hh:mm" or "-hhmm" into *seconds
+ * (east positive).  0, s unmoved, when there is none. */
+static inline int pfi_scan_utc_offset(struct pfi_scan *s, int *seconds)
+{
+	struct pfi_scan t = *s;
+	int sign, h, m;
+
+	if (t.p == t.end || (*t.p != '+' && *t.p != '-'))
+		return 0;
+	sign = *t.p++ == '-' ? -1 : 1;
+	if (!pfi_scan_digits(&t, 2, 0, 23, &h))
+		return 0;
+	pfi_scan_char(&t, ':');
+	if (!pfi_scan_digits(&t, 2, 0, 59, &m))
+		return 0;
+	*seconds = sign * (h * 3600 + m * 60);
+	*s = t;
+	return 1;
+}
+
 /*
  * A decimal number: all the digits at the cursor, 1 to max_digits of
  * them, with a value in [min, max] (0 <= min <= max).  No sign and no

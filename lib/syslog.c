@@ -140,25 +140,15 @@ static int cur_classic(struct pfi_scan *c, struct stamp *st)
 /* Nothing (local time), "Z", "+hh:mm" or "+hhmm" (also with '-'). */
 static int cur_zone(struct pfi_scan *c, struct stamp *st)
 {
-	struct pfi_scan t = *c;
-	int sign, h, m;
-
-	if (pfi_scan_char(&t, 'Z')) {
+	if (pfi_scan_char(c, 'Z')) {
 		st->zoned = 1;
-		*c = t;
 		return 1;
 	}
-	if (t.p == t.end || (*t.p != '+' && *t.p != '-'))
+	if (c->p == c->end || (*c->p != '+' && *c->p != '-'))
 		return 1;
-	sign = *t.p++ == '-' ? -1 : 1;
-	if (!pfi_scan_digits(&t, 2, 0, 23, &h))
-		return 0;
-	pfi_scan_char(&t, ':');
-	if (!pfi_scan_digits(&t, 2, 0, 59, &m))
+	if (!pfi_scan_utc_offset(c, &st->off))
 		return 0;
 	st->zoned = 1;
-	st->off = sign * (h * 3600 + m * 60);
-	*c = t;
 	return 1;
 }
 

@@ -143,27 +143,15 @@ static int scan_clock(struct pfi_scan *s, struct civil *c)
 /* Nothing (local time), "Z", "+hh:mm" or "+hhmm" (also with '-'). */
 static int scan_zone(struct pfi_scan *s, struct civil *c)
 {
-	struct pfi_scan t = *s;
-	int sign, h, m;
-
-	if (t.p == t.end)
+	if (s->p == s->end)
 		return 1;
-	if (pfi_scan_char(&t, 'Z') || pfi_scan_char(&t, 'z')) {
+	if (pfi_scan_char(s, 'Z') || pfi_scan_char(s, 'z')) {
 		c->zoned = 1;
-		*s = t;
 		return 1;
 	}
-	if (*t.p != '+' && *t.p != '-')
-		return 0;
-	sign = *t.p++ == '-' ? -1 : 1;
-	if (!pfi_scan_digits(&t, 2, 0, 23, &h))
-		return 0;
-	pfi_scan_char(&t, ':');
-	if (!pfi_scan_digits(&t, 2, 0, 59, &m))
+	if (!pfi_scan_utc_offset(s, &c->off))
 		return 0;
 	c->zoned = 1;
-	c->off = sign * (h * 3600 + m * 60);
-	*s = t;
 	return 1;
 }
 
