@@ -1,7 +1,10 @@
 /*
  * test_cli.c - the pfi command as users and scripts meet it: exit codes,
  * one-line errors on stderr, machine-readable output on stdout, global
- * options before or after the command, standard input.
+ * options before or after the command, standard input, help made from the
+ * option specs.  Every test runs the built binary (run_pfi, or fork/exec
+ * where it must be signalled or its pipe closed), never pfi_main() in
+ * process: what is tested is what users run.  pfi repl has test_repl.c.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -101,6 +104,70 @@ Test(cli, an_unknown_option_is_a_usage_error_naming_the_command)
 
 	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 2);
 	cr_assert_not_null(strstr(err, "Try 'pfi trace --help'"), "%s", err);
+	free(err);
+}
+
+Test(cli, an_unknown_or_abbreviated_option_gets_the_closest_one)
+{
+	static const struct { const char *a, *b, *c, *want; } cases[] = {
+		{ "search", "--doman", "x", "unknown option '--doman' (did you mean"
+		  " '--domain'?)" },
+		{ "index", "--qui", "x", "unknown option '--qui' (did you mean"
+		  " '--quiet'?)" },
+		{ "--formt", "json", "info", "unknown option '--formt' (did you mean"
+		  " '--format'?)" },
+		{ "stats", "--by", NULL, "option '--by' needs a value" },
+		{ "trace", "--raw=1", "X", "option '--raw' takes no value" },
+		{ "prune", "-x", NULL, "unknown option '-x'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { "--db", db, cases[i].a, cases[i].b,
+		                       cases[i].c, NULL };
+		char *out, *err;
+
+		cr_expect_eq(run_pfi(argv, NULL, &out, &err), 2, "%s %s",
+		             cases[i].a, cases[i].b);
+		cr_expect_str_empty(out);
+		cr_expect_not_null(strstr(err, cases[i].want), "%s", err);
+		free(out);
+		free(err);
+	}
+}
+
+Test(cli, help_of_every_command_goes_to_stdout_within_80_columns)
+{
+	static const char *const cmds[] = {
+		NULL, "index", "trace", "search", "info", "stats", "prune",
+		"metrics", "repl", "help"
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *argv[] = { cmds[i] ? cmds[i] : "--help",
+		                       cmds[i] ? "--help" : NULL, NULL };
+		char *out, *err, *p, *nl;
+
+		cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "%s", argv[0]);
+		cr_expect_str_empty(err);
+		cr_expect(strncmp(out, "usage: pfi", 10) == 0, "%s", out);
+		for (p = out; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+			cr_expect_leq(nl - p, 80, "'pfi %s --help' has a line of %d"
+			              " columns: %.*s", argv[0], (int)(nl - p),
+			              (int)(nl - p), p);
+		free(out);
+		free(err);
+	}
+}
+
+Test(cli, no_command_without_a_terminal_is_a_usage_error)
+{
+	const char *argv[] = { "--db", db, NULL };
+	char *out, *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 2);
+	cr_assert_str_empty(out);
+	cr_assert(strncmp(err, "usage: pfi", 10) == 0, "%s", err);
+	free(out);
 	free(err);
 }
 
