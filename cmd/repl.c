@@ -561,8 +561,10 @@ static int repl_line(struct cli_repl *r, const char *line)
 	char **args;
 	int n = 0, rc;
 
-	if (!repl_sql_line(line, &w) && repl_split(line, &w, 0) < 0)
+	if (!repl_sql_line(line, &w) && repl_split(line, &w, 0) < 0) {
+		cli_words_release(&w);
 		return cli_usage_error(NULL, "unterminated quote");
+	}
 	if (w.n == 0 || w.v[0][0] == '#') {
 		cli_words_release(&w);
 		return PFI_EXIT_OK;
