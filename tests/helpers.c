@@ -306,3 +306,29 @@ char *requeue_index_late(const char *name)
 	free(log);
 	return db;
 }
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *sorted_lines(char *text)
+{
+	char **v = NULL, *p, *save = NULL, *out;
+	size_t n = 0, i, len = strlen(text) + 2;
+
+	for (p = strtok_r(text, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+		v = realloc(v, (n + 1) * sizeof(*v));
+		v[n++] = p;
+	}
+	qsort(v, n, sizeof(*v), cmp_line);
+	out = calloc(1, len);
+	for (i = 0, len = 0; i < n; i++) {
+		size_t k = strlen(v[i]);
+		memcpy(out + len, v[i], k);
+		out[len + k] = '\n';
+		len += k + 1;
+	}
+	free(v);
+	return out;
+}

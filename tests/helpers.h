@@ -22,6 +22,9 @@ char *path_join(const char *dir, const char *name);
  * (0 keeps now); returns the new path (malloc'd). */
 char *copy_fixture(const char *rel, const char *dir, const char *name,
                    time_t mtime);
+/* The lines of text sorted, each ending in "\n", in a malloc'd string;
+ * text is cut up in place. */
+char *sorted_lines(char *text);
 /* The whole file in a malloc'd NUL-terminated buffer, or NULL. */
 char *slurp(const char *path, size_t *len);
 /* The lines of fixture `rel` (without their newlines): *lines points

@@ -21,33 +21,6 @@ static void teardown(void) { tmpdir_cleanup(); }
 
 TestSuite(index, .init = setup, .fini = teardown, .timeout = 60);
 
-/* Sorts the lines of a text (in place) and returns it. */
-static int cmp_line(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *sorted_lines(char *text)
-{
-	char **v = NULL, *p, *save = NULL, *out;
-	size_t n = 0, i, len = strlen(text) + 2;
-
-	for (p = strtok_r(text, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
-		v = realloc(v, (n + 1) * sizeof(*v));
-		v[n++] = p;
-	}
-	qsort(v, n, sizeof(*v), cmp_line);
-	out = calloc(1, len);
-	for (i = 0, len = 0; i < n; i++) {
-		size_t k = strlen(v[i]);
-		memcpy(out + len, v[i], k);
-		out[len + k] = '\n';
-		len += k + 1;
-	}
-	free(v);
-	return out;
-}
-
 /* A fixture's rows without its header line, tabs turned into '|'. */
 static char *expected_rows(const char *rel)
 {
@@ -137,7 +110,7 @@ Test(index, info_counts_of_the_sample_log_are_exact)
 	pfi_store *st;
 
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
-	cr_assert_eq(pfi_info_get(&info, st), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(pfi_info_new(&info, st), PFI_OK, "%s", pfi_errmsg(st));
 	cr_assert_eq(info->lines, summary("lines"));
 	cr_assert_eq(info->postfix_lines, summary("postfix_lines"));
 	cr_assert_eq(info->unparsed_lines, summary("unparsed_lines"));
