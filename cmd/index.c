@@ -153,6 +153,7 @@ static int index_once(pfi_store *st, char **paths, size_t n, int follow,
 	int rc;
 
 	memset(&opts, 0, sizeof(opts));
+	opts.version = PFI_INDEX_OPTIONS_VERSION;
 	opts.warn = index_warn;
 	opts.progress = index_progress;
 	opts.ctx = ui;

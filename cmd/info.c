@@ -187,7 +187,7 @@ static int cmd_info(struct pfi_globals *g, int argc, char **argv)
 		return PFI_EXIT_FAILURE;
 	if (unparsed)
 		return info_unparsed(g, st);
-	if ((rc = pfi_info_get(&in, st)) != PFI_OK)
+	if ((rc = pfi_info_new(&in, st)) != PFI_OK)
 		return cli_error("cannot read the index: %s", pfi_errmsg(st));
 	if (g->format == PFI_FMT_TABLE)
 		rc = info_summary(g, in);

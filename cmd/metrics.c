@@ -63,7 +63,8 @@ struct metrics_srv {
 	struct pfi_metrics_opts opts;
 	uint64_t stamp;            /* of the cached rendering */
 	int have;                  /* text and gz hold a rendering */
-	char *text;
+	pfi_metrics *rendering;    /* owns text */
+	const char *text;
 	size_t len;
 	unsigned char *gz;
 	size_t gzlen;
@@ -116,7 +117,8 @@ static int metrics_refresh(struct metrics_srv *s)
 	unsigned char *gz;
 	size_t len, gzlen = 0;
 	double age, min_age = METRICS_COST_FACTOR * s->cost;
-	char *text;
+	pfi_metrics *r;
+	const char *text;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (pfi_metrics_stamp(s->st, &stamp) != PFI_OK)
@@ -127,15 +129,17 @@ static int metrics_refresh(struct metrics_srv *s)
 	                   age < (min_age > METRICS_MIN_AGE ? min_age
 	                          : METRICS_MIN_AGE)))
 		return PFI_OK;
-	if (pfi_metrics_render(&text, &len, s->st, &s->opts) != PFI_OK)
+	if (pfi_metrics_new(&r, s->st, &s->opts) != PFI_OK)
 		return PFI_ERROR;
+	text = pfi_metrics_text(r, &len);
 	clock_gettime(CLOCK_MONOTONIC, &done);
 	s->cost = (double)(done.tv_sec - now.tv_sec) +
 	          (double)(done.tv_nsec - now.tv_nsec) / 1e9;
 	gz = metrics_gzip(text, len, &gzlen);
 	pthread_mutex_lock(&s->lock);
-	pfi_free(s->text);
+	pfi_metrics_free(s->rendering);
 	free(s->gz);
+	s->rendering = r;
 	s->text = text;
 	s->len = len;
 	s->gz = gz;
@@ -295,12 +299,14 @@ static int metrics_write_file(const char *path, const char *text, size_t n)
 static int metrics_once(pfi_store *st, const struct metrics_args *a,
                         const struct pfi_metrics_opts *o)
 {
-	char *text;
+	pfi_metrics *r;
+	const char *text;
 	size_t n;
 	int rc;
 
-	if (pfi_metrics_render(&text, &n, st, o) != PFI_OK)
+	if (pfi_metrics_new(&r, st, o) != PFI_OK)
 		return cli_error("cannot read metrics: %s", pfi_errmsg(st));
+	text = pfi_metrics_text(r, &n);
 	if (a->output)
 		rc = metrics_write_file(a->output, text, n);
 	else if (fwrite(text, 1, n, stdout) != n && !cli_stdout_closed())
@@ -308,7 +314,7 @@ static int metrics_once(pfi_store *st, const struct metrics_args *a,
 		               strerror(errno));
 	else
 		rc = PFI_EXIT_OK;
-	pfi_free(text);
+	pfi_metrics_free(r);
 	return rc;
 }
 
@@ -345,6 +351,7 @@ static int metrics_index_pass(pfi_store *w, char **paths, size_t n,
 		return 0;
 	}
 	memset(&opts, 0, sizeof(opts));
+	opts.version = PFI_INDEX_OPTIONS_VERSION;
 	opts.warn = metrics_warn;
 	opts.stop = &metrics_stop;
 	opts.follow = 1;
@@ -410,6 +417,7 @@ static int metrics_serve(struct pfi_globals *g, const struct metrics_args *a,
 
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.lock, NULL);
+	s.opts.version = PFI_METRICS_OPTIONS_VERSION;
 	s.opts.top = a->top;
 	if (path == NULL)
 		goto done;
@@ -447,7 +455,7 @@ done:
 		MHD_stop_daemon(d);
 	pfi_store_close(s.st);
 	pfi_store_close(w);
-	pfi_free(s.text);
+	pfi_metrics_free(s.rendering);
 	free(s.gz);
 	pthread_mutex_destroy(&s.lock);
 	return rc;
@@ -522,6 +530,7 @@ static int metrics_run(struct pfi_globals *g, struct metrics_args *a,
 	pfi_store *st;
 
 	memset(&o, 0, sizeof(o));
+	o.version = PFI_METRICS_OPTIONS_VERSION;
 	if ((a->listen || a->follow) && p->nargs > 0)
 		return metrics_serve(g, a, p->args, (size_t)p->nargs);
 	for (i = 0; a->follow && i < 2; i++)

@@ -150,14 +150,18 @@ static int search_print(struct pfi_globals *g, pfi_search *q, pfi_store *st,
 static int search_run(struct pfi_globals *g, pfi_store *st,
                       const struct search_args *a)
 {
+	struct pfi_search_opts o = PFI_SEARCH_OPTIONS_INIT;
 	pfi_search *q = NULL;
 	int64_t n = 0;
 	int rc;
 
+	o.filter = &a->cf.f;
+	o.limit = a->limit;
+	o.reverse = a->reverse;
 	if (a->count)
-		rc = pfi_search_count(st, &a->cf.f, &n);
+		rc = pfi_search_count(st, &o, &n);
 	else
-		rc = pfi_search_new(&q, st, &a->cf.f, a->limit, a->reverse);
+		rc = pfi_search_new(&q, st, &o);
 	if (rc == PFI_EINVAL)
 		return cli_usage_error("search", "%s", pfi_errmsg(st));
 	if (rc != PFI_OK)

@@ -751,7 +751,7 @@ static int stats_previous(pfi_store *st, const struct stats_args *a,
 	pf.since = a->cf.f.since - a->compare;
 	pf.until = a->cf.f.until - a->compare;
 	po.filter = &pf;
-	return pfi_stats_get(prev, st, &po);
+	return pfi_stats_new(prev, st, &po);
 }
 
 static int stats_run(struct pfi_globals *g, pfi_store *st,
@@ -760,10 +760,11 @@ static int stats_run(struct pfi_globals *g, pfi_store *st,
 	struct pfi_stats *s = NULL, *prev = NULL;
 	int rc;
 
+	a->o.version = PFI_STATS_OPTIONS_VERSION;
 	a->o.filter = &a->cf.f;
 	if (a->top_given)
 		a->o.by_limit = a->o.top;
-	rc = pfi_stats_get(&s, st, &a->o);
+	rc = pfi_stats_new(&s, st, &a->o);
 	if (rc == PFI_OK && a->compare)
 		rc = stats_previous(st, a, &prev);
 	if (rc == PFI_EINVAL)

@@ -45,7 +45,11 @@ void pfi_err_clear(struct pfi_err *err)
 	err->msg[0] = '\0';
 }
 
-void pfi_free(void *p)
+int pfi_opts_version(struct pfi_err *err, unsigned int version,
+                     unsigned int known, const char *what)
 {
-	free(p);
+	if (version >= 1 && version <= known)
+		return PFI_OK;
+	return pfi_err_set(err, PFI_EINVAL, "%s version %u is not one this"
+	                   " libpfi knows (1 to %u)", what, version, known);
 }

@@ -770,6 +770,12 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 	memset(r.rep, 0, sizeof(*r.rep));
 	if (in == NULL)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	if (opts && (rc = pfi_opts_version(&st->err, opts->version,
+	                                   PFI_INDEX_OPTIONS_VERSION,
+	                                   "struct pfi_index_opts")) != PFI_OK) {
+		free(in);
+		return rc;
+	}
 	for (i = 0; i < npaths; i++) {
 		in[i].path = paths[i];
 		in[i].order = i;

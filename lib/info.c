@@ -89,7 +89,7 @@ static int info_line_counts(pfi_store *st, struct info_priv *ip)
 	return rc;
 }
 
-int pfi_info_get(struct pfi_info **out, pfi_store *st)
+int pfi_info_new(struct pfi_info **out, pfi_store *st)
 {
 	struct info_priv *ip = calloc(1, sizeof(*ip));
 	struct pfi_info *in;

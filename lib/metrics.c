@@ -1,5 +1,5 @@
 /*
- * metrics.c - pfi_metrics_render(): the index as a Prometheus text
+ * metrics.c - pfi_metrics_new(): the index as a Prometheus text
  * exposition (version 0.0.4), the families SPEC "Metrics" fixes and more.
  *
  * Everything comes from the index, so counters persist across restarts
@@ -1041,19 +1041,19 @@ static int families(struct mx *m)
 	return rc ?: verdicts(m);
 }
 
-int pfi_metrics_render(char **out, size_t *len, pfi_store *st,
-                       const struct pfi_metrics_opts *opts)
+struct pfi_metrics {
+	char *text;
+	size_t len;
+};
+
+static int render(char **out, size_t *len, pfi_store *st,
+                  const struct pfi_metrics_opts *opts)
 {
 	struct pfi_buf buf;
 	struct mx m;
 	struct timespec t0;
 	int rc;
 
-	*out = NULL;
-	if (len)
-		*len = 0;
-	if (st == NULL)
-		return PFI_EINVAL;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&m, 0, sizeof(m));
 	pfi_buf_init(&buf, PFI_BUF_DEFAULT_MAX);
@@ -1068,8 +1068,7 @@ int pfi_metrics_render(char **out, size_t *len, pfi_store *st,
 	}
 	rc = rc ?: index_facts(&m, seconds_since(&t0));
 	if (rc == PFI_OK) {
-		if (len)
-			*len = buf.len;
+		*len = buf.len;
 		*out = pfi_buf_detach(&buf);
 	}
 	pfi_buf_release(&buf);
@@ -1077,6 +1076,48 @@ int pfi_metrics_render(char **out, size_t *len, pfi_store *st,
 	pfi_smap_release(&m.hosts);
 	free(m.dl);
 	return rc;
+}
+
+int pfi_metrics_new(pfi_metrics **out, pfi_store *st,
+                    const struct pfi_metrics_opts *opts)
+{
+	static const struct pfi_metrics_opts defaults = PFI_METRICS_OPTIONS_INIT;
+	pfi_metrics *m;
+	int rc;
+
+	*out = NULL;
+	if (st == NULL)
+		return PFI_EINVAL;
+	if (opts == NULL)
+		opts = &defaults;
+	rc = pfi_opts_version(&st->err, opts->version,
+	                      PFI_METRICS_OPTIONS_VERSION,
+	                      "struct pfi_metrics_opts");
+	if (rc != PFI_OK)
+		return rc;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	if ((rc = render(&m->text, &m->len, st, opts)) != PFI_OK) {
+		pfi_metrics_free(m);
+		return rc;
+	}
+	*out = m;
+	return PFI_OK;
+}
+
+const char *pfi_metrics_text(const pfi_metrics *m, size_t *len)
+{
+	if (len)
+		*len = m->len;
+	return m->text;
+}
+
+void pfi_metrics_free(pfi_metrics *m)
+{
+	if (m == NULL)
+		return;
+	free(m->text);
+	free(m);
 }
 
 int pfi_metrics_stamp(pfi_store *st, uint64_t *out)

@@ -58,6 +58,11 @@ int pfi_err_set(struct pfi_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void pfi_err_clear(struct pfi_err *err);
 
+/* Checks the version of a public options struct (pfi.h): PFI_OK, or
+ * PFI_EINVAL with a message on err naming `what`. */
+int pfi_opts_version(struct pfi_err *err, unsigned int version,
+                     unsigned int known, const char *what);
+
 /* ---- buf.c: a growable byte buffer with a hard maximum ----------------- */
 
 struct pfi_buf {

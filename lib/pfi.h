@@ -58,8 +58,13 @@ PFI_EXTERN const char *pfi_strerror(int code);
 /* The library version as "MAJOR.MINOR.PATCH".  Static, never NULL. */
 PFI_EXTERN const char *pfi_version(void);
 
-/* Frees a string the library handed to the caller.  Accepts NULL. */
-PFI_EXTERN void pfi_free(void *p);
+/*
+ * Options structs carry the version of their layout first, as libgit2's
+ * do: declare one with its _INIT macro (or set .version to its _VERSION),
+ * so that a program built against this header keeps working with a later
+ * library.  A function given a version it does not know (0 included)
+ * fails with PFI_EINVAL; a NULL options pointer means the defaults.
+ */
 
 /* ---- the store (the SQLite index) -------------------------------------- */
 
@@ -94,7 +99,11 @@ struct pfi_progress {
 	uint64_t lines;         /* lines read in this run so far */
 };
 
+#define PFI_INDEX_OPTIONS_VERSION 1
+#define PFI_INDEX_OPTIONS_INIT { .version = PFI_INDEX_OPTIONS_VERSION }
+
 struct pfi_index_opts {
+	unsigned int version;      /* PFI_INDEX_OPTIONS_VERSION */
 	/* Called for each problem that does not stop the run (a file that
 	 * cannot be read or is truncated): one line naming file and line. */
 	void (*warn)(void *ctx, const char *msg);
@@ -300,7 +309,7 @@ PFI_EXTERN int pfi_unparsed_each(pfi_store *st, int64_t limit,
                                  void *ctx);
 
 /* Fills *out with what is indexed.  PFI_OK, PFI_ENOMEM or PFI_ERROR. */
-PFI_EXTERN int pfi_info_get(struct pfi_info **out, pfi_store *st);
+PFI_EXTERN int pfi_info_new(struct pfi_info **out, pfi_store *st);
 PFI_EXTERN void pfi_info_free(struct pfi_info *info);
 
 /* ---- filters and search ----------------------------------------------------- */
@@ -331,21 +340,32 @@ struct pfi_filter {
 
 typedef struct pfi_search pfi_search;
 
+#define PFI_SEARCH_OPTIONS_VERSION 1
+#define PFI_SEARCH_OPTIONS_INIT { .version = PFI_SEARCH_OPTIONS_VERSION }
+
+struct pfi_search_opts {
+	unsigned int version;            /* PFI_SEARCH_OPTIONS_VERSION */
+	const struct pfi_filter *filter; /* NULL: every row */
+	int64_t limit;                   /* at most this many rows; 0: all */
+	int reverse;                     /* oldest first instead of newest */
+};
+
 /*
- * Starts a search of delivery rows (rejects included) matching `f`,
- * newest first (oldest first when `reverse`), at most `limit` rows
- * (0: no limit).  Rows stream: memory does not grow with the result.
+ * Starts a search of delivery rows (rejects included) matching
+ * opts->filter, newest first (oldest first when opts->reverse), at most
+ * opts->limit rows.  Rows stream: memory does not grow with the result.
  * Returns PFI_OK, PFI_EINVAL (a bad filter value: CIDR, regex, DSN
  * pattern, status; pfi_errmsg says which), PFI_ENOMEM or PFI_ERROR.
  */
 PFI_EXTERN int pfi_search_new(pfi_search **out, pfi_store *st,
-                              const struct pfi_filter *f, int64_t limit,
-                              int reverse);
+                              const struct pfi_search_opts *opts);
 /* The next row, borrowed until the next call.  PFI_OK, PFI_EOF, PFI_ERROR. */
 PFI_EXTERN int pfi_search_next(pfi_search *q, const struct pfi_delivery **row);
 PFI_EXTERN void pfi_search_free(pfi_search *q);
-/* The number of rows matching `f`.  PFI_OK, PFI_EINVAL, PFI_ERROR. */
-PFI_EXTERN int pfi_search_count(pfi_store *st, const struct pfi_filter *f,
+/* The number of rows matching opts->filter (limit and order do not
+ * count).  PFI_OK, PFI_EINVAL, PFI_ERROR. */
+PFI_EXTERN int pfi_search_count(pfi_store *st,
+                                const struct pfi_search_opts *opts,
                                 int64_t *count);
 
 /* ---- output --------------------------------------------------------------- */
@@ -465,7 +485,11 @@ enum pfi_stats_by {
 	PFI_BY_CLIENT          /* the client IP of the original message */
 };
 
+#define PFI_STATS_OPTIONS_VERSION 1
+#define PFI_STATS_OPTIONS_INIT { .version = PFI_STATS_OPTIONS_VERSION }
+
 struct pfi_stats_opts {
+	unsigned int version;            /* PFI_STATS_OPTIONS_VERSION */
 	const struct pfi_filter *filter; /* NULL: all; since/until = the period */
 	enum pfi_stats_by by;            /* by[] rows; PFI_BY_NONE: none */
 	size_t top;                      /* length of top/slow lists; 0: 10 */
@@ -575,7 +599,7 @@ struct pfi_stats {
  * Returns PFI_OK, PFI_EINVAL (a bad filter value; pfi_errmsg says which),
  * PFI_ENOMEM or PFI_ERROR.
  */
-PFI_EXTERN int pfi_stats_get(struct pfi_stats **out, pfi_store *st,
+PFI_EXTERN int pfi_stats_new(struct pfi_stats **out, pfi_store *st,
                              const struct pfi_stats_opts *opts);
 PFI_EXTERN void pfi_stats_free(struct pfi_stats *s);
 
@@ -586,7 +610,11 @@ PFI_EXTERN int pfi_stats_by_parse(enum pfi_stats_by *out, const char *name);
 
 /* ---- metrics --------------------------------------------------------------- */
 
+#define PFI_METRICS_OPTIONS_VERSION 1
+#define PFI_METRICS_OPTIONS_INIT { .version = PFI_METRICS_OPTIONS_VERSION }
+
 struct pfi_metrics_opts {
+	unsigned int version; /* PFI_METRICS_OPTIONS_VERSION */
 	size_t top;         /* recipient domains with series of their own (the
 	                       most recipients); the rest are "other"; 0: 20 */
 	int64_t run_end;    /* end of the last index run the caller made
@@ -598,13 +626,18 @@ struct pfi_metrics_opts {
 /*
  * Renders the index as the Prometheus text exposition (format 0.0.4):
  * HELP and TYPE for every family, the families of man pfi-metrics(1).
- * Reads in one transaction.  On success *out is a NUL-terminated text of
- * *len bytes (len may be NULL) that the caller frees with pfi_free();
- * `opts` may be NULL.  Returns PFI_OK, PFI_ESCHEMA (an index without stats
- * cells), PFI_ENOMEM or PFI_ERROR; pfi_errmsg(st) says why.
+ * Reads in one transaction.  On success *out belongs to the caller
+ * (pfi_metrics_free).  `opts` may be NULL.  Returns PFI_OK, PFI_EINVAL,
+ * PFI_ESCHEMA (an index without stats cells), PFI_ENOMEM or PFI_ERROR;
+ * pfi_errmsg(st) says why.
  */
-PFI_EXTERN int pfi_metrics_render(char **out, size_t *len, pfi_store *st,
-                                  const struct pfi_metrics_opts *opts);
+typedef struct pfi_metrics pfi_metrics;
+PFI_EXTERN int pfi_metrics_new(pfi_metrics **out, pfi_store *st,
+                               const struct pfi_metrics_opts *opts);
+/* The exposition: NUL-terminated, *len bytes (len may be NULL); it lives
+ * as long as m. */
+PFI_EXTERN const char *pfi_metrics_text(const pfi_metrics *m, size_t *len);
+PFI_EXTERN void pfi_metrics_free(pfi_metrics *m);
 
 /*
  * A number that changes whenever another handle or process commits to

@@ -102,20 +102,35 @@ static int prepare_where(pfi_store *st, const struct pfi_where *w,
 	return rc;
 }
 
-int pfi_search_new(pfi_search **out, pfi_store *st, const struct pfi_filter *f,
-                   int64_t limit, int reverse)
+static const struct pfi_search_opts search_defaults = PFI_SEARCH_OPTIONS_INIT;
+static const struct pfi_filter no_filter;
+
+/* opts, or the defaults for NULL; PFI_EINVAL for a version unknown here. */
+static int search_opts(pfi_store *st, const struct pfi_search_opts **opts)
 {
-	struct pfi_search *q = calloc(1, sizeof(*q));
+	if (*opts == NULL)
+		*opts = &search_defaults;
+	return pfi_opts_version(&st->err, (*opts)->version,
+	                        PFI_SEARCH_OPTIONS_VERSION,
+	                        "struct pfi_search_opts");
+}
+
+int pfi_search_new(pfi_search **out, pfi_store *st,
+                   const struct pfi_search_opts *opts)
+{
+	struct pfi_search *q;
 	char head[sizeof(search_cols) + sizeof(search_from)];
-	int rc = q ? PFI_OK : pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	int next;
+	int rc = search_opts(st, &opts), next;
 
 	*out = NULL;
+	if (rc != PFI_OK)
+		return rc;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	snprintf(head, sizeof(head), "%s%s", search_cols, search_from);
+	rc = pfi_where_new(&q->w, st, opts->filter ? opts->filter : &no_filter);
 	if (rc == PFI_OK)
-		rc = pfi_where_new(&q->w, st, f);
-	if (rc == PFI_OK)
-		rc = prepare_where(st, q->w, head, reverse ?
+		rc = prepare_where(st, q->w, head, opts->reverse ?
 		                   " ORDER BY d.time, d.id LIMIT ?" :
 		                   " ORDER BY d.time DESC, d.id DESC LIMIT ?",
 		                   &q->s, &next);
@@ -123,7 +138,7 @@ int pfi_search_new(pfi_search **out, pfi_store *st, const struct pfi_filter *f,
 		pfi_search_free(q);
 		return rc;
 	}
-	sqlite3_bind_int64(q->s, next, limit > 0 ? limit : -1);
+	sqlite3_bind_int64(q->s, next, opts->limit > 0 ? opts->limit : -1);
 	q->st = st;
 	*out = q;
 	return PFI_OK;
@@ -152,14 +167,17 @@ void pfi_search_free(pfi_search *q)
 	free(q);
 }
 
-int pfi_search_count(pfi_store *st, const struct pfi_filter *f, int64_t *count)
+int pfi_search_count(pfi_store *st, const struct pfi_search_opts *opts,
+                     int64_t *count)
 {
 	struct pfi_where *w = NULL;
 	sqlite3_stmt *s = NULL;
 	char head[sizeof(search_from) + 16];
-	int next, rc = pfi_where_new(&w, st, f);
+	int next, rc = search_opts(st, &opts);
 
 	*count = 0;
+	if (rc == PFI_OK)
+		rc = pfi_where_new(&w, st, opts->filter ? opts->filter : &no_filter);
 	snprintf(head, sizeof(head), "SELECT count(*)%s", search_from);
 	if (rc == PFI_OK)
 		rc = prepare_where(st, w, head, "", &s, &next);

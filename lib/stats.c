@@ -1,5 +1,5 @@
 /*
- * stats.c - pfi_stats_get(): the SPEC stats document over a period.
+ * stats.c - pfi_stats_new(): the SPEC stats document over a period.
  *
  * Two scans of the index do all the work.  The row scan reads every
  * counted recipient row of the period (deliveries joined to the original
@@ -955,17 +955,25 @@ static void publish_more(struct stats_priv *p)
 	p->pub.clock_warnings = m->clock_warnings;
 }
 
-int pfi_stats_get(struct pfi_stats **out, pfi_store *st,
+int pfi_stats_new(struct pfi_stats **out, pfi_store *st,
                   const struct pfi_stats_opts *opts)
 {
+	static const struct pfi_stats_opts defaults = PFI_STATS_OPTIONS_INIT;
 	static const struct pfi_filter none;
-	const struct pfi_filter *f = opts->filter ? opts->filter : &none;
-	struct stats_priv *p = stats_alloc(opts);
+	const struct pfi_filter *f;
+	struct stats_priv *p;
 	struct pfi_where *w = NULL;
 	int rc;
 
 	*out = NULL;
-	if (p == NULL)
+	if (opts == NULL)
+		opts = &defaults;
+	if ((rc = pfi_opts_version(&st->err, opts->version,
+	                           PFI_STATS_OPTIONS_VERSION,
+	                           "struct pfi_stats_opts")) != PFI_OK)
+		return rc;
+	f = opts->filter ? opts->filter : &none;
+	if ((p = stats_alloc(opts)) == NULL)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	rc = pfi_where_new(&w, st, f);   /* a bad filter fails here */
 	pfi_where_free(w);

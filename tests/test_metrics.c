@@ -41,17 +41,22 @@ static char *sample_db(void)
 
 static char *render(const char *db, size_t top)
 {
-	struct pfi_metrics_opts o = { .top = top };
+	struct pfi_metrics_opts o = { .version = PFI_METRICS_OPTIONS_VERSION,
+	                              .top = top };
 	pfi_store *st = NULL;
-	char *text = NULL;
+	pfi_metrics *m = NULL;
+	const char *text;
+	char *copy;
 	size_t len = 0;
 
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
-	cr_assert_eq(pfi_metrics_render(&text, &len, st, &o), PFI_OK, "%s",
-	             pfi_errmsg(st));
+	cr_assert_eq(pfi_metrics_new(&m, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	text = pfi_metrics_text(m, &len);
 	cr_assert_eq(strlen(text), len);
+	copy = strdup(text);
+	pfi_metrics_free(m);
 	pfi_store_close(st);
-	return text;
+	return copy;
 }
 
 /* The sum of the samples whose line starts with `prefix`. */

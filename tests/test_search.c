@@ -323,6 +323,19 @@ static char *key_of(const char *host, const char *qid, const char *to,
 	return k;
 }
 
+/* Search options for filter f (the last made: a single thread). */
+static const struct pfi_search_opts *search_opts(const struct pfi_filter *f,
+                                                 int64_t limit, int reverse)
+{
+	static struct pfi_search_opts o;
+
+	o.version = PFI_SEARCH_OPTIONS_VERSION;
+	o.filter = f;
+	o.limit = limit;
+	o.reverse = reverse;
+	return &o;
+}
+
 /* The keys pfi_search returns for filter f, and checks count agrees. */
 static char *search_keys(pfi_store *st, const struct pfi_filter *f)
 {
@@ -333,7 +346,7 @@ static char *search_keys(pfi_store *st, const struct pfi_filter *f)
 	int64_t count = -1;
 	int rc;
 
-	rc = pfi_search_new(&q, st, f, 0, 0);
+	rc = pfi_search_new(&q, st, search_opts(f, 0, 0));
 	cr_assert_eq(rc, PFI_OK, "search: %s", pfi_errmsg(st));
 	while ((rc = pfi_search_next(q, &d)) == PFI_OK) {
 		cr_assert_lt(n, MAXROWS);
@@ -341,7 +354,7 @@ static char *search_keys(pfi_store *st, const struct pfi_filter *f)
 	}
 	cr_assert_eq(rc, PFI_EOF, "next: %s", pfi_errmsg(st));
 	pfi_search_free(q);
-	cr_assert_eq(pfi_search_count(st, f, &count), PFI_OK);
+	cr_assert_eq(pfi_search_count(st, search_opts(f, 0, 0), &count), PFI_OK);
 	cr_assert_eq(count, (int64_t)n, "count %lld, rows %zu", (long long)count, n);
 	return join_keys(keys, n);
 }
@@ -451,7 +464,7 @@ Test(search, message_id_matches_with_or_without_angle_brackets)
 	pfi_store *st = index_sample();
 	int64_t n = -1;
 
-	cr_assert_eq(pfi_search_count(st, &f, &n), PFI_OK);
+	cr_assert_eq(pfi_search_count(st, search_opts(&f, 0, 0), &n), PFI_OK);
 	cr_assert_eq(n, 1);
 	pfi_store_close(st);
 }
@@ -471,7 +484,7 @@ Test(search, status_counts_equal_the_expected_summary)
 		memset(&f, 0, sizeof(f));
 		f.status = &names[i];
 		f.nstatus = 1;
-		cr_assert_eq(pfi_search_count(st, &f, &n), PFI_OK);
+		cr_assert_eq(pfi_search_count(st, search_opts(&f, 0, 0), &n), PFI_OK);
 		snprintf(key, sizeof(key), "status_%s=", names[i]);
 		cr_assert_not_null(strstr(sum, key));
 		cr_assert_eq(n, strtoll(strstr(sum, key) + strlen(key), NULL, 10),
@@ -479,7 +492,7 @@ Test(search, status_counts_equal_the_expected_summary)
 		total += n;
 	}
 	memset(&f, 0, sizeof(f));
-	cr_assert_eq(pfi_search_count(st, &f, &all), PFI_OK);
+	cr_assert_eq(pfi_search_count(st, search_opts(&f, 0, 0), &all), PFI_OK);
 	cr_assert_eq(all, total);
 	cr_assert_eq(all, strtoll(strstr(sum, "\ndeliveries=") + 12, NULL, 10));
 	free(sum);
@@ -613,11 +626,11 @@ ParameterizedTest(struct badcase *c, search, a_bad_filter_value_is_einval_naming
 		f.grep = c->value;
 	else
 		set_filter(&f, c->field, c->value, &status);
-	cr_assert_eq(pfi_search_new(&q, st, &f, 0, 0), PFI_EINVAL);
+	cr_assert_eq(pfi_search_new(&q, st, search_opts(&f, 0, 0)), PFI_EINVAL);
 	cr_assert_null(q);
 	bad = strrchr(c->value, ',') ? strrchr(c->value, ',') + 1 : c->value;
 	cr_assert_not_null(strstr(pfi_errmsg(st), bad), "%s", pfi_errmsg(st));
-	cr_assert_eq(pfi_search_count(st, &f, &n), PFI_EINVAL);
+	cr_assert_eq(pfi_search_count(st, search_opts(&f, 0, 0), &n), PFI_EINVAL);
 	pfi_store_close(st);
 }
 
@@ -633,7 +646,7 @@ Test(search, rows_come_newest_first_or_oldest_first_with_reverse)
 	int rev, n;
 
 	for (rev = 0; rev < 2; rev++) {
-		cr_assert_eq(pfi_search_new(&q, st, &f, 0, rev), PFI_OK);
+		cr_assert_eq(pfi_search_new(&q, st, search_opts(&f, 0, rev)), PFI_OK);
 		prev = rev ? 0 : INT64_MAX;
 		for (n = 0; pfi_search_next(q, &d) == PFI_OK; n++) {
 			cr_assert(rev ? d->time >= prev : d->time <= prev);
@@ -642,7 +655,7 @@ Test(search, rows_come_newest_first_or_oldest_first_with_reverse)
 		cr_assert_eq(n, 105);
 		pfi_search_free(q);
 	}
-	cr_assert_eq(pfi_search_new(&q, st, &f, 3, 1), PFI_OK);
+	cr_assert_eq(pfi_search_new(&q, st, search_opts(&f, 3, 1)), PFI_OK);
 	for (n = 0; pfi_search_next(q, &d) == PFI_OK; n++)
 		;
 	cr_assert_eq(n, 3);
@@ -657,7 +670,7 @@ Test(search, a_row_carries_the_message_facts_and_the_null_sender_is_empty)
 	pfi_store *st = index_sample();
 	pfi_search *q;
 
-	cr_assert_eq(pfi_search_new(&q, st, &f, 0, 0), PFI_OK);
+	cr_assert_eq(pfi_search_new(&q, st, search_opts(&f, 0, 0)), PFI_OK);
 	cr_assert_eq(pfi_search_next(q, &d), PFI_OK);
 	cr_assert_str_eq(d->queue_id, "D220A1161DD");
 	cr_assert_str_eq(d->from, "");
@@ -1310,4 +1323,41 @@ Test(search, help_prints_the_usage_on_stdout)
 	cr_assert_str_empty(err);
 	free(out);
 	free(err);
+}
+
+/* ---- versioned options --------------------------------------------------------- */
+
+Test(search, options_of_a_version_this_library_does_not_know_are_refused)
+{
+	struct pfi_search_opts so = PFI_SEARCH_OPTIONS_INIT;
+	struct pfi_stats_opts to = PFI_STATS_OPTIONS_INIT;
+	struct pfi_metrics_opts mo = PFI_METRICS_OPTIONS_INIT;
+	pfi_store *st = index_sample();
+	struct pfi_stats *s = NULL;
+	pfi_metrics *m = NULL;
+	pfi_search *q = NULL;
+	int64_t n = -1;
+	unsigned int v[] = { 0, PFI_SEARCH_OPTIONS_VERSION + 1 };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		so.version = to.version = mo.version = v[i];
+		cr_expect_eq(pfi_search_new(&q, st, &so), PFI_EINVAL);
+		cr_expect_null(q);
+		cr_expect(strstr(pfi_errmsg(st), "struct pfi_search_opts"), "%s",
+		          pfi_errmsg(st));
+		cr_expect_eq(pfi_search_count(st, &so, &n), PFI_EINVAL);
+		cr_expect_eq(pfi_stats_new(&s, st, &to), PFI_EINVAL);
+		cr_expect_null(s);
+		cr_expect_eq(pfi_metrics_new(&m, st, &mo), PFI_EINVAL);
+		cr_expect_null(m);
+	}
+	/* No options at all: the defaults, every row. */
+	cr_expect_eq(pfi_search_count(st, NULL, &n), PFI_OK);
+	cr_expect_eq(n, 105);
+	cr_expect_eq(pfi_stats_new(&s, st, NULL), PFI_OK, "%s", pfi_errmsg(st));
+	pfi_stats_free(s);
+	cr_expect_eq(pfi_metrics_new(&m, st, NULL), PFI_OK, "%s", pfi_errmsg(st));
+	pfi_metrics_free(m);
+	pfi_store_close(st);
 }

@@ -1,5 +1,5 @@
 /*
- * test_stats.c - pfi_stats_get and `pfi stats`: every figure on
+ * test_stats.c - pfi_stats_new and `pfi stats`: every figure on
  * testdata/logs/sample.log against answers derived here from
  * expected.tsv and expected-messages.tsv (not from pfi), nearest-rank
  * percentiles on small logs whose delays are known by construction, the
@@ -71,13 +71,13 @@ static char *text_db(const char *text)
 static struct pfi_stats *stats_of(const char *db, const struct pfi_filter *f,
                                   enum pfi_stats_by by, double sla)
 {
-	struct pfi_stats_opts o = { .filter = f, .by = by, .sla = sla, .utc = 1 };
+	struct pfi_stats_opts o = { .version = PFI_STATS_OPTIONS_VERSION, .filter = f, .by = by, .sla = sla, .utc = 1 };
 	struct pfi_stats *s = NULL;
 	pfi_store *st = NULL;
 	int rc = pfi_store_open(&st, db, PFI_OPEN_READONLY);
 
 	cr_assert_eq(rc, PFI_OK, "open: %s", pfi_errmsg(st));
-	rc = pfi_stats_get(&s, st, &o);
+	rc = pfi_stats_new(&s, st, &o);
 	cr_assert_eq(rc, PFI_OK, "stats: %s", pfi_errmsg(st));
 	pfi_store_close(st);
 	return s;
@@ -550,12 +550,12 @@ ParameterizedTest(struct by_case *c, stats, by_rows_add_up_to_the_totals)
 Test(stats, top_limits_by_rows_and_sums_the_rest_into_other)
 {
 	char *db = sample_db();
-	struct pfi_stats_opts o = { .by = PFI_BY_DOMAIN, .top = 2, .by_limit = 2 };
+	struct pfi_stats_opts o = { .version = PFI_STATS_OPTIONS_VERSION, .by = PFI_BY_DOMAIN, .top = 2, .by_limit = 2 };
 	struct pfi_stats *s = NULL;
 	pfi_store *st = NULL;
 
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
-	cr_assert_eq(pfi_stats_get(&s, st, &o), PFI_OK);
+	cr_assert_eq(pfi_stats_new(&s, st, &o), PFI_OK);
 	cr_assert_eq(s->nby, 3);
 	cr_assert_str_eq(s->by[2].key, "(other)");
 	cr_assert_eq(s->ntop_domains, 2);
@@ -1198,15 +1198,15 @@ static char *assert_cells_match_rows(const char *db, int64_t since,
                                      int utc)
 {
 	struct pfi_filter f = { .since = since, .until = until };
-	struct pfi_stats_opts o = { .filter = &f, .by = by, .utc = utc };
+	struct pfi_stats_opts o = { .version = PFI_STATS_OPTIONS_VERSION, .filter = &f, .by = by, .utc = utc };
 	struct pfi_stats *a = NULL, *b = NULL;
 	pfi_store *st = NULL;
 	char *ta, *tb;
 
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
-	cr_assert_eq(pfi_stats_get(&a, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(pfi_stats_new(&a, st, &o), PFI_OK, "%s", pfi_errmsg(st));
 	o.rows_only = 1;
-	cr_assert_eq(pfi_stats_get(&b, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(pfi_stats_new(&b, st, &o), PFI_OK, "%s", pfi_errmsg(st));
 	pfi_store_close(st);
 	ta = stats_text(a);
 	tb = stats_text(b);

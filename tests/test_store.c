@@ -215,7 +215,7 @@ Test(store, an_interrupted_run_is_completed_by_the_next_one)
 	char *whole = path_join(dir, "whole.db"), *a, *b;
 	size_t len;
 	char *data = slurp(fixture("logs/sample.log"), &len);
-	struct pfi_index_opts opts = { 0 };
+	struct pfi_index_opts opts = PFI_INDEX_OPTIONS_INIT;
 	struct pfi_index_report rep;
 	const char *paths[] = { log };
 	pfi_store *st;
@@ -424,7 +424,7 @@ Test(store, readers_see_the_last_commit_while_a_run_writes)
 	                          NULL, NULL, NULL), SQLITE_OK);
 	cr_assert_eq(pfi_store_open(&rd, db, PFI_OPEN_READONLY), PFI_OK,
 	             "%s", pfi_errmsg(rd));
-	cr_assert_eq(pfi_info_get(&info, rd), PFI_OK, "%s", pfi_errmsg(rd));
+	cr_assert_eq(pfi_info_new(&info, rd), PFI_OK, "%s", pfi_errmsg(rd));
 	cr_assert_eq(info->lines, before);
 	cr_assert_eq(db_int(db, "SELECT coalesce(sum(count), 0) FROM chunks"), before);
 	pfi_info_free(info);

@@ -459,7 +459,7 @@ Test(trust, a_reader_rolls_back_what_a_killed_first_run_left)
 	leave_hot_journal(db);
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK, "%s",
 	             pfi_errmsg(st));
-	cr_assert_eq(pfi_info_get(&info, st), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(pfi_info_new(&info, st), PFI_OK, "%s", pfi_errmsg(st));
 	cr_assert_eq(info->lines, 0);
 	pfi_info_free(info);
 	pfi_store_close(st);

@@ -5,7 +5,7 @@
  * field is a '|'-separated list, since and until are time specifications).
  * pfi_where_new() compiles it; the condition must then prepare as SQL,
  * take exactly its parameters, and run.  pfi_search_new/next, search_count
- * and pfi_stats_get (from the per-hour cells or the records, by a bit of
+ * and pfi_stats_new (from the per-hour cells or the records, by a bit of
  * the input's size) run the same filter over a small index, made once per
  * process from two fixtures of testdata/ in a temporary directory.
  */
@@ -166,6 +166,19 @@ static void check_rc(int rc)
 	           strstr(pfi_errmsg(store), "--grep") != NULL);
 }
 
+/* Search options for filter f (the last made: a single thread). */
+static const struct pfi_search_opts *search_opts(const struct pfi_filter *f,
+                                                 int64_t limit, int reverse)
+{
+	static struct pfi_search_opts o;
+
+	o.version = PFI_SEARCH_OPTIONS_VERSION;
+	o.filter = f;
+	o.limit = limit;
+	o.reverse = reverse;
+	return &o;
+}
+
 static void run_search(const struct pfi_filter *f, int reverse)
 {
 	const struct pfi_delivery *row;
@@ -173,13 +186,13 @@ static void run_search(const struct pfi_filter *f, int reverse)
 	int64_t count = 0;
 	int rc;
 
-	rc = pfi_search_new(&q, store, f, SEARCH_LIMIT, reverse);
+	rc = pfi_search_new(&q, store, search_opts(f, SEARCH_LIMIT, reverse));
 	check_rc(rc);
 	while (rc == PFI_OK && (rc = pfi_search_next(q, &row)) == PFI_OK)
 		fuzz_touch(row->to);
 	check_rc(rc);
 	pfi_search_free(q);
-	check_rc(pfi_search_count(store, f, &count));
+	check_rc(pfi_search_count(store, search_opts(f, 0, 0), &count));
 }
 
 /* Stats by domain, from the per-hour cells or (rows_only) the records. */
@@ -189,10 +202,11 @@ static void run_stats(const struct pfi_filter *f, int rows_only)
 	struct pfi_stats *s = NULL;
 
 	memset(&o, 0, sizeof(o));
+	o.version = PFI_STATS_OPTIONS_VERSION;
 	o.filter = f;
 	o.by = PFI_BY_DOMAIN;
 	o.rows_only = rows_only;
-	check_rc(pfi_stats_get(&s, store, &o));
+	check_rc(pfi_stats_new(&s, store, &o));
 	pfi_stats_free(s);
 }
 
