@@ -121,6 +121,19 @@ const char *const cli_formats[] = {
 };
 const char *const cli_colors[] = { "auto", "always", "never", NULL };
 
+/* The index of s in the NULL-ended list choices, or -1.  Here and not in
+ * opt.c: the value parsers below use it, and they are linked without the
+ * option machinery (tests/fuzz/fuzz_time). */
+int cli_choice(const char *const *choices, const char *s)
+{
+	int i;
+
+	for (i = 0; choices[i] != NULL; i++)
+		if (strcmp(choices[i], s) == 0)
+			return i;
+	return -1;
+}
+
 int cli_parse_format(const char *s, enum pfi_format *out)
 {
 	static const enum pfi_format fmts[] = {

@@ -439,15 +439,3 @@ int cli_help(const struct pfi_cmd *cmd)
 	cli_options_print(stdout, cmd->opts, 1);
 	return PFI_EXIT_OK;
 }
-
-/* ---- values ------------------------------------------------------------- */
-
-int cli_choice(const char *const *choices, const char *s)
-{
-	int i;
-
-	for (i = 0; choices[i] != NULL; i++)
-		if (strcmp(choices[i], s) == 0)
-			return i;
-	return -1;
-}
