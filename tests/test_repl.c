@@ -23,6 +23,7 @@
 
 static const char *dir;
 static char *db, *log_path;
+static char term_sock[4096];   /* the tmux server of a terminal test */
 
 static void setup(void)
 {
@@ -44,8 +45,11 @@ static void setup(void)
 	free(err);
 }
 
+static void term_stop(void);
+
 static void teardown(void)
 {
+	term_stop();   /* a failed assertion skipped the test's own */
 	free(db);
 	free(log_path);
 	tmpdir_cleanup();
@@ -410,8 +414,6 @@ Test(repl, its_own_commands_are_in_its_man_page)
 
 /* ---- on a terminal: a tmux pane ------------------------------------------ */
 
-static char term_sock[4096];
-
 /* Runs `tmux -S SOCK ARGS`; ARGS is shell text. */
 static int term_tmux(const char *args)
 {
@@ -492,7 +494,9 @@ static void term_keys(const char *keys)
 
 static void term_stop(void)
 {
-	term_tmux("kill-server 2>/dev/null");
+	if (term_sock[0] != '\0')
+		term_tmux("kill-server 2>/dev/null");
+	term_sock[0] = '\0';
 }
 
 Test(repl, tab_completes_commands_options_values_and_index_values)
