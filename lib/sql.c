@@ -151,7 +151,6 @@ static int sql_setup(struct pfi_sql *q)
 int pfi_sql_open(pfi_sql **out, pfi_store *st)
 {
 	struct pfi_sql *q;
-	const char *file;
 	int rc;
 
 	*out = NULL;
@@ -160,15 +159,11 @@ int pfi_sql_open(pfi_sql **out, pfi_store *st)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return PFI_ENOMEM;
 	*out = q;
-	file = sqlite3_db_filename(st->db, "main");
-	if (file == NULL || file[0] == '\0')
-		return pfi_err_set(&q->err, PFI_EINVAL, "the index is not a file");
-	rc = sqlite3_open_v2(file, &q->db, SQLITE_OPEN_READONLY |
-	                     SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_NOMEM)
-		return pfi_err_set(&q->err, PFI_ENOMEM, "out of memory");
-	if (rc != SQLITE_OK)
-		return sql_dberr(q, PFI_EIO, "cannot open the index");
+	/* Through the store: the file its trust checks passed, not whatever
+	 * the name points at now. */
+	rc = pfi_store_open_reader(st, &q->db);
+	if (rc != PFI_OK)
+		return pfi_err_set(&q->err, rc, "%s", pfi_errmsg(st));
 	return sql_setup(q);
 }
 

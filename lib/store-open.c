@@ -246,6 +246,28 @@ static int open_sqlite(pfi_store *st, int flags, sqlite3 **db)
 	return same_file(st, *db);
 }
 
+int pfi_store_open_reader(pfi_store *st, sqlite3 **db)
+{
+	int rc;
+
+	*db = NULL;
+	if (st->file == NULL)
+		return pfi_err_set(&st->err, PFI_EINVAL, "the index is not open");
+	rc = open_sqlite(st, SQLITE_OPEN_READONLY, db);
+	/* The caller's own TEMP views need views: the file holds none (its
+	 * schema was checked when the store opened it, and same_file says it
+	 * is still that file). */
+	if (rc == PFI_OK &&
+	    sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_VIEW, 1, NULL))
+		rc = pfi_err_set(&st->err, PFI_ERROR, "cannot configure index"
+		                 " '%s': %s", st->path, sqlite3_errmsg(*db));
+	if (rc != PFI_OK) {
+		sqlite3_close(*db);
+		*db = NULL;
+	}
+	return rc;
+}
+
 /*
  * Checks the index, its directory and side files, making the file (and
  * its directories) for a writer, then opens it with SQLite as st->db.

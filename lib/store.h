@@ -84,6 +84,10 @@ int64_t pfi_store_max_id(pfi_store *st, const char *table);
  * (*out, set whenever one could be made); pfi_store_open (open.c) does
  * the rest. */
 int pfi_store_attach(pfi_store **out, const char *path, int flags);
+/* A second, read-only connection to the file the handle opened, with the
+ * same safeguards (no link followed, the file the trust checks passed,
+ * defensive, no triggers), for queries the caller writes. */
+int pfi_store_open_reader(pfi_store *st, sqlite3 **db);
 /* Closes the connection and frees the handle's own state. */
 void pfi_store_detach(pfi_store *st);
 

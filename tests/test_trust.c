@@ -641,3 +641,32 @@ Test(trust, queries_after_a_killed_first_run_see_the_index_as_before)
 	free(log);
 	free(db);
 }
+
+/* ---- the read-only SQL connection ------------------------------------------- */
+
+Test(trust, sql_reads_the_file_the_store_trusted_not_one_put_in_its_place)
+{
+	const char *dir = tmpdir_make();
+	char *db = new_index(dir, "i.db"), *other = new_index(dir, "o.db");
+	char *link = path_join(dir, "elsewhere");
+	pfi_store *st = NULL;
+	pfi_sql *q = NULL;
+
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
+	cr_assert_eq(pfi_sql_open(&q, st), PFI_OK, "%s", pfi_sql_errmsg(q));
+	pfi_sql_close(q);
+	/* Another file at the path the store opened: refused. */
+	cr_assert_eq(rename(other, db), 0);
+	cr_expect_eq(pfi_sql_open(&q, st), PFI_EIO);
+	cr_expect(strstr(pfi_sql_errmsg(q), "replaced"), "%s", pfi_sql_errmsg(q));
+	pfi_sql_close(q);
+	/* A link there: not followed. */
+	cr_assert_eq(rename(db, link), 0);
+	cr_assert_eq(symlink(link, db), 0);
+	cr_expect_neq(pfi_sql_open(&q, st), PFI_OK);
+	pfi_sql_close(q);
+	pfi_store_close(st);
+	free(link);
+	free(other);
+	free(db);
+}
