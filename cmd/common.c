@@ -102,15 +102,19 @@ void cli_usage_in_repl(int on)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
+	char msg[1024];
 
 	va_start(ap, fmt);
-	vmessage(fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (usage_in_repl)
-		fprintf(stderr, "Try 'help%s%s'.\n", cmd ? " " : "", cmd ? cmd : "");
-	else
+	/* In the REPL an error is one line, and the prompt comes back. */
+	if (usage_in_repl) {
+		cli_warn("%s; see 'help%s%s'", msg, cmd ? " " : "", cmd ? cmd : "");
+	} else {
+		cli_warn("%s", msg);
 		fprintf(stderr, "Try 'pfi%s%s --help'.\n", cmd ? " " : "",
 		        cmd ? cmd : "");
+	}
 	return PFI_EXIT_USAGE;
 }
 

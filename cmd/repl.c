@@ -514,6 +514,11 @@ static int repl_run(struct cli_repl *r, struct pfi_globals *g, char **args,
 
 	if (cmd == &cmd_repl_entry)
 		return cli_usage_error(NULL, "this is pfi repl already");
+	/* The shell changes the index only through an explicit `index`. */
+	if (writes && strcmp(cmd->name, "index") != 0)
+		return cli_usage_error(cmd->name, "'%s' changes the index: run it"
+		                       " as 'pfi %s', outside the shell", cmd->name,
+		                       cmd->name);
 	if (repl_refs(r, args, n) != 0)
 		return PFI_EXIT_USAGE;
 	full = repl_with_defaults(r, cmd, args, &n);

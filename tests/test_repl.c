@@ -186,7 +186,10 @@ Test(repl, an_error_is_reported_and_the_next_line_runs)
 	cr_assert_str_eq(out, "105\n");
 	cr_assert_not_null(strstr(err, "pfi: 'bogus' is not a command"), "%s", err);
 	cr_assert_not_null(strstr(err, "did you mean '--domain'?"), "%s", err);
-	cr_assert_not_null(strstr(err, "Try 'help search'."), "%s", err);
+	/* One line per error: the hint is on it. */
+	cr_assert_not_null(strstr(err, "did you mean '--domain'?); see 'help"
+	                                " search'\n"), "%s", err);
+	cr_assert_null(strstr(err, "Try "), "%s", err);
 	cr_assert_null(strstr(out, "pfi>"), "a prompt without a terminal");
 	free(out), free(err);
 }
@@ -348,6 +351,22 @@ Test(repl, sql_can_change_nothing_by_any_statement)
 	cr_assert_eq(db_int(db, "SELECT count(*) FROM messages"), msgs);
 	cr_assert_eq(access("evil-copy.db", F_OK), -1, "VACUUM INTO wrote");
 	cr_assert_eq(access("evil.db", F_OK), -1, "ATTACH made a file");
+	free(before), free(after);
+}
+
+Test(repl, only_an_explicit_index_changes_the_index)
+{
+	size_t before_n, after_n;
+	char *before = index_bytes(&before_n), *after, *out, *err;
+
+	cr_expect_eq(repl("prune --before 2099-01-01 --force\n", &out, &err), 2);
+	cr_expect_not_null(strstr(err, "'prune' changes the index"), "%s", err);
+	cr_expect_eq(strchr(err, '\n'), err + strlen(err) - 1, "one line: %s",
+	             err);
+	free(out), free(err);
+	after = index_bytes(&after_n);
+	cr_assert_eq(after_n, before_n, "the index changed size");
+	cr_assert(memcmp(before, after, before_n) == 0, "the index changed");
 	free(before), free(after);
 }
 
