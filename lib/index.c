@@ -352,7 +352,7 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 	struct pfi_event ev;
 	struct pfi_slice none = { NULL, 0 };
 	int64_t owner = 0;
-	int kind, i, rc = PFI_OK;
+	int kind, i, times, rc = PFI_OK;
 
 	if (pfi_syslog_parse(ctx, line, len, &env) != PFI_OK) {
 		kind = PFI_LINE_NOSYSLOG;
@@ -360,12 +360,11 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 		env.program = none;
 	} else {
 		kind = line_kind(pfi_postfix_parse(&env, &ev));
-		for (i = 0; i < env.repeat && i < REPEAT_FEED_MAX && rc == PFI_OK; i++)
+		times = env.repeat < REPEAT_FEED_MAX ? env.repeat : REPEAT_FEED_MAX;
+		for (i = 0; i < times && rc == PFI_OK; i++)
 			rc = pfi_corr_feed(r->corr, &env, &ev, r->next_line, &owner);
 		if (rc == PFI_OK)
-			rc = pfi_counts_note(r->events, &env, &ev,
-			                     env.repeat < REPEAT_FEED_MAX
-			                     ? env.repeat : REPEAT_FEED_MAX);
+			rc = pfi_counts_note(r->events, &env, &ev, times);
 		if (rc == PFI_OK && kind != PFI_LINE_FOREIGN)
 			rc = store_problem(r, &env, &ev);
 		*last_time = env.time;

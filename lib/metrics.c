@@ -912,46 +912,58 @@ static int lines(struct mx *m)
 	                kind, 1);
 }
 
-/* Lines counted per host by what they say (event_counts, schema 4): an
- * index of an older schema has the families without samples. */
+/* Lines counted per host by what they say (event_counts, schema 4). */
+static const struct {
+	const char *name, *help, *sql;
+	const char *const labels[3];
+	size_t nl;
+} event_families[] = {
+	{ "pfi_postscreen_actions_total",
+	  "postscreen's actions by kind: connect, pass_new, pass_old, pregreet,"
+	  " hangup, dnsbl, allowlisted, denylisted, reject ...",
+	  "SELECT host, label, sum(n) FROM event_counts"
+	  " WHERE family = 'postscreen' GROUP BY host, label ORDER BY host, label",
+	  { "host", "action" }, 2 },
+	{ "pfi_smtpd_connections_total",
+	  "Connections smtpd accepted ('connect from').",
+	  "SELECT host, sum(n) FROM event_counts WHERE family = 'smtpd_connect'"
+	  " GROUP BY host ORDER BY host",
+	  { "host" }, 1 },
+	{ "pfi_smtpd_lost_connections_total",
+	  "Connections smtpd lost (cause lost) or timed out (cause timeout),"
+	  " by the SMTP stage they ended after.",
+	  "SELECT host, label, CASE family WHEN 'smtpd_lost' THEN 'lost'"
+	  " ELSE 'timeout' END, sum(n) FROM event_counts"
+	  " WHERE family IN ('smtpd_lost', 'smtpd_timeout')"
+	  " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+	  { "host", "stage", "cause" }, 3 },
+	{ "pfi_delivery_attempts_total",
+	  "Delivery attempts (each delivery agent line with a status=) by"
+	  " status; a recipient deferred three times and then sent counts four"
+	  " attempts.",
+	  "SELECT host, label, sum(n) FROM event_counts WHERE family = 'delivery'"
+	  " GROUP BY host, label ORDER BY host, label",
+	  { "host", "status" }, 2 },
+};
+
+/* An index of an older schema has no event_counts: the families without
+ * samples. */
 static int events(struct mx *m)
 {
-	static const char *const action[] = { "host", "action" };
-	static const char *const host[] = { "host" };
-	static const char *const lost[] = { "host", "stage", "cause" };
-	static const char *const status[] = { "host", "status" };
-	const int none = m->st->schema < 4;
-	int rc;
+	size_t i;
+	int rc = PFI_OK;
 
-	rc = by_query(m, "pfi_postscreen_actions_total", "counter",
-	              "postscreen's actions by kind: connect, pass_new,"
-	              " pass_old, pregreet, hangup, dnsbl, allowlisted,"
-	              " denylisted, reject ...", none ? "SELECT 1, 1, 1 LIMIT 0"
-	              : "SELECT host, label, sum(n) FROM event_counts"
-	              " WHERE family = 'postscreen' GROUP BY host, label"
-	              " ORDER BY host, label", action, 2);
-	rc = rc ?: by_query(m, "pfi_smtpd_connections_total", "counter",
-	              "Connections smtpd accepted ('connect from').",
-	              none ? "SELECT 1, 1 LIMIT 0"
-	              : "SELECT host, sum(n) FROM event_counts"
-	              " WHERE family = 'smtpd_connect' GROUP BY host"
-	              " ORDER BY host", host, 1);
-	rc = rc ?: by_query(m, "pfi_smtpd_lost_connections_total", "counter",
-	              "Connections smtpd lost (cause lost) or timed out (cause"
-	              " timeout), by the SMTP stage they ended after.",
-	              none ? "SELECT 1, 1, 1, 1 LIMIT 0"
-	              : "SELECT host, label, CASE family WHEN 'smtpd_lost'"
-	              " THEN 'lost' ELSE 'timeout' END, sum(n) FROM event_counts"
-	              " WHERE family IN ('smtpd_lost', 'smtpd_timeout')"
-	              " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", lost, 3);
-	return rc ?: by_query(m, "pfi_delivery_attempts_total", "counter",
-	              "Delivery attempts (each delivery agent line with a"
-	              " status=) by status; a recipient deferred three times"
-	              " and then sent counts four attempts.",
-	              none ? "SELECT 1, 1, 1 LIMIT 0"
-	              : "SELECT host, label, sum(n) FROM event_counts"
-	              " WHERE family = 'delivery' GROUP BY host, label"
-	              " ORDER BY host, label", status, 2);
+	for (i = 0; i < PFI_ARRAY_SIZE(event_families) && rc == PFI_OK; i++) {
+		if (m->st->schema < 4)
+			rc = family(m, event_families[i].name, "counter",
+			            event_families[i].help) == PFI_OK ? PFI_OK
+			     : mx_nomem(m);
+		else
+			rc = by_query(m, event_families[i].name, "counter",
+			              event_families[i].help, event_families[i].sql,
+			              event_families[i].labels, event_families[i].nl);
+	}
+	return rc;
 }
 
 /* The index does not keep milter and filter verdicts yet: the family is
