@@ -24,6 +24,7 @@
 static const char *dir;
 static char *db, *log_path;
 static char term_sock[4096];   /* the tmux server of a terminal test */
+static int term_starts;        /* servers started, naming their sockets */
 
 static void setup(void)
 {
@@ -477,7 +478,11 @@ static void term_start(const char *script, const char *ready)
 	        "NO_COLOR=1 TZ=UTC\nunset PAGER PFI_PAGER LESS\n%s\n"
 	        "echo \"EXIT=$?\"; sleep 60\n", PFI_BIN, db, dir, script);
 	fclose(fp);
-	snprintf(term_sock, sizeof(term_sock), "%.4000s/tmux.sock", dir);
+	/* A socket of its own for each start: a server killed by term_stop may
+	 * still be exiting, and a client reaching it fails with "server exited
+	 * unexpectedly". */
+	snprintf(term_sock, sizeof(term_sock), "%.4000s/tmux%d.sock", dir,
+	         ++term_starts);
 	snprintf(args, sizeof(args), "new-session -d -s t -x 150 -y 40 "
 	         "'sh %.4000s'", run);
 	cr_assert_eq(term_tmux(args), 0, "cannot start tmux (in .ci/run's DEPS)");
