@@ -51,6 +51,34 @@
 	" PRIMARY KEY (hour, host, family, label)"                           \
 	") WITHOUT ROWID;"
 
+/* What milters and filters beside Postfix decided about a message
+ * (verdict.c): opendkim, opendmarc, SPF policy servers, amavis, rspamd,
+ * clamav-milter.  `message` is the messages.id it was joined to, by queue
+ * ID or (SPF, which logs none) by its smtpd session; NULL while unjoined.
+ * kind and result use SPEC's vocabulary; score is NULL when the program
+ * gives none.  Schema 5. */
+#define PFI_VERDICTS_SQL                                                     \
+	"CREATE TABLE IF NOT EXISTS verdicts ("                              \
+	" id INTEGER PRIMARY KEY,"                                           \
+	" message INTEGER,"              /* messages.id, NULL: unjoined */   \
+	" time INTEGER NOT NULL, host TEXT NOT NULL, queue_id TEXT,"         \
+	" program TEXT NOT NULL, kind TEXT NOT NULL, result TEXT NOT NULL,"  \
+	" domain TEXT, score REAL, detail TEXT,"                             \
+	" line INTEGER NOT NULL"         /* the line that said it */         \
+	");"                                                                 \
+	"CREATE INDEX IF NOT EXISTS verdicts_message ON verdicts(message);"
+
+/* Where each systemd journal read stopped (read-journal.c): the cursor of
+ * the last entry indexed, per journal source ("system", a directory or a
+ * file), so the next run continues after it.  Schema 5. */
+#define PFI_JOURNAL_SQL                                                      \
+	"CREATE TABLE IF NOT EXISTS journal_cursors ("                       \
+	" source TEXT PRIMARY KEY,"                                          \
+	" cursor TEXT NOT NULL,"                                             \
+	" entries INTEGER NOT NULL,"     /* entries read from it in all */   \
+	" first INTEGER, last INTEGER"   /* first and last entry time */     \
+	");"
+
 #define PFI_SESSIONS_SQL                                                     \
 	"CREATE TABLE IF NOT EXISTS sessions ("                              \
 	" host TEXT NOT NULL, program TEXT NOT NULL,"                        \
@@ -168,14 +196,17 @@ const char pfi_schema_sql[] =
 	PFI_STAT_CELLS_SQL
 	PFI_SESSIONS_SQL
 	PFI_PROBLEMS_SQL
-	PFI_EVENT_COUNTS_SQL;
+	PFI_EVENT_COUNTS_SQL
+	PFI_VERDICTS_SQL
+	PFI_JOURNAL_SQL;
 
 /* Schema 2 added stat_cells and sessions to schema 1; schema 3 problems;
- * schema 4 event_counts. */
+ * schema 4 event_counts; schema 5 verdicts and journal_cursors. */
 const char pfi_stat_cells_sql[] = PFI_STAT_CELLS_SQL;
 const char pfi_sessions_sql[] = PFI_SESSIONS_SQL;
 const char pfi_problems_sql[] = PFI_PROBLEMS_SQL;
 const char pfi_event_counts_sql[] = PFI_EVENT_COUNTS_SQL;
+const char pfi_verdicts_sql[] = PFI_VERDICTS_SQL PFI_JOURNAL_SQL;
 
 /*
  * Indexes a run reads only at its end (links, rewrites of messages

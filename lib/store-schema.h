@@ -8,7 +8,7 @@
 #include "store.h"
 
 #define PFI_APPLICATION_ID 0x70666931   /* "pfi1" */
-#define PFI_SCHEMA_VERSION 4
+#define PFI_SCHEMA_VERSION 5
 
 /*
  * SQLite sorts the keys of a new index in runs of at most the page cache
@@ -25,6 +25,7 @@ extern const char pfi_stat_cells_sql[];   /* what schema 2 added */
 extern const char pfi_sessions_sql[];
 extern const char pfi_problems_sql[];     /* what schema 3 added */
 extern const char pfi_event_counts_sql[]; /* what schema 4 added */
+extern const char pfi_verdicts_sql[];     /* what schema 5 added */
 
 /* Refuses (PFI_ESCHEMA) an index that holds a trigger, a view, or a table
  * or index that pfi's schema does not create.  PFI_OK, PFI_ESCHEMA,

@@ -9,8 +9,8 @@
 /*
  * Brings an older index up to date when opened for writing: schema 2
  * added the stats cells and the saved sessions, schema 3 the problem
- * lines, schema 4 the event counts (both empty for what was indexed
- * before).  Read-only, an older schema is read as it is (stats then
+ * lines, schema 4 the event counts, schema 5 the verdicts and journal
+ * cursors (all empty for what was indexed before).  Read-only, an older schema is read as it is (stats then
  * reads every row, and finds no problems; metrics no event counts).
  */
 int pfi_write_migrate(pfi_store *st)
@@ -29,8 +29,10 @@ int pfi_write_migrate(pfi_store *st)
 		rc = pfi_store_exec(st, pfi_sessions_sql);
 	if (rc == PFI_OK && from < 3)
 		rc = pfi_store_exec(st, pfi_problems_sql);
-	if (rc == PFI_OK)
+	if (rc == PFI_OK && from < 4)
 		rc = pfi_store_exec(st, pfi_event_counts_sql);
+	if (rc == PFI_OK)
+		rc = pfi_store_exec(st, pfi_verdicts_sql);
 	st->schema = PFI_SCHEMA_VERSION;
 	if (rc == PFI_OK && from < 2)
 		rc = pfi_rollup_rebuild_all(st);

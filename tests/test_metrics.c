@@ -314,7 +314,7 @@ Test(metrics, an_index_of_schema_3_gets_its_event_counts_from_the_next_run_on)
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK,
 	             "%s", pfi_errmsg(st));
 	pfi_store_close(st);
-	cr_expect_eq(db_int(db, "PRAGMA user_version"), 4);
+	cr_expect_eq(db_int(db, "PRAGMA user_version"), 5);
 	cr_expect_eq(db_int(db, "SELECT count(*) FROM event_counts"), 0);
 	free(db);
 }

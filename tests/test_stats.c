@@ -1575,7 +1575,7 @@ Test(stats, an_index_of_schema_1_is_read_and_upgraded_with_its_cells)
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK,
 	             "%s", pfi_errmsg(st));
 	pfi_store_close(st);
-	cr_assert_eq(db_int(db, "PRAGMA user_version"), 4);
+	cr_assert_eq(db_int(db, "PRAGMA user_version"), 5);
 	cr_assert_gt(db_int(db, "SELECT count(*) FROM stat_cells"), 0);
 	after = assert_cells_match_rows(db, 0, 0, PFI_BY_DAY, 1);
 	cr_assert_str_eq(after, before);
@@ -1839,7 +1839,7 @@ Test(stats, an_index_of_schema_2_is_read_without_problems_and_upgraded)
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK,
 	             "%s", pfi_errmsg(st));
 	pfi_store_close(st);
-	cr_assert_eq(db_int(db, "PRAGMA user_version"), 4);
+	cr_assert_eq(db_int(db, "PRAGMA user_version"), 5);
 	cr_assert_eq(db_int(db, "SELECT count(*) FROM problems"), 0);
 	free(db);
 }

@@ -866,7 +866,7 @@ Test(store, an_index_of_schema_1_gets_the_sessions_table)
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_WRITE), PFI_OK, "%s",
 	             pfi_errmsg(st));
 	pfi_store_close(st);
-	cr_assert_eq(db_int(db, "PRAGMA user_version"), 4);
+	cr_assert_eq(db_int(db, "PRAGMA user_version"), 5);
 	cr_assert_eq(db_int(db, "SELECT count(*) FROM sessions"), 0);
 	/* The next run saves its sessions there. */
 	append_lines(log, session_log, 2, 9);
