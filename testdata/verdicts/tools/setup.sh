@@ -35,7 +35,9 @@ H
 echo "nameserver 127.0.0.1" > /etc/resolv.conf
 
 # ---------- DKIM keys (new on every run; only the public halves are kept in conf/) ----------
-KEYS=$RUN/keys
+# not under /tmp: opendkim refuses keys whose path has a world-writable directory (RequireSafeKeys)
+KEYS=${KEYS:-/var/lib/pfi-verdicts/keys}
+mkdir -p "$(dirname "$KEYS")"; chmod 755 "$(dirname "$KEYS")"
 rm -rf "$KEYS"; mkdir -p "$KEYS"
 genkey() { # domain selector
   mkdir -p "$KEYS/$1"
@@ -384,6 +386,7 @@ use strict;
 \$forward_method = 'smtp:[127.0.0.1]:10025';
 \$notify_method  = 'smtp:[127.0.0.1]:10025';
 \$enable_db = 0;
+\$QUARANTINEDIR = '$RUN/amavis/quarantine';
 \$enable_global_cache = 0;
 @bypass_virus_checks_maps = (0);
 @bypass_spam_checks_maps  = (0);
@@ -418,7 +421,8 @@ body     PFI_SPAMMY_TOKEN  /\bPFI-SPAMMY-TOKEN\b/
 describe PFI_SPAMMY_TOKEN  pfi corpus test token
 score    PFI_SPAMMY_TOKEN  7.0
 SA
-chown -R root:root "$RUN/amavis/conf.d"; chmod 644 "$RUN/amavis/conf.d"/*; chown amavis:amavis "$RUN/amavis"
+mkdir -p "$RUN/amavis/quarantine"
+chown -R root:root "$RUN/amavis/conf.d"; chmod 644 "$RUN/amavis/conf.d"/*; chown amavis:amavis "$RUN/amavis" "$RUN/amavis/quarantine"
 
 # ---------- rspamd (proxy worker in milter mode on 127.0.0.1:11332) ----------
 mkdir -p "$RUN/rspamd/local.d" "$RUN/rspamd/override.d" "$RUN/rspamd/db"
@@ -455,8 +459,9 @@ pidfile = "$RUN/rspamd/rspamd.pid";
 dbdir = "$RUN/rspamd/db";
 local_addrs = [];
 R
-cat > "$RUN/rspamd/local.d/redis.conf" <<R
-# no redis
+cat > "$RUN/rspamd/local.d/dkim_signing.conf" <<R
+# rspamd only judges here (opendkim signs); without this it tries to sign for loopback senders
+enabled = false;
 R
 chown -R _rspamd:_rspamd "$RUN/rspamd"
 
