@@ -8,15 +8,22 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
 
 static char fixture_buf[4096];
 static char tmpdir_buf[256];
+
+const int64_t sample_h0900[8] = { 47, 2, 72, 61, 0, 2, 0, 6 };
+const int64_t sample_h0930[8] = { 15, 0, 17, 17, 0, 0, 0, 0 };
+const int64_t sample_h1000[8] = { 4, 1, 9, 6, 1, 0, 2, 0 };
 
 const char *fixture(const char *rel)
 {
@@ -161,6 +168,13 @@ int run_pfi(const char *const *argv, const char *in, char **out, char **err)
 	unlink(outp);
 	unlink(errp);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_pfi_index(const char *db, const char *path, char **err)
+{
+	const char *argv[] = { "--db", db, "index", "--quiet", path, NULL };
+
+	return run_pfi(argv, NULL, NULL, err);
 }
 
 pfi_store *index_into(const char *dbpath, const char *const *paths, size_t n,
@@ -331,4 +345,111 @@ char *sorted_lines(char *text)
 	}
 	free(v);
 	return out;
+}
+
+/* ---- a first index run killed midway ------------------------------------- */
+
+static const unsigned char journal_magic[8] = {
+	0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7
+};
+
+int journal_is_hot(const char *db)
+{
+	char side[512];
+	unsigned char head[8];
+	int fd, hot;
+
+	snprintf(side, sizeof(side), "%s-journal", db);
+	if ((fd = open(side, O_RDONLY)) < 0)
+		return 0;
+	hot = read(fd, head, 8) == 8 && memcmp(head, journal_magic, 8) == 0;
+	close(fd);
+	return hot;
+}
+
+/* Writes messages to fd, each with a long response, until writing fails
+ * (or 800 MB is written, should nothing stop it); then exits. */
+static void feed_messages(int fd)
+{
+	static char filler[8000];
+	char line[9000];
+	long i;
+	int n;
+
+	memset(filler, 'x', sizeof(filler) - 1);
+	for (i = 0; i < 100000; i++) {
+		time_t t = 1793613600 + i;
+		struct tm tm;
+		char ts[40], qid[24];
+
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S.000000+00:00", &tm);
+		snprintf(qid, sizeof(qid), "%010lX", 0x1000000000L + i);
+		n = snprintf(line, sizeof(line),
+		    "%s mx1 postfix/smtpd[2101]: %s: client=a.example[192.0.2.1]\n"
+		    "%s mx1 postfix/cleanup[1211]: %s: message-id=<%ld@example.com>\n"
+		    "%s mx1 postfix/qmgr[1102]: %s: from=<s@example.com>, size=100,"
+		    " nrcpt=1 (queue active)\n"
+		    "%s mx1 postfix/smtp[1301]: %s: to=<r%ld@example.net>,"
+		    " relay=mx.example.net[198.51.100.1]:25, delay=1,"
+		    " delays=0.1/0/0.4/0.5, dsn=2.0.0, status=sent (250 2.0.0 %ld %s)\n"
+		    "%s mx1 postfix/qmgr[1102]: %s: removed\n",
+		    ts, qid, ts, qid, i, ts, qid, ts, qid, i, i, filler, ts, qid);
+		if (n < 0 || (size_t)n >= sizeof(line) ||
+		    write(fd, line, (size_t)n) != n)
+			_exit(0);
+	}
+	_exit(0);
+}
+
+/* Whether the run writing db has spilled pages into it: its journal is
+ * hot and the file grew (a short commit before the run's transaction
+ * has a hot journal for a moment too). */
+static int run_spilled(const char *db)
+{
+	struct stat sb;
+
+	return journal_is_hot(db) && stat(db, &sb) == 0 &&
+	       sb.st_size > (1 << 20);
+}
+
+/* Waits up to a minute for the run writing db (pid) to spill. */
+static int wait_spilled(const char *db, pid_t pid)
+{
+	time_t deadline = time(NULL) + 60;
+	int status;
+
+	while (!run_spilled(db) && time(NULL) < deadline &&
+	       waitpid(pid, &status, WNOHANG) == 0)
+		usleep(5000);
+	return run_spilled(db);
+}
+
+void kill_first_run(const char *db, first_run_fn start,
+                    void (*probe)(const char *db, void *ctx), void *ctx)
+{
+	int fds[2], status, hot;
+	pid_t run, feeder;
+
+	cr_assert_eq(pipe(fds), 0);
+	run = start(db, fds[0]);
+	cr_assert(run > 0);
+	if ((feeder = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(fds[0]);
+		feed_messages(fds[1]);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	hot = wait_spilled(db, run);
+	if (hot)   /* alive, the run keeps readers out */
+		probe(db, ctx);
+	kill(run, SIGKILL);
+	kill(feeder, SIGKILL);
+	waitpid(run, &status, 0);
+	waitpid(feeder, NULL, 0);
+	cr_assert(hot, "the index run ended, or took over a minute, before"
+	          " its first run wrote into the index");
+	cr_assert(WIFSIGNALED(status), "the run's status: %d", status);
+	cr_assert(journal_is_hot(db));
 }

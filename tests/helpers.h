@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "pfi.h"
@@ -64,10 +65,24 @@ char *requeue_index(const char *name, size_t from, size_t to, size_t skip,
  * another file (tmpdir/NAME-early.log).  Returns the index's path. */
 char *requeue_index_late(const char *name);
 
+/*
+ * The figures of testdata/logs/sample.log by half hour from 09:00 UTC on
+ * 2026-11-02 (received, notifications, recipients, delivered, deferred,
+ * bounced, expired, rejected).  Nothing happens before 09:00 or after
+ * 10:30.  test_stats.c checks them through the library against the
+ * expected files; test_cli_stats.c checks what pfi stats --compare says
+ * against them.
+ */
+extern const int64_t sample_h0900[8], sample_h0930[8], sample_h1000[8];
+
 /* Runs the built pfi with argv (NULL-terminated, without "pfi"), stdin from
  * `in` (NULL: /dev/null); captures stdout and stderr (malloc'd). Returns
  * the exit status, or -1 when it did not exit normally. */
 int run_pfi(const char *const *argv, const char *in, char **out, char **err);
+/* `pfi --db DB index --quiet PATH` with the built pfi: its exit status;
+ * its stderr goes to *err (malloc'd) unless err is NULL.  For the CLI
+ * suite (test_cli*.c), which makes its indexes the way users do. */
+int run_pfi_index(const char *db, const char *path, char **err);
 
 /* Indexes paths into a new store at dbpath; asserts success. */
 pfi_store *index_into(const char *dbpath, const char *const *paths, size_t n,
@@ -76,5 +91,21 @@ pfi_store *index_into(const char *dbpath, const char *const *paths, size_t n,
 int64_t db_int(const char *dbpath, const char *sql);
 /* Rows of an SQL query as "a|b|c\n" text, ordered as the query says. */
 char *db_rows(const char *dbpath, const char *sql);
+
+/* ---- a first index run killed midway (test_trust, test_cli_trust) ----- */
+
+/* Whether db has a hot rollback journal: one SQLite synced before it
+ * wrote pages into the file, so that a reader must roll it back. */
+int journal_is_hot(const char *db);
+/* Starts a first index run into db that reads its log from fd `in` (a
+ * pipe); returns its pid.  The run should die with the test
+ * (PR_SET_PDEATHSIG). */
+typedef pid_t (*first_run_fn)(const char *db, int in);
+/* Starts a first run into db with start(), feeds it messages until its
+ * pages spill into the file, calls probe(db, ctx) while it still runs,
+ * and kills it with SIGKILL.  Then asserts (the children are dead by
+ * then) that it spilled, died of the signal and left a hot journal. */
+void kill_first_run(const char *db, first_run_fn start,
+                    void (*probe)(const char *db, void *ctx), void *ctx);
 
 #endif

@@ -4,7 +4,10 @@
  * options before or after the command, standard input, help made from the
  * option specs.  Every test runs the built binary (run_pfi, or fork/exec
  * where it must be signalled or its pipe closed), never pfi_main() in
- * process: what is tested is what users run.  pfi repl has test_repl.c.
+ * process: what is tested is what users run.  The CLI suite goes on in
+ * test_cli_search.c (pfi search), test_cli_stats.c (pfi stats) and
+ * test_cli_trust.c (indexes pfi refuses or finds busy), built into this
+ * one test program; pfi repl has test_repl.c.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -44,8 +47,7 @@ TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
 static int index_sample(char **err)
 {
 	char *log = copy_fixture("logs/sample.log", dir, "mail.log", SAMPLE_MTIME);
-	const char *argv[] = { "--db", db, "index", "--quiet", log, NULL };
-	int rc = run_pfi(argv, NULL, NULL, err);
+	int rc = run_pfi_index(db, log, err);
 
 	free(log);
 	return rc;

@@ -1,10 +1,11 @@
 /*
- * test_search.c - pfi search: every filter, alone and combined, checked
- * against answers derived from testdata/logs (expected.tsv,
+ * test_search.c - the search stage, pfi_search: every filter, alone and
+ * combined, checked against answers derived from testdata/logs (expected.tsv,
  * expected-messages.tsv and the NOQUEUE lines of sample.log, never from
- * pfi itself); time forms and boundaries, IPv4 and IPv6 networks, --grep,
- * the output formats parsed back, exit codes, --count, escaping, hostile
- * input, and the query plans of selective filters.
+ * pfi itself); time forms and boundaries, IPv4 and IPv6 networks, grep,
+ * order and limit, hostile values, and the query plans of selective
+ * filters, all through the library's API.  The pfi search command (its
+ * options, output formats, exit codes) is tested in test_cli_search.c.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -29,8 +30,7 @@ static void setup(void)
 	dir = tmpdir_make();
 	db = path_join(dir, "index.db");
 	setenv("TZ", "UTC", 1);
-	setenv("NO_COLOR", "1", 1);
-	unsetenv("PFI_DB");
+	tzset();
 }
 
 static void teardown(void)
@@ -771,7 +771,7 @@ Test(search, an_empty_filter_is_the_condition_one)
 	pfi_store_close(st);
 }
 
-/* ---- the command: a tiny log with known times, addresses and text -------- */
+/* ---- time bounds and networks: a tiny log with known times ------------- */
 
 /* Writes a NOQUEUE reject at time t from client NAME[IP] into fp. */
 static void reject_line(FILE *fp, int64_t t, const char *host, const char *name,
@@ -785,12 +785,19 @@ static void reject_line(FILE *fp, int64_t t, const char *host, const char *name,
 	        " helo=<h>\n", ts, host, name, ip, to, reason, to);
 }
 
-/* Indexes a log of rejects at T_1000 + offsets (seconds) with pfi. */
+/* Indexes the log at path into db. */
+static void index_log(const char *path)
+{
+	const char *paths[] = { path };
+
+	pfi_store_close(index_into(db, paths, 1, NULL));
+}
+
+/* Indexes a log of rejects at T_1000 + offsets (seconds). */
 static void index_tiny(void)
 {
 	char *log = path_join(dir, "tiny.log");
 	FILE *fp = fopen(log, "w");
-	const char *argv[] = { "--db", db, "index", "--quiet", log, NULL };
 
 	cr_assert_not_null(fp);
 	reject_line(fp, T_1000 - 1, "mx1", "unknown", "192.0.2.1", "a@x.example", "no");
@@ -801,49 +808,66 @@ static void index_tiny(void)
 	reject_line(fp, T_1000 + 50400, "mx2", "m.example", "::ffff:192.0.2.9",
 	            "e@x.example", "mapped");
 	fclose(fp);
-	cr_assert_eq(run_pfi(argv, NULL, NULL, NULL), 0);
+	index_log(log);
 	free(log);
 }
 
-/* Runs `pfi --db DB search ARGS... --count`; returns the count printed,
- * and checks the exit status agrees (0 with rows, 1 without). */
-static long count_of(const char *a1, const char *a2, const char *a3,
-                     const char *a4)
+/* The number of rows of db that filter f selects. */
+static int64_t count_where(const struct pfi_filter *f)
 {
-	const char *argv[] = { "--db", db, "search", "--count", a1, a2, a3, a4, NULL };
-	char *out, *err;
-	long n;
-	int rc = run_pfi(argv, NULL, &out, &err);
+	pfi_store *st = NULL;
+	int64_t n = -1;
 
-	n = strtol(out, NULL, 10);
-	cr_assert_eq(rc, n > 0 ? 0 : 1, "%s %s: exit %d: %s", a1, a2, rc, err);
-	cr_assert_str_empty(err);
-	free(out);
-	free(err);
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK, "%s",
+	             pfi_errmsg(st));
+	cr_assert_eq(pfi_search_count(st, search_opts(f, 0, 0), &n), PFI_OK,
+	             "%s", pfi_errmsg(st));
+	pfi_store_close(st);
 	return n;
 }
 
+/* The time `spec` names at `now`, which must parse. */
+static int64_t time_at(const char *spec, time_t now)
+{
+	int64_t t = 0;
+
+	cr_assert_eq(pfi_time_parse(&t, spec, now), PFI_OK, "'%s'", spec);
+	return t;
+}
+
+/* The number of rows from `since` to `until` (NULL: no bound) at `now`. */
+static int64_t count_between(const char *since, const char *until, time_t now)
+{
+	struct pfi_filter f = { 0 };
+
+	if (since)
+		f.since = time_at(since, now);
+	if (until)
+		f.until = time_at(until, now);
+	return count_where(&f);
+}
+
 struct tcase {
-	char opt[16];
+	char bound[8];   /* "since" or "until" */
 	char when[40];
-	long want;   /* rows of the tiny log */
+	long want;       /* rows of the tiny log */
 };
 
 ParameterizedTestParameters(search, every_absolute_time_form_bounds_the_rows)
 {
 	static struct tcase cases[] = {
-		{ "--since", "2026-11-02T10:00", 4 },
-		{ "--until", "2026-11-02T10:00", 1 },
-		{ "--since", "2026-11-02T10:00:00Z", 4 },
-		{ "--since", "2026-11-02 10:00:01", 3 },
-		{ "--until", "2026-11-02 10:00:01", 2 },
-		{ "--since", "2026-11-02T11:00:00+01:00", 4 },
-		{ "--since", "2026-11-02T10:00:01.000000+00:00", 3 },
-		{ "--since", "@1793613600", 4 },
-		{ "--until", "@1793613601", 2 },
-		{ "--since", "2026-11-03", 1 },
-		{ "--until", "2026-11-03", 4 },
-		{ "--since", "2026-11-02", 5 },
+		{ "since", "2026-11-02T10:00", 4 },
+		{ "until", "2026-11-02T10:00", 1 },
+		{ "since", "2026-11-02T10:00:00Z", 4 },
+		{ "since", "2026-11-02 10:00:01", 3 },
+		{ "until", "2026-11-02 10:00:01", 2 },
+		{ "since", "2026-11-02T11:00:00+01:00", 4 },
+		{ "since", "2026-11-02T10:00:01.000000+00:00", 3 },
+		{ "since", "@1793613600", 4 },
+		{ "until", "@1793613601", 2 },
+		{ "since", "2026-11-03", 1 },
+		{ "until", "2026-11-03", 4 },
+		{ "since", "2026-11-02", 5 },
 	};
 
 	return cr_make_param_array(struct tcase, cases,
@@ -852,17 +876,29 @@ ParameterizedTestParameters(search, every_absolute_time_form_bounds_the_rows)
 
 ParameterizedTest(struct tcase *c, search, every_absolute_time_form_bounds_the_rows)
 {
+	int since = strcmp(c->bound, "since") == 0;
+
 	index_tiny();
-	cr_assert_eq(count_of(c->opt, c->when, NULL, NULL), c->want, "%s %s",
-	             c->opt, c->when);
+	cr_assert_eq(count_between(since ? c->when : NULL, since ? NULL : c->when,
+	                           time(NULL)), c->want, "%s %s", c->bound, c->when);
+}
+
+/* The rows from since to until, in seconds (0: no bound). */
+static int64_t count_secs(int64_t since, int64_t until)
+{
+	struct pfi_filter f = { .since = since * 1000000, .until = until * 1000000 };
+
+	return count_where(&f);
 }
 
 Test(search, since_is_inclusive_and_until_exclusive)
 {
 	index_tiny();
-	cr_assert_eq(count_of("--since", "@1793613600", "--until", "@1793613601"), 1);
-	cr_assert_eq(count_of("--since", "@1793613600", "--until", "@1793613600"), 0);
-	cr_assert_eq(count_of("--since", "@1793613601", "--until", "@1793613600"), 0);
+	cr_assert_eq(count_secs(T_1000, T_1000 + 1), 1);
+	cr_assert_eq(count_secs(T_1000, T_1000), 0);
+	cr_assert_eq(count_secs(T_1000 + 1, T_1000), 0);
+	cr_assert_eq(count_secs(T_1000, 0), 4);
+	cr_assert_eq(count_secs(0, T_1000), 1);
 }
 
 Test(search, relative_time_forms_count_back_from_now)
@@ -870,8 +906,7 @@ Test(search, relative_time_forms_count_back_from_now)
 	static const int64_t ago[] = { 30, 600, 5400, 2 * 86400, 5 * 86400, 10 * 86400 };
 	static const char *const forms[] = { "60s", "15m", "2h", "3d", "1w" };
 	char *log = path_join(dir, "now.log");
-	const char *argv[] = { "--db", db, "index", "--quiet", log, NULL };
-	int64_t now = time(NULL), midnight = now - now % 86400;
+	int64_t now = time(NULL), midnight = now - now % 86400;   /* TZ=UTC */
 	long today = 0, yesterday = 0;
 	FILE *fp = fopen(log, "w");
 	size_t i;
@@ -884,14 +919,14 @@ Test(search, relative_time_forms_count_back_from_now)
 		yesterday += now - ago[i] >= midnight - 86400;
 	}
 	fclose(fp);
-	cr_assert_eq(run_pfi(argv, NULL, NULL, NULL), 0);
+	index_log(log);
+	/* The forms are read at the `now` the log was written for. */
 	for (i = 0; i < 5; i++)
-		cr_assert_eq(count_of("--since", forms[i], NULL, NULL), (long)i + 1,
-		             "%s", forms[i]);
-	cr_assert_eq(count_of("--since", "today", NULL, NULL), today);
-	cr_assert_eq(count_of("--since", "yesterday", NULL, NULL), yesterday);
-	cr_assert_eq(count_of("--since", "yesterday", "--until", "today"),
-	             yesterday - today);
+		cr_assert_eq(count_between(forms[i], NULL, now), (long)i + 1, "%s",
+		             forms[i]);
+	cr_assert_eq(count_between("today", NULL, now), today);
+	cr_assert_eq(count_between("yesterday", NULL, now), yesterday);
+	cr_assert_eq(count_between("yesterday", "today", now), yesterday - today);
 	free(log);
 }
 
@@ -917,412 +952,45 @@ ParameterizedTestParameters(search, client_networks_match_ipv4_and_ipv6)
 
 ParameterizedTest(struct ncase *c, search, client_networks_match_ipv4_and_ipv6)
 {
-	index_tiny();
-	cr_assert_eq(count_of("--client", c->client, NULL, NULL), c->want, "%s",
-	             c->client);
-}
-
-/* ---- output formats ----------------------------------------------------------- */
-
-/* Runs pfi search with args on the sample; returns stdout, checks exit 0. */
-static char *sample_out(const char *a1, const char *a2, const char *a3,
-                        const char *a4)
-{
-	const char *argv[] = { "--db", db, "--utc", "search", a1, a2, a3, a4, NULL };
-	char *out, *err;
-	int rc = run_pfi(argv, NULL, &out, &err);
-
-	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
-	cr_assert_str_empty(err);
-	free(err);
-	return out;
-}
-
-static const char *const row_keys[] = {
-	"time", "host", "queue_id", "message_id", "from", "to", "orig_to",
-	"domain", "status", "dsn", "relay", "delay", "delays", "attempts",
-	"response", "client", "client_ip", "subject", "size"
-};
-static const char *const delay_keys[] = {
-	"before_qmgr", "in_qmgr", "conn_setup", "transmission"
-};
-
-/* A small JSON checker: skips one value at p (fails the test if it is
- * not valid JSON), counting the objects at rowdepth and keeping the keys
- * of the first. */
-struct json {
-	const char *p;
-	int depth;
-	int rowdepth;        /* the depth of the row objects */
-	int objects;         /* objects seen at depth 2 (rows) */
-	char keys[32][24];   /* keys of the first row */
-	int nkeys;
-};
-
-static void json_value(struct json *j);
-
-static void json_ws(struct json *j)
-{
-	while (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r')
-		j->p++;
-}
-
-static void json_string(struct json *j, char *out, size_t size)
-{
-	size_t n = 0;
-
-	cr_assert_eq(*j->p, '"', "string expected at: %.30s", j->p);
-	for (j->p++; *j->p != '"'; j->p++) {
-		cr_assert((unsigned char)*j->p >= 0x20, "raw control character");
-		if (*j->p == '\\') {
-			j->p++;
-			cr_assert_not_null(strchr("\"\\/bfnrtu", *j->p), "bad escape");
-		}
-		if (out && n + 1 < size)
-			out[n++] = *j->p;
-	}
-	if (out)
-		out[n] = '\0';
-	j->p++;
-}
-
-static void json_object(struct json *j)
-{
-	char key[24];
-	int first = j->depth == j->rowdepth && j->objects++ == 0;
-
-	for (j->p++, json_ws(j); *j->p != '}'; json_ws(j)) {
-		json_string(j, key, sizeof(key));
-		if (first && j->nkeys < 32)
-			memcpy(j->keys[j->nkeys++], key, sizeof(key));
-		json_ws(j);
-		cr_assert_eq(*j->p++, ':');
-		json_value(j);
-		json_ws(j);
-		if (*j->p == ',')
-			j->p++;
-		else
-			cr_assert_eq(*j->p, '}', "at: %.30s", j->p);
-	}
-	j->p++;
-}
-
-static void json_value(struct json *j)
-{
-	json_ws(j);
-	j->depth++;
-	if (*j->p == '{') {
-		json_object(j);
-	} else if (*j->p == '[') {
-		for (j->p++, json_ws(j); *j->p != ']'; json_ws(j)) {
-			json_value(j);
-			json_ws(j);
-			if (*j->p == ',')
-				j->p++;
-		}
-		j->p++;
-	} else if (*j->p == '"') {
-		json_string(j, NULL, 0);
-	} else if (!strncmp(j->p, "null", 4) || !strncmp(j->p, "true", 4)) {
-		j->p += 4;
-	} else {
-		char *end;
-		strtod(j->p, &end);
-		cr_assert_neq(end, j->p, "value expected at: %.30s", j->p);
-		j->p = end;
-	}
-	j->depth--;
-}
-
-Test(search, json_is_one_valid_document_with_the_spec_keys)
-{
-	char *out;
-	struct json j = { 0 };
-	size_t i;
-
-	pfi_store_close(index_sample());
-	j.rowdepth = 3;
-	out = sample_out("--format", "json", NULL, NULL);
-	cr_assert(strncmp(out, "{\"deliveries\":", 14) == 0, "%.40s", out);
-	j.p = out;
-	json_value(&j);
-	json_ws(&j);
-	cr_assert_eq(*j.p, '\0', "one document: %.30s", j.p);
-	cr_assert_eq(j.objects, 105);
-	cr_assert_eq(j.nkeys, (int)(sizeof(row_keys) / sizeof(row_keys[0])));
-	for (i = 0; i < sizeof(row_keys) / sizeof(row_keys[0]); i++)
-		cr_assert_str_eq(j.keys[i], row_keys[i]);
-	free(out);
-}
-
-Test(search, ndjson_is_one_valid_object_per_row)
-{
-	char *out, *line, *save = NULL;
-	int n = 0;
-
-	pfi_store_close(index_sample());
-	out = sample_out("--format", "ndjson", "--status", "sent");
-	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct json j = { line, 0, 1, 0, { { 0 } }, 0 };
-		cr_assert_eq(line[0], '{');
-		json_value(&j);
-		cr_assert_eq(*j.p, '\0');
-		cr_assert_not_null(strstr(line, "\"status\":\"sent\""), "%s", line);
-		n++;
-	}
-	cr_assert_eq(n, 89);
-	free(out);
-}
-
-/* Splits one RFC 4180 record at *p into fields (unquoted, in place);
- * returns the field count and advances *p past the record. */
-static int csv_record(char **p, char **fields, int max)
-{
-	char *r = *p, *w = *p;
-	int n = 0;
-
-	for (;;) {
-		cr_assert_lt(n, max);
-		fields[n++] = w;
-		if (*r == '"') {
-			for (r++; !(*r == '"' && r[1] != '"'); r++) {
-				cr_assert_neq(*r, '\0', "unterminated quoted field");
-				if (*r == '"')
-					r++;
-				*w++ = *r;
-			}
-			r++;
-		} else {
-			while (*r != ',' && *r != '\r' && *r != '\n' && *r != '\0')
-				*w++ = *r++;
-		}
-		if (*r != ',')
-			break;
-		*w++ = '\0';
-		r++;
-	}
-	r += *r == '\r';
-	cr_assert(*r == '\n' || *r == '\0', "record ends at %.20s", r);
-	*p = r + (*r == '\n');
-	*w = '\0';   /* after: w may stand on the newline */
-	return n;
-}
-
-Test(search, csv_parses_back_with_flattened_delays_and_exact_values)
-{
-	char *out, *p, *f[40], *hdr[40];
-	int nf, i, records = 0, seen = 0;
-
-	pfi_store_close(index_sample());
-	out = sample_out("--format", "csv", NULL, NULL);
-	p = out;
-	nf = csv_record(&p, hdr, 40);
-	cr_assert_eq(nf, 22);
-	cr_assert_str_eq(hdr[12], "delays.before_qmgr");
-	cr_assert_str_eq(hdr[15], "delays.transmission");
-	cr_assert_str_eq(hdr[21], "size");
-	while (*p) {
-		cr_assert_eq(csv_record(&p, f, 40), nf);
-		records++;
-		if (strcmp(f[2], "608EE1161A2") == 0) {
-			cr_assert_str_eq(f[20], "Greetings from Lisbon, see you soon");
-			cr_assert_str_eq(f[0], "2026-11-02T09:00:01Z");
-			seen++;
-		}
-		if (strcmp(f[2], "D220A1161DD") == 0)
-			cr_assert_str_eq(f[4], "", "the null sender is empty");
-	}
-	for (i = 0; i < 4; i++)
-		cr_assert(strstr(hdr[12 + i], delay_keys[i]) != NULL);
-	cr_assert_eq(records, 105);
-	cr_assert_eq(seen, 1);
-	free(out);
-}
-
-Test(search, tsv_has_a_header_and_one_line_per_row)
-{
-	char *out, *line, *save = NULL;
-	int n = 0, tabs, t;
-	const char *c;
-
-	pfi_store_close(index_sample());
-	out = sample_out("--format", "tsv", "--domain", "example.org");
-	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		for (t = 0, c = line; *c; c++)
-			t += *c == '\t';
-		if (n++ == 0)
-			tabs = t;
-		cr_assert_eq(t, tabs, "%s", line);
-	}
-	cr_assert_eq(tabs, 21);
-	load_expected();
-	{
-		struct fcase fc = { { "domain" }, { "example.org" } };
-		size_t want;
-		free(expected_keys(&fc, &want));
-		cr_assert_eq((size_t)n, want + 1);
-	}
-	free(out);
-}
-
-Test(search, the_table_shows_the_null_sender_as_angle_brackets)
-{
-	char *out;
-
-	pfi_store_close(index_sample());
-	out = sample_out("--from", "<>", "--to", "bob@example.com");
-	cr_assert(strncmp(out, "time", 4) == 0, "%s", out);
-	cr_assert_not_null(strstr(out, " <> "), "%s", out);
-	cr_assert_not_null(strstr(out, "D220A1161DD"), "%s", out);
-	free(out);
-}
-
-Test(search, control_characters_are_escaped_in_the_table)
-{
-	const char *argv[] = { "--db", db, "search", "--to", "d@x.example", NULL };
-	const char *jargv[] = { "--db", db, "search", "--to", "d@x.example",
-	                        "--json", NULL };
-	char *out;
+	struct pfi_filter f = { .client = c->client };
 
 	index_tiny();
-	cr_assert_eq(run_pfi(argv, NULL, &out, NULL), 0);
-	cr_assert_null(strchr(out, '\033'), "no raw ESC: %s", out);
-	cr_assert_null(strchr(out, '\007'), "no raw BEL: %s", out);
-	cr_assert_not_null(strstr(out, "bad \\x1b[2J\\x1b]0;title\\x07 text"), "%s", out);
-	free(out);
-	cr_assert_eq(run_pfi(jargv, NULL, &out, NULL), 0);
-	cr_assert_not_null(strstr(out, "bad \\u001b[2J"), "%s", out);
-	free(out);
+	cr_assert_eq(count_where(&f), c->want, "%s", c->client);
 }
 
-/* ---- exit codes, --count, --limit --------------------------------------------------- */
-
-Test(search, count_prints_only_the_number)
-{
-	char *out;
-
-	pfi_store_close(index_sample());
-	out = sample_out("--count", NULL, NULL, NULL);
-	cr_assert_str_eq(out, "105\n");
-	free(out);
-	out = sample_out("--count", "--status", "rejected", "--json");
-	cr_assert_str_eq(out, "6\n");
-	free(out);
-	out = sample_out("--count", "--limit", "4", NULL);
-	cr_assert_str_eq(out, "4\n");
-	free(out);
-}
-
-Test(search, limit_and_reverse_pick_the_newest_or_the_oldest_rows)
-{
-	char *out;
-
-	pfi_store_close(index_sample());
-	out = sample_out("--limit", "1", "--format", "tsv");
-	cr_assert_not_null(strstr(out, "\n2026-11-02T10:10:24Z\tmx2\tBA3622A0F53"), "%s", out);
-	free(out);
-	out = sample_out("--limit", "1", "--reverse", "--format=tsv");
-	cr_assert_not_null(strstr(out, "\n2026-11-02T09:00:01Z\tmx1\t608EE1161A2"), "%s", out);
-	cr_assert_eq(strchr(strchr(out, '\n') + 1, '\n')[1], '\0', "one row: %s", out);
-	free(out);
-}
-
-Test(search, no_match_exits_one_with_nothing_on_stdout_or_stderr)
-{
-	const char *argv[] = { "--db", db, "search", "--to", "nobody@nowhere.example",
-	                       "--format", "csv", NULL };
-	char *out, *err;
-
-	pfi_store_close(index_sample());
-	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 1);
-	cr_assert_str_empty(err);
-	cr_assert_str_empty(out);
-	free(out);
-	free(err);
-}
-
-struct ucase {
-	char opt[16];
-	char val[32];
-	char says[32];   /* in the one-line message */
-};
-
-ParameterizedTestParameters(search, usage_errors_exit_two_with_one_line_and_a_hint)
-{
-	static struct ucase cases[] = {
-		{ "--status", "sent,bogus", "unknown status 'bogus'" },
-		{ "--dsn", "5", "invalid DSN pattern '5'" },
-		{ "--client", "10.1.2.3/40", "'10.1.2.3/40'" },
-		{ "--client", "2001:db8::/200", "'2001:db8::/200'" },
-		{ "--grep", "(", "invalid regex '('" },
-		{ "--since", "last tuesday", "'last tuesday' for --since" },
-		{ "--until", "2026-13-01", "'2026-13-01' for --until" },
-		{ "--limit", "0", "invalid limit '0'" },
-		{ "--limit", "ten", "invalid limit 'ten'" },
-		{ "--bogus", "x", "unknown option '--bogus'" },
-		{ "--to", "", "" },
-	};
-
-	return cr_make_param_array(struct ucase, cases,
-	                           sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct ucase *c, search, usage_errors_exit_two_with_one_line_and_a_hint)
-{
-	const char *argv[] = { "--db", db, "search", c->opt, c->val, NULL };
-	const char *extra[] = { "--db", db, "search", "stray", NULL };
-	const char *says = c->says[0] ? c->says : "unexpected argument 'stray'";
-	char *out, *err, *nl;
-
-	pfi_store_close(index_sample());
-	if (!c->says[0]) {   /* the last case: an unexpected argument */
-		argv[3] = extra[3];
-		argv[4] = NULL;
-	}
-	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 2, "%s", err);
-	cr_assert_str_empty(out);
-	cr_assert(strncmp(err, "pfi: ", 5) == 0, "%s", err);
-	cr_assert_not_null(strstr(err, says), "%s", err);
-	nl = strchr(err, '\n');
-	cr_assert_not_null(nl);
-	cr_assert_str_eq(nl + 1, "Try 'pfi search --help'.\n");
-	free(out);
-	free(err);
-}
-
-Test(search, a_missing_index_exits_three)
-{
-	const char *argv[] = { "--db", db, "search", NULL };
-	char *err;
-
-	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 3);
-	cr_assert_not_null(strstr(err, "pfi index"), "%s", err);
-	free(err);
-}
+/* ---- hostile values ------------------------------------------------------------ */
 
 Test(search, hostile_looking_values_are_only_data)
 {
-	pfi_store_close(index_sample());
-	cr_assert_eq(count_of("--to", "x' OR 1=1 --", NULL, NULL), 0);
-	cr_assert_eq(count_of("--from", "' OR ''='", NULL, NULL), 0);
-	cr_assert_eq(count_of("--subject", "%", NULL, NULL), 0);
-	cr_assert_eq(count_of("--subject", "_", NULL, NULL), 0);
-	cr_assert_eq(count_of("--domain", "*._xample.com", NULL, NULL), 0);
-	cr_assert_eq(count_of("--relay", "%", NULL, NULL), 0);
-	cr_assert_eq(count_of("--host", "mx1\"; DROP TABLE deliveries; --", NULL, NULL), 0);
+	static const struct { const char *field, *value; } cases[] = {
+		{ "to", "x' OR 1=1 --" },
+		{ "from", "' OR ''='" },
+		{ "subject", "%" },
+		{ "subject", "_" },
+		{ "domain", "*._xample.com" },
+		{ "relay", "%" },
+		{ "host", "mx1\"; DROP TABLE deliveries; --" },
+		{ "message_id", "' OR 1=1 --" },
+		{ "sasl_user", "%" },
+	};
+	pfi_store *st = index_sample();
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pfi_filter f = { 0 };
+		const char *status = NULL;
+		int64_t n = -1;
+
+		if (strcmp(cases[i].field, "relay") == 0)
+			f.relay = cases[i].value;
+		else
+			set_filter(&f, cases[i].field, cases[i].value, &status);
+		cr_assert_eq(pfi_search_count(st, search_opts(&f, 0, 0), &n), PFI_OK,
+		             "%s: %s", cases[i].field, pfi_errmsg(st));
+		cr_assert_eq(n, 0, "%s %s", cases[i].field, cases[i].value);
+	}
+	pfi_store_close(st);
 	cr_assert_eq(db_int(db, "SELECT count(*) FROM deliveries"), 105);
-}
-
-Test(search, help_prints_the_usage_on_stdout)
-{
-	const char *argv[] = { "search", "--help", NULL };
-	char *out, *err;
-
-	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0);
-	cr_assert(strncmp(out, "usage: pfi search [--from ADDR]", 31) == 0, "%s", out);
-	cr_assert_str_empty(err);
-	free(out);
-	free(err);
 }
 
 /* ---- versioned options --------------------------------------------------------- */

@@ -2,9 +2,10 @@
  * test_trust.c - hostile index files: the trust rule (owner and modes of
  * the index, its side files and its directory), symbolic links at any of
  * their names, schemas holding what pfi does not create, and readers
- * after a first `pfi index` run was killed.  The tests run as root, as
- * the suite does; those that need another user's files or process use
- * uid 65534 (nobody).
+ * after a first index run was killed, all through the library's API (how
+ * the pfi command reports a refused or busy index is test_cli_trust.c's).
+ * The tests run as root, as the suite does; those that need another user's
+ * files or process use uid 65534 (nobody).
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -346,7 +347,7 @@ ParameterizedTestParameters(trust, what_pfi_did_not_create_is_refused)
 
 ParameterizedTest(struct plant *p, trust, what_pfi_did_not_create_is_refused)
 {
-	char *db = new_index(tmpdir_make(), "i.db"), *err = NULL;
+	char *db = new_index(tmpdir_make(), "i.db");
 	sqlite3 *raw;
 
 	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
@@ -355,13 +356,6 @@ ParameterizedTest(struct plant *p, trust, what_pfi_did_not_create_is_refused)
 	sqlite3_close(raw);
 	assert_open_fails(db, PFI_OPEN_READONLY, PFI_ESCHEMA, p->want);
 	assert_open_fails(db, PFI_OPEN_WRITE, PFI_ESCHEMA, p->want);
-	const char *argv[] = { "--db", db, "info", NULL };
-	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 3, "%s", err);
-	cr_assert_eq(strncmp(err, "pfi: refusing index '", 21), 0, "%s", err);
-	cr_assert_not_null(strstr(err, p->want), "%s", err);
-	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "not one line: %s",
-	             err);
-	free(err);
 	free(db);
 }
 
@@ -385,42 +379,7 @@ Test(trust, sqlites_own_tables_are_fine)
 	free(db);
 }
 
-Test(trust, a_refused_index_fails_the_cli_with_exit_3_and_one_line)
-{
-	char *db = new_index(tmpdir_make(), "i.db"), *out = NULL, *err = NULL;
-	const char *argv[] = { "--db", db, "search", "--to", "x@example.com", NULL };
-
-	cr_assert_eq(chmod(db, 0666), 0);
-	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 3, "%s", err);
-	cr_assert_str_empty(out);
-	cr_assert_not_null(strstr(err, "pfi: refusing index '"), "%s", err);
-	cr_assert_not_null(strstr(err, "i.db': writable by others\n"), "%s", err);
-	free(out);
-	free(err);
-	free(db);
-}
-
 /* ---- a first run killed midway ---------------------------------------------- */
-
-static const unsigned char journal_magic[8] = {
-	0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7
-};
-
-/* Whether db has a hot rollback journal: one SQLite synced before it
- * wrote pages into the file, so that a reader must roll it back. */
-static int journal_is_hot(const char *db)
-{
-	char side[512];
-	unsigned char head[8];
-	int fd, hot;
-
-	snprintf(side, sizeof(side), "%s-journal", db);
-	if ((fd = open(side, O_RDONLY)) < 0)
-		return 0;
-	hot = read(fd, head, 8) == 8 && memcmp(head, journal_magic, 8) == 0;
-	close(fd);
-	return hot;
-}
 
 /* Leaves db as a first run killed midway does (index.c): a child writes
  * in rollback-journal mode with a tiny page cache, so pages spill into
@@ -500,144 +459,77 @@ Test(trust, a_reader_who_may_not_write_is_told_what_rolls_it_back)
 	free(db);
 }
 
-/* Writes messages to fd, each with a long response, until writing fails
- * (or 800 MB is written, should nothing stop it). */
-static void feed_messages(int fd)
+/* A first run of the library's indexer into db, in a child process that
+ * reads its log from fd `in` (kill_first_run). */
+static pid_t first_run(const char *db, int in)
 {
-	static char filler[8000];
-	char line[9000];
-	long i;
-	int n;
-
-	memset(filler, 'x', sizeof(filler) - 1);
-	for (i = 0; i < 100000; i++) {
-		time_t t = 1793613600 + i;
-		struct tm tm;
-		char ts[40], qid[24];
-
-		gmtime_r(&t, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S.000000+00:00", &tm);
-		snprintf(qid, sizeof(qid), "%010lX", 0x1000000000L + i);
-		n = snprintf(line, sizeof(line),
-		    "%s mx1 postfix/smtpd[2101]: %s: client=a.example[192.0.2.1]\n"
-		    "%s mx1 postfix/cleanup[1211]: %s: message-id=<%ld@example.com>\n"
-		    "%s mx1 postfix/qmgr[1102]: %s: from=<s@example.com>, size=100,"
-		    " nrcpt=1 (queue active)\n"
-		    "%s mx1 postfix/smtp[1301]: %s: to=<r%ld@example.net>,"
-		    " relay=mx.example.net[198.51.100.1]:25, delay=1,"
-		    " delays=0.1/0/0.4/0.5, dsn=2.0.0, status=sent (250 2.0.0 %ld %s)\n"
-		    "%s mx1 postfix/qmgr[1102]: %s: removed\n",
-		    ts, qid, ts, qid, i, ts, qid, ts, qid, i, i, filler, ts, qid);
-		if (n < 0 || (size_t)n >= sizeof(line) ||
-		    write(fd, line, (size_t)n) != n)
-			_exit(0);
-	}
-	_exit(0);
-}
-
-static pid_t spawn(const char *const *argv, int in)
-{
+	const char *paths[] = { "-" };
+	pfi_store *st = NULL;
 	pid_t pid = fork();
 	int null;
 
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		null = open("/dev/null", O_WRONLY);
-		dup2(in, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		execv(PFI_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	null = open("/dev/null", O_WRONLY);
+	dup2(in, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	if (pfi_store_open(&st, db, PFI_OPEN_WRITE) != PFI_OK)
+		_exit(1);
+	pfi_index_paths(st, paths, 1, NULL, NULL);
+	_exit(0);
 }
 
-/* Whether the run writing db has spilled pages into it: its journal is
- * hot and the file grew (a short commit before the run's transaction
- * has a hot journal for a moment too). */
-static int run_spilled(const char *db)
+/* What a reader opening the index got while the first run was writing. */
+struct busy {
+	int rc;
+	char msg[512];
+};
+
+static void open_while_busy(const char *db, void *ctx)
 {
-	struct stat sb;
+	struct busy *b = ctx;
+	pfi_store *st = NULL;
 
-	return journal_is_hot(db) && stat(db, &sb) == 0 &&
-	       sb.st_size > (1 << 20);
-}
-
-/* Waits up to a minute for the run writing db (pid) to spill. */
-static int wait_spilled(const char *db, pid_t pid)
-{
-	time_t deadline = time(NULL) + 60;
-	int status;
-
-	while (!run_spilled(db) && time(NULL) < deadline &&
-	       waitpid(pid, &status, WNOHANG) == 0)
-		usleep(5000);
-	return run_spilled(db);
-}
-
-/* Starts `pfi index -` into db, fed until its journal is hot, then kills
- * it with SIGKILL: a first run killed midway, for real.  The children
- * die before any assertion, and with the test. */
-static void kill_first_run(const char *db)
-{
-	const char *argv[] = { PFI_BIN, "--db", db, "index", "-", NULL };
-	const char *info[] = { "--db", db, "info", NULL };
-	int fds[2], status, hot, busy = -1;
-	pid_t pfi, feeder;
-	char *err = NULL;
-
-	cr_assert_eq(pipe(fds), 0);
-	pfi = spawn(argv, fds[0]);
-	if ((feeder = fork()) == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(fds[0]);
-		feed_messages(fds[1]);
-	}
-	close(fds[0]);
-	close(fds[1]);
-	hot = wait_spilled(db, pfi);
-	if (hot)   /* alive, the run keeps readers out and says so */
-		busy = run_pfi(info, NULL, NULL, &err);
-	kill(pfi, SIGKILL);
-	kill(feeder, SIGKILL);
-	waitpid(pfi, &status, 0);
-	waitpid(feeder, NULL, 0);
-	cr_assert(hot, "pfi index ended, or took over a minute, before its"
-	          " first run wrote into the index");
-	cr_assert_eq(busy, 3, "info: %d, %s", busy, err);
-	cr_assert_not_null(strstr(err, "being written by its first pfi index run"),
-	                   "%s", err);
-	free(err);
-	cr_assert(WIFSIGNALED(status));
-	cr_assert(journal_is_hot(db));
+	b->rc = pfi_store_open(&st, db, PFI_OPEN_READONLY);
+	snprintf(b->msg, sizeof(b->msg), "%s", pfi_errmsg(st));
+	pfi_store_close(st);
 }
 
 Test(trust, queries_after_a_killed_first_run_see_the_index_as_before)
 {
 	const char *dir = tmpdir_make();
-	char *db = path_join(dir, "i.db"), *out = NULL, *err = NULL;
+	char *db = path_join(dir, "i.db");
 	char *log = copy_fixture("logs/sample.log", dir, "mail.log", 0);
-	const char *info[] = { "--db", db, "--json", "info", NULL };
-	const char *search[] = { "--db", db, "search", NULL };
-	const char *index[] = { "--db", db, "index", log, NULL };
+	const char *paths[] = { log };
+	struct busy b = { -1, "" };
+	struct pfi_info *info;
+	pfi_store *st = NULL;
+	int64_t n = -1;
 
-	kill_first_run(db);
-	cr_assert_eq(run_pfi(info, NULL, &out, &err), 0, "%s", err);
-	cr_assert_str_empty(err);
-	cr_assert_not_null(strstr(out, "\"files\":[],\"lines\":0,"), "%s", out);
-	free(out);
-	free(err);
-	cr_assert_eq(run_pfi(search, NULL, &out, &err), 1, "%s", err);
-	cr_assert_str_empty(err);
-	free(out);
-	free(err);
-	cr_assert_eq(run_pfi(index, NULL, NULL, &err), 0, "%s", err);
-	free(err);
+	kill_first_run(db, first_run, open_while_busy, &b);
+	/* Alive, the run kept readers out and said so. */
+	cr_assert_eq(b.rc, PFI_EBUSY, "open: %d, %s", b.rc, b.msg);
+	cr_assert_not_null(strstr(b.msg, "being written by its first pfi index"
+	                          " run"), "%s", b.msg);
+	/* Killed, it left nothing a reader sees. */
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK, "%s",
+	             pfi_errmsg(st));
+	cr_assert_eq(pfi_info_new(&info, st), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(info->nfiles, 0);
+	cr_assert_eq(info->lines, 0);
+	pfi_info_free(info);
+	cr_assert_eq(pfi_search_count(st, NULL, &n), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(n, 0);
+	pfi_store_close(st);
+	cr_assert(!journal_is_hot(db), "the reader rolled the journal back");
+	/* And the next run indexes as if it were the first. */
+	st = index_into(db, paths, 1, NULL);
+	cr_assert_eq(pfi_search_count(st, NULL, &n), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(n, 105);
+	pfi_store_close(st);
 	cr_assert_gt(db_int(db, "SELECT count(*) FROM messages"), 0);
-	cr_assert_eq(run_pfi(search, NULL, &out, &err), 0, "%s", err);
-	free(out);
-	free(err);
 	free(log);
 	free(db);
 }
