@@ -14,6 +14,16 @@ const char *const cli_statuses[] = {
 	"held", "deleted", "filtered", "unknown", NULL
 };
 
+const char *const cli_verdicts[] = {
+	"dkim=signed", "dkim=pass", "dkim=fail", "dkim=none", "dkim=error",
+	"spf=pass", "spf=fail", "spf=softfail", "spf=neutral", "spf=none",
+	"spf=temperror", "spf=permerror",
+	"dmarc=pass", "dmarc=fail", "dmarc=none",
+	"spam=clean", "spam=spam", "spam=spammy", "spam=banned",
+	"spam=bad-header",
+	"virus=clean", "virus=infected", NULL
+};
+
 /* Options whose value is a plain string of the filter. */
 static const char **filter_field(struct pfi_filter *f, int c)
 {
@@ -50,6 +60,14 @@ static void filter_add_status(struct cli_filter *cf, const char *v)
 	cf->f.status = cf->status;
 }
 
+static void filter_add_verdict(struct cli_filter *cf, const char *v)
+{
+	cf->verdict = xrealloc(cf->verdict,
+	                       (cf->f.nverdict + 1) * sizeof(*cf->verdict));
+	cf->verdict[cf->f.nverdict++] = v;
+	cf->f.verdict = cf->verdict;
+}
+
 int cli_filter_option(const char *cmd, struct cli_filter *cf, int c,
                       const char *v, int *rc)
 {
@@ -60,6 +78,8 @@ int cli_filter_option(const char *cmd, struct cli_filter *cf, int c,
 		*field = v;
 	else if (c == CLI_OPT_STATUS)
 		filter_add_status(cf, v);
+	else if (c == CLI_OPT_VERDICT)
+		filter_add_verdict(cf, v);
 	else if (c == CLI_OPT_SINCE)
 		*rc = filter_time(cmd, "--since", v, &cf->f.since);
 	else if (c == CLI_OPT_UNTIL)
@@ -73,4 +93,6 @@ void cli_filter_release(struct cli_filter *cf)
 {
 	free(cf->status);
 	cf->status = NULL;
+	free(cf->verdict);
+	cf->verdict = NULL;
 }

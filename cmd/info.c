@@ -47,6 +47,7 @@ static int info_document(struct pfi_globals *g, const struct pfi_info *in)
 	pfi_out_int(o, "postfix_lines", in->postfix_lines);
 	pfi_out_int(o, "unparsed_lines", in->unparsed_lines);
 	pfi_out_int(o, "foreign_lines", in->foreign_lines);
+	pfi_out_int(o, "verdict_lines", in->verdict_lines);
 	pfi_out_object_begin(o, "unparsed_by_program");
 	for (i = 0; i < in->nunparsed_by_program; i++)
 		pfi_out_int(o, in->unparsed_by_program[i].key,
@@ -55,6 +56,8 @@ static int info_document(struct pfi_globals *g, const struct pfi_info *in)
 	pfi_out_int(o, "messages", in->messages);
 	pfi_out_int(o, "deliveries", in->deliveries);
 	pfi_out_int(o, "rejects", in->rejects);
+	pfi_out_int(o, "verdicts", in->verdicts);
+	pfi_out_int(o, "verdicts_joined", in->verdicts_joined);
 	pfi_out_int(o, "queued", in->queued);
 	pfi_out_int(o, "held", in->held);
 	pfi_out_object_begin(o, "problems");
@@ -101,11 +104,15 @@ static void info_counts(const struct pfi_globals *g, const struct pfi_info *in)
 		       pfi_time_format(a, sizeof(a), in->first, g->utc),
 		       pfi_time_format(b, sizeof(b), in->last, g->utc));
 	printf("lines:       %" PRId64 " (postfix %" PRId64 ", unparsed %" PRId64
-	       ", other programs %" PRId64 ")\n", in->lines, in->postfix_lines,
-	       in->unparsed_lines, in->foreign_lines);
+	       ", verdicts %" PRId64 ", other programs %" PRId64 ")\n", in->lines,
+	       in->postfix_lines, in->unparsed_lines, in->verdict_lines,
+	       in->foreign_lines);
 	printf("messages:    %" PRId64 "\n", in->messages);
 	printf("deliveries:  %" PRId64 "\n", in->deliveries);
 	printf("rejects:     %" PRId64 "\n", in->rejects);
+	if (in->verdicts > 0)
+		printf("verdicts:    %" PRId64 " (joined to a message %" PRId64
+		       ")\n", in->verdicts, in->verdicts_joined);
 	printf("queued:      %" PRId64 " (on hold %" PRId64 ")\n", in->queued,
 	       in->held);
 	printf("problems:    %" PRId64 " warnings, %" PRId64 " errors, %" PRId64

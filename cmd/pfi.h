@@ -294,12 +294,15 @@ enum {
 	CLI_OPT_FROM = 256, CLI_OPT_TO, CLI_OPT_DOMAIN, CLI_OPT_SENDER_DOMAIN,
 	CLI_OPT_SUBJECT, CLI_OPT_STATUS, CLI_OPT_DSN, CLI_OPT_CLIENT,
 	CLI_OPT_RELAY, CLI_OPT_HOST, CLI_OPT_MESSAGE_ID, CLI_OPT_SASL_USER,
-	CLI_OPT_SINCE, CLI_OPT_UNTIL, CLI_OPT_GREP,
+	CLI_OPT_SINCE, CLI_OPT_UNTIL, CLI_OPT_GREP, CLI_OPT_VERDICT,
 	CLI_OPT_FILTER_END          /* a command's own options start here */
 };
 
 /* The recipient outcomes (SPEC vocabulary), NULL-terminated. */
 extern const char *const cli_statuses[];
+/* Every KIND=RESULT of --verdict (SPEC vocabulary, as the library's
+ * pfi_verdict_results gives it), NULL-terminated. */
+extern const char *const cli_verdicts[];
 
 /* The option spec entries of FILTERS, for a command's option table. */
 #define CLI_FILTER_OPTS \
@@ -338,12 +341,18 @@ extern const char *const cli_statuses[];
 	{ "until", 0, CLI_ARG_TIME, "T", CLI_OPT_UNTIL, CLI_OPT_FILTER, NULL, \
 	  "before T", NULL }, \
 	{ "grep", 0, CLI_ARG_TEXT, "REGEX", CLI_OPT_GREP, CLI_OPT_FILTER, \
-	  NULL, "PCRE2 regex over the message's log lines", NULL }
+	  NULL, "PCRE2 regex over the message's log lines", NULL }, \
+	{ "verdict", 0, CLI_ARG_CHOICE, "KIND=RESULT", CLI_OPT_VERDICT, \
+	  CLI_OPT_FILTER, cli_verdicts, \
+	  "a milter's or filter's verdict on the message: dkim=fail, " \
+	  "spf=softfail, dmarc=fail, spam=spam, virus=infected ...; " \
+	  "repeat for all of them", NULL }
 
 /* A filter being read from the command line. */
 struct cli_filter {
 	struct pfi_filter f;     /* strings point into argv */
 	const char **status;     /* every --status value (owned array) */
+	const char **verdict;    /* every --verdict value (owned array) */
 };
 
 /* Takes option c (value v) when it is a filter: returns 1 with the exit
@@ -446,5 +455,9 @@ pfi_store *cli_store(struct pfi_globals *g);
 uint64_t cli_follow_files(char **paths, size_t n, glob_t *gl);
 /* Sleeps about ms milliseconds, waking early once *stop is set. */
 void cli_nap(int ms, volatile sig_atomic_t *stop);
+
+/* trace.c: a verdict's SPEC fields; "verdicts" as an array of them. */
+void cli_out_verdict(pfi_out *o, const struct pfi_verdict *v);
+void cli_out_verdicts(pfi_out *o, const struct pfi_verdict *v, size_t n);
 
 #endif /* PFI_CMD_H */

@@ -68,8 +68,35 @@ static int search_option(struct search_args *a, int c, const char *v)
 
 /* ---- rows --------------------------------------------------------------- */
 
-/* A row with every SPEC field. */
-static void search_record(pfi_out *o, const struct pfi_delivery *d)
+/* The verdicts in one cell: "dkim=pass spf=pass spam=clean", each
+ * KIND=RESULT once, in time order. */
+static void search_verdicts_cell(pfi_out *o, const struct pfi_delivery *d)
+{
+	char cell[512];
+	size_t len = 0, i, j;
+	int n, dup;
+
+	cell[0] = '\0';
+	for (i = 0; i < d->nverdicts; i++) {
+		const struct pfi_verdict *v = &d->verdicts[i];
+
+		for (dup = 0, j = 0; j < i && !dup; j++)
+			dup = strcmp(d->verdicts[j].kind, v->kind) == 0 &&
+			      strcmp(d->verdicts[j].result, v->result) == 0;
+		if (dup)
+			continue;
+		n = snprintf(cell + len, sizeof(cell) - len, "%s%s=%s",
+		             len ? " " : "", v->kind, v->result);
+		if (n < 0 || (size_t)n >= sizeof(cell) - len)
+			break;
+		len += (size_t)n;
+	}
+	pfi_out_str(o, "verdicts", cell);
+}
+
+/* A row with every SPEC field: verdicts as objects in JSON, as one cell
+ * in CSV and TSV. */
+static void search_record(pfi_out *o, const struct pfi_delivery *d, int json)
 {
 	static const char *const delay_keys[] = {
 		"before_qmgr", "in_qmgr", "conn_setup", "transmission"
@@ -98,12 +125,16 @@ static void search_record(pfi_out *o, const struct pfi_delivery *d)
 	pfi_out_str(o, "client_ip", d->client_ip);
 	pfi_out_str(o, "subject", d->subject);
 	cli_out_int(o, "size", d->size);
+	if (json)
+		cli_out_verdicts(o, d->verdicts, d->nverdicts);
+	else
+		search_verdicts_cell(o, d);
 }
 
 /* The columns people read on a terminal; "<>" for the null sender.  In
  * pfi repl, a first column "#" numbers the rows for `trace #N`. */
 static void search_table_row(pfi_out *o, const struct pfi_delivery *d,
-                             int n)
+                             int n, int verdicts)
 {
 	if (n > 0)
 		pfi_out_int(o, "#", n);
@@ -115,6 +146,8 @@ static void search_table_row(pfi_out *o, const struct pfi_delivery *d,
 	pfi_out_str(o, "status", d->status);
 	pfi_out_str(o, "dsn", d->dsn);
 	pfi_out_str(o, "relay", d->relay);
+	if (verdicts)
+		search_verdicts_cell(o, d);
 	pfi_out_str(o, "response", d->response);
 }
 
@@ -124,6 +157,8 @@ static int search_print(struct pfi_globals *g, pfi_search *q, pfi_store *st,
 {
 	const struct pfi_delivery *d;
 	int table = g->format == PFI_FMT_TABLE, rc, out, num;
+	int json = g->format == PFI_FMT_JSON || g->format == PFI_FMT_NDJSON;
+	int verdicts = pfi_search_has_verdicts(q);
 	pfi_out *o = cli_out_new(g, -1);
 
 	pfi_out_begin(o, "deliveries");
@@ -131,9 +166,9 @@ static int search_print(struct pfi_globals *g, pfi_search *q, pfi_store *st,
 		pfi_out_record_begin(o);
 		num = cli_rows_note(g, d->queue_id, d->message_id);
 		if (table)
-			search_table_row(o, d, num);
+			search_table_row(o, d, num, verdicts);
 		else
-			search_record(o, d);
+			search_record(o, d, json);
 		pfi_out_record_end(o);
 		if (++*rows == 1 && !table)
 			fflush(stdout);   /* the first row shows at once */

@@ -70,6 +70,34 @@ static void trace_recipient(pfi_out *o, const struct pfi_delivery *d)
 	pfi_out_time(o, "time", d->time);
 }
 
+/* A verdict's fields, in SPEC's order (trace, and search rows in JSON). */
+void cli_out_verdict(pfi_out *o, const struct pfi_verdict *v)
+{
+	pfi_out_time(o, "time", v->time);
+	pfi_out_str(o, "program", v->program);
+	pfi_out_str(o, "kind", v->kind);
+	pfi_out_str(o, "result", v->result);
+	pfi_out_str(o, "domain", v->domain);
+	if (v->has_score)
+		pfi_out_num(o, "score", v->score);
+	else
+		pfi_out_null(o, "score");
+	pfi_out_str(o, "detail", v->detail);
+}
+
+void cli_out_verdicts(pfi_out *o, const struct pfi_verdict *v, size_t n)
+{
+	size_t i;
+
+	pfi_out_array_begin(o, "verdicts");
+	for (i = 0; i < n; i++) {
+		pfi_out_object_begin(o, NULL);
+		cli_out_verdict(o, &v[i]);
+		pfi_out_object_end(o);
+	}
+	pfi_out_array_end(o);
+}
+
 static void trace_record(pfi_out *o, const struct pfi_message *m, int flat)
 {
 	size_t i;
@@ -101,6 +129,7 @@ static void trace_record(pfi_out *o, const struct pfi_message *m, int flat)
 		pfi_out_object_end(o);
 	}
 	pfi_out_array_end(o);
+	cli_out_verdicts(o, m->verdicts, m->nverdicts);
 	pfi_out_array_begin(o, "lines");
 	for (i = 0; i < m->nlines; i++)
 		pfi_out_strn(o, NULL, m->lines[i], m->line_lens[i]);
@@ -247,12 +276,38 @@ static void trace_recipients(struct pfi_globals *g, const struct pfi_message *m)
 	free(text);
 }
 
+/* "  verdicts:" then one line each: "dkim pass b.test  (opendkim)". */
+static void trace_verdicts(const struct pfi_message *m)
+{
+	size_t i;
+
+	if (m->nverdicts == 0)
+		return;
+	printf("\n  verdicts:\n");
+	for (i = 0; i < m->nverdicts; i++) {
+		const struct pfi_verdict *v = &m->verdicts[i];
+
+		printf("    %-5s %-9s ", v->kind, v->result);
+		cli_put_escaped(stdout, v->domain ? v->domain : "-");
+		if (v->has_score)
+			printf("  score %g", v->score);
+		if (v->detail) {
+			fputs("  ", stdout);
+			cli_put_escaped(stdout, v->detail);
+		}
+		fputs("  (", stdout);
+		cli_put_escaped(stdout, v->program);
+		fputs(")\n", stdout);
+	}
+}
+
 static void trace_block(struct pfi_globals *g, const struct pfi_message *m)
 {
 	size_t i;
 
 	trace_head(g, m);
 	trace_recipients(g, m);
+	trace_verdicts(m);
 	if (m->nlines > 0)
 		putchar('\n');
 	for (i = 0; i < m->nlines; i++) {

@@ -273,6 +273,19 @@ struct session {
 	struct pfi_hnode node;     /* in the correlator's table */
 };
 
+/* A verdict waiting for the message its client queues next (SPF). */
+struct held_verdict {
+	char *host, *client_ip, *program;
+	char *reply;         /* the text a reject quotes, or NULL */
+	char *qid;           /* logged before its message's first line: the
+	                        message of this queue ID takes it; or NULL */
+	int64_t time, line, id;
+};
+
+/* At most this many held at once: a flood of policy checks without a
+ * message (rejected clients) drops the oldest. */
+#define HELD_VERDICTS_MAX 4096
+
 struct pfi_corr {
 	struct pfi_sink sink;
 	int64_t next_id;
@@ -284,6 +297,8 @@ struct pfi_corr {
 	size_t max_open;           /* cap on open messages; 0: none */
 	struct pfi_corr_lost lost; /* what the limits closed so far */
 	size_t nlinger;            /* of msgs, closed messages lingering */
+	struct held_verdict *held; /* verdicts waiting for their message, */
+	size_t nheld, heldcap;     /* oldest first */
 };
 
 int pfi_corr_new(struct pfi_corr **out, const struct pfi_sink *sink,
@@ -359,6 +374,8 @@ static struct pfi_msg *msg_find(struct pfi_corr *c, struct pfi_slice host,
 }
 
 /* The open message (host, qid), created at `t` if there is none. */
+static int held_by_qid(struct pfi_corr *c, struct pfi_msg *m);
+
 static int msg_get(struct pfi_corr *c, const struct pfi_envelope *env,
                    struct pfi_slice qid, struct pfi_msg **out)
 {
@@ -384,6 +401,8 @@ static int msg_get(struct pfi_corr *c, const struct pfi_envelope *env,
 		c->next_id++;
 		m->first = env->time;
 		m->received = env->time;
+		if (c->nheld > 0 && held_by_qid(c, m) != PFI_OK)
+			return PFI_ENOMEM;
 	}
 	m->last = env->time;
 	m->flags |= PFI_MSG_DIRTY;
@@ -1157,6 +1176,147 @@ static int session_adopt(struct pfi_corr *c, struct session *s, struct pfi_msg *
 	return rc;
 }
 
+/* ---- verdicts held for the next message of a client -------------------- */
+
+static void held_drop(struct pfi_corr *c, size_t i)
+{
+	struct held_verdict *h = &c->held[i];
+
+	free(h->host);
+	free(h->client_ip);
+	free(h->program);
+	free(h->reply);
+	free(h->qid);
+	memmove(h, h + 1, (c->nheld - i - 1) * sizeof(*h));
+	c->nheld--;
+}
+
+/* Forgets held verdicts older than the hold allows at log time `now`. */
+static void held_expire(struct pfi_corr *c, int64_t now)
+{
+	size_t n = 0, i;
+
+	while (n < c->nheld && c->held[n].time < now - PFI_VERDICT_HOLD_US)
+		n++;
+	for (i = 0; i < n; i++) {
+		free(c->held[i].host);
+		free(c->held[i].client_ip);
+		free(c->held[i].program);
+		free(c->held[i].reply);
+		free(c->held[i].qid);
+	}
+	memmove(c->held, c->held + n, (c->nheld - n) * sizeof(*c->held));
+	c->nheld -= n;
+}
+
+int pfi_corr_hold_verdict(struct pfi_corr *c, const char *host,
+                          const char *qid, const char *client_ip,
+                          const char *program, const char *reply,
+                          int64_t time, int64_t line_id, int64_t verdict_id)
+{
+	struct held_verdict h;
+
+	held_expire(c, time);
+	if (c->nheld == HELD_VERDICTS_MAX)
+		held_drop(c, 0);
+	if (pfi_array_reserve((void **)&c->held, &c->heldcap, c->nheld,
+	                      sizeof(*c->held), 16) != PFI_OK)
+		return PFI_ENOMEM;
+	h.host = strdup(host);
+	h.client_ip = strdup(client_ip);
+	h.program = strdup(program);
+	h.reply = reply ? strdup(reply) : NULL;
+	h.qid = qid ? strdup(qid) : NULL;
+	h.time = time;
+	h.line = line_id;
+	h.id = verdict_id;
+	if (h.host == NULL || h.client_ip == NULL || h.program == NULL ||
+	    (reply && h.reply == NULL) || (qid && h.qid == NULL)) {
+		free(h.host);
+		free(h.client_ip);
+		free(h.program);
+		free(h.reply);
+		free(h.qid);
+		return PFI_ENOMEM;
+	}
+	c->held[c->nheld++] = h;
+	return PFI_OK;
+}
+
+/* A new message takes the verdicts logged about its queue ID on its host
+ * before its first line (syslog does not keep the order of lines of
+ * different programs). */
+static int held_by_qid(struct pfi_corr *c, struct pfi_msg *m)
+{
+	size_t i = 0;
+	int rc = PFI_OK;
+
+	while (i < c->nheld && rc == PFI_OK) {
+		struct held_verdict *h = &c->held[i];
+
+		if (h->qid == NULL || strcmp(h->qid, m->qid) != 0 ||
+		    strcmp(h->host, m->host) != 0) {
+			i++;
+			continue;
+		}
+		rc = pfi_msg_add_line(m, h->line);
+		if (rc == PFI_OK && c->sink.verdict_joined)
+			rc = c->sink.verdict_joined(c->sink.ctx, h->id, m->id);
+		held_drop(c, i);
+	}
+	return rc;
+}
+
+/* A held check is the client's (by address), or, naming none, the one
+ * whose reply this reject quotes. */
+static int held_matches(const struct held_verdict *h, const char *client_ip,
+                        struct pfi_slice reason,
+                        const struct pfi_envelope *env)
+{
+	if (h->qid != NULL || !pfi_slice_eq(env->host, h->host) ||
+	    h->time > env->time)
+		return 0;
+	if (h->client_ip[0] != '\0')
+		return client_ip != NULL && strcmp(h->client_ip, client_ip) == 0;
+	return h->reply != NULL && reason.p != NULL && h->reply[0] != '\0' &&
+	       memmem(reason.p, reason.n, h->reply, strlen(h->reply)) != NULL;
+}
+
+/* What a client's next message or NOQUEUE reject takes: of each program,
+ * the oldest verdict held for the client (the check of its own first
+ * recipient; later checks are for what follows).  With m, the verdicts'
+ * lines join m; without, they led to the reject on this line. */
+#define CLAIM_MAX 8
+static int claim_held(struct feed *f, const char *client_ip,
+                      struct pfi_slice reason, struct pfi_msg *m)
+{
+	struct pfi_corr *c = f->c;
+	size_t pick[CLAIM_MAX], n = 0, i, k;
+	int rc = PFI_OK, seen;
+
+	held_expire(c, f->env->time);
+	for (i = 0; i < c->nheld && n < CLAIM_MAX; i++) {
+		if (!held_matches(&c->held[i], client_ip, reason, f->env))
+			continue;
+		for (seen = 0, k = 0; k < n && !seen; k++)
+			seen = strcmp(c->held[pick[k]].program, c->held[i].program) == 0;
+		if (!seen)
+			pick[n++] = i;
+	}
+	while (n-- > 0 && rc == PFI_OK) {   /* from the back: indices hold */
+		struct held_verdict *h = &c->held[pick[n]];
+
+		if (m != NULL) {
+			rc = pfi_msg_add_line(m, h->line);
+			if (rc == PFI_OK && c->sink.verdict_joined)
+				rc = c->sink.verdict_joined(c->sink.ctx, h->id, m->id);
+		} else if (c->sink.verdict_rejected)
+			rc = c->sink.verdict_rejected(c->sink.ctx, h->id, f->line_id);
+		held_drop(c, pick[n]);
+	}
+	return rc;
+}
+
 static int on_client(struct feed *f, struct pfi_msg *m)
 {
 	const struct pfi_event *ev = f->ev;
@@ -1186,6 +1346,8 @@ static int on_client(struct feed *f, struct pfi_msg *m)
 	}
 	if (rc == PFI_OK)
 		rc = apply_pending(m, s, f->env->time);
+	if (rc == PFI_OK)
+		rc = claim_held(f, m->client_ip, (struct pfi_slice){ NULL, 0 }, m);
 	if (rc == PFI_OK && (m->flags & PFI_MSG_DISCARDED))
 		rc = msg_linger(f->c, m);
 	return rc;
@@ -1541,6 +1703,17 @@ static int noqueue_reject(struct feed *f)
 		ev.client_name = cstr_slice(s->client);
 		ev.client_ip = cstr_slice(s->client_ip);
 	}
+	if (f->c->nheld > 0 && ev.client_ip.n < 64) {
+		char ip[64] = "";
+		int rc;
+
+		if (ev.client_ip.p != NULL)
+			memcpy(ip, ev.client_ip.p, ev.client_ip.n);
+		ip[ev.client_ip.n] = '\0';
+		rc = claim_held(f, ev.client_ip.p ? ip : NULL, ev.reason, NULL);
+		if (rc != PFI_OK)
+			return rc;
+	}
 	return f->c->sink.reject(f->c->sink.ctx, f->env, &ev);
 }
 
@@ -1809,5 +1982,8 @@ void pfi_corr_free(struct pfi_corr *c)
 	}
 	pfi_htab_release(&c->msgs);
 	pfi_htab_release(&c->sessions);
+	while (c->nheld > 0)
+		held_drop(c, 0);
+	free(c->held);
 	free(c);
 }

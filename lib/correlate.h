@@ -161,6 +161,12 @@ struct pfi_sink {
 	                    const struct pfi_event *ev);
 	/* A session still live at a checkpoint (may be NULL: not saved). */
 	int (*session)(void *ctx, const struct pfi_session_rec *s);
+	/* A held verdict (pfi_corr_hold_verdict) joined message msg_id, whose
+	 * lines now hold the verdict's line (may be NULL). */
+	int (*verdict_joined)(void *ctx, int64_t verdict_id, int64_t msg_id);
+	/* A held verdict led to the NOQUEUE reject on line line_id (may be
+	 * NULL). */
+	int (*verdict_rejected)(void *ctx, int64_t verdict_id, int64_t line_id);
 };
 
 struct pfi_corr;
@@ -181,6 +187,21 @@ int pfi_corr_adopt(struct pfi_corr *c, struct pfi_msg *m);
 /* Closes orphans that stayed quiet and forgets long-idle sessions, so that
  * memory holds only what is still in flight.  PFI_OK or a sink error. */
 int pfi_corr_sweep(struct pfi_corr *c);
+/*
+ * Holds a verdict logged before its message had a queue ID (an SPF policy
+ * check runs at RCPT, before smtpd queues the message), for the next
+ * message that smtpd on `host` queues from `client_ip` within
+ * PFI_VERDICT_HOLD_US after `time`: that message, or a NOQUEUE reject of
+ * that client, takes the oldest held verdict of each program for its
+ * client, and the sink hears of it.
+ * Strings are copied.  PFI_OK or PFI_ENOMEM.
+ */
+#define PFI_VERDICT_HOLD_US (60 * INT64_C(1000000))
+int pfi_corr_hold_verdict(struct pfi_corr *c, const char *host,
+                          const char *qid, const char *client_ip,
+                          const char *program, const char *reply,
+                          int64_t time, int64_t line_id, int64_t verdict_id);
+
 /* Hands every open message to the sink as open (they stay open here),
  * then every live session. */
 int pfi_corr_checkpoint(struct pfi_corr *c);

@@ -41,6 +41,7 @@
 #include <strings.h>
 
 #include "store-lines.h"
+#include "verdicts.h"
 
 /* --grep reads the lines of the first GREP_DIRECT_MAX rows it is asked
  * about; past that, one pass over all lines (GREP_BATCH ids per call)
@@ -713,9 +714,42 @@ static int where_fields(struct pfi_where *w, const struct pfi_filter *f)
 	return rc;
 }
 
+/* --verdict KIND=RESULT: SPEC's words only, so a typo is an error rather
+ * than no match.  An index older than schema 5 holds no verdicts. */
+static int filter_verdict(struct pfi_where *w, const char *spec)
+{
+	const char *eq = strchr(spec, '='), *const *r;
+	char kind[16];
+	size_t n = eq ? (size_t)(eq - spec) : 0;
+
+	if (eq == NULL || n == 0 || n >= sizeof(kind))
+		return pfi_err_set(w->err, PFI_EINVAL, "--verdict: '%s' is not"
+		                   " KIND=RESULT (KIND: dkim, spf, dmarc, spam,"
+		                   " virus)", spec);
+	memcpy(kind, spec, n);
+	kind[n] = '\0';
+	r = pfi_verdict_results(kind);
+	if (r == NULL)
+		return pfi_err_set(w->err, PFI_EINVAL, "--verdict: unknown kind"
+		                   " '%s' (dkim, spf, dmarc, spam, virus)", kind);
+	while (*r != NULL && strcmp(*r, eq + 1) != 0)
+		r++;
+	if (*r == NULL)
+		return pfi_err_set(w->err, PFI_EINVAL, "--verdict: %s has no"
+		                   " result '%s'", kind, eq + 1);
+	if (w->st->schema < 5)
+		return where_term(w, "0");
+	if (where_term(w, pfi_verdict_cond_sql) != PFI_OK ||
+	    where_text(w, kind) != PFI_OK || where_text(w, eq + 1) != PFI_OK ||
+	    where_text(w, kind) != PFI_OK || where_text(w, eq + 1) != PFI_OK)
+		return PFI_ENOMEM;
+	return PFI_OK;
+}
+
 /* The terms that are checked values: statuses, DSN, client, times, regex. */
 static int where_checked(struct pfi_where *w, const struct pfi_filter *f)
 {
+	size_t i;
 	int rc = PFI_OK;
 
 	if (rc == PFI_OK && f->nstatus > 0)
@@ -728,6 +762,8 @@ static int where_checked(struct pfi_where *w, const struct pfi_filter *f)
 		rc = where_int(w, f->since);
 	if (rc == PFI_OK && f->until != 0 && (rc = where_term(w, "d.time < ?")) == PFI_OK)
 		rc = where_int(w, f->until);
+	for (i = 0; rc == PFI_OK && i < f->nverdict; i++)
+		rc = filter_verdict(w, f->verdict[i]);
 	if (rc == PFI_OK && f->grep)
 		rc = filter_grep(w, f->grep);
 	return rc;

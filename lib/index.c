@@ -281,6 +281,21 @@ static int sink_late_line(void *ctx, int64_t line_id, int64_t msg_id)
 	return pfi_store_step_done(r->st, s, "cannot link line");
 }
 
+static int sink_verdict_joined(void *ctx, int64_t verdict_id, int64_t msg_id)
+{
+	struct run *r = ctx;
+
+	return pfi_write_verdict_joined(&r->w, verdict_id, msg_id);
+}
+
+static int sink_verdict_rejected(void *ctx, int64_t verdict_id,
+                                 int64_t line_id)
+{
+	struct run *r = ctx;
+
+	return pfi_write_verdict_rejected(&r->w, verdict_id, line_id);
+}
+
 static int sink_session(void *ctx, const struct pfi_session_rec *s)
 {
 	struct run *r = ctx;
@@ -324,6 +339,8 @@ static void report_kind(struct pfi_index_report *rep, int kind)
 	rep->lines++;
 	if (kind == PFI_LINE_POSTFIX || kind == PFI_LINE_UNPARSED)
 		rep->postfix_lines++;
+	else if (kind == PFI_LINE_VERDICT)
+		rep->verdict_lines++;
 	else
 		rep->foreign_lines++;
 	if (kind == PFI_LINE_UNPARSED)
@@ -345,27 +362,107 @@ static int store_problem(struct run *r, const struct pfi_envelope *env,
 	return pfi_write_problem(&r->w, env, level, kind, r->next_line);
 }
 
+/* ---- verdicts -------------------------------------------------------------------------------- */
+
+/* A line of a milter or filter (verdict.c): a verdict becomes an event
+ * naming the queue ID it is about, so the correlator gives the line to
+ * that open message; unreadable, it is counted under its program. */
+static int verdict_kind(const struct pfi_envelope *env, struct pfi_event *ev,
+                        struct pfi_verdict_read *v, int kind)
+{
+	switch (pfi_verdict_parse(env, v)) {
+	case PFI_VL_VERDICT:
+		ev->kind = PFI_EV_VERDICT;
+		ev->qid = v->qid;
+		return PFI_LINE_VERDICT;
+	case PFI_VL_UNREADABLE:
+		ev->kind = PFI_EV_UNPARSED;
+		return PFI_LINE_UNPARSED;
+	case PFI_VL_NONE:
+		ev->kind = PFI_EV_FOREIGN;
+		ev->qid = v->qid;     /* a line about a message joins it */
+		return PFI_LINE_FOREIGN;
+	default:
+		return kind;
+	}
+}
+
+/* s as a C string in buf (of cap > s.n bytes). */
+static const char *slice_copy(char *buf, size_t cap, struct pfi_slice s)
+{
+	size_t n = s.n < cap ? s.n : cap - 1;
+
+	if (n > 0)
+		memcpy(buf, s.p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Writes the verdicts of the line, joined to the message the correlator
+ * gave it to; without one, they wait (pfi_corr_hold_verdict): an SPF
+ * check for the message its client queues next, a verdict naming a queue
+ * ID for that message's first line. */
+static int store_verdict(struct run *r, const struct pfi_envelope *env,
+                         const struct pfi_verdict_read *v, int64_t owner)
+{
+	char host[256], ip[64], program[128], reply[256], qid[PFI_QID_MAX + 1];
+	int64_t id = 0;
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; i <= v[0].nmore && rc == PFI_OK; i++)
+		rc = pfi_write_verdict(&r->w, env, &v[i], r->next_line, owner, &id);
+
+	if (rc != PFI_OK || id == 0 || owner > 0 ||
+	    (v->client_ip.n == 0 && v->reply.n == 0 && v->qid.p == NULL) ||
+	    v->client_ip.n >= sizeof(ip) || env->host.n >= sizeof(host) ||
+	    v->program.n >= sizeof(program) || v->qid.n >= sizeof(qid))
+		return rc;
+	/* a reply is matched by its start: a long one is cut */
+	rc = pfi_corr_hold_verdict(r->corr,
+	                           slice_copy(host, sizeof(host), env->host),
+	                           v->qid.p ? slice_copy(qid, sizeof(qid), v->qid)
+	                                    : NULL,
+	                           slice_copy(ip, sizeof(ip), v->client_ip),
+	                           slice_copy(program, sizeof(program), v->program),
+	                           v->reply.n ? slice_copy(reply, sizeof(reply),
+	                                                   v->reply) : NULL,
+	                           env->time, r->next_line, id);
+	return rc == PFI_ENOMEM ? pfi_err_set(&r->st->err, rc, "out of memory")
+	                        : rc;
+}
+
 static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
                       const char *line, size_t len, int64_t *last_time)
 {
 	struct pfi_envelope env;
 	struct pfi_event ev;
+	struct pfi_verdict_read v[PFI_VERDICTS_PER_LINE];
 	struct pfi_slice none = { NULL, 0 };
 	int64_t owner = 0;
 	int kind, i, times, rc = PFI_OK;
 
+	v[0].detail_only = 0;
 	if (pfi_syslog_parse(ctx, line, len, &env) != PFI_OK) {
 		kind = PFI_LINE_NOSYSLOG;
 		env.time = *last_time;
 		env.program = none;
 	} else {
 		kind = line_kind(pfi_postfix_parse(&env, &ev));
+		if (kind != PFI_LINE_POSTFIX && pfi_verdict_program(env.program))
+			kind = verdict_kind(&env, &ev, v, kind);
 		times = env.repeat < REPEAT_FEED_MAX ? env.repeat : REPEAT_FEED_MAX;
 		for (i = 0; i < times && rc == PFI_OK; i++)
 			rc = pfi_corr_feed(r->corr, &env, &ev, r->next_line, &owner);
 		if (rc == PFI_OK)
 			rc = pfi_counts_note(r->events, &env, &ev, times);
-		if (rc == PFI_OK && kind != PFI_LINE_FOREIGN)
+		if (rc == PFI_OK && kind == PFI_LINE_VERDICT)
+			rc = store_verdict(r, &env, v, owner);
+		else if (rc == PFI_OK && kind == PFI_LINE_FOREIGN &&
+		         ev.kind == PFI_EV_FOREIGN && v[0].detail_only)
+			rc = pfi_write_verdict_detail(&r->w, &env, v);
+		if (rc == PFI_OK && kind != PFI_LINE_FOREIGN &&
+		    kind != PFI_LINE_VERDICT)
 			rc = store_problem(r, &env, &ev);
 		*last_time = env.time;
 	}
@@ -619,7 +716,8 @@ static void abandon_run(pfi_store *st)
 static int run_begin(struct run *r)
 {
 	struct pfi_sink sink = { r, sink_message, sink_reject, sink_late_line,
-	                         sink_sasl_failure, sink_session };
+	                         sink_sasl_failure, sink_session,
+	                         sink_verdict_joined, sink_verdict_rejected };
 	int64_t line0, msg0, link0;
 	int rc = pfi_store_begin_write(r->st);
 
@@ -650,7 +748,9 @@ static int run_begin(struct run *r)
 		return pfi_err_set(&r->st->err, rc, "out of memory");
 	set_limits(r);
 	rc = pfi_load_open(r->st, r->corr);
-	return rc == PFI_OK ? pfi_load_sessions(r->st, r->corr) : rc;
+	if (rc == PFI_OK)
+		rc = pfi_load_sessions(r->st, r->corr);
+	return rc == PFI_OK ? pfi_load_held_verdicts(r->st, r->corr) : rc;
 }
 
 /* The stats cells: all of them after a first run, else changed by the

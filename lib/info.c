@@ -68,7 +68,9 @@ static int info_line_counts(pfi_store *st, struct info_priv *ip)
 		int kind = sqlite3_column_int(s, 0);
 		int64_t c = sqlite3_column_int64(s, 2);
 		in->lines += c;
-		if (kind == PFI_LINE_POSTFIX || kind == PFI_LINE_UNPARSED)
+		if (kind == PFI_LINE_VERDICT)
+			in->verdict_lines += c;
+		else if (kind == PFI_LINE_POSTFIX || kind == PFI_LINE_UNPARSED)
 			in->postfix_lines += c;
 		else
 			in->foreign_lines += c;
@@ -121,6 +123,11 @@ int pfi_info_new(struct pfi_info **out, pfi_store *st)
 		                    " WHERE level = 'fatal'", &rc);
 		in->panics = scalar(st, "SELECT count(*) FROM problems"
 		                    " WHERE level = 'panic'", &rc);
+	}
+	if (st->schema >= 5) {
+		in->verdicts = scalar(st, "SELECT count(*) FROM verdicts", &rc);
+		in->verdicts_joined = scalar(st, "SELECT count(*) FROM verdicts"
+		                             " WHERE message IS NOT NULL", &rc);
 	}
 	in->first = scalar(st, "SELECT min(first) FROM files", &rc);
 	in->last = scalar(st, "SELECT max(last) FROM files", &rc);

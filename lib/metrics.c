@@ -905,9 +905,11 @@ static int lines(struct mx *m)
 	return by_query(m, "pfi_log_lines_total", "counter",
 	                "Lines read, by kind: postfix (understood), unparsed"
 	                " (a Postfix line pfi did not understand), foreign"
-	                " (another program), nosyslog (not a syslog line).",
+	                " (another program), nosyslog (not a syslog line),"
+	                " verdict (a milter's or filter's verdict).",
 	                "SELECT CASE kind WHEN 0 THEN 'postfix' WHEN 1 THEN"
-	                " 'unparsed' WHEN 2 THEN 'foreign' ELSE 'nosyslog' END,"
+	                " 'unparsed' WHEN 2 THEN 'foreign' WHEN 4 THEN 'verdict'"
+	                " ELSE 'nosyslog' END,"
 	                " sum(count) FROM line_counts GROUP BY kind ORDER BY kind",
 	                kind, 1);
 }
@@ -966,14 +968,90 @@ static int events(struct mx *m)
 	return rc;
 }
 
-/* The index does not keep milter and filter verdicts yet: the family is
- * declared, so that dashboards and rules can name it, with no samples. */
+/* Milter and filter verdicts (schema 5): by kind and result; signing by
+ * signing domain, the top N and "other"; and the messages of those
+ * domains, which signing should cover, so that a rule sees mail of a
+ * signing domain leave unsigned. */
+static const char verdicts_sql[] =
+	"SELECT host, kind, result, count(*) FROM verdicts"
+	" GROUP BY host, kind, result ORDER BY host, kind, result";
+
+static const char signed_sql[] =
+	"WITH top AS (SELECT domain FROM verdicts WHERE kind = 'dkim'"
+	" AND result = 'signed' AND domain IS NOT NULL GROUP BY domain"
+	" ORDER BY count(*) DESC, domain LIMIT %zu)"
+	" SELECT host, CASE WHEN domain IN (SELECT domain FROM top)"
+	" THEN domain ELSE '" OTHER "' END AS d, count(*) FROM verdicts"
+	" WHERE kind = 'dkim' AND result = 'signed' GROUP BY host, d"
+	" ORDER BY host, d";
+
+static const char outbound_sql[] =
+	"WITH top AS (SELECT domain FROM verdicts WHERE kind = 'dkim'"
+	" AND result = 'signed' AND domain IS NOT NULL GROUP BY domain"
+	" ORDER BY count(*) DESC, domain LIMIT %zu),"
+	" m AS (SELECT host, lower(substr(sender, instr(sender, '@') + 1))"
+	" AS domain FROM messages WHERE parent IS NULL AND sender LIKE '%%@%%')"
+	" SELECT host, domain, count(*) FROM m WHERE domain IN"
+	" (SELECT domain FROM top) GROUP BY host, domain ORDER BY host, domain";
+
+static const struct {
+	const char *name, *help, *sql;
+	const char *const *labels;
+	size_t nl;
+} verdict_families[] = {
+	{ "pfi_verdicts_total", "Verdicts of the milters and filters beside"
+	  " Postfix (opendkim, opendmarc, SPF policy, amavis, rspamd,"
+	  " clamav-milter), by kind and result (SPEC's words).", verdicts_sql,
+	  (const char *const[]){ "host", "kind", "result" }, 3 },
+	{ "pfi_dkim_signed_total", "Messages opendkim signed, by signing"
+	  " domain: the top N domains, the rest under domain=\"other\".",
+	  signed_sql, (const char *const[]){ "host", "domain" }, 2 },
+	{ "pfi_signing_domain_messages_total", "Messages (not re-injections)"
+	  " whose sender is in a domain of pfi_dkim_signed_total: what signing"
+	  " should cover, whatever client sent them.", outbound_sql,
+	  (const char *const[]){ "host", "domain" }, 2 },
+};
+
+/* signed_sql (which 0) or outbound_sql (1) with the top N in. */
+static const char *top_sql(const struct mx *m, char *buf, size_t cap,
+                           int which)
+{
+	size_t n = m->o && m->o->top ? (size_t)m->o->top : TOP_DEFAULT;
+
+	if (which == 0)
+		snprintf(buf, cap, signed_sql, n);
+	else
+		snprintf(buf, cap, outbound_sql, n);
+	return buf;
+}
+
+/* An index older than schema 5 keeps no verdicts: the families are
+ * declared, without samples, so that dashboards and rules can name them. */
 static int verdicts(struct mx *m)
 {
-	int rc = family(m, "pfi_verdicts_total", "counter",
-	                "Milter and content filter verdicts by kind and result"
-	                " (no samples until the index keeps verdicts).");
-	return rc == PFI_OK ? PFI_OK : mx_nomem(m);
+	char sql[sizeof(outbound_sql) + 32];
+	size_t i;
+	int rc = PFI_OK;
+
+	for (i = 0; rc == PFI_OK && i < sizeof(verdict_families) /
+	                                sizeof(verdict_families[0]); i++) {
+		const char *q = verdict_families[i].sql;
+
+		if (m->st->schema < 5) {
+			rc = family(m, verdict_families[i].name, "counter",
+			            verdict_families[i].help) == PFI_OK
+			     ? PFI_OK : mx_nomem(m);
+			continue;
+		}
+		if (q == signed_sql)
+			q = top_sql(m, sql, sizeof(sql), 0);
+		else if (q == outbound_sql)
+			q = top_sql(m, sql, sizeof(sql), 1);
+		rc = by_query(m, verdict_families[i].name, "counter",
+		              verdict_families[i].help, q,
+		              verdict_families[i].labels, verdict_families[i].nl);
+	}
+	return rc;
 }
 
 /* ---- the index itself --------------------------------------------------------------- */

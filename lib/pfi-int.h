@@ -243,6 +243,8 @@ enum pfi_ev {
 	PFI_EV_QID_WARNING,  /* any daemon: warning: QID: text (kept with the message) */
 	PFI_EV_CLIENT_LOST,  /* smtpd: lost connection|timeout after CMD [(N bytes)] from NAME[IP] */
 	PFI_EV_ATTEMPT_LINE, /* smtp/lmtp: about the connection of the delivery under way, no queue ID ("connect to X: Connection refused") */
+	PFI_EV_VERDICT,      /* a milter's or filter's verdict (verdict.c), qid
+	                        from it; the event holds no fields but the qid */
 	PFI_EV__COUNT
 };
 
@@ -305,6 +307,62 @@ enum pfi_ev pfi_postfix_parse(const struct pfi_envelope *env,
 const char *pfi_problem_of(const struct pfi_envelope *env,
                            const struct pfi_event *ev, char *kind, size_t cap);
 #define PFI_PROBLEM_KIND_MAX 161
+
+/* Whether the n bytes at p have the shape of a queue ID (see postfix.c). */
+int pfi_qid_shape(const char *p, size_t n);
+/* "12", "0.03", "1.5": digits with an optional fraction filling all of s. */
+int pfi_parse_decimal(struct pfi_slice s, double *out);
+
+/* ---- verdict.c: the milters and filters beside Postfix ------------------ */
+
+enum pfi_verdict_line {
+	PFI_VL_OTHER = 0,    /* not a program verdict.c reads */
+	PFI_VL_NONE,         /* a line of one that decides nothing (start-up ...) */
+	PFI_VL_VERDICT,      /* a verdict, read into *v */
+	PFI_VL_UNREADABLE,   /* starts like a verdict, but cannot be read */
+};
+/* PFI_VL_NONE lines that name a message still give v->qid, so the line
+ * joins it; opendkim's per-signature lines also give v->domain and
+ * v->detail with v->detail_only set. */
+
+/*
+ * One verdict.  kind and result are static strings of SPEC's vocabulary
+ * (kind dkim, spf, dmarc, spam, virus); the slices point into the line and
+ * are absent when the line does not say.
+ */
+struct pfi_verdict_read {
+	struct pfi_slice program;     /* the line's program */
+	const char *kind, *result;
+	struct pfi_slice qid;         /* the message it is about */
+	struct pfi_slice domain;      /* signing or checked domain, identity */
+	struct pfi_slice detail;      /* selector, virus names, SPF scope ... */
+	double score;
+	int has_score;
+	struct pfi_slice client_ip;   /* SPF: the client checked */
+	struct pfi_slice sender;      /* SPF: the envelope sender checked */
+	struct pfi_slice reply;       /* SPF: the reject or defer text, which
+	                                 Postfix's reject line quotes */
+	struct pfi_slice queued_as;   /* amavis: the re-injected copies */
+	int virus_clean;              /* amavis: the line also says no virus
+	                                 was found (a second verdict) */
+	int detail_only;              /* opendkim: a signature's domain and
+	                                 selector, for the verdict of the
+	                                 same message (no verdict itself) */
+	int per_signature;            /* opendkim: one signature's result of
+	                                 its LogResults line, which lists all */
+	size_t nmore;                 /* of v[0]: verdicts in v[1..nmore] */
+};
+
+/* The most verdicts one line gives (opendkim lists each signature). */
+#define PFI_VERDICTS_PER_LINE 8
+
+/* Whether the program (its last component) is one verdict.c reads. */
+int pfi_verdict_program(struct pfi_slice program);
+/* Reads the line of envelope env into v[0] (v has PFI_VERDICTS_PER_LINE
+ * places); a line with several verdicts puts the others in v[1..] and
+ * their number in v[0].nmore. */
+enum pfi_verdict_line pfi_verdict_parse(const struct pfi_envelope *env,
+                                        struct pfi_verdict_read *v);
 
 /* A static lower-case name for an event kind ("delivery", "reject" ...). */
 const char *pfi_ev_name(enum pfi_ev kind);

@@ -143,6 +143,8 @@ struct pfi_index_report {
 	uint64_t lost_messages;  /* closed by the open-state limits */
 	uint64_t deliveries;     /* recipient rows written, rejects included */
 	uint64_t rejects;        /* of which rejected recipients */
+	uint64_t verdict_lines;  /* verdicts of milters and filters (not in
+	                            postfix_lines or foreign_lines) */
 };
 
 /*
@@ -207,7 +209,36 @@ struct pfi_delivery {
 	const char *client_ip;
 	const char *subject;
 	int64_t size;
+	/* search rows: the verdicts on the message and on those it came
+	 * from through content filters, oldest first (trace: none here;
+	 * the message has them) */
+	const struct pfi_verdict *verdicts;
+	size_t nverdicts;
 };
+
+/*
+ * What a milter or filter beside Postfix decided about a message
+ * (opendkim, opendmarc, an SPF policy server, amavis, rspamd,
+ * clamav-milter).  kind is "dkim", "spf", "dmarc", "spam" or "virus";
+ * result is SPEC's word for it; domain and detail are NULL when the line
+ * did not say; score is meaningful only when has_score.
+ */
+struct pfi_verdict {
+	int64_t time;
+	const char *program;
+	const char *kind;
+	const char *result;
+	const char *domain;    /* signing or checked domain, or identity */
+	double score;
+	int has_score;
+	const char *detail;    /* selector, virus names, SPF scope, policy */
+};
+
+/* SPEC's verdict kinds, and the results each may have: NULL-terminated
+ * lists of static strings.  pfi_verdict_results is NULL for an unknown
+ * kind. */
+PFI_EXTERN const char *const *pfi_verdict_kinds(void);
+PFI_EXTERN const char *const *pfi_verdict_results(const char *kind);
 
 struct pfi_link {
 	const char *queue_id;
@@ -242,6 +273,8 @@ struct pfi_message {
 	const size_t *line_lens;          /* their lengths: a line is kept
 	                                     byte for byte, NUL bytes too */
 	size_t nlines;
+	const struct pfi_verdict *verdicts;   /* oldest first */
+	size_t nverdicts;
 };
 
 /* ---- trace --------------------------------------------------------------- */
@@ -279,13 +312,19 @@ struct pfi_count {
 struct pfi_info {
 	const struct pfi_file_info *files;
 	size_t nfiles;
-	int64_t lines;           /* postfix_lines + foreign_lines */
+	int64_t lines;           /* postfix_lines + foreign_lines +
+	                            verdict_lines */
 	int64_t postfix_lines;   /* lines of Postfix programs */
 	int64_t unparsed_lines;  /* of those, not understood */
 	int64_t foreign_lines;   /* other programs, or not syslog at all */
+	int64_t verdict_lines;   /* verdicts of milters and filters (opendkim,
+	                            amavis ...): in lines, not in postfix_lines
+	                            or foreign_lines */
 	const struct pfi_count *unparsed_by_program;
 	size_t nunparsed_by_program;
 	int64_t messages, deliveries, rejects;
+	int64_t verdicts;        /* verdicts indexed */
+	int64_t verdicts_joined; /* of those, joined to their message */
 	int64_t queued;          /* messages still in the queue at the end of
 	                            what is indexed (postqueue's count) */
 	int64_t held;            /* of those, on hold */
@@ -336,6 +375,10 @@ struct pfi_filter {
 	const char *grep;            /* PCRE2 over the message's raw lines */
 	int64_t since;               /* inclusive; 0: no bound */
 	int64_t until;               /* exclusive; 0: no bound */
+	const char *const *verdict;  /* "KIND=RESULT" each, all must hold for
+	                                the row's message or one it came from
+	                                through a content filter */
+	size_t nverdict;
 };
 
 typedef struct pfi_search pfi_search;
@@ -361,6 +404,9 @@ PFI_EXTERN int pfi_search_new(pfi_search **out, pfi_store *st,
                               const struct pfi_search_opts *opts);
 /* The next row, borrowed until the next call.  PFI_OK, PFI_EOF, PFI_ERROR. */
 PFI_EXTERN int pfi_search_next(pfi_search *q, const struct pfi_delivery **row);
+/* Whether the index searched holds any verdict, so that rows may carry
+ * some (a table can leave their column out when not). */
+PFI_EXTERN int pfi_search_has_verdicts(const pfi_search *q);
 PFI_EXTERN void pfi_search_free(pfi_search *q);
 /* The number of rows matching opts->filter (limit and order do not
  * count).  PFI_OK, PFI_EINVAL, PFI_ERROR. */

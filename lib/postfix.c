@@ -89,7 +89,7 @@ static int parse_i64(struct pfi_slice s, int64_t *out)
 }
 
 /* "12", "0.03", "1.5": digits with an optional fraction, all of s. */
-static int parse_double(struct pfi_slice s, double *out)
+int pfi_parse_decimal(struct pfi_slice s, double *out)
 {
 	struct pfi_scan t = pfi_scan_of(s.p, s.n);
 	int64_t iv, fv = 0;
@@ -120,11 +120,11 @@ static void parse_delays(struct pfi_slice s, double d[4])
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		if (!pfi_scan_until(&t, '/', &part) || !parse_double(part, &v[i]))
+		if (!pfi_scan_until(&t, '/', &part) || !pfi_parse_decimal(part, &v[i]))
 			return;
 		t.p++;
 	}
-	if (parse_double(pfi_scan_rest(&t), &v[3]))
+	if (pfi_parse_decimal(pfi_scan_rest(&t), &v[3]))
 		memcpy(d, v, sizeof(v));
 }
 
@@ -161,7 +161,7 @@ static int is_fixed_word(const char *p, size_t n)
  * such a log must correlate all the same.  A word in lower or mixed case
  * without a digit is a word ("panic: myfree: ..."), not an ID.
  */
-static int is_qid_shape(const char *p, size_t n)
+int pfi_qid_shape(const char *p, size_t n)
 {
 	int digit = 0, lower = 0;
 	size_t i;
@@ -179,7 +179,7 @@ static int is_qid_shape(const char *p, size_t n)
 
 static int is_qid(struct pfi_slice s)
 {
-	return s.p != NULL && is_qid_shape(s.p, s.n);
+	return s.p != NULL && pfi_qid_shape(s.p, s.n);
 }
 
 /* "QID: " at the cursor: stores the ID and skips past the ": ". */
@@ -505,7 +505,7 @@ static void delivery_field(struct pfi_event *ev, struct pfi_slice k,
 	else if (slice_is(k, PFI_LIT("conn_use")) && parse_i64(v, &n) && n < 1000000)
 		ev->conn_use = (int)n;
 	else if (slice_is(k, PFI_LIT("delay")))
-		parse_double(v, &ev->delay);
+		pfi_parse_decimal(v, &ev->delay);
 	else if (slice_is(k, PFI_LIT("delays")))
 		parse_delays(v, ev->delays);
 	else if (slice_is(k, PFI_LIT("dsn")))
@@ -1380,6 +1380,7 @@ static const char *const ev_names[PFI_EV__COUNT] = {
 	[PFI_EV_QID_WARNING] = "qid_warning",
 	[PFI_EV_CLIENT_LOST] = "client_lost",
 	[PFI_EV_ATTEMPT_LINE] = "attempt_line",
+	[PFI_EV_VERDICT] = "verdict",
 };
 
 const char *pfi_ev_name(enum pfi_ev kind)

@@ -14,12 +14,16 @@
 #include <string.h>
 
 #include "store.h"
+#include "verdicts.h"
 
 struct pfi_search {
 	pfi_store *st;               /* the index (borrowed) */
 	struct pfi_where *w;         /* the compiled filter, bound to s */
 	sqlite3_stmt *s;             /* the running query */
 	struct pfi_delivery row;     /* the current row, borrowed from s */
+	int verdicts;                /* the index holds verdicts: rows load them */
+	struct pfi_pool pool;        /* the current row's verdict strings */
+	struct pfi_verdict *vs;      /* and the verdicts themselves */
 };
 
 /* The columns, in the order fill_row() reads them. */
@@ -28,7 +32,7 @@ static const char search_cols[] =
 	" coalesce(m.sender, d.sender), d.recipient, d.orig_to, d.domain,"
 	" d.status, d.dsn, d.relay, d.delay, d.d_before, d.d_in, d.d_conn,"
 	" d.d_xmit, d.attempts, d.response, coalesce(m.client, d.client),"
-	" coalesce(m.client_ip, d.client_ip), m.subject, m.size";
+	" coalesce(m.client_ip, d.client_ip), m.subject, m.size, d.message";
 
 static const char search_from[] =
 	" FROM deliveries d LEFT JOIN messages m ON m.id = d.message WHERE ";
@@ -140,8 +144,32 @@ int pfi_search_new(pfi_search **out, pfi_store *st,
 	}
 	sqlite3_bind_int64(q->s, next, opts->limit > 0 ? opts->limit : -1);
 	q->st = st;
+	q->verdicts = pfi_has_verdicts(st);
 	*out = q;
 	return PFI_OK;
+}
+
+/* Drops the previous row's verdicts. */
+static void row_verdicts_release(struct pfi_search *q)
+{
+	pfi_pool_release(&q->pool);
+	memset(&q->pool, 0, sizeof(q->pool));
+	free(q->vs);
+	q->vs = NULL;
+}
+
+/* The verdicts of the row's message and of the messages it came from. */
+static int row_verdicts(struct pfi_search *q)
+{
+	const struct pfi_verdict *vs;
+	int rc;
+
+	row_verdicts_release(q);
+	rc = pfi_load_verdicts(q->st, &q->pool, sqlite3_column_int64(q->s, 22),
+	                       1, &vs, &q->row.nverdicts);
+	q->vs = (struct pfi_verdict *)vs;
+	q->row.verdicts = vs;
+	return rc;
 }
 
 int pfi_search_next(pfi_search *q, const struct pfi_delivery **row)
@@ -154,8 +182,15 @@ int pfi_search_next(pfi_search *q, const struct pfi_delivery **row)
 	if (rc != SQLITE_ROW)
 		return pfi_store_dberr(q->st, PFI_ERROR, "cannot search index");
 	fill_row(&q->row, q->s);
+	if (q->verdicts && (rc = row_verdicts(q)) != PFI_OK)
+		return rc;
 	*row = &q->row;
 	return PFI_OK;
+}
+
+int pfi_search_has_verdicts(const pfi_search *q)
+{
+	return q->verdicts;
 }
 
 void pfi_search_free(pfi_search *q)
@@ -164,6 +199,7 @@ void pfi_search_free(pfi_search *q)
 		return;
 	sqlite3_finalize(q->s);
 	pfi_where_free(q->w);
+	row_verdicts_release(q);
 	free(q);
 }
 

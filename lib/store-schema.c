@@ -54,7 +54,8 @@
 /* What milters and filters beside Postfix decided about a message
  * (verdict.c): opendkim, opendmarc, SPF policy servers, amavis, rspamd,
  * clamav-milter.  `message` is the messages.id it was joined to, by queue
- * ID or (SPF, which logs none) by its smtpd session; NULL while unjoined.
+ * ID or (SPF, which logs none) by client IP to the message that smtpd
+ * queued next from that client (correlate.c); NULL while unjoined.
  * kind and result use SPEC's vocabulary; score is NULL when the program
  * gives none.  Schema 5. */
 #define PFI_VERDICTS_SQL                                                     \
@@ -64,9 +65,13 @@
 	" time INTEGER NOT NULL, host TEXT NOT NULL, queue_id TEXT,"         \
 	" program TEXT NOT NULL, kind TEXT NOT NULL, result TEXT NOT NULL,"  \
 	" domain TEXT, score REAL, detail TEXT,"                             \
+	" client_ip TEXT,"               /* SPF: the client it checked */    \
+	" reject_line INTEGER,"          /* the NOQUEUE reject it led to */  \
 	" line INTEGER NOT NULL"         /* the line that said it */         \
 	");"                                                                 \
-	"CREATE INDEX IF NOT EXISTS verdicts_message ON verdicts(message);"
+	"CREATE INDEX IF NOT EXISTS verdicts_message ON verdicts(message);"  \
+	"CREATE INDEX IF NOT EXISTS verdicts_unjoined ON verdicts(time)"     \
+	" WHERE message IS NULL;"
 
 /* Where each systemd journal read stopped (read-journal.c): the cursor of
  * the last entry indexed, per journal source ("system", a directory or a

@@ -53,6 +53,7 @@ enum pfi_line_kind {
 	PFI_LINE_UNPARSED = 1,  /* a Postfix line pfi did not understand */
 	PFI_LINE_FOREIGN = 2,   /* another program's line */
 	PFI_LINE_NOSYSLOG = 3,  /* not a syslog line at all */
+	PFI_LINE_VERDICT = 4,   /* a milter's or filter's verdict (verdict.c) */
 };
 
 #endif /* PFI_STORE_SCHEMA_H */

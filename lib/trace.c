@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store-lines.h"
+#include "verdicts.h"
 
 struct pfi_trace {
 	struct pfi_message *msgs;
@@ -328,6 +329,9 @@ static int load_message(pfi_store *st, struct pfi_trace *t, int64_t id)
 		rc = load_children(st, &t->pool, m, id);
 	if (rc == PFI_OK)
 		rc = load_lines(st, &t->pool, m, id);
+	if (rc == PFI_OK)
+		rc = pfi_load_verdicts(st, &t->pool, id, 0, &m->verdicts,
+		                       &m->nverdicts);
 	return (rc == PFI_OK && t->pool.oom) ? PFI_ENOMEM : rc;
 }
 
@@ -381,6 +385,7 @@ void pfi_trace_free(pfi_trace *t)
 		free((void *)t->msgs[i].children);
 		free((void *)t->msgs[i].lines);
 		free((void *)t->msgs[i].line_lens);
+		free((void *)t->msgs[i].verdicts);
 	}
 	free(t->msgs);
 	pfi_pool_release(&t->pool);

@@ -7,6 +7,7 @@
  *   write-chunks.c    raw lines into compressed chunks
  *   write-counts.c    lines counted per hour and host by what they say
  *   write-sessions.c  the correlator's live sessions between runs
+ *   write-verdicts.c  milters' and filters' verdicts, and their joins
  *   write-links.c     links between messages resolved after a run
  *   write-rollup.c    the per-hour stats cells, rebuilt or changed
  *   write-schema.c    bringing an older index up to date
@@ -31,6 +32,13 @@ struct pfi_write {
 	int64_t first_new_row;       /* lowest deliveries.id written this run,
 	                                INT64_MAX: none */
 	int64_t first_new_link;      /* lowest links.id written this run */
+	struct pfi_sig_note {        /* write-verdicts.c: opendkim's verdict and
+	                                its signature's domain, on two lines */
+		char host[256], qid[PFI_QID_MAX + 1];
+		int64_t row;         /* a verdict still without a domain, or 0 */
+		int listed;          /* LogResults gave each signature's verdict */
+		char domain[256], detail[128];   /* a signature seen first */
+	} sig;
 };
 
 void pfi_write_init(struct pfi_write *w, pfi_store *st);
@@ -56,6 +64,26 @@ int pfi_write_problem(struct pfi_write *w, const struct pfi_envelope *env,
                       const char *level, const char *kind, int64_t line_id);
 /* Loads the messages a previous run left open, for the correlator. */
 int pfi_load_open(pfi_store *st, struct pfi_corr *c);
+
+/* ---- write-verdicts.c ---- */
+
+/* Writes a verdict (joined to msg_id when > 0); its row id into *row_id. */
+int pfi_write_verdict(struct pfi_write *w, const struct pfi_envelope *env,
+                      const struct pfi_verdict_read *v, int64_t line_id,
+                      int64_t msg_id, int64_t *row_id);
+/* Joins verdict row verdict_id to message msg_id. */
+int pfi_write_verdict_joined(struct pfi_write *w, int64_t verdict_id,
+                             int64_t msg_id);
+/* A signature's domain and selector (opendkim's per-signature lines,
+ * v->detail_only): given to the message's verdict, before or after it. */
+int pfi_write_verdict_detail(struct pfi_write *w,
+                             const struct pfi_envelope *env,
+                             const struct pfi_verdict_read *v);
+/* Verdict row verdict_id led to the NOQUEUE reject on line line_id. */
+int pfi_write_verdict_rejected(struct pfi_write *w, int64_t verdict_id,
+                               int64_t line_id);
+/* Hands the correlator the SPF checks still waiting for a message. */
+int pfi_load_held_verdicts(pfi_store *st, struct pfi_corr *c);
 
 /* ---- write-chunks.c ---- */
 

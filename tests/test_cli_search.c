@@ -271,7 +271,7 @@ static char *search_out(const char *a1, const char *a2, const char *a3,
 static const char *const row_keys[] = {
 	"time", "host", "queue_id", "message_id", "from", "to", "orig_to",
 	"domain", "status", "dsn", "relay", "delay", "delays", "attempts",
-	"response", "client", "client_ip", "subject", "size"
+	"response", "client", "client_ip", "subject", "size", "verdicts"
 };
 static const char *const delay_keys[] = {
 	"before_qmgr", "in_qmgr", "conn_setup", "transmission"
@@ -450,10 +450,11 @@ Test(cli_search, csv_parses_back_with_flattened_delays_and_exact_values)
 	out = search_out("--format", "csv", NULL, NULL);
 	p = out;
 	nf = csv_record(&p, hdr, NULL, 40);
-	cr_assert_eq(nf, 22);
+	cr_assert_eq(nf, 23);
 	cr_assert_str_eq(hdr[12], "delays.before_qmgr");
 	cr_assert_str_eq(hdr[15], "delays.transmission");
 	cr_assert_str_eq(hdr[21], "size");
+	cr_assert_str_eq(hdr[22], "verdicts");
 	while (*p) {
 		cr_assert_eq(csv_record(&p, f, NULL, 40), nf);
 		records++;
@@ -511,7 +512,7 @@ Test(cli_search, tsv_has_a_header_and_one_line_per_row)
 			tabs = t;
 		cr_assert_eq(t, tabs, "%s", line);
 	}
-	cr_assert_eq(tabs, 21);
+	cr_assert_eq(tabs, 22);
 	cr_assert_eq(n, expected_rows_to_domain("example.org") + 1);
 	free(out);
 }

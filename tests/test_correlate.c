@@ -232,7 +232,7 @@ static void sinkrec_free(struct sinkrec *rec)
 static struct pfi_corr *recording(struct sinkrec *rec)
 {
 	struct pfi_sink sink = { rec, sink_message, sink_reject, sink_late,
-	                         sink_sasl, sink_session };
+	                         sink_sasl, sink_session, NULL, NULL };
 	struct pfi_corr *c;
 
 	memset(rec, 0, sizeof(*rec));
@@ -818,7 +818,7 @@ static struct pfi_corr *corr_with(void *ctx,
                                                  int))
 {
 	struct pfi_sink sink = { ctx, message, rec_reject, rec_late,
-	                         rec_reject, NULL };
+	                         rec_reject, NULL, NULL, NULL };
 	struct pfi_corr *c;
 
 	cr_assert_eq(pfi_corr_new(&c, &sink, 1), PFI_OK);

@@ -115,6 +115,7 @@ Test(index, info_counts_of_the_sample_log_are_exact)
 	cr_assert_eq(info->postfix_lines, summary("postfix_lines"));
 	cr_assert_eq(info->unparsed_lines, summary("unparsed_lines"));
 	cr_assert_eq(info->foreign_lines, summary("foreign_lines"));
+	cr_assert_eq(info->verdict_lines, summary("verdict_lines"));
 	cr_assert_eq(info->messages, summary("messages"));
 	cr_assert_eq(info->deliveries, summary("deliveries"));
 	cr_assert_eq(info->rejects, summary("rejects"));

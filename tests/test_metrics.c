@@ -82,7 +82,8 @@ Test(metrics, sample_values_are_the_known_answers)
 	cr_expect_eq(sum_of(t, "pfi_notifications_total{"), 3);
 	cr_expect_eq(sum_of(t, "pfi_rejects_total{"), 6);
 	cr_expect_eq(sum_of(t, "pfi_recipients_total{host=\"mx1\",status=\"expired\"}"), 2);
-	cr_expect_eq(sum_of(t, "pfi_log_lines_total{kind=\"foreign\"}"), 20);
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{kind=\"foreign\"}"), 9);
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{kind=\"verdict\"}"), 11);
 	cr_expect_eq(sum_of(t, "pfi_log_lines_total{kind=\"unparsed\"}"), 3);
 	cr_expect_eq(sum_of(t, "pfi_log_lines_total{"), 790);
 	cr_expect_eq(sum_of(t, "pfi_last_log_timestamp_seconds{host=\"mx2\"}"),

@@ -26,15 +26,15 @@ LAYERS = {
     'read': (1, 'read-int.h read-source.c read.c read-gzip.c read-zstd.c '
                 'read-xz.c read-bz2.c'),
     'syslog': (2, 'syslog.c'),
-    'postfix': (3, 'postfix.c postfix-kv.c problems.c'),
+    'postfix': (3, 'postfix.c postfix-kv.c problems.c verdict.c'),
     'correlate': (4, 'correlate.h correlate.c'),
     'store': (5, 'store.h store.c store-open.c store-cols.h store-cols.c '
                  'store-schema.h store-schema.c store-lines.h store-lines.c '
                  'counted.h counted.c'),
     'write': (6, 'write.h write.c write-messages.c write-chunks.c write-counts.c '
-                 'write-sessions.c write-links.c write-rollup.c '
+                 'write-sessions.c write-verdicts.c write-links.c write-rollup.c '
                  'write-schema.c index.c prune.c'),
-    'query': (6, 'filter.c search.c trace.c info.c stats-int.h stats.c '
+    'query': (6, 'filter.c search.c trace.c verdicts.h verdicts.c info.c stats-int.h stats.c '
                  'stats-more.c metrics.c complete.c sql.c'),
     'api': (7, 'open.c output.c'),
 }

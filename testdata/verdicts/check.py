@@ -16,8 +16,8 @@ usage: check.py PFI [DIR] [-v]
      PFI --db DB search --verdict KIND=RESULT --format json
    rows are per recipient; each row's to/orig_to carries the case in its address extension
    (alice+d01@a.test -> D01). The set of cases found is compared with the cases that have a
-   logged verdict KIND=RESULT (NOQUEUE rejects included: pfi lists rejects as rows; a held
-   message, which has no delivery and no reject, is not expected).
+   logged verdict KIND=RESULT (NOQUEUE rejects included: pfi lists rejects as rows, and a
+   message on hold as a row of status held).
 Prints every mismatch and a summary line "N messages, M verdicts, K mismatches"; exit 1 on any
 mismatch, 2 on a usage error or when pfi cannot be run.
 """
@@ -121,8 +121,6 @@ def main():
         # ---------------- search ----------------
         expected = {}
         for m in msgs:
-            if m["outcome"] == "held":
-                continue
             for v in m["verdicts"]:
                 if v.get("logged"):
                     expected.setdefault(f"{v['kind']}={v['result']}", set()).add(m["case"])
