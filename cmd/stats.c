@@ -313,6 +313,39 @@ static void stats_more(pfi_out *o, const struct pfi_globals *g,
 	(void)g;
 }
 
+/* verdicts{KIND: {RESULT: {messages, ratio}}} and signing[{domain,
+ * messages, signed, ratio}]: the milters' and filters' verdicts. */
+static void stats_verdicts(pfi_out *o, const struct pfi_stats *s)
+{
+	size_t i;
+
+	pfi_out_object_begin(o, "verdicts");
+	for (i = 0; i < s->nverdicts; i++) {
+		const struct pfi_stats_verdict *v = &s->verdicts[i];
+
+		if (i == 0 || strcmp(v->kind, s->verdicts[i - 1].kind) != 0)
+			pfi_out_object_begin(o, v->kind);
+		pfi_out_object_begin(o, v->result);
+		cli_out_int(o, "messages", v->messages);
+		cli_out_num(o, "ratio", v->ratio);
+		pfi_out_object_end(o);
+		if (i + 1 == s->nverdicts ||
+		    strcmp(v->kind, s->verdicts[i + 1].kind) != 0)
+			pfi_out_object_end(o);
+	}
+	pfi_out_object_end(o);
+	pfi_out_array_begin(o, "signing");
+	for (i = 0; i < s->nsigning; i++) {
+		pfi_out_object_begin(o, NULL);
+		pfi_out_str(o, "domain", s->signing[i].domain);
+		cli_out_int(o, "messages", s->signing[i].messages);
+		cli_out_int(o, "signed", s->signing[i].signed_messages);
+		cli_out_num(o, "ratio", s->signing[i].ratio);
+		pfi_out_object_end(o);
+	}
+	pfi_out_array_end(o);
+}
+
 static void stats_fields(pfi_out *o, const struct pfi_stats *s)
 {
 	size_t i;
@@ -327,6 +360,7 @@ static void stats_fields(pfi_out *o, const struct pfi_stats *s)
 	cli_out_int(o, "sasl_failures", s->sasl_failures);
 	stats_sasl_clients(o, s);
 	stats_more(o, NULL, s);
+	stats_verdicts(o, s);
 	pfi_out_array_begin(o, "by");
 	for (i = 0; i < s->nby; i++) {
 		pfi_out_object_begin(o, NULL);
@@ -591,6 +625,39 @@ static void stats_summary_more(const struct pfi_globals *g,
 	}
 }
 
+/* The verdicts, a line per kind: "dkim   pass 16 (94.1%), fail 1 (5.9%)",
+ * then outbound signing by domain. */
+static void stats_summary_verdicts(const struct pfi_stats *s)
+{
+	size_t i;
+
+	if (s->nverdicts > 0)
+		printf("verdicts:\n");
+	for (i = 0; i < s->nverdicts; i++) {
+		const struct pfi_stats_verdict *v = &s->verdicts[i];
+		int first = i == 0 || strcmp(v->kind, s->verdicts[i - 1].kind) != 0;
+
+		if (first)
+			printf("  %-6s", v->kind);
+		printf("%s %s %" PRId64, first ? "" : ",", v->result, v->messages);
+		if (v->ratio >= 0)
+			printf(" (%.1f%%)", v->ratio * 100);
+		if (i + 1 == s->nverdicts ||
+		    strcmp(v->kind, s->verdicts[i + 1].kind) != 0)
+			putchar('\n');
+	}
+	if (s->nsigning > 0)
+		printf("signing:      messages  signed\n");
+	for (i = 0; i < s->nsigning; i++) {
+		const struct pfi_stats_signing *g = &s->signing[i];
+
+		printf("  %8" PRId64 "  %6" PRId64 " (%.1f%%)  ", g->messages,
+		       g->signed_messages, g->ratio * 100);
+		cli_put_escaped(stdout, g->domain);
+		putchar('\n');
+	}
+}
+
 /* ---- charts -------------------------------------------------------------------- */
 
 /* Per day: a bar of recipients (and the number bounced). */
@@ -676,6 +743,7 @@ static int stats_summary(struct pfi_globals *g, const struct pfi_stats *s)
 	stats_summary_lists(s);
 	stats_summary_rejects(s);
 	stats_summary_more(g, s);
+	stats_summary_verdicts(s);
 	if (s->ndays > 0) {
 		stats_day_bars(s, gl);
 		stats_sparkline(s, gl);

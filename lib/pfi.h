@@ -592,6 +592,23 @@ struct pfi_stats_problem {
 	int64_t count, first, last;
 };
 
+/* Messages by a verdict of the milters and filters: of those with a
+ * verdict of the kind, the share with this result. */
+struct pfi_stats_verdict {
+	const char *kind, *result;   /* SPEC's words */
+	int64_t messages;            /* messages (a NOQUEUE reject counts as
+	                                one) with this verdict */
+	double ratio;                /* of those with any result of the kind */
+};
+
+/* Outbound signing: messages from a signing domain's senders, and how
+ * many opendkim signed. */
+struct pfi_stats_signing {
+	const char *domain;
+	int64_t messages, signed_messages;
+	double ratio;                /* signed / messages; -1 when none */
+};
+
 struct pfi_stats {
 	int64_t since, until;              /* the period; 0: open */
 	struct pfi_stats_counts total;
@@ -637,6 +654,14 @@ struct pfi_stats {
 	const struct pfi_stats_problem *problems;
 	size_t nproblems;
 	int64_t clock_warnings;
+	/* Verdicts of the milters and filters on the matching messages (and
+	 * on those they came from through content filters), by kind, then
+	 * result in SPEC's order; outbound signing by signing domain, most
+	 * signed first.  Whole-period answers: --by does not split them. */
+	const struct pfi_stats_verdict *verdicts;
+	size_t nverdicts;
+	const struct pfi_stats_signing *signing;
+	size_t nsigning;
 };
 
 /*

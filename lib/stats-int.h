@@ -17,9 +17,16 @@ struct pfi_stats_more {
 	int64_t clock_warnings;
 	struct pfi_stats_problem *problems; /* owned kinds */
 	size_t nproblems;
+	struct pfi_stats_verdict *verdicts; /* static words */
+	size_t nverdicts;
+	struct pfi_stats_signing *signing;  /* owned domains */
+	size_t nsigning;
 };
 int pfi_stats_more_get(pfi_store *st, const struct pfi_filter *f, size_t top,
                        struct pfi_stats_more *m);
 void pfi_stats_more_release(struct pfi_stats_more *m);
+/* Whether the filter selects more than a period (then the stats cells,
+ * which know only hours, cannot answer). */
+int pfi_stats_filter_narrows(const struct pfi_filter *f);
 
 #endif /* PFI_STATS_INT_H */

@@ -341,14 +341,6 @@ static int on_msg(struct stats_priv *p, sqlite3_stmt *s)
 	return count_arrival(p, &m);
 }
 
-/* Whether the filter has anything besides its time bounds. */
-static int filter_has_fields(const struct pfi_filter *f)
-{
-	return f != NULL && (f->from || f->to || f->domain || f->sender_domain ||
-	       f->subject || f->nstatus || f->dsn || f->client || f->relay ||
-	       f->host || f->message_id || f->sasl_user || f->grep);
-}
-
 /* The message scan: messages that arrived in the period and match the
  * filter's other fields through at least one of their rows.  ?1 and ?2
  * always appear, so the filter's own parameters are ?3 onwards. */
@@ -422,7 +414,7 @@ static int scan_msgs(pfi_store *st, struct stats_priv *p,
 	struct pfi_where *w = NULL;
 	sqlite3_stmt *s = NULL;
 	struct pfi_buf head;
-	int join = filter_has_fields(f), rc;
+	int join = pfi_stats_filter_narrows(f), rc;
 
 	memset(&nf, 0, sizeof(nf));
 	if (f != NULL)
@@ -909,7 +901,7 @@ static int scan_cells(pfi_store *st, struct stats_priv *p, int64_t h0,
 static int cells_fit(pfi_store *st, const struct pfi_stats_opts *o,
                      const struct pfi_filter *f)
 {
-	return !o->rows_only && !filter_has_fields(f) && o->by != PFI_BY_CLIENT &&
+	return !o->rows_only && !pfi_stats_filter_narrows(f) && o->by != PFI_BY_CLIENT &&
 	       o->by != PFI_BY_SENDER_DOMAIN && pfi_cells_present(st);
 }
 
@@ -953,6 +945,10 @@ static void publish_more(struct stats_priv *p)
 	p->pub.problems = m->problems;
 	p->pub.nproblems = m->nproblems;
 	p->pub.clock_warnings = m->clock_warnings;
+	p->pub.verdicts = m->verdicts;
+	p->pub.nverdicts = m->nverdicts;
+	p->pub.signing = m->signing;
+	p->pub.nsigning = m->nsigning;
 }
 
 int pfi_stats_new(struct pfi_stats **out, pfi_store *st,

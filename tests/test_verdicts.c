@@ -495,3 +495,57 @@ Test(verdicts, the_sample_log_keeps_its_verdicts_and_foreign_lines_apart)
 	             " IS NULL"), 0);
 	free(db);
 }
+
+/* pfi stats: messages by verdict and their shares, outbound signing, and
+ * a verdict filter that the stats cells cannot answer (rows do). */
+Test(verdicts, stats_count_messages_by_verdict_and_signing)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "v.db");
+	const char *paths[] = { fixture("verdicts/mail.log") };
+	const char *spam[] = { "spam=spam" };
+	struct pfi_stats_opts o = PFI_STATS_OPTIONS_INIT;
+	struct pfi_filter f = { 0 };
+	struct pfi_stats *s;
+	pfi_store *st = index_into(db, paths, 1, NULL);
+	int64_t want, got = -1, total = 0;
+	size_t i;
+
+	cr_assert_eq(pfi_stats_new(&s, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	want = db_int(db, "SELECT count(DISTINCT coalesce(message, -id))"
+	              " FROM verdicts WHERE kind = 'dkim' AND result = 'fail'");
+	for (i = 0; i < s->nverdicts; i++) {
+		if (strcmp(s->verdicts[i].kind, "dmarc") == 0)
+			total += s->verdicts[i].messages;
+		if (strcmp(s->verdicts[i].kind, "dkim") == 0 &&
+		    strcmp(s->verdicts[i].result, "fail") == 0)
+			got = s->verdicts[i].messages;
+		if (strcmp(s->verdicts[i].result, "signed") == 0)
+			cr_expect_lt(s->verdicts[i].ratio, 0);
+	}
+	cr_expect_eq(got, want);
+	cr_expect_gt(want, 0);
+	cr_expect_eq(total, db_int(db, "SELECT count(*) FROM verdicts"
+	             " WHERE kind = 'dmarc'"));
+	cr_assert_eq(s->nsigning, 1);
+	cr_expect_str_eq(s->signing[0].domain, "a.test");
+	cr_expect_eq(s->signing[0].signed_messages, 2);
+	cr_expect_eq(s->signing[0].messages,
+	             db_int(db, "SELECT count(*) FROM messages WHERE parent IS NULL"
+	                    " AND sender LIKE '%@a.test'"));
+	pfi_stats_free(s);
+	/* stats --verdict spam=spam: only the spam messages' recipients */
+	f.verdict = spam;
+	f.nverdict = 1;
+	o.filter = &f;
+	cr_assert_eq(pfi_stats_new(&s, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	cr_expect_eq(s->total.received, db_int(db, "SELECT count(DISTINCT"
+	             " message) FROM verdicts WHERE kind = 'spam' AND result ="
+	             " 'spam' AND message IS NOT NULL"));
+	for (i = 0; i < s->nverdicts; i++)
+		if (strcmp(s->verdicts[i].kind, "spam") == 0)
+			cr_expect_str_eq(s->verdicts[i].result, "spam");
+	pfi_stats_free(s);
+	pfi_store_close(st);
+	free(db);
+}

@@ -29,7 +29,8 @@ done
 
 # The log files whose lines seed the line parsers and the correlator.
 logs="$td/logs/sample.log $td/logs/sample-rfc3339.log $td/logs/rollover.log
-$td/logs/longids.log $td/requeue/mail.log $td/lines/*.log"
+$td/logs/longids.log $td/requeue/mail.log $td/lines/*.log
+$td/verdicts/mail.log"
 if [ -d "$real" ]; then
 	logs="$logs $real/mail.log $real/mail-rfc3339.log"
 else
