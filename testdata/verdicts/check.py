@@ -18,6 +18,8 @@ usage: check.py PFI [DIR] [-v]
    (alice+d01@a.test -> D01). The set of cases found is compared with the cases that have a
    logged verdict KIND=RESULT (NOQUEUE rejects included: pfi lists rejects as rows, and a
    message on hold as a row of status held).
+4. stats: PFI --db DB stats --format json; for every kind=result, the messages with that verdict
+   (verdicts{KIND}{RESULT}.messages) equal the ground truth's messages with it logged.
 Prints every mismatch and a summary line "N messages, M verdicts, K mismatches"; exit 1 on any
 mismatch, 2 on a usage error or when pfi cannot be run.
 """
@@ -147,6 +149,25 @@ def main():
                 mismatches.append(f"search --verdict {kr}: case {c} not expected")
             if verbose:
                 print(f"search --verdict {kr}: {len(rows)} rows, {len(found)} cases, {len(want)} expected")
+
+        # ---------------- stats ----------------
+        # messages with each logged verdict (a message once per kind=result)
+        want_stats = {}
+        for m in msgs:
+            for kr in {f"{v['kind']}={v['result']}" for v in m["verdicts"] if v.get("logged")}:
+                want_stats[kr] = want_stats.get(kr, 0) + 1
+        rc, out, err = run(pfi, db, ["stats", "--format", "json"])
+        try:
+            got_stats = {f"{k}={r}": v["messages"]
+                         for k, rs in json.loads(out).get("verdicts", {}).items()
+                         for r, v in rs.items()}
+        except (ValueError, AttributeError):
+            got_stats = None
+            mismatches.append(f"stats: pfi exit {rc}, no JSON verdicts")
+        for kr in sorted(set(want_stats) | set(got_stats or {})):
+            if got_stats is not None and got_stats.get(kr, 0) != want_stats.get(kr, 0):
+                mismatches.append(f"stats verdicts {kr}: pfi {got_stats.get(kr, 0)},"
+                                  f" ground truth {want_stats.get(kr, 0)} messages")
 
     for x in mismatches:
         print("MISMATCH", x)
