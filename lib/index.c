@@ -8,6 +8,9 @@
  * recognised by identity and by a fingerprint of their first bytes, so a
  * file renamed or compressed by logrotate is not read twice and a file
  * that grew is read from where the last run stopped.
+ *
+ * The run is also what the systemd journal's entries go to (index.h,
+ * index-journal.c): its lines take the same path as a file's.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include <time.h>
 
 #include "hash.h"
+#include "index.h"
 #include "write.h"
 
 #define FP_MAX 4096                  /* bytes fingerprinted */
@@ -65,6 +69,8 @@ struct run {
 	struct line_count *counts;
 	size_t ncounts;
 	uint64_t lines_total;
+	int started;            /* the transaction was begun */
+	int first;              /* a first run, without the WAL (see below) */
 };
 
 static void warn(struct run *r, const char *msg)
@@ -851,6 +857,61 @@ static int index_all(struct run *r, struct input *in, size_t n)
 	return rc;
 }
 
+/* Prepares r for a run on st, before its transaction. */
+static int run_init(struct run *r, pfi_store *st,
+                    const struct pfi_index_opts *opts,
+                    struct pfi_index_report *rep)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->st = st;
+	pfi_write_init(&r->w, st);
+	r->opts = opts;
+	r->rep = rep;
+	memset(r->rep, 0, sizeof(*r->rep));
+	if (opts && (rc = pfi_opts_version(&st->err, opts->version,
+	                                   PFI_INDEX_OPTIONS_VERSION,
+	                                   "struct pfi_index_opts")) != PFI_OK)
+		return rc;
+	pfi_err_clear(&st->err);
+	pfi_store_forget_chunk(st);   /* a failed run may drop chunks */
+	return PFI_OK;
+}
+
+/* Begins the run's transaction. */
+static int run_start(struct run *r)
+{
+	r->first = journal_for_first_run(r->st);
+	r->started = 1;
+	return run_begin(r);
+}
+
+/* Commits a started run when rc is PFI_OK, else rolls it back; frees
+ * what r holds.  Returns rc or the failure of the commit. */
+static int run_finish(struct run *r, int rc)
+{
+	pfi_store *st = r->st;
+
+	if (r->started && rc == PFI_OK)
+		rc = run_end(r);
+	if (rc != PFI_OK)
+		abandon_run(st);
+	if (r->first)
+		journal_after_first_run(st);
+	/* The correlator and the line counts cannot reach the handle: their
+	 * bare codes get their text, never the "success" of no message. */
+	if (rc != PFI_OK && st->err.code == PFI_OK)
+		pfi_err_set(&st->err, rc, "%s", pfi_strerror(rc));
+	pfi_rollup_untrack(r->delta);   /* a failed run's snapshot */
+	pfi_write_release(&r->w);
+	pfi_corr_free(r->corr);
+	pfi_chunker_free(r->chunks);
+	pfi_counts_free(r->events);
+	free(r->counts);
+	return rc;
+}
+
 int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
                     const struct pfi_index_opts *opts,
                     struct pfi_index_report *report)
@@ -861,58 +922,114 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 	size_t i;
 	int failed = 0, rc;
 
-	memset(&r, 0, sizeof(r));
-	r.st = st;
-	pfi_write_init(&r.w, st);
-	r.opts = opts;
-	r.rep = report ? report : &dummy;
-	memset(r.rep, 0, sizeof(*r.rep));
-	if (in == NULL)
-		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	if (opts && (rc = pfi_opts_version(&st->err, opts->version,
-	                                   PFI_INDEX_OPTIONS_VERSION,
-	                                   "struct pfi_index_opts")) != PFI_OK) {
-		free(in);
-		return rc;
-	}
-	for (i = 0; i < npaths; i++) {
+	rc = run_init(&r, st, opts, report ? report : &dummy);
+	if (rc == PFI_OK && in == NULL)
+		rc = pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	for (i = 0; in != NULL && i < npaths; i++) {
 		in[i].path = paths[i];
 		in[i].order = i;
 	}
-	pfi_err_clear(&st->err);
-	pfi_store_forget_chunk(st);   /* a failed run may drop chunks */
-	rc = survey_all(&r, in, npaths, &failed);
+	if (rc == PFI_OK)
+		rc = survey_all(&r, in, npaths, &failed);
 	if (rc == PFI_OK && nothing_new(in, npaths)) {
 		r.rep->files_skipped = npaths - r.rep->files_failed;
 	} else if (rc == PFI_OK) {
-		int first = journal_for_first_run(st);
-		rc = run_begin(&r);
+		rc = run_start(&r);
 		if (rc == PFI_OK)
 			rc = index_all(&r, in, npaths);
-		if (rc == PFI_OK)
-			rc = run_end(&r);
-		if (rc != PFI_OK)
-			abandon_run(st);
-		if (first)
-			journal_after_first_run(st);
 	}
-	if (rc != PFI_OK)
-		abandon_run(st);
-	/* The correlator and the line counts cannot reach the handle: their
-	 * bare codes get their text, never the "success" of no message. */
-	if (rc != PFI_OK && st->err.code == PFI_OK)
-		pfi_err_set(&st->err, rc, "%s", pfi_strerror(rc));
-	pfi_rollup_untrack(r.delta);   /* a failed run's snapshot */
-	pfi_write_release(&r.w);
-	for (i = 0; i < npaths; i++)
+	rc = run_finish(&r, rc);
+	for (i = 0; in != NULL && i < npaths; i++)
 		pfi_reader_close(in[i].stdin_reader);
-	pfi_corr_free(r.corr);
-	pfi_chunker_free(r.chunks);
-	pfi_counts_free(r.events);
-	free(r.counts);
 	free(in);
 	if (rc == PFI_OK && (failed || r.rep->files_failed))
 		return pfi_err_set(&st->err, PFI_EIO, "%llu file(s) could not be"
 		                   " read in full", (unsigned long long)r.rep->files_failed);
+	return rc;
+}
+
+/* ---- runs for other inputs (index.h) -------------------------------------------------------- */
+
+struct pfi_run {
+	struct run r;
+	struct pfi_index_report dummy;   /* when the caller wants no report */
+	struct pfi_syslog_ctx ctx;       /* of the current input */
+	int64_t last_time;               /* of its last syslog line */
+	const char *input;               /* its name, for progress */
+};
+
+int pfi_run_new(struct pfi_run **out, pfi_store *st,
+                const struct pfi_index_opts *opts,
+                struct pfi_index_report *rep)
+{
+	struct pfi_run *run = calloc(1, sizeof(*run));
+
+	*out = run;
+	if (run == NULL)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
+	return run_init(&run->r, st, opts, rep ? rep : &run->dummy);
+}
+
+int pfi_run_start(struct pfi_run *run)
+{
+	return run_start(&run->r);
+}
+
+int pfi_run_stopped(const struct pfi_run *run)
+{
+	return stopped(&run->r);
+}
+
+void pfi_run_warn(struct pfi_run *run, const char *msg)
+{
+	warn(&run->r, msg);
+}
+
+void pfi_run_input(struct pfi_run *run, const char *name, time_t ref)
+{
+	pfi_syslog_init(&run->ctx, ref);
+	run->last_time = 0;
+	run->input = name;
+}
+
+/* Every PROGRESS_EVERY lines read, progress; less often, a sweep. */
+static int run_tick(struct pfi_run *run)
+{
+	struct run *r = &run->r;
+	struct pfi_progress p;
+
+	if (++r->lines_total % PROGRESS_EVERY != 0)
+		return PFI_OK;
+	if (r->opts && r->opts->progress) {
+		memset(&p, 0, sizeof(p));
+		p.path = run->input;
+		p.lines = r->lines_total;
+		r->opts->progress(r->opts->ctx, &p);
+	}
+	return r->lines_total % SWEEP_EVERY == 0 ? pfi_corr_sweep(r->corr)
+	                                         : PFI_OK;
+}
+
+int pfi_run_line(struct pfi_run *run, const char *line, size_t len)
+{
+	int rc = index_line(&run->r, &run->ctx, line, len, &run->last_time);
+
+	return rc == PFI_OK ? run_tick(run) : rc;
+}
+
+int pfi_run_skip(struct pfi_run *run, struct pfi_slice program)
+{
+	int rc = count_line(&run->r, PFI_LINE_FOREIGN, program);
+
+	report_kind(run->r.rep, PFI_LINE_FOREIGN);
+	return rc == PFI_OK ? run_tick(run) : rc;
+}
+
+int pfi_run_end(struct pfi_run *run, int rc)
+{
+	if (run == NULL)
+		return rc;
+	rc = run_finish(&run->r, rc);
+	free(run);
 	return rc;
 }

@@ -54,6 +54,32 @@ static int info_files(pfi_store *st, struct info_priv *ip)
 	return rc;
 }
 
+/* The journal sources read (schema 5), oldest first. */
+static int info_journals(pfi_store *st, struct info_priv *ip)
+{
+	sqlite3_stmt *s;
+	struct pfi_journal_info *arr = NULL;
+	size_t n = 0, cap = 0;
+	int rc = pfi_store_prepare(st, "SELECT source, entries, first, last"
+	                           " FROM journal_cursors"
+	                           " ORDER BY coalesce(first, 0), source", &s);
+
+	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
+		rc = pfi_array_reserve((void **)&arr, &cap, n, sizeof(*arr), 4);
+		if (rc == PFI_OK) {
+			struct pfi_journal_info *j = memset(&arr[n++], 0, sizeof(*j));
+			j->source = pfi_pool_col(&ip->pool, s, 0);
+			j->entries = pfi_col_int(s, 1, 0);
+			j->first = pfi_col_int(s, 2, 0);
+			j->last = pfi_col_int(s, 3, 0);
+		}
+	}
+	sqlite3_finalize(s);
+	ip->pub.journals = arr;
+	ip->pub.njournals = n;
+	return rc;
+}
+
 static int info_line_counts(pfi_store *st, struct info_priv *ip)
 {
 	struct pfi_info *in = &ip->pub;
@@ -129,8 +155,16 @@ int pfi_info_new(struct pfi_info **out, pfi_store *st)
 		in->verdicts_joined = scalar(st, "SELECT count(*) FROM verdicts"
 		                             " WHERE message IS NOT NULL", &rc);
 	}
-	in->first = scalar(st, "SELECT min(first) FROM files", &rc);
-	in->last = scalar(st, "SELECT max(last) FROM files", &rc);
+	if (rc == PFI_OK && st->schema >= 5)
+		rc = info_journals(st, ip);
+	in->first = scalar(st, st->schema >= 5 ? "SELECT min(t) FROM (SELECT"
+	                   " min(first) AS t FROM files UNION ALL SELECT"
+	                   " min(first) FROM journal_cursors)"
+	                   : "SELECT min(first) FROM files", &rc);
+	in->last = scalar(st, st->schema >= 5 ? "SELECT max(t) FROM (SELECT"
+	                  " max(last) AS t FROM files UNION ALL SELECT"
+	                  " max(last) FROM journal_cursors)"
+	                  : "SELECT max(last) FROM files", &rc);
 	in->db_bytes = scalar(st, "SELECT page_count * page_size"
 	                      " FROM pragma_page_count(), pragma_page_size()", &rc);
 	if (rc == PFI_OK && ip->pool.oom)
@@ -150,6 +184,7 @@ void pfi_info_free(struct pfi_info *info)
 	if (ip == NULL)
 		return;
 	free((void *)ip->pub.files);
+	free((void *)ip->pub.journals);
 	free((void *)ip->pub.unparsed_by_program);
 	pfi_pool_release(&ip->pool);
 	free(ip);

@@ -161,6 +161,62 @@ PFI_EXTERN int pfi_index_paths(pfi_store *st, const char *const *paths,
                                size_t npaths, const struct pfi_index_opts *opts,
                                struct pfi_index_report *report);
 
+/* ---- the systemd journal ----------------------------------------------- */
+
+/*
+ * A set of systemd journals to index: the system's own, and directories
+ * or files of copied or exported journals (evidence), read through
+ * libsystemd's sd-journal.  Each is a source with its own cursor in the
+ * index ("system", or the path as given).
+ */
+typedef struct pfi_journal pfi_journal;
+
+enum pfi_journal_kind {
+	PFI_JOURNAL_SYSTEM,   /* the system journal; path NULL */
+	PFI_JOURNAL_DIR,      /* the journal files of a directory */
+	PFI_JOURNAL_FILE      /* one journal file */
+};
+
+/* 1 when this libpfi was built with libsystemd and reads journals, else 0
+ * (then pfi_journal_add() fails with PFI_EINVAL, saying so). */
+PFI_EXTERN int pfi_journal_supported(void);
+/* An empty set, to free with pfi_journal_free().  PFI_OK or PFI_ENOMEM. */
+PFI_EXTERN int pfi_journal_new(pfi_journal **out);
+/*
+ * Opens a source and adds it to j.  Returns PFI_OK; PFI_EIO when it cannot
+ * be opened or holds no journal file this user can read; PFI_EINVAL (no
+ * journal support, a path given or missing for the kind, too many
+ * sources); PFI_ENOMEM.  pfi_journal_errmsg(j) says why.
+ */
+PFI_EXTERN int pfi_journal_add(pfi_journal *j, enum pfi_journal_kind kind,
+                               const char *path);
+/*
+ * Waits until a source may have new entries, or timeout_ms (-1: no
+ * limit) passes, or a signal arrives.  Returns 1 when something changed
+ * (always on the first call, which starts watching), 0 when not, or
+ * PFI_EIO.
+ */
+PFI_EXTERN int pfi_journal_wait(pfi_journal *j, int timeout_ms);
+/* The message of the last failure on j.  Borrowed; never NULL. */
+PFI_EXTERN const char *pfi_journal_errmsg(const pfi_journal *j);
+PFI_EXTERN void pfi_journal_free(pfi_journal *j);
+
+/*
+ * Indexes the entries of j's sources that follow the cursor the index
+ * keeps for each, oldest source first, in one run (one transaction, with
+ * the new cursors: a failed or interrupted run leaves the index as it
+ * was, a stopped one keeps what it read).  Entries of Postfix programs
+ * (SYSLOG_IDENTIFIER postfix/..., postfix-out/... as in files) and the
+ * other entries of the mail facility become lines like a log file's, with
+ * the entry's own time, host (_HOSTNAME) and PID (SYSLOG_PID, else _PID);
+ * the rest are counted as other programs' lines and not kept.  `report`
+ * counts sources in files_read and files_skipped, entries in lines.
+ * Returns as pfi_index_paths(); PFI_EIO when a source cannot be read.
+ */
+PFI_EXTERN int pfi_index_journal(pfi_store *st, pfi_journal *j,
+                                 const struct pfi_index_opts *opts,
+                                 struct pfi_index_report *report);
+
 /* ---- pruning ------------------------------------------------------------- */
 
 struct pfi_prune_report {
@@ -309,6 +365,14 @@ struct pfi_count {
 	int64_t count;
 };
 
+/* A systemd journal source read into the index (pfi_index_journal). */
+struct pfi_journal_info {
+	const char *source;  /* "system", or a directory or file path */
+	int64_t entries;     /* entries read from it, all programs */
+	int64_t first;       /* time of the first and last entry read */
+	int64_t last;
+};
+
 struct pfi_info {
 	const struct pfi_file_info *files;
 	size_t nfiles;
@@ -333,6 +397,8 @@ struct pfi_info {
 	int64_t warnings, errors, fatals, panics;
 	int64_t first, last;
 	int64_t db_bytes;
+	const struct pfi_journal_info *journals;   /* oldest first */
+	size_t njournals;
 };
 
 /*

@@ -24,7 +24,7 @@ LAYERS = {
     'base': (0, 'pfi.h pfi-int.h error.c buf.c addr.c version.c time.c '
                 'scan.h hash.h htab.h htab.c smap.h smap.c'),
     'read': (1, 'read-int.h read-source.c read.c read-gzip.c read-zstd.c '
-                'read-xz.c read-bz2.c'),
+                'read-xz.c read-bz2.c read-journal.h read-journal.c'),
     'syslog': (2, 'syslog.c'),
     'postfix': (3, 'postfix.c postfix-kv.c problems.c verdict.c'),
     'correlate': (4, 'correlate.h correlate.c'),
@@ -33,7 +33,7 @@ LAYERS = {
                  'counted.h counted.c'),
     'write': (6, 'write.h write.c write-messages.c write-chunks.c write-counts.c '
                  'write-sessions.c write-verdicts.c write-links.c write-rollup.c '
-                 'write-schema.c index.c prune.c'),
+                 'write-schema.c index.h index.c index-journal.c prune.c'),
     'query': (6, 'filter.c search.c trace.c verdicts.h verdicts.c info.c stats-int.h stats.c '
                  'stats-more.c metrics.c complete.c sql.c'),
     'api': (7, 'open.c output.c'),
