@@ -1,7 +1,8 @@
 /*
  * index.c - `pfi index [PATH|-]...`: reads Postfix logs (plain or
  * compressed, "-" for standard input; by default /var/log/mail.log* and
- * /var/log/maillog*) into the index, creating it when absent.  Writes the
+ * /var/log/maillog*, else the systemd journal) or, with --journal, the
+ * systemd journal into the index, creating it when absent.  Writes the
  * index; shows progress and a summary on stderr.  SIGINT and SIGTERM stop
  * the run after committing what is complete.
  */
@@ -20,7 +21,10 @@
 
 #include "pfi.h"
 
-enum { OPT_FOLLOW = 'f', OPT_QUIET = 'q', OPT_LIFETIME = 1, OPT_MAX_OPEN };
+enum {
+	OPT_FOLLOW = 'f', OPT_QUIET = 'q', OPT_LIFETIME = 1, OPT_MAX_OPEN,
+	OPT_JOURNAL, OPT_JOURNAL_DIR, OPT_JOURNAL_FILE
+};
 
 static const struct cli_opt index_opts[] = {
 	{ "follow", 'f', CLI_ARG_NONE, NULL, OPT_FOLLOW, 0, NULL,
@@ -35,6 +39,16 @@ static const struct cli_opt index_opts[] = {
 	{ "max-open", 0, CLI_ARG_NUMBER, "N", OPT_MAX_OPEN, 0, NULL,
 	  "keep at most N messages open between runs (default 50000; 0: no "
 	  "cap); the longest silent are closed", NULL },
+	{ "journal", 0, CLI_ARG_NONE, NULL, OPT_JOURNAL, 0, NULL,
+	  "read the systemd journal's Postfix entries, not files, from where "
+	  "the last run stopped", "[--journal [--journal-dir DIR|--journal-file"
+	  " FILE]...]" },
+	{ "journal-dir", 0, CLI_ARG_FILE, "DIR", OPT_JOURNAL_DIR,
+	  CLI_OPT_NO_USAGE, NULL, "with --journal: the journal files in DIR (a "
+	  "copied /var/log/journal), not the system's; repeatable", NULL },
+	{ "journal-file", 0, CLI_ARG_FILE, "FILE", OPT_JOURNAL_FILE,
+	  CLI_OPT_NO_USAGE, NULL, "with --journal: the journal file FILE, not "
+	  "the system's; repeatable", NULL },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -45,12 +59,21 @@ static const char *const index_default_globs[] = {
 /* Set by SIGINT/SIGTERM: the library stops at the next line. */
 static volatile sig_atomic_t index_stop;
 
+/* A journal source named on the command line. */
+struct index_jsrc {
+	enum pfi_journal_kind kind;   /* PFI_JOURNAL_DIR or _FILE */
+	const char *path;
+};
+
 /* What the command line asked for. */
 struct index_args {
 	int quiet;               /* --quiet */
 	int follow;              /* --follow */
 	int64_t queue_lifetime;  /* seconds; 0 default, -1 never */
 	int64_t max_open;        /* 0 default, -1 no cap */
+	int journal;             /* --journal, --journal-dir or --journal-file */
+	struct index_jsrc *jsrc; /* --journal-dir and --journal-file, in order */
+	size_t njsrc;
 };
 
 /* State of the progress line on stderr. */
@@ -103,10 +126,16 @@ static void index_progress(void *ctx, const struct pfi_progress *p)
 		return;
 	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
 		cols = ws.ws_col;
-	n = snprintf(line, sizeof(line), "indexing %s: %.1f/%.1f MB, %.0f lines/s",
-	             p->path ? p->path : "-", (double)p->bytes_done / 1e6,
-	             (double)p->bytes_total / 1e6,
-	             secs > 0 ? (double)p->lines / secs : 0.0);
+	if (p->bytes_total == 0 && p->bytes_done == 0)   /* a journal */
+		n = snprintf(line, sizeof(line), "indexing journal %s: %" PRIu64
+		             " entries, %.0f entries/s", p->path ? p->path : "-",
+		             p->lines, secs > 0 ? (double)p->lines / secs : 0.0);
+	else
+		n = snprintf(line, sizeof(line), "indexing %s: %.1f/%.1f MB,"
+		             " %.0f lines/s", p->path ? p->path : "-",
+		             (double)p->bytes_done / 1e6,
+		             (double)p->bytes_total / 1e6,
+		             secs > 0 ? (double)p->lines / secs : 0.0);
 	if (n < 0)
 		return;
 	if ((size_t)n >= cols)
@@ -115,21 +144,23 @@ static void index_progress(void *ctx, const struct pfi_progress *p)
 	ui->shown = 1;
 }
 
-static void index_summary(const struct pfi_index_report *r)
+/* The summary; `what` names the inputs: "files" or "journals". */
+static void index_summary(const struct pfi_index_report *r, const char *what)
 {
-	fprintf(stderr, "indexed %" PRIu64 " lines from %" PRIu64 " files: %"
+	fprintf(stderr, "indexed %" PRIu64 " lines from %" PRIu64 " %s: %"
 	        PRIu64 " messages done, %" PRIu64 " still queued, %" PRIu64
 	        " deliveries, %" PRIu64 " rejects, %" PRIu64 " unparsed",
-	        r->lines, r->files_read, r->messages, r->open_messages,
+	        r->lines, r->files_read, what, r->messages, r->open_messages,
 	        r->deliveries, r->rejects, r->unparsed_lines);
 	if (r->nosyslog_lines > 0)
 		fprintf(stderr, ", %" PRIu64 " not syslog", r->nosyslog_lines);
 	if (r->files_skipped > 0)
-		fprintf(stderr, "; %" PRIu64 " files unchanged", r->files_skipped);
+		fprintf(stderr, "; %" PRIu64 " %s unchanged", r->files_skipped,
+		        what);
 	fputc('\n', stderr);
 }
 
-/* The default paths, by glob(3); 0 (reported) when there are none. */
+/* The default paths, by glob(3); 0 when there are none. */
 static int index_default_paths(glob_t *gl)
 {
 	int i, flags = 0;
@@ -138,11 +169,23 @@ static int index_default_paths(glob_t *gl)
 		glob(index_default_globs[i], flags, NULL, gl);
 		flags = GLOB_APPEND;
 	}
-	if (gl->gl_pathc > 0)
-		return 1;
-	cli_warn("no logs found at '%s' or '%s'; name the files to index",
-	         index_default_globs[0], index_default_globs[1]);
-	return 0;
+	return gl->gl_pathc > 0;
+}
+
+/* The options of a run of the library. */
+static void index_opts_init(struct pfi_index_opts *opts, int follow,
+                            struct index_ui *ui)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->version = PFI_INDEX_OPTIONS_VERSION;
+	opts->warn = index_warn;
+	opts->progress = index_progress;
+	opts->ctx = ui;
+	opts->stop = &index_stop;
+	opts->follow = follow;
+	opts->queue_lifetime = ui->args->queue_lifetime;
+	opts->max_open = ui->args->max_open;
+	clock_gettime(CLOCK_MONOTONIC, &ui->start);
 }
 
 /* Runs the library once; returns its status. */
@@ -152,16 +195,7 @@ static int index_once(pfi_store *st, char **paths, size_t n, int follow,
 	struct pfi_index_opts opts;
 	int rc;
 
-	memset(&opts, 0, sizeof(opts));
-	opts.version = PFI_INDEX_OPTIONS_VERSION;
-	opts.warn = index_warn;
-	opts.progress = index_progress;
-	opts.ctx = ui;
-	opts.stop = &index_stop;
-	opts.follow = follow;
-	opts.queue_lifetime = ui->args->queue_lifetime;
-	opts.max_open = ui->args->max_open;
-	clock_gettime(CLOCK_MONOTONIC, &ui->start);
+	index_opts_init(&opts, follow, ui);
 	rc = pfi_index_paths(st, (const char *const *)paths, n, &opts, r);
 	index_clear(ui);
 	return rc;
@@ -222,32 +256,15 @@ static int index_follow(pfi_store *st, char **paths, size_t n,
 	return rc;
 }
 
-/* Indexes paths (once, or following them) and reports; the exit code. */
-static int index_paths(struct pfi_globals *g, char **paths, size_t n,
-                       const struct index_args *a)
+/* The exit code of a run (or of following) that returned rc, after the
+ * summary; `what` names its inputs. */
+static int index_outcome(pfi_store *st, const struct index_args *a, int rc,
+                         const struct pfi_index_report *r, const char *what)
 {
-	struct sigaction old_int, old_term;
-	struct pfi_index_report r;
-	struct index_ui ui = { a, 0, 0, { 0, 0 } };
-	int quiet = a->quiet, follow = a->follow;
-	pfi_store *st;
-	int rc;
-
-	if ((st = cli_store(g)) == NULL)
-		return PFI_EXIT_FAILURE;
-	ui.progress = !quiet && !follow && isatty(STDERR_FILENO);
-	memset(&r, 0, sizeof(r));
-	index_catch_signals(&old_int, &old_term);
-	if (follow)
-		rc = index_follow(st, paths, n, &ui, &r);
-	else
-		rc = index_once(st, paths, n, 0, &ui, &r);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
 	/* Only a committed run may say "indexed": a failed one rolled back. */
-	if (!quiet && (rc == PFI_OK || rc == PFI_EIO))
-		index_summary(&r);
-	if (follow && index_stop && (rc == PFI_OK || rc == PFI_EIO))
+	if (!a->quiet && (rc == PFI_OK || rc == PFI_EIO))
+		index_summary(r, what);
+	if (a->follow && index_stop && (rc == PFI_OK || rc == PFI_EIO))
 		return PFI_EXIT_OK;
 	if (index_stop)
 		return cli_error("interrupted; what was complete is indexed");
@@ -256,6 +273,205 @@ static int index_paths(struct pfi_globals *g, char **paths, size_t n,
 	if (rc != PFI_OK)
 		return cli_error("cannot index: %s", pfi_errmsg(st));
 	return PFI_EXIT_OK;
+}
+
+/* Indexes paths (once, or following them) and reports; the exit code. */
+static int index_paths(struct pfi_globals *g, char **paths, size_t n,
+                       const struct index_args *a)
+{
+	struct sigaction old_int, old_term;
+	struct pfi_index_report r;
+	struct index_ui ui = { a, 0, 0, { 0, 0 } };
+	pfi_store *st;
+	int rc;
+
+	if ((st = cli_store(g)) == NULL)
+		return PFI_EXIT_FAILURE;
+	ui.progress = !a->quiet && !a->follow && isatty(STDERR_FILENO);
+	memset(&r, 0, sizeof(r));
+	index_catch_signals(&old_int, &old_term);
+	if (a->follow)
+		rc = index_follow(st, paths, n, &ui, &r);
+	else
+		rc = index_once(st, paths, n, 0, &ui, &r);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return index_outcome(st, a, rc, &r, "files");
+}
+
+/* ---- the systemd journal --------------------------------------------------- */
+
+/* The journal sources of the options, else the system journal, into *j.
+ * PFI_OK, or a failure whose message is pfi_journal_errmsg(*j) (free *j
+ * all the same). */
+static int index_journal_open(const struct index_args *a, pfi_journal **j)
+{
+	size_t i;
+	int rc;
+
+	if (pfi_journal_new(j) != PFI_OK)
+		cli_die("out of memory");
+	rc = a->njsrc ? PFI_OK : pfi_journal_add(*j, PFI_JOURNAL_SYSTEM, NULL);
+	for (i = 0; rc == PFI_OK && i < a->njsrc; i++)
+		rc = pfi_journal_add(*j, a->jsrc[i].kind, a->jsrc[i].path);
+	return rc;
+}
+
+static int index_journal_once(pfi_store *st, pfi_journal *j,
+                              struct index_ui *ui, struct pfi_index_report *r)
+{
+	struct pfi_index_opts opts;
+	int rc;
+
+	index_opts_init(&opts, 0, ui);
+	rc = pfi_index_journal(st, j, &opts, r);
+	index_clear(ui);
+	return rc;
+}
+
+/* Indexes what the journal gains, whenever it changes, until SIGINT or
+ * SIGTERM; a burst of entries is taken in one run after a short nap.
+ * *waited is set when waiting failed (reported). */
+static int index_journal_follow(pfi_store *st, pfi_journal *j,
+                                struct index_ui *ui,
+                                struct pfi_index_report *total, int *waited)
+{
+	struct pfi_index_report r;
+	int rc = PFI_OK, changed;
+
+	while (!index_stop && (rc == PFI_OK || rc == PFI_EIO)) {
+		changed = pfi_journal_wait(j, 500);
+		if (changed < 0) {
+			cli_error("%s", pfi_journal_errmsg(j));
+			*waited = 1;
+			return changed;
+		}
+		if (changed == 0 || index_stop)
+			continue;
+		rc = index_journal_once(st, j, ui, &r);
+		if (r.files_read > 0 || r.files_failed > 0)
+			index_add(total, &r);
+		cli_nap(200, &index_stop);
+	}
+	return rc;
+}
+
+/* Indexes the journal j (once, or following it), reports and frees j;
+ * the exit code. */
+static int index_journal(struct pfi_globals *g, const struct index_args *a,
+                         pfi_journal *j)
+{
+	struct sigaction old_int, old_term;
+	struct pfi_index_report r;
+	struct index_ui ui = { a, 0, 0, { 0, 0 } };
+	pfi_store *st;
+	int rc, waited = 0;
+
+	if ((st = cli_store(g)) == NULL) {
+		pfi_journal_free(j);
+		return PFI_EXIT_FAILURE;
+	}
+	ui.progress = !a->quiet && !a->follow && isatty(STDERR_FILENO);
+	memset(&r, 0, sizeof(r));
+	index_catch_signals(&old_int, &old_term);
+	if (a->follow)
+		rc = index_journal_follow(st, j, &ui, &r, &waited);
+	else
+		rc = index_journal_once(st, j, &ui, &r);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	pfi_journal_free(j);
+	if (waited)
+		return PFI_EXIT_FAILURE;
+	return index_outcome(st, a, rc, &r, "journals");
+}
+
+/* --journal: the journal sources the options name, or the system's. */
+static int index_journal_cmd(struct pfi_globals *g, const struct index_args *a)
+{
+	pfi_journal *j = NULL;
+
+	if (!pfi_journal_supported())
+		return cli_error("--journal: this pfi was built without systemd"
+		                 " journal support (configure --with-systemd,"
+		                 " with libsystemd-dev installed)");
+	if (index_journal_open(a, &j) != PFI_OK) {
+		cli_error("%s", pfi_journal_errmsg(j));
+		pfi_journal_free(j);
+		return PFI_EXIT_FAILURE;
+	}
+	return index_journal(g, a, j);
+}
+
+/* ---- without PATH ------------------------------------------------------------ */
+
+/* Whether the index holds Postfix lines (1 or 0), and in *system whether
+ * it reads the system journal; -1 (reported) when it cannot tell. */
+static int index_has_postfix(struct pfi_globals *g, int *system)
+{
+	struct pfi_info *in;
+	pfi_store *st = cli_store(g);
+	size_t i;
+	int has;
+
+	*system = 0;
+	if (st == NULL)
+		return -1;
+	if (pfi_info_new(&in, st) != PFI_OK) {
+		cli_error("cannot read the index: %s", pfi_errmsg(st));
+		return -1;
+	}
+	for (i = 0; i < in->njournals; i++)
+		*system |= strcmp(in->journals[i].source, "system") == 0;
+	has = in->postfix_lines > 0;
+	pfi_info_free(in);
+	return has;
+}
+
+/*
+ * No PATH: the mail log files when there are any, else the journal; the
+ * journal too while the files gave the index no Postfix line, and from
+ * then on (the index keeps its cursor).  Fails, saying where it looked,
+ * when neither gave a Postfix line.
+ */
+static int index_default(struct pfi_globals *g, struct index_args *a)
+{
+	glob_t gl = { 0 };
+	int files = index_default_paths(&gl), has, system = 0, rc = PFI_EXIT_OK;
+	pfi_journal *j = NULL;
+
+	if (files)
+		rc = index_paths(g, gl.gl_pathv, gl.gl_pathc, a);
+	globfree(&gl);
+	if (rc != PFI_EXIT_OK || (files && a->follow))
+		return rc;
+	if (!pfi_journal_supported() && !files)
+		return cli_error("no logs found at '%s' or '%s', and this pfi"
+		                 " reads no systemd journal (built without"
+		                 " libsystemd); name the files to index",
+		                 index_default_globs[0], index_default_globs[1]);
+	has = files ? index_has_postfix(g, &system) : 0;
+	if (has < 0)
+		return PFI_EXIT_FAILURE;
+	if (pfi_journal_supported() && (!files || !has || system) &&
+	    index_journal_open(a, &j) != PFI_OK) {
+		cli_error("no %s at '%s' or '%s', and %s",
+		          files ? "Postfix lines" : "logs found",
+		          index_default_globs[0], index_default_globs[1],
+		          pfi_journal_errmsg(j));
+		pfi_journal_free(j);
+		return PFI_EXIT_FAILURE;
+	}
+	if (j != NULL)
+		rc = index_journal(g, a, j);
+	if (rc != PFI_EXIT_OK || (has = index_has_postfix(g, &system)) > 0)
+		return rc;
+	if (has < 0)
+		return PFI_EXIT_FAILURE;
+	return cli_error("no Postfix lines found in '%s' or '%s'%s%s",
+	                 index_default_globs[0], index_default_globs[1],
+	                 files ? "" : " (no such files)",
+	                 pfi_journal_supported() ? " or the systemd journal" : "");
 }
 
 /* --queue-lifetime: a duration of at least a second, or "never". */
@@ -289,37 +505,72 @@ static int index_max_open(const char *v, struct index_args *a)
 	return PFI_EXIT_OK;
 }
 
+/* --journal-dir, --journal-file: one more source. */
+static void index_add_jsrc(struct index_args *a, enum pfi_journal_kind kind,
+                           const char *path, int argc)
+{
+	if (a->jsrc == NULL)
+		a->jsrc = xcalloc((size_t)argc, sizeof(*a->jsrc));
+	a->jsrc[a->njsrc].kind = kind;
+	a->jsrc[a->njsrc++].path = path;
+	a->journal = 1;
+}
+
+/* Takes one option into a; an exit code when it is wrong, else -1. */
+static int index_option(struct cli_parse *p, int c, struct index_args *a,
+                        int argc)
+{
+	if (c == OPT_FOLLOW)
+		a->follow = 1;
+	else if (c == OPT_QUIET)
+		a->quiet = 1;
+	else if (c == OPT_LIFETIME && index_lifetime(p->value, a) != 0)
+		return PFI_EXIT_USAGE;
+	else if (c == OPT_MAX_OPEN && index_max_open(p->value, a) != 0)
+		return PFI_EXIT_USAGE;
+	else if (c == OPT_JOURNAL)
+		a->journal = 1;
+	else if (c == OPT_JOURNAL_DIR)
+		index_add_jsrc(a, PFI_JOURNAL_DIR, p->value, argc);
+	else if (c == OPT_JOURNAL_FILE)
+		index_add_jsrc(a, PFI_JOURNAL_FILE, p->value, argc);
+	return -1;
+}
+
+/* Operands that do not go with the options: an exit code, else -1. */
+static int index_check(const struct cli_parse *p, const struct index_args *a)
+{
+	int i;
+
+	if (a->journal && p->nargs > 0)
+		return cli_usage_error("index", "--journal reads no PATH; index"
+		                       " files and the journal in two runs");
+	for (i = 0; a->follow && i < p->nargs; i++)
+		if (strcmp(p->args[i], "-") == 0)
+			return cli_usage_error("index", "--follow reads files, not"
+			                       " standard input");
+	return -1;
+}
+
 static int cmd_index(struct pfi_globals *g, int argc, char **argv)
 {
-	struct index_args a = { 0, 0, 0, 0 };
+	struct index_args a;
 	struct cli_parse p;
-	glob_t gl = { 0 };
-	int c, rc = -1, i;
+	int c, rc = -1;
 
+	memset(&a, 0, sizeof(a));
 	cli_parse_init(&p, &cmd_index_entry, argc, argv);
-	while (rc < 0 && (c = cli_parse_next(&p)) != 0) {
-		if (c < 0)
-			rc = p.rc;
-		else if (c == OPT_FOLLOW)
-			a.follow = 1;
-		else if (c == OPT_QUIET)
-			a.quiet = 1;
-		else if (c == OPT_LIFETIME && index_lifetime(p.value, &a) != 0)
-			rc = PFI_EXIT_USAGE;
-		else if (c == OPT_MAX_OPEN && index_max_open(p.value, &a) != 0)
-			rc = PFI_EXIT_USAGE;
-	}
-	for (i = 0; rc < 0 && a.follow && i < p.nargs; i++)
-		if (strcmp(p.args[i], "-") == 0)
-			rc = cli_usage_error("index", "--follow reads files, not"
-			                     " standard input");
-	if (rc < 0 && p.nargs > 0)
+	while (rc < 0 && (c = cli_parse_next(&p)) != 0)
+		rc = c < 0 ? p.rc : index_option(&p, c, &a, argc);
+	if (rc < 0)
+		rc = index_check(&p, &a);
+	if (rc < 0 && a.journal)
+		rc = index_journal_cmd(g, &a);
+	else if (rc < 0 && p.nargs > 0)
 		rc = index_paths(g, p.args, (size_t)p.nargs, &a);
-	else if (rc < 0 && !index_default_paths(&gl))
-		rc = PFI_EXIT_FAILURE;
 	else if (rc < 0)
-		rc = index_paths(g, gl.gl_pathv, gl.gl_pathc, &a);
-	globfree(&gl);
+		rc = index_default(g, &a);
+	free(a.jsrc);
 	cli_parse_release(&p);
 	return rc;
 }
@@ -329,7 +580,10 @@ const struct pfi_cmd cmd_index_entry = {
 	"Read Postfix logs into the index, creating it when absent.  Files may\n"
 	"be plain, gzip, zstd, xz or bzip2; '-' reads standard input.  Files\n"
 	"already indexed are recognised and only their new lines are read.\n"
-	"Without PATH, reads /var/log/mail.log* and /var/log/maillog*.",
+	"Without PATH, reads /var/log/mail.log* and /var/log/maillog*, else the\n"
+	"systemd journal.  --journal reads the journal's Postfix entries (the\n"
+	"system's, or copied journals with --journal-dir and --journal-file),\n"
+	"each run continuing after the last entry indexed.",
 	index_opts, "[PATH|-]...", CLI_ARG_FILE, CMD_NEEDS_DB | CMD_WRITES_DB,
 	cmd_index
 };

@@ -1,8 +1,9 @@
 /*
- * info.c - `pfi info`: what the index holds: the files read, the time
- * range, lines by kind, unparsed lines by program, messages, deliveries,
- * rejects and the size of the index.  Reads the index; writes the SPEC
- * info document (json, ndjson, csv, tsv) or a readable summary (table).
+ * info.c - `pfi info`: what the index holds: the files and systemd
+ * journals read, the time range, lines by kind, unparsed lines by
+ * program, messages, deliveries, rejects and the size of the index.
+ * Reads the index; writes the SPEC info document (json, ndjson, csv,
+ * tsv) or a readable summary (table).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,6 +27,15 @@ static void info_file(pfi_out *o, const struct pfi_file_info *f)
 	pfi_out_int(o, "bytes", f->bytes);
 	pfi_out_time(o, "first", f->first);
 	pfi_out_time(o, "last", f->last);
+}
+
+/* One journal source of the index as an object (or a record). */
+static void info_journal(pfi_out *o, const struct pfi_journal_info *j)
+{
+	pfi_out_str(o, "source", j->source);
+	pfi_out_int(o, "entries", j->entries);
+	pfi_out_time(o, "first", j->first);
+	pfi_out_time(o, "last", j->last);
 }
 
 /* The SPEC info document: one object. */
@@ -69,6 +79,13 @@ static int info_document(struct pfi_globals *g, const struct pfi_info *in)
 	pfi_out_time(o, "first", in->first);
 	pfi_out_time(o, "last", in->last);
 	pfi_out_int(o, "db_bytes", in->db_bytes);
+	pfi_out_array_begin(o, "journals");
+	for (i = 0; i < in->njournals; i++) {
+		pfi_out_object_begin(o, NULL);
+		info_journal(o, &in->journals[i]);
+		pfi_out_object_end(o);
+	}
+	pfi_out_array_end(o);
 	pfi_out_record_end(o);
 	return cli_out_end(o);
 }
@@ -129,24 +146,45 @@ static void info_counts(const struct pfi_globals *g, const struct pfi_info *in)
 	}
 }
 
-/* The readable summary: counts, then a table of the files. */
-static int info_summary(struct pfi_globals *g, const struct pfi_info *in)
+/* The table of the journal sources, after the summary. */
+static int info_journals(struct pfi_globals *g, const struct pfi_info *in)
 {
 	pfi_out *o;
 	size_t i;
 
-	info_counts(g, in);
-	if (in->nfiles == 0)
-		return PFI_EXIT_OK;
 	printf("\n");
 	o = cli_out_new(g, PFI_FMT_TABLE);
-	pfi_out_begin(o, "files");
-	for (i = 0; i < in->nfiles; i++) {
+	pfi_out_begin(o, "journals");
+	for (i = 0; i < in->njournals; i++) {
 		pfi_out_record_begin(o);
-		info_file(o, &in->files[i]);
+		info_journal(o, &in->journals[i]);
 		pfi_out_record_end(o);
 	}
 	return cli_out_end(o);
+}
+
+/* The readable summary: counts, then tables of the files and journals. */
+static int info_summary(struct pfi_globals *g, const struct pfi_info *in)
+{
+	pfi_out *o;
+	size_t i;
+	int rc = PFI_EXIT_OK;
+
+	info_counts(g, in);
+	if (in->nfiles > 0) {
+		printf("\n");
+		o = cli_out_new(g, PFI_FMT_TABLE);
+		pfi_out_begin(o, "files");
+		for (i = 0; i < in->nfiles; i++) {
+			pfi_out_record_begin(o);
+			info_file(o, &in->files[i]);
+			pfi_out_record_end(o);
+		}
+		rc = cli_out_end(o);
+	}
+	if (rc == PFI_EXIT_OK && in->njournals > 0)
+		rc = info_journals(g, in);
+	return rc;
 }
 
 /* One unparsed line: a record of program and line. */

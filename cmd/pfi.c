@@ -212,7 +212,9 @@ static int main_early(const char *a)
 	const struct cli_opt *o;
 
 	if (strcmp(a, "--version") == 0) {
-		printf("pfi %s\n", pfi_version());
+		printf("pfi %s\nsystemd journal: %s\n", pfi_version(),
+		       pfi_journal_supported() ? "yes"
+		                               : "no (built without libsystemd)");
 		return PFI_EXIT_OK;
 	}
 	if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
