@@ -17,12 +17,12 @@
  *
  * Which entries: those of Postfix programs, as the Postfix stage names
  * them (a SYSLOG_IDENTIFIER whose first component starts with "postfix":
- * postfix/smtpd, postfix-out/smtp ...), whatever their facility, and the
- * other entries of the mail facility (what /var/log/mail.log holds: the
- * milters and filters whose verdicts are joined to messages), kept as a
- * log file's lines of other programs are.  Every other entry (the
- * kernel, sshd, cron ...) is counted as another program's line under
- * its identifier, and not kept.
+ * postfix/smtpd, postfix-out/smtp ...), and of the milters and filters
+ * whose verdicts verdict.c reads, whatever their facility (clamav-milter
+ * logs to local6 by default), and the other entries of the mail facility
+ * (what /var/log/mail.log holds), kept as a log file's lines of other
+ * programs are.  Every other entry (the kernel, sshd, cron ...) is
+ * counted as another program's line under its identifier, and not kept.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -117,10 +117,10 @@ static int seek_stored(pfi_store *st, struct pfi_jsource *s)
 
 /* ---- one entry --------------------------------------------------------------------------- */
 
-/* Whether the line of entry e is kept: a Postfix program's, told by the
+/* Whether the line of entry e is kept: the mail facility's, a milter's
+ * or filter's that verdict.c reads, or a Postfix program's, told by the
  * Postfix stage from the program alone (a program it does not take for
- * Postfix's is PFI_EV_FOREIGN, whatever the text), or the mail
- * facility's. */
+ * Postfix's is PFI_EV_FOREIGN, whatever the text). */
 static int entry_kept(const struct pfi_jentry *e)
 {
 	struct pfi_envelope env;
@@ -128,7 +128,7 @@ static int entry_kept(const struct pfi_jentry *e)
 
 	if (!PFI_SLICE_PRESENT(e->program) || e->program.n == 0)
 		return 0;
-	if (e->facility == PFI_FACILITY_MAIL)
+	if (e->facility == PFI_FACILITY_MAIL || pfi_verdict_program(e->program))
 		return 1;
 	memset(&env, 0, sizeof(env));
 	env.program = e->program;

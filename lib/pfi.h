@@ -206,8 +206,9 @@ PFI_EXTERN void pfi_journal_free(pfi_journal *j);
  * keeps for each, oldest source first, in one run (one transaction, with
  * the new cursors: a failed or interrupted run leaves the index as it
  * was, a stopped one keeps what it read).  Entries of Postfix programs
- * (SYSLOG_IDENTIFIER postfix/..., postfix-out/... as in files) and the
- * other entries of the mail facility become lines like a log file's, with
+ * (SYSLOG_IDENTIFIER postfix/..., postfix-out/... as in files), of the
+ * milters and filters whose verdicts pfi reads, and the other entries of
+ * the mail facility become lines like a log file's, with
  * the entry's own time, host (_HOSTNAME) and PID (SYSLOG_PID, else _PID);
  * the rest are counted as other programs' lines and not kept.  `report`
  * counts sources in files_read and files_skipped, entries in lines.
