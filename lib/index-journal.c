@@ -34,6 +34,7 @@
 #include "read-journal.h"
 
 #define STAMP_SIZE 64   /* room for "YYYY-MM-DDThh:mm:ss.uuuuuu+00:00" */
+#define NAME_MAX_LEN 255 /* of a host or a program in a line: past it, cut */
 
 /* A source before the run: where its new entries begin. */
 struct jinput {
@@ -155,12 +156,23 @@ static void format_stamp(char *buf, size_t size, int64_t t)
 	         tm.tm_min, tm.tm_sec, us);
 }
 
-/* The line of entry e into b, cut to PFI_LINE_MAX bytes as a file's
+/* s, cut to NAME_MAX_LEN bytes. */
+static struct pfi_slice name_cut(struct pfi_slice s)
+{
+	if (s.n > NAME_MAX_LEN)
+		s.n = NAME_MAX_LEN;
+	return s;
+}
+
+/* The line of entry e into b (whose maximum leaves room for a line of
+ * PFI_LINE_MAX bytes and a stamp), cut to PFI_LINE_MAX bytes as a file's
  * overlong line is. */
 static int render(struct pfi_buf *b, const struct pfi_jentry *e)
 {
 	static const struct pfi_slice unknown = { "unknown", 7 };
-	struct pfi_slice host = e->host.p && e->host.n ? e->host : unknown;
+	struct pfi_slice host = name_cut(e->host.p && e->host.n ? e->host
+	                                                        : unknown);
+	struct pfi_slice program = name_cut(e->program);
 	char stamp[STAMP_SIZE];
 	size_t room;
 	int rc;
@@ -175,7 +187,7 @@ static int render(struct pfi_buf *b, const struct pfi_jentry *e)
 	if (rc == PFI_OK)
 		rc = pfi_buf_appendc(b, ' ');
 	if (rc == PFI_OK)
-		rc = pfi_buf_append(b, e->program.p, e->program.n);
+		rc = pfi_buf_append(b, program.p, program.n);
 	if (rc == PFI_OK && e->pid >= 0)
 		rc = pfi_buf_printf(b, "[%ld]", e->pid);
 	if (rc == PFI_OK)

@@ -41,6 +41,7 @@ struct pfi_jsource {
 #ifdef HAVE_SYSTEMD
 	sd_journal *sd;         /* the open journal */
 	int fd;                 /* sd_journal_get_fd(), -1 until waited on */
+	struct pfi_buf fields;  /* the values of the entry handed out */
 #endif
 	char *name;             /* "system", or the path as given */
 };
@@ -118,6 +119,8 @@ static int source_open(struct pfi_jsource **out, enum pfi_journal_kind kind,
 		return pfi_err_set(err, PFI_ENOMEM, "out of memory");
 	}
 	s->fd = -1;
+	/* A field is read up to a line's length, a whole entry's up to a few. */
+	pfi_buf_init(&s->fields, 8 * PFI_LINE_MAX);
 	r = open_sd(&s->sd, kind, path);
 	if (r < 0) {
 		pfi_err_set(err, PFI_EIO, "cannot open %s%s%s%s: %s", shown(kind),
@@ -125,6 +128,8 @@ static int source_open(struct pfi_jsource **out, enum pfi_journal_kind kind,
 		            r == -EBADMSG ? "not a journal file" : strerror(-r));
 		goto fail;
 	}
+	/* Only a line's length of a field is used: decompress no more. */
+	sd_journal_set_data_threshold(s->sd, PFI_LINE_MAX + 32);
 	/* sd-journal skips what it cannot read: say so when that is all. */
 	if (sd_journal_get_usage(s->sd, &bytes) < 0 || bytes == 0) {
 		if (kind == PFI_JOURNAL_SYSTEM)
@@ -142,6 +147,7 @@ static int source_open(struct pfi_jsource **out, enum pfi_journal_kind kind,
 	return PFI_OK;
 fail:
 	sd_journal_close(s->sd);
+	pfi_buf_release(&s->fields);
 	free(s->name);
 	free(s);
 	return err->code;
@@ -152,6 +158,7 @@ static void source_close(struct pfi_jsource *s)
 	if (s == NULL)
 		return;
 	sd_journal_close(s->sd);
+	pfi_buf_release(&s->fields);
 	free(s->name);
 	free(s);
 }
@@ -178,19 +185,6 @@ int pfi_journal_add(pfi_journal *j, enum pfi_journal_kind kind,
 
 /* ---- entries -------------------------------------------------------------- */
 
-/* "NAME=value" of length n is the field `name` (with its '='): its value. */
-static int field_is(const char *d, size_t n, const char *name, size_t len,
-                    struct pfi_slice *val)
-{
-	if (n < len || memcmp(d, name, len) != 0)
-		return 0;
-	val->p = d + len;
-	val->n = n - len;
-	return 1;
-}
-
-#define FIELD(d, n, lit, val) field_is((d), (n), lit, sizeof(lit) - 1, (val))
-
 /* A decimal number of at most 10 digits, else -1. */
 static long number_of(struct pfi_slice v)
 {
@@ -207,59 +201,95 @@ static long number_of(struct pfi_slice v)
 	return x;
 }
 
-/* The fields pfi reads, picked from one pass over the entry's data. */
-struct fields {
-	struct pfi_slice host, ident, comm, spid, pid, facility, text;
+/* The fields pfi reads. */
+enum field {
+	F_HOST, F_IDENT, F_COMM, F_SPID, F_PID, F_FACILITY, F_TEXT, F__COUNT
 };
 
-static void pick(struct fields *f, const char *d, size_t n)
+static const struct {
+	const char *name;   /* with its '=' */
+	size_t len;
+} field_names[F__COUNT] = {
+	[F_HOST] = { "_HOSTNAME=", 10 },
+	[F_IDENT] = { "SYSLOG_IDENTIFIER=", 18 },
+	[F_COMM] = { "_COMM=", 6 },
+	[F_SPID] = { "SYSLOG_PID=", 11 },
+	[F_PID] = { "_PID=", 5 },
+	[F_FACILITY] = { "SYSLOG_FACILITY=", 16 },
+	[F_TEXT] = { "MESSAGE=", 8 },
+};
+
+/* Which field "NAME=value" (n bytes) is, or F__COUNT for none. */
+static enum field field_of(const char *d, size_t n)
 {
-	switch (d[0]) {
-	case '_':
-		if (!FIELD(d, n, "_HOSTNAME=", &f->host) &&
-		    !FIELD(d, n, "_PID=", &f->pid))
-			FIELD(d, n, "_COMM=", &f->comm);
-		break;
-	case 'S':
-		if (!FIELD(d, n, "SYSLOG_IDENTIFIER=", &f->ident) &&
-		    !FIELD(d, n, "SYSLOG_PID=", &f->spid))
-			FIELD(d, n, "SYSLOG_FACILITY=", &f->facility);
-		break;
-	case 'M':
-		FIELD(d, n, "MESSAGE=", &f->text);
-		break;
+	int f;
+
+	for (f = 0; f < F__COUNT; f++)
+		if (n >= field_names[f].len && d[0] == field_names[f].name[0] &&
+		    memcmp(d, field_names[f].name, field_names[f].len) == 0)
+			return (enum field)f;
+	return F__COUNT;
+}
+
+/*
+ * The values of an entry's fields, copied into s->fields: a field that
+ * sd-journal had to decompress lives in a buffer of its own that the
+ * next compressed field reuses, so pointers into the journal would not
+ * survive the pass over the entry.  val[f] is absent for a field the
+ * entry lacks.
+ */
+static int copy_fields(struct pfi_jsource *s, struct pfi_slice val[F__COUNT],
+                       struct pfi_err *err)
+{
+	size_t off[F__COUNT], len[F__COUNT];
+	const void *data;
+	size_t n;
+	int r, f, have = 0;
+
+	pfi_buf_reset(&s->fields);
+	sd_journal_restart_data(s->sd);
+	while ((r = sd_journal_enumerate_available_data(s->sd, &data, &n)) > 0) {
+		if (n == 0 || (f = field_of(data, n)) == F__COUNT)
+			continue;
+		off[f] = s->fields.len;
+		len[f] = n - field_names[f].len;
+		if (len[f] > PFI_LINE_MAX)   /* a line longer is cut anyway */
+			len[f] = PFI_LINE_MAX;
+		have |= 1 << f;
+		if (pfi_buf_append(&s->fields, (const char *)data +
+		                   field_names[f].len, len[f]) != PFI_OK)
+			return pfi_err_set(err, PFI_ENOMEM, "out of memory");
 	}
+	if (r < 0)
+		return pfi_err_set(err, PFI_EIO, "'%s': cannot read an entry: %s",
+		                   s->name, strerror(-r));
+	for (f = 0; f < F__COUNT; f++) {
+		val[f].p = have & (1 << f) ? s->fields.data + off[f] : NULL;
+		val[f].n = have & (1 << f) ? len[f] : 0;
+	}
+	return PFI_OK;
 }
 
 static int read_entry(struct pfi_jsource *s, struct pfi_jentry *e,
                       struct pfi_err *err)
 {
-	struct fields f;
-	const void *data;
-	size_t len;
+	struct pfi_slice v[F__COUNT];
 	uint64_t usec;
-	int r;
+	int r = sd_journal_get_realtime_usec(s->sd, &usec);
 
-	memset(&f, 0, sizeof(f));
-	r = sd_journal_get_realtime_usec(s->sd, &usec);
 	if (r < 0)
 		return pfi_err_set(err, PFI_EIO, "'%s': cannot read an entry's"
 		                   " time: %s", s->name, strerror(-r));
-	sd_journal_restart_data(s->sd);
-	while ((r = sd_journal_enumerate_available_data(s->sd, &data, &len)) > 0)
-		if (len > 0)
-			pick(&f, data, len);
-	if (r < 0)
-		return pfi_err_set(err, PFI_EIO, "'%s': cannot read an entry: %s",
-		                   s->name, strerror(-r));
+	if ((r = copy_fields(s, v, err)) != PFI_OK)
+		return r;
 	e->time = usec > INT64_MAX ? INT64_MAX : (int64_t)usec;
-	e->host = f.host;
-	e->program = f.ident.p ? f.ident : f.comm;
-	e->pid = number_of(f.spid.p ? f.spid : f.pid);
-	if (e->pid < 0 && f.spid.p)
-		e->pid = number_of(f.pid);
-	e->facility = (int)number_of(f.facility);
-	e->text = f.text;
+	e->host = v[F_HOST];
+	e->program = v[F_IDENT].p ? v[F_IDENT] : v[F_COMM];
+	e->pid = number_of(v[F_SPID]);
+	if (e->pid < 0)
+		e->pid = number_of(v[F_PID]);
+	e->facility = (int)number_of(v[F_FACILITY]);
+	e->text = v[F_TEXT];
 	return PFI_OK;
 }
 

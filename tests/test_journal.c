@@ -34,7 +34,7 @@
 struct entry {
 	int64_t time;            /* __REALTIME_TIMESTAMP */
 	char host[64];           /* _HOSTNAME */
-	char ident[64];          /* SYSLOG_IDENTIFIER, "" for none */
+	char ident[1024];        /* SYSLOG_IDENTIFIER, "" for none */
 	long pid;                /* SYSLOG_PID (and _PID); -1 none */
 	long only_pid;           /* _PID without SYSLOG_PID; -1 none */
 	int facility;            /* SYSLOG_FACILITY */
@@ -559,6 +559,34 @@ Test(journal, an_entry_keeps_its_own_microseconds_host_and_pid)
 	free(raw);
 	free(db);
 	free(j);
+}
+
+Test(journal, an_overlong_entry_is_cut_as_an_overlong_line_is)
+{
+	struct entry e = { 1793588645123457, "edge-1", "", 7, -1, 2, NULL };
+	size_t big = 100000, len;
+	char *text = malloc(big + 1), *j = path_join(dir, "long.journal");
+	char *db, *out;
+
+	cr_assert_not_null(text);
+	memset(text, 'a', big);
+	text[big] = '\0';
+	e.text = text;
+	/* an identifier of Postfix's shape, far too long: 1000 bytes */
+	snprintf(e.ident, sizeof(e.ident), "postfix/%0992d", 0);
+	write_journal(j, &e, 1);
+	db = journal_index("j.db", "--journal-file", j);
+	cr_assert_eq(kept_lines(db), 1);
+	out = pfi_ok(0, NULL, "--db", db, "info", "--unparsed", "--format",
+	             "tsv", NULL);
+	len = strlen(out);
+	/* "program\tline\n", the program, a tab, the line cut at 64 KiB
+	 * (its program cut at 255 bytes) */
+	cr_assert(len > 64 * 1024 && len < 64 * 1024 + 400, "%zu bytes", len);
+	free(out);
+	free(db);
+	free(j);
+	free(text);
 }
 
 Test(journal, info_lists_each_journal_source_with_its_entries_and_times)
