@@ -83,7 +83,8 @@ try:
 
     def query(expr):
         st, _, b = get(papi + "query?" + urllib.parse.urlencode({"query": expr}))
-        return st, json.loads(b.decode()) if b else {}
+        # While it starts, Prometheus answers 503 in plain text.
+        return st, json.loads(b.decode()) if st == 200 and b else {}
 
     def value(expr):
         st, j = query(expr)
