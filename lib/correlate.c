@@ -1198,6 +1198,8 @@ static void held_expire(struct pfi_corr *c, int64_t now)
 
 	while (n < c->nheld && c->held[n].time < now - PFI_VERDICT_HOLD_US)
 		n++;
+	if (n == 0)
+		return;   /* c->held may be NULL: memmove must not see it */
 	for (i = 0; i < n; i++) {
 		free(c->held[i].host);
 		free(c->held[i].client_ip);
