@@ -160,6 +160,20 @@ int pfi_slice_eq(struct pfi_slice s, const char *lit)
 	return s.p != NULL && s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
+char *pfi_slice_copy(char *buf, size_t cap, struct pfi_slice s)
+{
+	size_t n = s.p == NULL ? 0 : s.n < cap ? s.n : cap - 1;
+	char *q;
+
+	if (n > 0)
+		memcpy(buf, s.p, n);
+	buf[n] = '\0';
+	for (q = memchr(buf, '\0', n); q != NULL;
+	     q = memchr(q, '\0', n - (size_t)(q - buf)))
+		*q = '?';   /* as pfi_slice_dup does */
+	return buf;
+}
+
 char *pfi_slice_dup(struct pfi_slice s)
 {
 	char *p, *q;

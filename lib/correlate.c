@@ -1706,12 +1706,10 @@ static int noqueue_reject(struct feed *f)
 		ev.client_ip = cstr_slice(s->client_ip);
 	}
 	if (f->c->nheld > 0 && ev.client_ip.n < 64) {
-		char ip[64] = "";
+		char ip[64];
 		int rc;
 
-		if (ev.client_ip.p != NULL)
-			memcpy(ip, ev.client_ip.p, ev.client_ip.n);
-		ip[ev.client_ip.n] = '\0';
+		pfi_slice_copy(ip, sizeof(ip), ev.client_ip);
 		rc = claim_held(f, ev.client_ip.p ? ip : NULL, ev.reason, NULL);
 		if (rc != PFI_OK)
 			return rc;

@@ -393,17 +393,6 @@ static int verdict_kind(const struct pfi_envelope *env, struct pfi_event *ev,
 	}
 }
 
-/* s as a C string in buf (of cap > s.n bytes). */
-static const char *slice_copy(char *buf, size_t cap, struct pfi_slice s)
-{
-	size_t n = s.n < cap ? s.n : cap - 1;
-
-	if (n > 0)
-		memcpy(buf, s.p, n);
-	buf[n] = '\0';
-	return buf;
-}
-
 /* Writes the verdicts of the line, joined to the message the correlator
  * gave it to; without one, they wait (pfi_corr_hold_verdict): an SPF
  * check for the message its client queues next, a verdict naming a queue
@@ -425,14 +414,13 @@ static int store_verdict(struct run *r, const struct pfi_envelope *env,
 	    v->program.n >= sizeof(program) || v->qid.n >= sizeof(qid))
 		return rc;
 	/* a reply is matched by its start: a long one is cut */
-	rc = pfi_corr_hold_verdict(r->corr,
-	                           slice_copy(host, sizeof(host), env->host),
-	                           v->qid.p ? slice_copy(qid, sizeof(qid), v->qid)
-	                                    : NULL,
-	                           slice_copy(ip, sizeof(ip), v->client_ip),
-	                           slice_copy(program, sizeof(program), v->program),
-	                           v->reply.n ? slice_copy(reply, sizeof(reply),
-	                                                   v->reply) : NULL,
+	pfi_slice_copy(host, sizeof(host), env->host);
+	pfi_slice_copy(qid, sizeof(qid), v->qid);
+	pfi_slice_copy(ip, sizeof(ip), v->client_ip);
+	pfi_slice_copy(program, sizeof(program), v->program);
+	pfi_slice_copy(reply, sizeof(reply), v->reply);
+	rc = pfi_corr_hold_verdict(r->corr, host, v->qid.p ? qid : NULL, ip,
+	                           program, v->reply.n ? reply : NULL,
 	                           env->time, r->next_line, id);
 	return rc == PFI_ENOMEM ? pfi_err_set(&r->st->err, rc, "out of memory")
 	                        : rc;

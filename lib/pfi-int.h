@@ -109,6 +109,9 @@ int pfi_slice_eq(struct pfi_slice s, const char *lit);     /* exact match */
 /* A NUL-terminated copy (malloc), a NUL inside the slice turned into '?';
  * NULL if absent or out of memory. */
 char *pfi_slice_dup(struct pfi_slice s);
+/* The same into buf (cap > 0 bytes): at most cap - 1 bytes of s, then a
+ * NUL; an absent slice gives "".  Returns buf. */
+char *pfi_slice_copy(char *buf, size_t cap, struct pfi_slice s);
 
 /* ---- read.c: lines from plain, gzip, zstd, xz, bzip2 files or stdin ------- */
 
@@ -339,10 +342,8 @@ struct pfi_verdict_read {
 	double score;
 	int has_score;
 	struct pfi_slice client_ip;   /* SPF: the client checked */
-	struct pfi_slice sender;      /* SPF: the envelope sender checked */
 	struct pfi_slice reply;       /* SPF: the reject or defer text, which
 	                                 Postfix's reject line quotes */
-	struct pfi_slice queued_as;   /* amavis: the re-injected copies */
 	int virus_clean;              /* amavis: the line also says no virus
 	                                 was found (a second verdict) */
 	int detail_only;              /* opendkim: a signature's domain and

@@ -371,7 +371,6 @@ static void spf_identity(struct pfi_scan all, struct pfi_verdict_read *v)
 	if (!PFI_SLICE_PRESENT(from))
 		from = value_after(all, PFI_LIT("smtp.mailfrom="));
 	v->client_ip = value_after(all, PFI_LIT("client-ip="));
-	v->sender = from;
 	if (PFI_SLICE_PRESENT(id) && slice_is(id, "helo"))
 		v->domain = helo;
 	else if (PFI_SLICE_PRESENT(from) && from.n > 0 && !slice_is(from, "<>"))
@@ -446,7 +445,6 @@ static enum pfi_verdict_line spf_action(struct pfi_scan c, int reject,
 		struct pfi_scan idc;
 
 		id.n = strcspn_n(id.p, id.n, ";&");
-		v->sender = id;
 		v->domain = domain_of(id);
 		idc = pfi_scan_of(id.p, id.n);
 		if (v->domain.n == id.n &&      /* "bob%40b.test": URL-encoded */
@@ -607,11 +605,6 @@ static int is_score_char(char c)
 	return pfi_is_digit(c) || c == '.' || c == '-';
 }
 
-static int is_qids_char(char c)
-{
-	return pfi_is_alnum(c) || c == '/';
-}
-
 static enum pfi_verdict_line amavis(struct pfi_scan c, struct pfi_verdict_read *v)
 {
 	const struct amavis_ccat *k;
@@ -653,7 +646,6 @@ static enum pfi_verdict_line amavis(struct pfi_scan c, struct pfi_verdict_read *
 	hits = amavis_field(all, PFI_LIT(", Hits: "), is_score_char);
 	if (PFI_SLICE_PRESENT(hits) && signed_decimal(hits, &v->score))
 		v->has_score = 1;
-	v->queued_as = amavis_field(all, PFI_LIT(", queued_as: "), is_qids_char);
 	return PFI_VL_VERDICT;
 }
 
@@ -747,7 +739,6 @@ static enum pfi_verdict_line clamav_milter(struct pfi_scan c,
 		c = t;
 	} else
 		c.p += 6;
-	v->sender = pfi_scan_span(&c, is_token_char);
 	if (clean) {
 		v->result = "clean";
 		return PFI_VL_VERDICT;

@@ -44,7 +44,7 @@ int pfi_load_verdicts(pfi_store *st, struct pfi_pool *p, int64_t id,
                       size_t *count)
 {
 	sqlite3_stmt *s;
-	struct pfi_verdict *arr = NULL, *grown;
+	struct pfi_verdict *arr = NULL;
 	size_t n = 0, cap = 0;
 	int rc, step;
 
@@ -59,15 +59,9 @@ int pfi_load_verdicts(pfi_store *st, struct pfi_pool *p, int64_t id,
 	sqlite3_bind_int64(s, 1, id);
 	rc = PFI_OK;
 	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4;
-			grown = realloc(arr, cap * sizeof(*arr));
-			if (grown == NULL) {
-				rc = PFI_ENOMEM;
-				break;
-			}
-			arr = grown;
-		}
+		if ((rc = pfi_array_reserve((void **)&arr, &cap, n, sizeof(*arr),
+		                            4)) != PFI_OK)
+			break;
 		fill_verdict(p, &arr[n++], s);
 	}
 	if (rc == PFI_OK && step != SQLITE_DONE)

@@ -16,15 +16,6 @@ static const char insert_verdict_sql[] =
 
 /* ---- opendkim: a verdict and its signature on separate lines ---------- */
 
-static void copy_slice(char *buf, size_t cap, struct pfi_slice s)
-{
-	size_t n = s.p == NULL ? 0 : s.n < cap ? s.n : cap - 1;
-
-	if (n > 0)
-		memcpy(buf, s.p, n);
-	buf[n] = '\0';
-}
-
 /* Whether the note is about the message (host, qid) of this line. */
 static int sig_same(const struct pfi_sig_note *n,
                     const struct pfi_envelope *env, struct pfi_slice qid)
@@ -37,8 +28,8 @@ static void sig_note(struct pfi_sig_note *n, const struct pfi_envelope *env,
                      struct pfi_slice qid)
 {
 	memset(n, 0, sizeof(*n));
-	copy_slice(n->host, sizeof(n->host), env->host);
-	copy_slice(n->qid, sizeof(n->qid), qid);
+	pfi_slice_copy(n->host, sizeof(n->host), env->host);
+	pfi_slice_copy(n->qid, sizeof(n->qid), qid);
 }
 
 static const char set_domain_sql[] =
@@ -59,8 +50,8 @@ int pfi_write_verdict_detail(struct pfi_write *w,
 		if (sig_same(n, env, v->qid) && n->row == 0 && n->domain[0])
 			return PFI_OK;
 		sig_note(n, env, v->qid);
-		copy_slice(n->domain, sizeof(n->domain), v->domain);
-		copy_slice(n->detail, sizeof(n->detail), v->detail);
+		pfi_slice_copy(n->domain, sizeof(n->domain), v->domain);
+		pfi_slice_copy(n->detail, sizeof(n->detail), v->detail);
 		return PFI_OK;
 	}
 	s = pfi_store_stmt(w->st, ST_SET_VERDICT_DOMAIN, set_domain_sql);

@@ -64,7 +64,7 @@ static void check_verdicts(const struct pfi_envelope *env, const char *line,
 	for (i = 0; i <= v[0].nmore; i++) {
 		const struct pfi_slice s[] = {
 			v[i].qid, v[i].domain, v[i].detail, v[i].client_ip,
-			v[i].sender, v[i].queued_as, v[i].reply
+			v[i].reply
 		};
 		size_t k;
 
