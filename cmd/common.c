@@ -166,14 +166,29 @@ int cli_parse_color(const char *s, enum pfi_color *out)
 
 /* ---- output ------------------------------------------------------------- */
 
+/* Bare times on the command line are UTC (--utc), as cli_setup_output()
+ * last said. */
+static int times_utc;
+
+/* Whether the terminal named by $TERM shows colour: not "dumb", not unset
+ * (what a pipe's reader or an editor's shell buffer often has). */
+static int term_has_color(void)
+{
+	const char *t = getenv("TERM");
+
+	return t != NULL && t[0] != '\0' && strcmp(t, "dumb") != 0;
+}
+
 void cli_setup_output(struct pfi_globals *g)
 {
 	const char *nc = getenv("NO_COLOR");
 
 	g->tty = isatty(STDOUT_FILENO);
 	g->width = cli_term_width();
+	times_utc = g->utc;
 	if (g->color == PFI_COLOR_AUTO)
-		g->use_color = g->tty && (nc == NULL || nc[0] == '\0');
+		g->use_color = g->tty && (nc == NULL || nc[0] == '\0') &&
+		               term_has_color();
 	else
 		g->use_color = g->color == PFI_COLOR_ALWAYS;
 }
@@ -408,6 +423,18 @@ int cli_duration(const char *v, double *out)
 		return -1;
 	*out = n * secs[u - units];
 	return isfinite(*out) ? 0 : -1;   /* "1.5e308m" overflows */
+}
+
+int cli_time(const char *v, int64_t *out)
+{
+	return pfi_time_parse_zone(out, v, time(NULL), times_utc) == PFI_OK ? 0
+	                                                                   : -1;
+}
+
+int cli_time_error(const char *cmd, const char *opt, const char *v)
+{
+	return cli_usage_error(cmd, "invalid time '%s' for %s; times are "
+	                       CLI_TIME_FORMS, v, opt);
 }
 
 /* ---- the index ---------------------------------------------------------- */

@@ -5,7 +5,6 @@
  * spec entries are CLI_FILTER_OPTS in pfi.h).
  */
 #include <stdlib.h>
-#include <time.h>
 
 #include "pfi.h"
 
@@ -47,9 +46,9 @@ static const char **filter_field(struct pfi_filter *f, int c)
 static int filter_time(const char *cmd, const char *opt, const char *v,
                        int64_t *out)
 {
-	if (pfi_time_parse(out, v, time(NULL)) == PFI_OK)
+	if (cli_time(v, out) == 0)
 		return PFI_EXIT_OK;
-	return cli_usage_error(cmd, "invalid time '%s' for %s", v, opt);
+	return cli_time_error(cmd, opt, v);
 }
 
 static void filter_add_status(struct cli_filter *cf, const char *v)

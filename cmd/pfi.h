@@ -336,8 +336,8 @@ extern const char *const cli_verdicts[];
 	{ "sasl-user", 0, CLI_ARG_TEXT, "USER", CLI_OPT_SASL_USER, \
 	  CLI_OPT_FILTER, NULL, "SASL login of the sender", NULL }, \
 	{ "since", 0, CLI_ARG_TIME, "T", CLI_OPT_SINCE, CLI_OPT_FILTER, NULL, \
-	  "at or after T (90s, 15m, 2h, 3d, 1w, today, yesterday, " \
-	  "2026-11-02, 2026-11-02T10:00, RFC3339, @EPOCH)", NULL }, \
+	  "at or after T: 2h, 1h ago, now, today, yesterday 14:00, 13:40, " \
+	  "Nov 22, Nov 22 13:40, 2026-11-02T10:00, RFC3339, @EPOCH", NULL }, \
 	{ "until", 0, CLI_ARG_TIME, "T", CLI_OPT_UNTIL, CLI_OPT_FILTER, NULL, \
 	  "before T", NULL }, \
 	{ "grep", 0, CLI_ARG_TEXT, "REGEX", CLI_OPT_GREP, CLI_OPT_FILTER, \
@@ -397,7 +397,8 @@ extern const char *const cli_colors[];
 /* Parse option values; 0 on success, -1 for an unknown name. */
 int cli_parse_format(const char *s, enum pfi_format *out);
 int cli_parse_color(const char *s, enum pfi_color *out);
-/* Sets g->tty, g->width and g->use_color from stdout and --color. */
+/* Sets g->tty, g->width and g->use_color from stdout, --color, NO_COLOR
+ * and TERM (dumb: none), and whether cli_time() reads bare times as UTC. */
 void cli_setup_output(struct pfi_globals *g);
 /* Width of the terminal on stdout (ioctl, else $COLUMNS), 0 if none. */
 int cli_term_width(void);
@@ -424,6 +425,18 @@ int cli_out_end(pfi_out *o);
 /* A number or count, or null when it is unknown (negative). */
 void cli_out_num(pfi_out *o, const char *key, double v);
 void cli_out_int(pfi_out *o, const char *key, int64_t v);
+
+/* The time forms of --since, --until and --before, for messages. */
+#define CLI_TIME_FORMS \
+	"ages (90s, 2h, -1h, 1h ago, 2 days ago), now, today, yesterday, " \
+	"yesterday 14:00, 13:40 (the last one), Nov 22, Nov 22 13:40, " \
+	"2026-11-02, 2026-11-02T10:00, RFC 3339 with an offset, @EPOCH"
+/* A time T of the command line, read at the time pfi runs: bare times in
+ * UTC with --utc, else local.  Returns 0, or -1 if v is none. */
+int cli_time(const char *v, int64_t *out);
+/* The usage error for v, not a time, given to option opt of cmd: it
+ * lists the forms.  Returns PFI_EXIT_USAGE. */
+int cli_time_error(const char *cmd, const char *opt, const char *v);
 
 /* A duration in seconds, more than zero: "300", "90s", "5m", "1h", "1d",
  * "1w", fractions allowed.  Returns 0, or -1 if v is none. */

@@ -60,9 +60,8 @@ static int cmd_prune(struct pfi_globals *g, int argc, char **argv)
 		return rc;
 	if (before == NULL)
 		return cli_usage_error("prune", "--before is required");
-	if (pfi_time_parse(&cut, before, time(NULL)) != PFI_OK)
-		return cli_usage_error("prune", "invalid time '%s' for --before",
-		                       before);
+	if (cli_time(before, &cut) != 0)
+		return cli_time_error("prune", "--before", before);
 	if ((st = cli_store(g)) == NULL)
 		return PFI_EXIT_FAILURE;
 	if (pfi_prune(st, cut, &r) != PFI_OK)

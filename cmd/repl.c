@@ -182,10 +182,11 @@ static int repl_set_filter(struct cli_repl *r, const struct cli_opt *o,
 {
 	struct repl_setting *s = repl_filter(r, o->name);
 	int64_t t;
+	char opt[64];
 
-	if (o->arg == CLI_ARG_TIME && pfi_time_parse(&t, v, time(NULL)) != PFI_OK)
-		return cli_usage_error("set", "invalid time '%s' for --%s", v,
-		                       o->name);
+	snprintf(opt, sizeof(opt), "--%s", o->name);
+	if (o->arg == CLI_ARG_TIME && cli_time(v, &t) != 0)
+		return cli_time_error("set", opt, v);
 	if (s == NULL) {
 		r->filters = xrealloc(r->filters,
 		                      (r->nfilters + 1) * sizeof(*r->filters));

@@ -564,12 +564,21 @@ PFI_EXTERN int pfi_term_write(FILE *fp, const char *s, size_t n);
 PFI_EXTERN char *pfi_time_format(char *buf, size_t size, int64_t t, int utc);
 
 /*
- * Parses a user time `spec` relative to `now` (seconds): "90s", "15m",
- * "2h", "3d", "1w" (ago), "today", "yesterday", "2026-11-02",
- * "2026-11-02T10:00", "2026-11-02 10:00:00", RFC3339 with offset,
- * "@1793491200".  Local time unless an offset is given.
- * Returns PFI_OK or PFI_EINVAL.
+ * Parses a user time `spec` relative to `now` (seconds) into microseconds:
+ *  - ages: "90s", "15m", "2h", "3d", "1w", "-1h", "1h ago", "2 hours ago";
+ *  - "now", "today", "yesterday", "yesterday 14:00", "today 9:30";
+ *  - "13:40" (today, or yesterday when that is later than now);
+ *  - "Nov 22", "Nov 22 13:40" (any case, or the month's whole name): the
+ *    latest such time not later than now;
+ *  - "2026-11-02", "2026-11-02T10:00", "2026-11-02 10:00:00", RFC3339
+ *    with an offset, "@1793491200".
+ * A time without an offset is local time, or UTC when `utc` is non-zero
+ * (pfi_time_parse: local).  Example: at 2026-11-23T10:00 local, "13:40"
+ * is 2026-11-22T13:40 and "Nov 23" 2026-11-23T00:00.
+ * Returns PFI_OK or PFI_EINVAL (out unchanged).
  */
+PFI_EXTERN int pfi_time_parse_zone(int64_t *out, const char *spec,
+                                   time_t now, int utc);
 PFI_EXTERN int pfi_time_parse(int64_t *out, const char *spec, time_t now);
 
 /* ---- stats ----------------------------------------------------------------- */

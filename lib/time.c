@@ -164,8 +164,35 @@ static int scan_time_of_day(struct pfi_scan *s, struct civil *c)
 	return scan_clock(s, c) && scan_zone(s, c) && s->p == s->end;
 }
 
+/* ---- turning a civil time into an instant -------------------------------- */
+
+/* Epoch seconds of the wall-clock time c: in UTC when utc, else in local
+ * time (out-of-range fields normalized as mktime() does them, so the day
+ * before the 1st is the last of the previous month either way). */
+static int64_t civil_secs(const struct civil *c, int utc)
+{
+	if (!utc)
+		return pfi_local_to_epoch(c->y, c->mo, c->d, c->h, c->mi, c->s);
+	return (pfi_days_from_civil(c->y, (unsigned)c->mo, 1) + c->d - 1) * DAY +
+	       c->h * 3600LL + c->mi * 60LL + c->s;
+}
+
+/* The calendar day of `now` (UTC or local), at midnight. */
+static int day_of(time_t now, int utc, struct civil *c)
+{
+	struct tm tm;
+
+	if ((utc ? gmtime_r(&now, &tm) : localtime_r(&now, &tm)) == NULL)
+		return 0;
+	memset(c, 0, sizeof(*c));
+	c->y = tm.tm_year + 1900;
+	c->mo = tm.tm_mon + 1;
+	c->d = tm.tm_mday;
+	return 1;
+}
+
 /* A date, optionally followed by a time of day. */
-static int parse_civil(int64_t *out, const char *spec)
+static int parse_civil(int64_t *out, const char *spec, int utc)
 {
 	struct pfi_scan s = pfi_scan_of(spec, strlen(spec));
 	struct civil c;
@@ -179,7 +206,7 @@ static int parse_civil(int64_t *out, const char *spec)
 		secs = pfi_days_from_civil(c.y, c.mo, c.d) * DAY + c.h * 3600 +
 		       c.mi * 60 + c.s - c.off;
 	else
-		secs = pfi_local_to_epoch(c.y, c.mo, c.d, c.h, c.mi, c.s);
+		secs = civil_secs(&c, utc);
 	*out = secs * USEC + c.us;
 	return PFI_OK;
 }
@@ -197,52 +224,218 @@ static int parse_epoch(int64_t *out, const char *spec)
 	return PFI_OK;
 }
 
-/* "90s", "15m", "2h", "3d", "1w": that long before `now`. */
+/* ---- "2h", "-2h", "2h ago", "2 hours ago" ---------------------------------- */
+
+/* A unit of an age, by its letter or its English word. */
+struct age_unit {
+	const char *word;    /* singular; a plural adds "s" */
+	long long secs;
+};
+
+static const struct age_unit age_units[] = {
+	{ "s", 1 }, { "sec", 1 }, { "second", 1 },
+	{ "m", 60 }, { "min", 60 }, { "minute", 60 },
+	{ "h", 3600 }, { "hour", 3600 },
+	{ "d", DAY }, { "day", DAY },
+	{ "w", 7 * DAY }, { "week", 7 * DAY },
+};
+
+/* The unit word at the cursor: its seconds, or 0.  `letters`: only the
+ * one-letter units.  The words take a plural "s"; the letters do not. */
+static long long scan_age_unit(struct pfi_scan *s, int letters)
+{
+	struct pfi_slice w;
+	size_t i, n;
+
+	if (!pfi_scan_word(s, pfi_is_alpha, &w))
+		return 0;
+	for (i = 0; i < PFI_ARRAY_SIZE(age_units); i++) {
+		n = strlen(age_units[i].word);
+		if ((letters && n > 1) || w.n < n || w.n > n + (n > 1) ||
+		    memcmp(w.p, age_units[i].word, n) != 0)
+			continue;
+		if (w.n == n || w.p[n] == 's')
+			return age_units[i].secs;
+	}
+	return 0;
+}
+
+/*
+ * That long before `now`: "90s", "15m", "2h", "3d", "1w", also with a
+ * minus ("-1h"); or followed by " ago", when the unit may be a word and
+ * stand after a space: "1h ago", "2 hours ago", "1 day ago".
+ */
 static int parse_ago(int64_t *out, const char *spec, time_t now)
 {
-	static const char units[] = "smhdw";
-	static const long long unit_secs[] = {1, 60, 3600, DAY, 7 * DAY};
 	struct pfi_scan s = pfi_scan_of(spec, strlen(spec));
-	const char *u;
+	const char *ago = NULL;
+	int minus = pfi_scan_char(&s, '-');
+	long long unit;
 	int64_t v;
 
-	if (!pfi_scan_uint(&s, SIZE_MAX, 0, MAX_EPOCH, &v) ||
-	    pfi_scan_len(&s) != 1 ||
-	    (u = memchr(units, *s.p, sizeof(units) - 1)) == NULL)
+	if (!minus && s.end - s.p > 4 && memcmp(s.end - 4, " ago", 4) == 0) {
+		ago = s.end - 4;
+		s.end = ago;
+	}
+	if (!pfi_scan_uint(&s, SIZE_MAX, 0, MAX_EPOCH, &v))
 		return PFI_EINVAL;
-	v *= unit_secs[u - units];
-	if (v > MAX_EPOCH)
+	if (ago != NULL)
+		pfi_scan_char(&s, ' ');
+	if ((unit = scan_age_unit(&s, ago == NULL)) == 0 || s.p != s.end ||
+	    v > MAX_EPOCH / unit)
 		return PFI_EINVAL;
-	*out = ((int64_t)now - v) * USEC;
+	*out = ((int64_t)now - v * unit) * USEC;
 	return PFI_OK;
 }
 
-/* Local midnight of the day `days` away from the day of `now`. */
-static int parse_day(int64_t *out, time_t now, int days)
-{
-	struct tm tm;
+/* ---- "today", "13:40", "yesterday 14:00", "Nov 22 13:40" ------------------ */
 
-	if (localtime_r(&now, &tm) == NULL)
+/* A clock for the forms that name a day: "13:40", "9:05", "13:40:05". */
+static int scan_day_clock(struct pfi_scan *s, struct civil *c)
+{
+	struct pfi_scan t = *s;
+
+	/* one digit for the hour when the colon follows at once */
+	if (t.end - t.p >= 2 && pfi_is_digit(t.p[0]) && t.p[1] == ':') {
+		c->h = t.p[0] - '0';
+		t.p++;
+		if (!pfi_scan_char(&t, ':') || !pfi_scan_digits(&t, 2, 0, 59, &c->mi))
+			return 0;
+		if (pfi_scan_char(&t, ':') && !pfi_scan_digits(&t, 2, 0, 59, &c->s))
+			return 0;
+		*s = t;
+		return 1;
+	}
+	return scan_clock(s, c) && c->us == 0;
+}
+
+/* The rest of s, if any, is " " and a clock; 1 when so (or empty). */
+static int scan_optional_clock(struct pfi_scan *s, struct civil *c)
+{
+	if (s->p == s->end)
+		return 1;
+	return pfi_scan_char(s, ' ') && scan_day_clock(s, c) && s->p == s->end;
+}
+
+/* "today" or "yesterday", then maybe " 14:00": that time of that day
+ * (local, or UTC when utc). */
+static int parse_day(int64_t *out, struct pfi_scan s, time_t now, int utc)
+{
+	struct civil c;
+	int back;
+
+	if (pfi_scan_skip(&s, PFI_LIT("today")))
+		back = 0;
+	else if (pfi_scan_skip(&s, PFI_LIT("yesterday")))
+		back = 1;
+	else
 		return PFI_EINVAL;
-	*out = pfi_local_to_epoch(tm.tm_year + 1900, tm.tm_mon + 1,
-	                          tm.tm_mday + days, 0, 0, 0) * USEC;
+	if (!day_of(now, utc, &c) || !scan_optional_clock(&s, &c))
+		return PFI_EINVAL;
+	c.d -= back;
+	*out = civil_secs(&c, utc) * USEC;
 	return PFI_OK;
 }
 
-int pfi_time_parse(int64_t *out, const char *spec, time_t now)
+/* "13:40": today at that time, or yesterday when that is still to come. */
+static int parse_clock(int64_t *out, struct pfi_scan s, time_t now, int utc)
 {
+	struct civil c;
+	int64_t t;
+
+	if (!day_of(now, utc, &c) || !scan_day_clock(&s, &c) || s.p != s.end)
+		return PFI_EINVAL;
+	t = civil_secs(&c, utc);
+	if (t > (int64_t)now) {
+		c.d--;
+		t = civil_secs(&c, utc);
+	}
+	*out = t * USEC;
+	return PFI_OK;
+}
+
+/* A month by its English name or its first three letters, any case. */
+static int scan_month(struct pfi_scan *s, int *mon)
+{
+	static const char *const names[] = {
+		"january", "february", "march", "april", "may", "june", "july",
+		"august", "september", "october", "november", "december"
+	};
+	struct pfi_slice w;
+	size_t i, k;
+
+	if (!pfi_scan_word(s, pfi_is_alpha, &w) || w.n < 3)
+		return 0;
+	for (i = 0; i < PFI_ARRAY_SIZE(names); i++) {
+		for (k = 0; k < w.n && names[i][k] != '\0' &&
+		     (w.p[k] | 0x20) == names[i][k]; k++)
+			;
+		if (k == w.n && (k == 3 || names[i][k] == '\0')) {
+			*mon = (int)i + 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * "Nov 22" and "Nov 22 13:40" (also "november 2", "Nov  2" as syslog
+ * pads it): the latest such time that is not in the future, so this year
+ * or an earlier one; Feb 29 goes back to the last leap year.
+ */
+static int parse_month_day(int64_t *out, struct pfi_scan s, time_t now,
+                           int utc)
+{
+	struct civil c, today;
+	int64_t t, v;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	if (!day_of(now, utc, &today) || !scan_month(&s, &c.mo) ||
+	    !pfi_scan_spaces(&s) || !pfi_scan_uint(&s, 2, 1, 31, &v) ||
+	    !scan_optional_clock(&s, &c))
+		return PFI_EINVAL;
+	c.d = (int)v;
+	for (i = 0, c.y = today.y; i < 9; i++, c.y--) {
+		if (c.y < 1970 || c.d > pfi_days_in_month(c.y, c.mo))
+			continue;
+		if ((t = civil_secs(&c, utc)) <= (int64_t)now) {
+			*out = t * USEC;
+			return PFI_OK;
+		}
+	}
+	return PFI_EINVAL;
+}
+
+/* ---- pfi_time_parse ---------------------------------------------------------- */
+
+int pfi_time_parse_zone(int64_t *out, const char *spec, time_t now, int utc)
+{
+	struct pfi_scan s;
 	size_t n;
 
 	if (spec == NULL || *spec == '\0')
 		return PFI_EINVAL;
 	n = strlen(spec);
+	s = pfi_scan_of(spec, n);
 	if (spec[0] == '@')
 		return parse_epoch(out, spec + 1);
-	if (strcmp(spec, "today") == 0)
-		return parse_day(out, now, 0);
-	if (strcmp(spec, "yesterday") == 0)
-		return parse_day(out, now, -1);
+	if (strcmp(spec, "now") == 0) {
+		*out = (int64_t)now * USEC;
+		return PFI_OK;
+	}
 	if (n > 4 && spec[4] == '-')
-		return parse_civil(out, spec);
+		return parse_civil(out, spec, utc);
+	if (spec[0] == 't' || spec[0] == 'y')
+		return parse_day(out, s, now, utc);
+	if (pfi_is_alpha(spec[0]))
+		return parse_month_day(out, s, now, utc);
+	if (n > 1 && (spec[1] == ':' || (n > 2 && spec[2] == ':')))
+		return parse_clock(out, s, now, utc);
 	return parse_ago(out, spec, now);
+}
+
+int pfi_time_parse(int64_t *out, const char *spec, time_t now)
+{
+	return pfi_time_parse_zone(out, spec, now, 0);
 }

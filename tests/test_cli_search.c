@@ -216,8 +216,48 @@ Test(cli_search, relative_times_count_back_from_when_pfi_runs)
 	cr_assert_eq(count_of("--since", "2w", NULL, NULL), 4);
 	cr_assert_eq(count_of("--until", "60s", NULL, NULL), 3);
 	cr_assert_eq(count_of("--since", "1w", "--until", "2h"), 0);
+	/* issue 18's forms count back the same way */
+	cr_assert_eq(count_of("--since", "-15m", NULL, NULL), 2);
+	cr_assert_eq(count_of("--since", "15m ago", NULL, NULL), 2);
+	cr_assert_eq(count_of("--since", "2 hours ago", NULL, NULL), 3);
+	cr_assert_eq(count_of("--since", "3 weeks ago", "--until", "now"), 4);
+	cr_assert_eq(count_of("--since", "now", NULL, NULL), 0);
 	free(err);
 	free(log);
+}
+
+static void index_tiny(void);
+
+Test(cli_search, utc_makes_bare_times_utc_on_input_too)
+{
+	index_tiny();
+	setenv("TZ", "Europe/Berlin", 1);   /* 10:00 there is 09:00Z */
+	cr_assert_eq(count_of("--since", "2026-11-02T10:00", NULL, NULL), 5);
+	cr_assert_eq(count_of("--utc", "--since", "2026-11-02T10:00", NULL), 4);
+	cr_assert_eq(count_of("--since", "2026-11-02T10:00", "--utc", NULL), 4);
+	/* an explicit offset is the same either way */
+	cr_assert_eq(count_of("--utc", "--since", "2026-11-02T11:00+01:00", NULL), 4);
+	cr_assert_eq(count_of("--until", "2026-11-02 11:00:00", NULL, NULL), 1);
+	cr_assert_eq(count_of("--until", "2026-11-02 11:00:00", "--utc", NULL), 4);
+	cr_assert_eq(count_of("--until", "2026-11-02 10:00:01", "--utc", NULL), 2);
+}
+
+Test(cli_search, a_time_it_cannot_read_gets_the_forms_it_can)
+{
+	const char *argv[] = { "--db", db, "search", "--since", "last tuesday", NULL };
+	char *out, *err;
+
+	index_tiny();
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 2, "%s", err);
+	cr_assert_str_empty(out);
+	cr_assert_not_null(strstr(err, "pfi: invalid time 'last tuesday' for "
+	                          "--since; times are "), "%s", err);
+	cr_assert_not_null(strstr(err, "1h ago"), "%s", err);
+	cr_assert_not_null(strstr(err, "13:40"), "%s", err);
+	cr_assert_not_null(strstr(err, "Nov 22 13:40"), "%s", err);
+	cr_assert_not_null(strstr(err, "yesterday 14:00"), "%s", err);
+	free(out);
+	free(err);
 }
 
 /* Indexes a log of rejects at T_1000 + offsets (seconds), one of them

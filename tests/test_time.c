@@ -223,6 +223,52 @@ static struct parse_case parse_cases[] = {
 	{"2000-02-29", NOW, 951782400LL * US},
 	{"2026-12-31T23:59:59.999999Z", NOW, 1798761599999999LL},
 	{"9999-12-31T23:59:59Z", NOW, 253402300799LL * US},
+	/* issue 18: the forms people type at a terminal */
+	{"now", NOW, NOW * US},
+	{"-1h", NOW, (NOW - 3600) * US},
+	{"-90s", NOW, (NOW - 90) * US},
+	{"1h ago", NOW, (NOW - 3600) * US},
+	{"15m ago", NOW, (NOW - 900) * US},
+	{"2 hours ago", NOW, (NOW - 7200) * US},
+	{"1 hour ago", NOW, (NOW - 3600) * US},
+	{"3 days ago", NOW, (NOW - 3 * 86400) * US},
+	{"1 week ago", NOW, (NOW - 7 * 86400) * US},
+	{"10 min ago", NOW, (NOW - 600) * US},
+	{"5 mins ago", NOW, (NOW - 300) * US},
+	{"30 seconds ago", NOW, (NOW - 30) * US},
+	{"13:40", NOW, 1795441200LL * US},             /* earlier today */
+	{"13:40:30", NOW, 1795441230LL * US},
+	{"9:05", NOW, 1795424700LL * US},
+	{"19:13", NOW, NOW * US},                      /* now is not future */
+	{"19:14", NOW, 1795374840LL * US},             /* future: yesterday */
+	{"yesterday 14:00", NOW, 1795356000LL * US},
+	{"today 08:00", NOW, 1795420800LL * US},
+	{"today 23:00", NOW, 1795474800LL * US},       /* as asked, even later */
+	{"Nov 22", NOW, 1795305600LL * US},
+	{"Nov 23", NOW, 1795392000LL * US},            /* today's midnight */
+	{"Nov 24", NOW, 1763942400LL * US},            /* future: a year back */
+	{"Nov 22 13:40", NOW, 1795354800LL * US},
+	{"Nov 23 19:14", NOW, 1763925240LL * US},      /* a minute ahead */
+	{"nov 22", NOW, 1795305600LL * US},
+	{"NOVEMBER 22", NOW, 1795305600LL * US},
+	{"Nov  2", NOW, 1793577600LL * US},            /* as syslog pads it */
+	{"November 2", NOW, 1793577600LL * US},
+	{"Dec 31", NOW, 1767139200LL * US},
+	{"Jan 1", NOW, 1767225600LL * US},
+	{"Feb 29", NOW, 1709164800LL * US},            /* the last leap year */
+	/* across midnight: now is 2026-11-24T00:10Z */
+	{"23:50", 1795479000LL, 1795477800LL * US},
+	{"00:05", 1795479000LL, 1795478700LL * US},
+	{"yesterday", 1795479000LL, 1795392000LL * US},
+	{"-20m", 1795479000LL, 1795477800LL * US},
+	/* across New Year: now is 2027-01-01T00:30Z */
+	{"Dec 31", 1798763400LL, 1798675200LL * US},
+	{"Jan 1", 1798763400LL, 1798761600LL * US},
+	{"Jan 2", 1798763400LL, 1767312000LL * US},
+	{"23:00", 1798763400LL, 1798758000LL * US},
+	{"01:00", 1798763400LL, 1798678800LL * US},
+	{"yesterday 12:00", 1798763400LL, 1798718400LL * US},
+	{"Dec 31 23:59", 1798763400LL, 1798761540LL * US},
 };
 
 ParameterizedTestParameters(time, parse_accepts_every_documented_form)
@@ -246,8 +292,17 @@ struct invalid_case {
 };
 
 static struct invalid_case invalid_cases[] = {
-	{""}, {"abc"}, {"now"}, {"Today"}, {"today "}, {" today"},
-	{"10"}, {"10x"}, {"10S"}, {"5mm"}, {"5 m"}, {" 5m"}, {"-5m"}, {"+5m"},
+	{""}, {"abc"}, {"Today"}, {"today "}, {" today"},
+	{"10"}, {"10x"}, {"10S"}, {"5mm"}, {"5 m"}, {" 5m"}, {"+5m"},
+	{"now "}, {"Now"}, {"-now"}, {"--5m"}, {"-"}, {"-5"}, {"-5 m"},
+	{"-5m ago"}, {"5m  ago"}, {"5m ago "}, {"ago"}, {"5 ago"}, {" ago"},
+	{"2 hours"}, {"2hours"}, {"2 hourss ago"}, {"2 hs ago"}, {"2 x ago"},
+	{"13:40Z"}, {"13:40 "}, {"24:00"}, {"13:60"}, {"1:5"}, {"13:4"},
+	{"13:40:60"}, {"13:40:00.5"}, {"113:40"}, {":40"}, {"13:"},
+	{"yesterday14:00"}, {"yesterday 14"}, {"today 9"}, {"yesterday  14:00"},
+	{"Nov"}, {"Nov22"}, {"Nov 32"}, {"Nov 31"}, {"Feb 30"}, {"Nov 0"},
+	{"Nov 022"}, {"Nov 22 25:00"}, {"Nov 22 13:40 "}, {"No 22"},
+	{"Novem 22"}, {"Sept 1"}, {"22 Nov"}, {"Nov -1"},
 	{"m"}, {"1.5h"}, {"99999999999999999999s"}, {"999999999999w"},
 	{"@"}, {"@-1"}, {"@+1"}, {"@ 1"}, {"@12x"}, {"@253402300800"},
 	{"@99999999999999999999"},
@@ -303,4 +358,91 @@ Test(time, parse_reads_dates_and_days_in_local_time)
 	/* an explicit offset is not local time */
 	cr_assert_eq(pfi_time_parse(&got, "2026-07-15T14:00Z", (time_t)NOW), PFI_OK);
 	cr_assert_eq(got, 1784124000LL * US);
+}
+
+/* ---- the forms of issue 18 in zones with DST, and --utc ------------------ */
+
+struct zoned_case {
+	char tz[24];
+	int utc;              /* bare times in UTC (--utc) */
+	char spec[32];
+	long long now;
+	long long want;       /* seconds */
+};
+
+/* Berlin: CET to CEST on 2026-03-29 at 02:00, back on 2026-10-25 at 03:00. */
+static struct zoned_case zoned_cases[] = {
+	/* the day clocks go forward; now is 12:00 CEST */
+	{"Europe/Berlin", 0, "01:30", 1774778400LL, 1774744200LL},
+	{"Europe/Berlin", 0, "03:30", 1774778400LL, 1774747800LL},
+	{"Europe/Berlin", 0, "13:40", 1774778400LL, 1774701600LL},  /* CET */
+	{"Europe/Berlin", 0, "yesterday 12:00", 1774778400LL, 1774695600LL},
+	{"Europe/Berlin", 0, "today", 1774778400LL, 1774738800LL},
+	{"Europe/Berlin", 0, "Mar 29", 1774778400LL, 1774738800LL},
+	{"Europe/Berlin", 0, "-1h", 1774778400LL, 1774774800LL},
+	/* the day they go back; now is 12:00 CET */
+	{"Europe/Berlin", 0, "yesterday 14:00", 1792926000LL, 1792843200LL},
+	{"Europe/Berlin", 0, "Oct 25", 1792926000LL, 1792879200LL},
+	{"Europe/Berlin", 0, "03:30", 1792926000LL, 1792895400LL},
+	{"Europe/Berlin", 0, "01:30", 1792926000LL, 1792884600LL},
+	{"Europe/Berlin", 0, "1 day ago", 1792926000LL, 1792839600LL},
+	/* --utc: bare times are UTC whatever TZ says */
+	{"Europe/Berlin", 0, "13:40", NOW, 1795437600LL},
+	{"Europe/Berlin", 1, "13:40", NOW, 1795441200LL},
+	{"Europe/Berlin", 0, "Nov 22", NOW, 1795302000LL},
+	{"Europe/Berlin", 1, "Nov 22", NOW, 1795305600LL},
+	{"Europe/Berlin", 1, "today", NOW, 1795392000LL},
+	{"Europe/Berlin", 1, "yesterday 14:00", NOW, 1795356000LL},
+	{"Europe/Berlin", 1, "2026-11-02 10:00", NOW, 1793613600LL},
+	{"Europe/Berlin", 1, "2026-11-02T10:00+01:00", NOW, 1793610000LL},
+	{"America/New_York", 1, "Dec 31", 1798763400LL, 1798675200LL},
+	{"America/New_York", 0, "Dec 31", 1798763400LL, 1798693200LL},
+	{"America/New_York", 0, "Jan 1", 1798763400LL, 1767243600LL},
+	{"America/New_York", 0, "23:00", 1798763400LL, 1798689600LL},
+};
+
+ParameterizedTestParameters(time, parse_reads_new_forms_in_the_zone_asked)
+{
+	return cr_make_param_array(struct zoned_case, zoned_cases,
+	                           PFI_ARRAY_SIZE(zoned_cases));
+}
+
+ParameterizedTest(struct zoned_case *c, time,
+                  parse_reads_new_forms_in_the_zone_asked)
+{
+	int64_t got = -42;
+	int rc;
+
+	use_tz(c->tz);
+	rc = pfi_time_parse_zone(&got, c->spec, (time_t)c->now, c->utc);
+	cr_assert_eq(rc, PFI_OK, "%s '%s': rc %d", c->tz, c->spec, rc);
+	cr_assert_eq(got, c->want * US, "%s%s '%s': %lld, expected %lld", c->tz,
+	             c->utc ? " utc" : "", c->spec, (long long)got / US, c->want);
+}
+
+Test(time, a_wall_clock_time_dst_skips_is_read_as_mktime_reads_it)
+{
+	int64_t got;
+
+	use_tz("Europe/Berlin");
+	/* 02:30 does not exist on 2026-03-29: an hour either side of 02:00 */
+	cr_assert_eq(pfi_time_parse(&got, "02:30", (time_t)1774778400LL), PFI_OK);
+	cr_assert(got == 1774747800LL * US || got == 1774744200LL * US,
+	          "%lld", (long long)got / US);
+	/* 02:30 happens twice on 2026-10-25: either is 02:30 */
+	cr_assert_eq(pfi_time_parse(&got, "02:30", (time_t)1792926000LL), PFI_OK);
+	cr_assert(got == 1792888200LL * US || got == 1792891800LL * US,
+	          "%lld", (long long)got / US);
+}
+
+Test(time, a_month_day_far_from_any_real_date_is_rejected)
+{
+	int64_t got = -42;
+
+	/* Feb 29 of a year before 1970 is never reached from 1971 */
+	cr_assert_eq(pfi_time_parse(&got, "Feb 29", (time_t)(86400 * 365)),
+	             PFI_EINVAL);
+	cr_assert_eq(got, -42);
+	/* before 1970 nothing is read: Dec 31 in early 1970 */
+	cr_assert_eq(pfi_time_parse(&got, "Dec 31", (time_t)86400), PFI_EINVAL);
 }

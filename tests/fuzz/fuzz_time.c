@@ -1,19 +1,24 @@
 /*
  * fuzz_time.c - libFuzzer target for the time and duration parsers: the
- * --since/--until/--before specifications of pfi_time_parse() (lib/time.c:
- * "2h", "yesterday", "2026-11-02 14:00", RFC3339, "@1793491200"), the
+ * --since/--until/--before specifications of pfi_time_parse_zone()
+ * (lib/time.c: "2h", "1h ago", "yesterday 14:00", "13:40", "Nov 22 13:40",
+ * "2026-11-02 14:00", RFC3339, "@1793491200"), local and UTC, the
  * durations of `pfi stats --sla/--compare` (cli_duration() of
  * cmd/common.c, which is compiled in here), and pfi_time_format() on any
  * 64-bit time.
  *
  * Checks: a parsed time inside the years pfi reads comes back unchanged
  * from its RFC3339 text, in UTC and in local time (a zone with DST); a
- * duration is finite and above zero; a formatted time fits its buffer.
+ * time of day ("13:40") lies in the two days up to now, and a day of the
+ * month ("Nov 22 13:40") in the nine years up to now, as the zone reads
+ * them and in UTC; a duration is finite and above zero; a formatted time
+ * fits its buffer.
  */
 #include <math.h>
 
 #include "../../cmd/pfi.h"
 #include "fuzz.h"
+#include "scan.h"
 
 #define USEC 1000000LL
 /* Parsed times checked by the round trip: 1970-01-02 up to 9999-01-01,
@@ -46,15 +51,33 @@ static void round_trip(int64_t t, int utc)
 	FUZZ_CHECK(back == t);
 }
 
+/* The forms that name no date stay in the past they promise: a time of
+ * day in the two days up to now (a DST change makes a day 25 hours), a
+ * month and day in the nine years up to now. */
+static void check_window(const char *spec, int64_t t)
+{
+	int64_t now = (int64_t)FUZZ_REF * USEC;
+
+	if (pfi_is_digit(spec[0]) && (spec[1] == ':' || spec[2] == ':'))
+		FUZZ_CHECK(t <= now && t > now - 2 * 86400 * USEC);
+	else if (pfi_is_alpha(spec[0]) && strchr("tyn", spec[0]) == NULL)
+		FUZZ_CHECK(t <= now && t > now - 9 * 366LL * 86400 * USEC);
+}
+
 static void check_spec(const char *spec)
 {
 	int64_t t = 0;
 	double secs = 0;
+	int utc;
 
-	if (pfi_time_parse(&t, spec, FUZZ_REF) == PFI_OK &&
-	    t >= ROUND_MIN && t < ROUND_MAX) {
-		round_trip(t, 1);
-		round_trip(t, 0);
+	for (utc = 0; utc < 2; utc++) {
+		if (pfi_time_parse_zone(&t, spec, FUZZ_REF, utc) != PFI_OK)
+			continue;
+		check_window(spec, t);
+		if (t >= ROUND_MIN && t < ROUND_MAX) {
+			round_trip(t, 1);
+			round_trip(t, 0);
+		}
 	}
 	if (cli_duration(spec, &secs) == 0)
 		FUZZ_CHECK(secs > 0 && isfinite(secs));

@@ -135,6 +135,19 @@ yesterday 14:00
 9999-12-31T23:59:59Z
 @1793491200
 @0
+now
+-1h
+1h ago
+2 hours ago
+1 week ago
+13:40
+9:05:30
+00:00
+today 23:59
+Nov 22
+Nov  2 13:40
+february 29
+Dec 31 23:59:59
 SPECS
 
 # Fields: from, to, domain, sender-domain, subject, status list, dsn,
