@@ -197,8 +197,12 @@ void pfi_syslog_init(struct pfi_syslog_ctx *ctx, time_t ref);
  * Parses the envelope of `line`.  Formats: classic "Nov  2 03:04:05 host
  * prog[pid]: text" (also with a leading year, fractional seconds), RFC3339
  * "2026-11-02T03:04:05.123456+01:00 host prog[pid]: text", journalctl
- * short-iso "2026-11-02T03:04:05+0100 host prog[pid]: text"; a Solaris
- * "[ID n facility.level]" tag after the program is skipped.
+ * short-iso "2026-11-02T03:04:05+0100 host prog[pid]: text", each maybe
+ * with a "<PRI>" before it and "prog[pid] text" without the colon; RFC 5424
+ * "<22>1 2026-11-02T03:04:05.123456+01:00 host prog pid - - text" (the
+ * <PRI> optional, structured data skipped; "-" for the pid gives -1); a
+ * Solaris "[ID n facility.level]" tag after the program and a BOM before
+ * the text are skipped.
  * Classic years: the first line takes the year of ctx->ref, one less if
  * that would put it after ref; a later line whose time runs back by more
  * than half a year has moved into the next year.

@@ -34,6 +34,25 @@
  * (empty text).  Strict elsewhere: a line without a host (the word after
  * the timestamp ends in ':'), without "prog:" or with an impossible time
  * is not a syslog line.
+ *
+ * A central log host (rsyslog 8.2302 and syslog-ng, as seen in their
+ * output and code) writes three more shapes, all read here:
+ * - "<PRI>" before any of the above, from the *ForwardFormat templates;
+ * - RFC 5424, "<PRI>1 STAMP HOST APP-NAME PROCID MSGID SD MSG" (rsyslog's
+ *   RSYSLOG_SyslogProtocol23Format, syslog-ng's flags(syslog-protocol)),
+ *   the <PRI> optional.  Host and APP-NAME are kept as written, "-" (the
+ *   NILVALUE) too, as rsyslog writes "-" in its classic templates for the
+ *   same message; a PROCID that is "-" or not a number gives pid -1.
+ *   STRUCTURED-DATA is "-" or [elements] whose quoted values escape '"',
+ *   '\' and ']'; it is skipped.  The MSG loses leading spaces (rsyslog
+ *   keeps the space a classic message had after its tag) and a BOM;
+ * - "prog[pid] text" without the colon: rsyslog's classic templates for
+ *   a message that arrived as RFC 5424 (the colon is not part of
+ *   APP-NAME).  Without a pid, "host prog text" cannot be told from any
+ *   line of words ("Nov 22 13:31:05 mx1 last message repeated 3 times"),
+ *   and is not read.
+ * A BOM at the start of the text is dropped in every shape: rsyslog
+ * copies it from an RFC 5424 sender into classic lines as well.
  */
 #include <limits.h>
 #include <string.h>
@@ -318,17 +337,23 @@ static int cur_pid(struct pfi_scan *c, long *pid)
 	return 1;
 }
 
-/* "prog[pid]: " or "prog: "; the pid is -1 when absent. */
+/* "prog[pid]: ", "prog: " or "prog[pid] " (rsyslog's classic templates
+ * for a message that came as RFC 5424); the pid is -1 when absent. */
 static int cur_tag(struct pfi_scan *c, struct pfi_envelope *env)
 {
 	struct pfi_scan t = *c;
 
 	/* What stops the program other than '[', ':' or the end fails the
-	 * ':' below. */
+	 * ':' or the ' ' below. */
 	if (!pfi_scan_word(&t, is_tag_byte, &env->program) ||
-	    !cur_pid(&t, &env->pid) || !pfi_scan_char(&t, ':') ||
-	    (t.p < t.end && !pfi_scan_char(&t, ' ')))
+	    !cur_pid(&t, &env->pid))
 		return 0;
+	if (pfi_scan_char(&t, ':')) {
+		if (t.p < t.end && !pfi_scan_char(&t, ' '))
+			return 0;
+	} else if (env->pid < 0 || !pfi_scan_char(&t, ' ')) {
+		return 0;
+	}
 	*c = t;
 	return 1;
 }
@@ -371,18 +396,136 @@ static void skip_solaris_id(struct pfi_slice *text)
 	*text = pfi_scan_rest(&c);
 }
 
+/* A UTF-8 byte order mark before the text (RFC 5424 6.4). */
+static void skip_bom(struct pfi_slice *text)
+{
+	struct pfi_scan c = pfi_scan_of(text->p, text->n);
+
+	if (pfi_scan_skip(&c, PFI_LIT("\xef\xbb\xbf")))
+		*text = pfi_scan_rest(&c);
+}
+
+/* ---- RFC 5424 ------------------------------------------------------------------ */
+
+/* "<PRI>": 1 to 3 digits, at most 191 (facility 23, severity 7). */
+static int cur_pri(struct pfi_scan *c)
+{
+	struct pfi_scan t = *c;
+	int64_t pri;
+
+	if (!pfi_scan_char(&t, '<') || !pfi_scan_uint(&t, 3, 0, 191, &pri) ||
+	    !pfi_scan_char(&t, '>'))
+		return 0;
+	*c = t;
+	return 1;
+}
+
+/* A header field (a word, NILVALUE "-" included) and the spaces after it. */
+static int cur_field(struct pfi_scan *c, struct pfi_slice *f)
+{
+	struct pfi_scan t = *c;
+
+	if (!pfi_scan_word(&t, is_token_byte, f) || !pfi_scan_spaces(&t))
+		return 0;
+	*c = t;
+	return 1;
+}
+
+/*
+ * One SD-ELEMENT, '[' SD-ID *(SP NAME="VALUE") ']'.  Inside a quoted
+ * value '\' escapes the next byte and a ']' does not end the element
+ * (RFC 5424 6.3.3 wants '"', '\' and ']' escaped there; rsyslog passes an
+ * unescaped ']' in quotes through as it came).
+ */
+static int cur_sd_element(struct pfi_scan *c)
+{
+	const char *p = c->p;
+	int quoted = 0;
+
+	if (p == c->end || *p != '[')
+		return 0;
+	for (p++; p < c->end; p++) {
+		if (quoted && *p == '\\') {
+			if (++p == c->end)
+				return 0;
+		} else if (*p == '"') {
+			quoted = !quoted;
+		} else if (!quoted && *p == ']') {
+			c->p = p + 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* STRUCTURED-DATA: "-" or one or more elements with nothing between. */
+static int cur_sd(struct pfi_scan *c)
+{
+	if (pfi_scan_char(c, '-'))
+		return 1;
+	if (!cur_sd_element(c))
+		return 0;
+	while (cur_sd_element(c))
+		;
+	return 1;
+}
+
+/* The pid of a PROCID: -1 for "-" and for what is not a number. */
+static long procid_pid(struct pfi_slice f)
+{
+	struct pfi_scan t = pfi_scan_of(f.p, f.n);
+	int64_t v;
+
+	if (pfi_scan_uint(&t, 10, 0, LONG_MAX, &v) && t.p == t.end)
+		return (long)v;
+	return -1;
+}
+
+/*
+ * "1 STAMP HOST APP-NAME PROCID MSGID SD[ MSG]", after the <PRI>:
+ * host, program and pid into *env, the cursor left at the MSG.  The
+ * stamp is RFC 3339 (the NILVALUE "-" is no time, and fails).
+ */
+static int cur_rfc5424(struct pfi_scan *c, struct stamp *st,
+                       struct pfi_envelope *env)
+{
+	struct pfi_scan t = *c;
+	struct pfi_slice procid, msgid;
+
+	memset(st, 0, sizeof(*st));
+	if (!pfi_scan_char(&t, '1') || !pfi_scan_spaces(&t) ||
+	    !cur_rfc3339(&t, st) || !pfi_scan_spaces(&t) ||
+	    !cur_field(&t, &env->host) || !cur_field(&t, &env->program) ||
+	    !cur_field(&t, &procid) || !cur_field(&t, &msgid) || !cur_sd(&t) ||
+	    (t.p < t.end && !pfi_scan_spaces(&t)))
+		return 0;
+	env->pid = procid_pid(procid);
+	*c = t;
+	return 1;
+}
+
+/* The envelope up to the text, in any of the shapes of the header. */
+static int cur_envelope(struct pfi_scan *c, struct stamp *st,
+                        struct pfi_envelope *env)
+{
+	cur_pri(c);
+	if (pfi_scan_starts(c, PFI_LIT("1 ")))
+		return cur_rfc5424(c, st, env);
+	return cur_stamp(c, st) && cur_host(c, &env->host) && cur_tag(c, env);
+}
+
 int pfi_syslog_parse(struct pfi_syslog_ctx *ctx, const char *line, size_t len,
                      struct pfi_envelope *env)
 {
 	struct pfi_scan c = pfi_scan_of(line, len);
 	struct stamp st;
 
-	if (line == NULL || !cur_stamp(&c, &st) || !cur_host(&c, &env->host) ||
-	    !cur_tag(&c, env))
+	if (line == NULL || !cur_envelope(&c, &st, env))
 		return PFI_EPARSE;
 	if (stamp_time(ctx, &st, &env->time) != PFI_OK)
 		return PFI_EPARSE;
 	env->text = pfi_scan_rest(&c);
+	skip_bom(&env->text);
 	env->repeat = 1;
 	unwrap_repeat(env);
 	skip_solaris_id(&env->text);

@@ -148,10 +148,11 @@ ParameterizedTestParameters(syslog, envelope_fields_match_the_line)
 	                           PFI_ARRAY_SIZE(env_cases));
 }
 
-ParameterizedTest(struct env_case *c, syslog, envelope_fields_match_the_line)
+/* Parses the line of c with reference time ref; checks every field. */
+static void check_case(const struct env_case *c, time_t ref)
 {
 	struct pfi_envelope env;
-	int rc = parse_one(c->line, CORPUS_MTIME, &env);
+	int rc = parse_one(c->line, ref, &env);
 
 	cr_assert_eq(rc, PFI_OK, "rc %d for '%s'", rc, c->line);
 	assert_slice(env.host, c->host, "host");
@@ -161,6 +162,113 @@ ParameterizedTest(struct env_case *c, syslog, envelope_fields_match_the_line)
 	cr_assert_eq(env.time, c->time, "time %lld, expected %lld",
 	             (long long)env.time, c->time);
 	cr_assert_eq(env.repeat, c->repeat);
+}
+
+ParameterizedTest(struct env_case *c, syslog, envelope_fields_match_the_line)
+{
+	check_case(c, CORPUS_MTIME);
+}
+
+/* ---- a central log host's lines ------------------------------------------------ */
+
+/* 2026-12-07T07:00:00Z, after the central log lines below were written. */
+#define CENTRAL_MTIME 1796626800
+
+#define SMTP_SENT "3C026108018: to=<user1@partner.test>, relay=mx.partner.test[127.0.0.10]:25, delay=2.1, delays=0.03/0.87/0.46/0.73, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 93FAB5487D)"
+
+/*
+ * Real Postfix lines of the corpus (testdata/realpostfix), handed by
+ * logger(1) to the unix socket of an rsyslogd 8.2302 named edge1 as
+ * Postfix's syslog(3) would, forwarded over TCP to a second rsyslogd and
+ * written there by its templates on 2026-12-07, in /tmp: with the
+ * default forwarding template (RSYSLOG_TraditionalForwardFormat) and with
+ * RSYSLOG_SyslogProtocol23Format (and parser.permitSlashInProgramName),
+ * each written as RSYSLOG_TraditionalFileFormat, RSYSLOG_FileFormat and
+ * RSYSLOG_SyslogProtocol23Format.  Then lines sent to the receiver
+ * directly as RFC 5424 by logger --rfc5424 (structured data, MSGID, no
+ * host) and by hand (BOM, elements with ']' in quotes).
+ */
+static struct env_case central_cases[] = {
+	/* classic forwarding: the file templates keep the colon */
+	{"Dec  7 06:26:34 edge1 postfix/smtp[29255]: " SMTP_SENT,
+	 "edge1", "postfix/smtp", 29255, SMTP_SENT, 1796624794000000LL, 1},
+	{"2026-12-07T06:26:34+00:00 edge1 postfix/smtp[29255]: " SMTP_SENT,
+	 "edge1", "postfix/smtp", 29255, SMTP_SENT, 1796624794000000LL, 1},
+	{"<22>1 2026-12-07T06:26:34+00:00 edge1 postfix/smtp 29255 - -  " SMTP_SENT,
+	 "edge1", "postfix/smtp", 29255, SMTP_SENT, 1796624794000000LL, 1},
+	{"<22>1 2026-12-07T06:26:34+00:00 edge1 postfix/postfix-script - - -  starting the Postfix mail system",
+	 "edge1", "postfix/postfix-script", -1, "starting the Postfix mail system",
+	 1796624794000000LL, 1},
+	/* RFC 5424 forwarding: the classic file templates lose the colon */
+	{"Dec  7 06:26:37 edge1 postfix/submission/smtpd[30001] disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=2 data=1 quit=1 commands=6",
+	 "edge1", "postfix/submission/smtpd", 30001,
+	 "disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=2 data=1 quit=1 commands=6",
+	 1796624797000000LL, 1},
+	{"2026-12-07T06:26:37.763308+00:00 edge1 postfix/smtp[29255] " SMTP_SENT,
+	 "edge1", "postfix/smtp", 29255, SMTP_SENT, 1796624797763308LL, 1},
+	{"2026-12-07T06:26:37.809698+00:00 edge1 postfix-out/smtp[5] C20591161A8: to=<bob@local.test>, relay=none, delay=0.01, status=deferred (connect to x]: refused)",
+	 "edge1", "postfix-out/smtp", 5,
+	 "C20591161A8: to=<bob@local.test>, relay=none, delay=0.01, status=deferred (connect to x]: refused)",
+	 1796624797809698LL, 1},
+	{"<22>1 2026-12-07T06:26:37.725458+00:00 edge1 postfix/smtpd 29071 - -  connect from localhost[127.0.0.1]",
+	 "edge1", "postfix/smtpd", 29071, "connect from localhost[127.0.0.1]",
+	 1796624797725458LL, 1},
+	/* the sender without parser.permitSlashInProgramName: APP-NAME
+	 * stops at the '/', and the daemon's name is lost for good */
+	{"<22>1 2026-12-07T06:17:51.414834+00:00 edge1 postfix 28809 - -  connect from localhost[127.0.0.1]",
+	 "edge1", "postfix", 28809, "connect from localhost[127.0.0.1]",
+	 1796624271414834LL, 1},
+	/* logger --rfc5424: timeQuality, an SD value with escapes, a MSGID */
+	{"<22>1 2026-12-07T06:18:17.640423+00:00 vm postfix/smtpd 4711 - [timeQuality tzKnown=\"1\" isSynced=\"0\"] connect from a[192.0.2.1]",
+	 "vm", "postfix/smtpd", 4711, "connect from a[192.0.2.1]",
+	 1796624297640423LL, 1},
+	{"<22>1 2026-12-07T06:18:17.671581+00:00 vm postfix/smtpd 4711 ID47 [x@32473 k=\"a\\]b \\\"q\\\" c\\\\d\"] disconnect from a[192.0.2.1]",
+	 "vm", "postfix/smtpd", 4711, "disconnect from a[192.0.2.1]",
+	 1796624297671581LL, 1},
+	/* logger --rfc5424=nohost: the NILVALUE host, kept as rsyslog's
+	 * classic templates write it */
+	{"<22>1 2026-12-07T06:18:17.708700+00:00 - postfix/qmgr - - - no host",
+	 "-", "postfix/qmgr", -1, "no host", 1796624297708700LL, 1},
+	{"2026-12-07T06:18:17.708700+00:00 - postfix/qmgr[7] no host",
+	 "-", "postfix/qmgr", 7, "no host", 1796624297708700LL, 1},
+	/* by hand: a BOM, kept by rsyslog in every template */
+	{"<22>1 2026-12-07T06:10:01.123456+01:00 - postfix/smtpd 99 - - \xef\xbb\xbf" "bom text",
+	 "-", "postfix/smtpd", 99, "bom text", 1796620201123456LL, 1},
+	{"Dec  7 06:10:01 - postfix/smtpd[99] \xef\xbb\xbf" "bom text",
+	 "-", "postfix/smtpd", 99, "bom text", 1796623801000000LL, 1},
+	{"<22>1 2026-12-07T06:10:01.123Z h2 postfix/smtpd - - [a b=\"]\"][c d=\"e\"] sd2",
+	 "h2", "postfix/smtpd", -1, "sd2", 1796623801123000LL, 1},
+	{"<22>1 2026-12-07T06:10:01.123Z h2 postfix/smtpd 12 - [a b=\"x\\]y\"][c d=\"e\"] ",
+	 "h2", "postfix/smtpd", 12, "", 1796623801123000LL, 1},
+	{"<22>1 2026-12-07T06:10:01.123Z h2 postfix/smtpd 12 - -",
+	 "h2", "postfix/smtpd", 12, "", 1796623801123000LL, 1},
+	/* syslog-ng's flags(syslog-protocol) file lines, as its
+	 * log_writer_format_log() writes them: [meta sequenceId], a BOM */
+	{"<22>1 2026-12-07T06:10:01+00:00 edge1 postfix/smtpd 29071 - [meta sequenceId=\"1\"] \xef\xbb\xbf" "connect from localhost[127.0.0.1]",
+	 "edge1", "postfix/smtpd", 29071, "connect from localhost[127.0.0.1]",
+	 1796623801000000LL, 1},
+	/* the forward templates' "<PRI>" before a classic line; a PROCID
+	 * that is a name; rsyslog's repeat reduction in an RFC 5424 MSG */
+	{"<22>Dec  7 06:10:01 edge1 postfix/smtpd[1]: x",
+	 "edge1", "postfix/smtpd", 1, "x", 1796623801000000LL, 1},
+	{"<191>2026-12-07T06:10:01Z edge1 postfix/smtpd[1]: x",
+	 "edge1", "postfix/smtpd", 1, "x", 1796623801000000LL, 1},
+	{"1 2026-12-07T06:10:01Z edge1 postfix/smtpd worker-2 - - x",
+	 "edge1", "postfix/smtpd", -1, "x", 1796623801000000LL, 1},
+	{"<0>1 2026-12-07T06:10:01Z edge1 postfix/smtpd 1 - - message repeated 2 times: [ x]",
+	 "edge1", "postfix/smtpd", 1, "x", 1796623801000000LL, 2},
+};
+
+ParameterizedTestParameters(syslog, central_log_lines_give_the_senders_fields)
+{
+	return cr_make_param_array(struct env_case, central_cases,
+	                           PFI_ARRAY_SIZE(central_cases));
+}
+
+ParameterizedTest(struct env_case *c, syslog,
+                  central_log_lines_give_the_senders_fields)
+{
+	check_case(c, CENTRAL_MTIME);
 }
 
 /* ---- malformed lines --------------------------------------------------------- */
@@ -177,7 +285,6 @@ static struct bad_case bad_cases[] = {
 	{"Nov 22 13:31:05 mx1"},
 	{"Nov 22 13:31:05 mx1 "},
 	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809]"},
-	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809] connect from x"},
 	{"Nov 22 13:31:05 mx1 postfix/smtpd[28809]:connect from x"},
 	{"Nov 22 13:31:05 postfix/smtpd[28809]: connect from x"},
 	{"Nov 22 13:31:05 mx1: connect from x"},
@@ -212,6 +319,40 @@ static struct bad_case bad_cases[] = {
 	{"2026-11-02T03:04:05Zmx1 p[1]: x"},
 	{"2026-11-02 mx1 p[1]: x"},
 	{"1969-12-31T23:59:59Z mx1 p[1]: x"},
+	/* a tag with neither a colon nor a pid; a pid without the space */
+	{"Dec  7 06:26:37 edge1 postfix/postfix-script starting the Postfix mail system"},
+	{"Dec  7 06:26:37 edge1 postfix/smtpd[29071]connect from x"},
+	{"Dec  7 06:26:37 edge1 postfix/smtpd[29071]"},
+	/* RFC 5424 cut short or broken in each field */
+	{"<22>"},
+	{"<22>1"},
+	{"<22>1 "},
+	{"<22>1 2026-12-07T06:10:01Z"},
+	{"<22>1 2026-12-07T06:10:01Z h2"},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd"},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12"},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 -"},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - "},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - -x"},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - x y"},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - [a b"},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - [a b=\"x] y"},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - [a b=\"x\\"},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - [a b=\"x\"]y"},
+	{"<22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - [a]-"},
+	{"<22>1 - h2 postfix/smtpd 12 - - no time"},
+	{"<22>1 2026-12-07 06:10:01Z h2 postfix/smtpd 12 - - x"},
+	{"<22>1 2026-12-32T06:10:01Z h2 postfix/smtpd 12 - - x"},
+	{"<22>2 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - - version 2"},
+	{"<22>12026-12-07T06:10:01Z h2 postfix/smtpd 12 - - x"},
+	{"<22>11 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - - x"},
+	{"<192>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - - x"},
+	{"<0022>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - - x"},
+	{"<>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - - x"},
+	{"<22 1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - - x"},
+	{"<-1>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - - x"},
+	{"<22><22>1 2026-12-07T06:10:01Z h2 postfix/smtpd 12 - - x"},
+	{"<22> Dec  7 06:10:01 edge1 postfix/smtpd[1]: x"},
 };
 
 ParameterizedTestParameters(syslog, malformed_line_is_a_parse_error)
@@ -231,11 +372,13 @@ ParameterizedTest(struct bad_case *c, syslog, malformed_line_is_a_parse_error)
 /*
  * Every prefix of a line is handed over in a heap block of exactly its
  * length (no NUL), so a read past len trips AddressSanitizer; a prefix
- * parses exactly when it reaches the colon after the tag.
+ * parses exactly when it reaches the first `end` (the colon after the
+ * tag, the end of RFC 5424's structured data).
  */
-static void check_prefixes(const char *line)
+static void check_prefixes(const char *line, const char *end)
 {
-	size_t len = strlen(line), need = (size_t)(strstr(line, "]:") - line) + 2;
+	size_t len = strlen(line),
+	       need = (size_t)(strstr(line, end) - line) + strlen(end);
 	struct pfi_syslog_ctx ctx;
 	struct pfi_envelope env;
 	size_t n;
@@ -258,10 +401,15 @@ static void check_prefixes(const char *line)
 
 Test(syslog, parser_never_reads_past_the_given_length)
 {
-	check_prefixes("Nov  2 03:04:05.123 mx1 postfix/smtpd[28809]: connect");
+	check_prefixes("Nov  2 03:04:05.123 mx1 postfix/smtpd[28809]: connect", "]:");
 	check_prefixes("2026-11-22T13:31:05.827161+00:00 mx1 postfix/smtps/smtpd[28850]: "
-	               "message repeated 2 times: [ [ID 1 mail.info] x]");
-	check_prefixes("2024 Jun 10 06:27:30 mail postfix/cleanup[77]: x");
+	               "message repeated 2 times: [ [ID 1 mail.info] x]", "]:");
+	check_prefixes("2024 Jun 10 06:27:30 mail postfix/cleanup[77]: x", "]:");
+	check_prefixes("<22>Dec  7 06:26:37 edge1 postfix/smtpd[29071] connect", "] ");
+	check_prefixes("<22>1 2026-12-07T06:18:17.671581+00:00 vm postfix/smtpd 4711 "
+	               "ID47 [x@32473 k=\"a\\]b \\\"q\\\" c\\\\d\"] disconnect", "d\"]");
+	check_prefixes("<22>1 2026-12-07T06:26:37.725458+00:00 edge1 postfix/smtpd "
+	               "29071 - -  \xef\xbb\xbf" "connect", "- -");
 }
 
 /* ---- classic year inference ------------------------------------------------ */
@@ -422,6 +570,27 @@ Test(syslog, a_control_byte_in_the_host_or_the_tag_is_not_a_syslog_line)
 	                         CORPUS_MTIME, &env), PFI_EPARSE);
 	cr_assert_eq(parse_bytes(BYTES("Nov  2 13:43:16 mx1 postfix/smtpd\033[200]: x"),
 	                         CORPUS_MTIME, &env), PFI_EPARSE);
+	cr_assert_eq(parse_bytes(BYTES("<22>1 2026-12-07T06:10:01Z h\0 p 1 - - x"),
+	                         CENTRAL_MTIME, &env), PFI_EPARSE);
+	cr_assert_eq(parse_bytes(BYTES("<22>1 2026-12-07T06:10:01Z h p\n 1 - - x"),
+	                         CENTRAL_MTIME, &env), PFI_EPARSE);
+	cr_assert_eq(parse_bytes(BYTES("<22>1 2026-12-07T06:10:01Z h p 1\0 - - x"),
+	                         CENTRAL_MTIME, &env), PFI_EPARSE);
+	cr_assert_eq(parse_bytes(BYTES("<22>1 2026-12-07T06:10:01Z h p 1 \0 - x"),
+	                         CENTRAL_MTIME, &env), PFI_EPARSE);
+}
+
+Test(syslog, nul_and_newline_bytes_in_structured_data_stay_inside_it)
+{
+	struct pfi_envelope env;
+
+	cr_assert_eq(parse_bytes(BYTES("<22>1 2026-12-07T06:10:01Z h p 1 - [a\0 b=\"\n]\\\0\"] x"),
+	                         CENTRAL_MTIME, &env), PFI_OK);
+	cr_assert_eq(env.text.n, 1);
+	cr_assert_eq(env.text.p[0], 'x');
+	/* A backslash at the very end escapes nothing: no element ends. */
+	cr_assert_eq(parse_bytes(BYTES("<22>1 2026-12-07T06:10:01Z h p 1 - [a b=\"\\"),
+	                         CENTRAL_MTIME, &env), PFI_EPARSE);
 }
 
 Test(syslog, a_nul_in_the_text_stays_in_the_text_slice)
