@@ -146,10 +146,57 @@ static void stats_counts(pfi_out *o, const struct pfi_stats_counts *c)
 	cli_out_int(o, "bytes_received", c->bytes_received);
 }
 
-static void stats_group(pfi_out *o, const struct pfi_stats_group *g)
+/* verdicts{KIND: {RESULT: {messages, ratio}}}. */
+static void stats_verdict_object(pfi_out *o, const struct pfi_stats_verdict *v,
+                                 size_t n)
+{
+	size_t i;
+
+	pfi_out_object_begin(o, "verdicts");
+	for (i = 0; i < n; i++) {
+		if (i == 0 || strcmp(v[i].kind, v[i - 1].kind) != 0)
+			pfi_out_object_begin(o, v[i].kind);
+		pfi_out_object_begin(o, v[i].result);
+		cli_out_int(o, "messages", v[i].messages);
+		cli_out_num(o, "ratio", v[i].ratio);
+		pfi_out_object_end(o);
+		if (i + 1 == n || strcmp(v[i].kind, v[i + 1].kind) != 0)
+			pfi_out_object_end(o);
+	}
+	pfi_out_object_end(o);
+}
+
+/* The verdicts of a by[] row in one cell: "dkim=pass:12 spf=fail:1". */
+static void stats_verdict_cell(pfi_out *o, const struct pfi_stats_verdict *v,
+                               size_t n)
+{
+	char cell[1024];
+	size_t len = 0, i;
+	int w;
+
+	cell[0] = '\0';
+	for (i = 0; i < n; i++) {
+		w = snprintf(cell + len, sizeof(cell) - len, "%s%s=%s:%" PRId64,
+		             len ? " " : "", v[i].kind, v[i].result, v[i].messages);
+		if (w < 0 || (size_t)w >= sizeof(cell) - len)
+			break;
+		len += (size_t)w;
+	}
+	pfi_out_str(o, "verdicts", cell);
+}
+
+/* How a by[] row carries its verdicts. */
+enum group_verdicts { GV_OBJECT, GV_CELL, GV_NONE };
+
+static void stats_group(pfi_out *o, const struct pfi_stats_group *g,
+                        enum group_verdicts gv)
 {
 	pfi_out_str(o, "key", g->key);
 	stats_counts(o, &g->c);
+	if (gv == GV_OBJECT)
+		stats_verdict_object(o, g->verdicts, g->nverdicts);
+	else if (gv == GV_CELL)
+		stats_verdict_cell(o, g->verdicts, g->nverdicts);
 }
 
 static void stats_domain(pfi_out *o, const struct pfi_stats_domain *d,
@@ -313,27 +360,13 @@ static void stats_more(pfi_out *o, const struct pfi_globals *g,
 	(void)g;
 }
 
-/* verdicts{KIND: {RESULT: {messages, ratio}}} and signing[{domain,
- * messages, signed, ratio}]: the milters' and filters' verdicts. */
+/* verdicts{...} and signing[{domain, messages, signed, ratio}]: the
+ * milters' and filters' verdicts. */
 static void stats_verdicts(pfi_out *o, const struct pfi_stats *s)
 {
 	size_t i;
 
-	pfi_out_object_begin(o, "verdicts");
-	for (i = 0; i < s->nverdicts; i++) {
-		const struct pfi_stats_verdict *v = &s->verdicts[i];
-
-		if (i == 0 || strcmp(v->kind, s->verdicts[i - 1].kind) != 0)
-			pfi_out_object_begin(o, v->kind);
-		pfi_out_object_begin(o, v->result);
-		cli_out_int(o, "messages", v->messages);
-		cli_out_num(o, "ratio", v->ratio);
-		pfi_out_object_end(o);
-		if (i + 1 == s->nverdicts ||
-		    strcmp(v->kind, s->verdicts[i + 1].kind) != 0)
-			pfi_out_object_end(o);
-	}
-	pfi_out_object_end(o);
+	stats_verdict_object(o, s->verdicts, s->nverdicts);
 	pfi_out_array_begin(o, "signing");
 	for (i = 0; i < s->nsigning; i++) {
 		pfi_out_object_begin(o, NULL);
@@ -364,7 +397,7 @@ static void stats_fields(pfi_out *o, const struct pfi_stats *s)
 	pfi_out_array_begin(o, "by");
 	for (i = 0; i < s->nby; i++) {
 		pfi_out_object_begin(o, NULL);
-		stats_group(o, &s->by[i]);
+		stats_group(o, &s->by[i], GV_OBJECT);
 		pfi_out_object_end(o);
 	}
 	pfi_out_array_end(o);
@@ -416,12 +449,18 @@ static int stats_rows(struct pfi_globals *g, const struct pfi_stats *s,
                       int fmt)
 {
 	pfi_out *o = cli_out_new(g, fmt);
-	size_t i;
+	enum group_verdicts gv = fmt == PFI_FMT_NDJSON ? GV_OBJECT : GV_CELL;
+	size_t i, any = 0;
 
+	/* A table shows the column only when some row has verdicts. */
+	for (i = 0; i < s->nby; i++)
+		any += s->by[i].nverdicts;
+	if (fmt == PFI_FMT_TABLE && any == 0)
+		gv = GV_NONE;
 	pfi_out_begin(o, "by");
 	for (i = 0; i < s->nby; i++) {
 		pfi_out_record_begin(o);
-		stats_group(o, &s->by[i]);
+		stats_group(o, &s->by[i], gv);
 		pfi_out_record_end(o);
 	}
 	return cli_out_end(o);

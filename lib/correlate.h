@@ -196,7 +196,6 @@ int pfi_corr_sweep(struct pfi_corr *c);
  * client, and the sink hears of it.
  * Strings are copied.  PFI_OK or PFI_ENOMEM.
  */
-#define PFI_VERDICT_HOLD_US (60 * INT64_C(1000000))
 int pfi_corr_hold_verdict(struct pfi_corr *c, const char *host,
                           const char *qid, const char *client_ip,
                           const char *program, const char *reply,

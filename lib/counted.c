@@ -161,7 +161,34 @@ static const char *reject_class(const char *reason, const char *dsn)
 
 /* The relations that are hops: the child carries on the same mail
  * (a content filter's re-injection, a postsuper -r requeue). */
-#define HOP(x) x ".relation IN ('filter', 'requeue')"
+#define HOP(x) x ".relation IN " PFI_HOP_RELATIONS
+
+/* The columns pfi_stats_read_row reads, over `d` and the original `m`. */
+#define ROWS_COLS                                                          \
+	"d.status, d.dsn, d.domain, d.delay, d.attempts, d.time,"            \
+	" d.code, d.response, d.host, coalesce(m.client_ip, d.client_ip),"   \
+	" coalesce(m.sender, d.sender)"
+
+/* From deliveries `d` to the original message `m`, up to PFI_STATS_HOPS
+ * hops. */
+#define ROWS_JOINS                                                         \
+	" LEFT JOIN messages o ON o.id = d.message"                          \
+	" LEFT JOIN messages o2 ON " HOP("o") " AND o2.id = o.parent"        \
+	" LEFT JOIN messages o3 ON " HOP("o2") " AND o3.id = o2.parent"      \
+	" LEFT JOIN messages o4 ON " HOP("o3") " AND o4.id = o3.parent"      \
+	" LEFT JOIN messages m ON m.id = CASE"                               \
+	" WHEN " HOP("o4") " THEN o4.parent"                                 \
+	" WHEN " HOP("o3") " THEN o3.parent"                                 \
+	" WHEN " HOP("o2") " THEN o2.parent"                                 \
+	" WHEN " HOP("o") " THEN o.parent ELSE o.id END"
+
+/* Whether row `d` of original `m` counts (see pfi_stats_rows_sql). */
+#define ROWS_COUNTED                                                       \
+	"(d.message IS NULL OR (" ORIGINAL("m")                              \
+	" AND NOT (d.status = 'filtered' AND EXISTS (SELECT 1 FROM messages c" \
+	" WHERE c.parent = d.message AND " HOP("c") "))))"                   \
+	/* An address probe's recipients were tested, not sent mail. */      \
+	" AND d.status NOT IN ('deliverable', 'undeliverable')"
 
 /*
  * Every counted recipient row: NOQUEUE rejects, and the rows of original
@@ -173,25 +200,11 @@ static const char *reject_class(const char *reason, const char *dsn)
  * copy re-injected by the filter or picked up again after a requeue.
  */
 const char pfi_stats_rows_sql[] =
-	"SELECT d.status, d.dsn, d.domain, d.delay, d.attempts, d.time,"
-	" d.code, d.response, d.host, coalesce(m.client_ip, d.client_ip),"
-	" coalesce(m.sender, d.sender)"
-	" FROM deliveries d"
-	" LEFT JOIN messages o ON o.id = d.message"
-	" LEFT JOIN messages o2 ON " HOP("o") " AND o2.id = o.parent"
-	" LEFT JOIN messages o3 ON " HOP("o2") " AND o3.id = o2.parent"
-	" LEFT JOIN messages o4 ON " HOP("o3") " AND o4.id = o3.parent"
-	" LEFT JOIN messages m ON m.id = CASE"
-	" WHEN " HOP("o4") " THEN o4.parent"
-	" WHEN " HOP("o3") " THEN o3.parent"
-	" WHEN " HOP("o2") " THEN o2.parent"
-	" WHEN " HOP("o") " THEN o.parent ELSE o.id END"
-	" WHERE (d.message IS NULL OR (" ORIGINAL("m")
-	" AND NOT (d.status = 'filtered' AND EXISTS (SELECT 1 FROM messages c"
-	" WHERE c.parent = d.message AND " HOP("c") "))))"
-	/* An address probe's recipients were tested, not sent mail. */
-	" AND d.status NOT IN ('deliverable', 'undeliverable')"
-	" AND ";
+	"SELECT " ROWS_COLS " FROM deliveries d" ROWS_JOINS
+	" WHERE " ROWS_COUNTED " AND ";
+const char pfi_stats_rows_cols[] = ROWS_COLS;
+const char pfi_stats_rows_joins[] = ROWS_JOINS;
+const char pfi_stats_rows_counted[] = ROWS_COUNTED;
 
 /* Whether an outcome is final and carries a delivery delay. */
 static int final_with_delay(const char *status)

@@ -61,6 +61,16 @@ struct pfi_smsg {
  * or requeue hops from its original counts as the original. */
 extern const char pfi_stats_rows_sql[];
 #define PFI_STATS_HOPS 4
+/* Its parts, for queries that need the counted rows in another shape:
+ * the 11 columns pfi_stats_read_row reads, the joins from `d` to the
+ * original `m` (after "FROM deliveries d"), and the condition that a row
+ * counts. */
+extern const char pfi_stats_rows_cols[];
+extern const char pfi_stats_rows_joins[];
+extern const char pfi_stats_rows_counted[];
+/* The relations of a copy that carries on the same mail (a content
+ * filter's re-injection, a postsuper -r requeue), as an SQL list. */
+#define PFI_HOP_RELATIONS "('filter', 'requeue')"
 /* SELECT of arrived messages and notifications `m`: head, then any
  * joins, then kind (a WHERE clause); append " AND " and a condition. */
 extern const char pfi_stats_msgs_head[];

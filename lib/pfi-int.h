@@ -322,6 +322,12 @@ int pfi_parse_decimal(struct pfi_slice s, double *out);
 
 /* ---- verdict.c: the milters and filters beside Postfix ------------------ */
 
+/* How long a verdict logged before its message had a queue ID (an SPF
+ * check at RCPT) waits for the message or NOQUEUE reject it belongs to
+ * (correlate.c); the read side finds the reject within it too. */
+#define PFI_VERDICT_HOLD_US (60 * INT64_C(1000000))
+#define PFI_VERDICT_HOLD_SQL "60000000"     /* the same, in SQL text */
+
 enum pfi_verdict_line {
 	PFI_VL_OTHER = 0,    /* not a program verdict.c reads */
 	PFI_VL_NONE,         /* a line of one that decides nothing (start-up ...) */

@@ -642,9 +642,17 @@ struct pfi_stats_counts {
 	double defer_rate;      /* deferred_once / (recipients - rejected) */
 };
 
+struct pfi_stats_verdict;
+
 struct pfi_stats_group {
 	const char *key;              /* NULL when the record has no value */
 	struct pfi_stats_counts c;
+	/* Messages with each verdict under this key (see pfi_stats): the
+	 * verdict's own day, hour or host; for the other keys, each key of
+	 * the message's counted recipients (so rows need not add up to the
+	 * totals).  A key only verdicts have is a row with no recipients. */
+	const struct pfi_stats_verdict *verdicts;
+	size_t nverdicts;
 };
 
 struct pfi_stats_domain {
@@ -733,7 +741,8 @@ struct pfi_stats {
 	/* Verdicts of the milters and filters on the matching messages (and
 	 * on those they came from through content filters), by kind, then
 	 * result in SPEC's order; outbound signing by signing domain, most
-	 * signed first.  Whole-period answers: --by does not split them. */
+	 * signed first.  by[] rows carry the verdicts per key; signing is
+	 * not split. */
 	const struct pfi_stats_verdict *verdicts;
 	size_t nverdicts;
 	const struct pfi_stats_signing *signing;

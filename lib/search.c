@@ -32,7 +32,8 @@ static const char search_cols[] =
 	" coalesce(m.sender, d.sender), d.recipient, d.orig_to, d.domain,"
 	" d.status, d.dsn, d.relay, d.delay, d.d_before, d.d_in, d.d_conn,"
 	" d.d_xmit, d.attempts, d.response, coalesce(m.client, d.client),"
-	" coalesce(m.client_ip, d.client_ip), m.subject, m.size, d.message";
+	" coalesce(m.client_ip, d.client_ip), m.subject, m.size, d.message,"
+	" d.line";
 
 static const char search_from[] =
 	" FROM deliveries d LEFT JOIN messages m ON m.id = d.message WHERE ";
@@ -158,15 +159,22 @@ static void row_verdicts_release(struct pfi_search *q)
 	q->vs = NULL;
 }
 
-/* The verdicts of the row's message and of the messages it came from. */
+/* The verdicts of the row's message and of the messages it came from;
+ * of a NOQUEUE reject, those that led to it. */
 static int row_verdicts(struct pfi_search *q)
 {
 	const struct pfi_verdict *vs;
 	int rc;
 
 	row_verdicts_release(q);
-	rc = pfi_load_verdicts(q->st, &q->pool, sqlite3_column_int64(q->s, 22),
-	                       1, &vs, &q->row.nverdicts);
+	if (sqlite3_column_type(q->s, 22) == SQLITE_NULL)
+		rc = pfi_load_reject_verdicts(q->st, &q->pool,
+		                              sqlite3_column_int64(q->s, 23),
+		                              q->row.time, &vs, &q->row.nverdicts);
+	else
+		rc = pfi_load_verdicts(q->st, &q->pool,
+		                       sqlite3_column_int64(q->s, 22), 1, &vs,
+		                       &q->row.nverdicts);
 	q->vs = (struct pfi_verdict *)vs;
 	q->row.verdicts = vs;
 	return rc;

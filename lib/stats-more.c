@@ -195,110 +195,23 @@ static int scan_problems(pfi_store *st, struct pfi_stats_more *m,
 
 /* ---- verdicts ------------------------------------------------------------- */
 
-/* The messages (each once per kind and result; an unjoined verdict, such
- * as the SPF check of a NOQUEUE reject, counts alone) with each verdict:
- * of the period, or with a filter of the messages of the matching rows
- * and of those they came from through content filters. */
-static const char verdicts_period_sql[] =
-	"SELECT kind, result, count(DISTINCT coalesce(message, -id))"
-	" FROM verdicts WHERE time >= ?1 AND time < ?2 GROUP BY 1, 2";
-
-static const char verdicts_rows_head[] =
-	"WITH RECURSIVE up(id) AS (SELECT d.message FROM deliveries d"
-	" LEFT JOIN messages m ON m.id = d.message WHERE ";
-static const char verdicts_rows_tail[] =
-	" UNION SELECT m.parent FROM messages m JOIN up ON m.id = up.id"
-	" WHERE m.relation = 'filter' AND m.parent IS NOT NULL)"
-	" SELECT kind, result, count(DISTINCT message) FROM verdicts"
-	" WHERE message IN (SELECT id FROM up) GROUP BY 1, 2";
-
-/* Puts (kind, result, n) in its place: kinds and results in SPEC's
- * order, so the list reads the same whatever the index holds. */
-static int on_verdict(struct pfi_stats_more *m, sqlite3_stmt *s, size_t top)
-{
-	const char *kind = (const char *)sqlite3_column_text(s, 0);
-	const char *res = (const char *)sqlite3_column_text(s, 1);
-	size_t i;
-
-	(void)top;
-	for (i = 0; i < m->nverdicts; i++)
-		if (kind && res && strcmp(m->verdicts[i].kind, kind) == 0 &&
-		    strcmp(m->verdicts[i].result, res) == 0)
-			m->verdicts[i].messages += sqlite3_column_int64(s, 2);
-	return PFI_OK;
-}
-
-/* Every kind and result, in SPEC's order, with no messages yet. */
-static int verdict_slots(struct pfi_stats_more *m)
-{
-	const char *const *k, *const *r;
-	size_t n = 0;
-
-	for (k = pfi_verdict_kinds(); *k; k++)
-		for (r = pfi_verdict_results(*k); *r; r++)
-			n++;
-	m->verdicts = calloc(n, sizeof(*m->verdicts));
-	if (m->verdicts == NULL)
-		return PFI_ENOMEM;
-	for (k = pfi_verdict_kinds(); *k; k++)
-		for (r = pfi_verdict_results(*k); *r; r++) {
-			m->verdicts[m->nverdicts].kind = *k;
-			m->verdicts[m->nverdicts++].result = *r;
-		}
-	return PFI_OK;
-}
-
-/* Each result's share of its kind; results no message had are dropped. */
-static void verdict_ratios(struct pfi_stats_more *m)
-{
-	size_t i, j, kept = 0;
-	int64_t of_kind;
-
-	for (i = 0; i < m->nverdicts; i++) {
-		/* dkim=signed is outbound: the shares are of what was checked */
-		if (strcmp(m->verdicts[i].result, "signed") == 0) {
-			m->verdicts[i].ratio = -1;
-			continue;
-		}
-		for (of_kind = 0, j = 0; j < m->nverdicts; j++)
-			if (strcmp(m->verdicts[j].kind, m->verdicts[i].kind) == 0 &&
-			    strcmp(m->verdicts[j].result, "signed") != 0)
-				of_kind += m->verdicts[j].messages;
-		m->verdicts[i].ratio = of_kind ? (double)m->verdicts[i].messages /
-		                                 (double)of_kind : -1;
-	}
-	for (i = 0; i < m->nverdicts; i++)
-		if (m->verdicts[i].messages > 0)
-			m->verdicts[kept++] = m->verdicts[i];
-	m->nverdicts = kept;
-}
-
+/* The verdicts of the answer (stats-verdicts.c), in SPEC's order. */
 static int scan_verdicts(pfi_store *st, struct pfi_stats_more *m,
-                         const struct pfi_filter *f, const struct pfi_where *w,
-                         int rows)
+                         const struct pfi_filter *f, const struct pfi_where *w)
 {
-	sqlite3_stmt *s;
+	size_t n = pfi_stats_verdict_nslots();
+	int64_t *slots = calloc(n, sizeof(*slots));
 	int rc;
 
-	if (verdict_slots(m) != PFI_OK)
+	m->verdicts = calloc(n, sizeof(*m->verdicts));
+	if (slots == NULL || m->verdicts == NULL) {
+		free(slots);
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	if (st->schema < 5)
-		return PFI_OK;
-	if (rows)
-		rc = pfi_where_prepare(st, verdicts_rows_head, w, verdicts_rows_tail,
-		                       1, &s);
-	else if (sqlite3_prepare_v2(st->db, verdicts_period_sql, -1, &s,
-	                            NULL) != SQLITE_OK)
-		rc = pfi_store_dberr(st, PFI_ERROR, "cannot query the index");
-	else {
-		pfi_bind_period(s, f ? f->since : 0, f ? f->until : 0);
-		rc = PFI_OK;
 	}
+	rc = pfi_stats_verdict_totals(st, f, w, slots);
 	if (rc == PFI_OK)
-		rc = each_row(st, s, on_verdict, m, 0);
-	sqlite3_finalize(s);
-	if (rc == PFI_OK)
-		verdict_ratios(m);
+		m->nverdicts = pfi_stats_verdict_list(slots, m->verdicts);
+	free(slots);
 	return rc;
 }
 
@@ -373,7 +286,7 @@ int pfi_stats_more_get(pfi_store *st, const struct pfi_filter *f, size_t top,
 	if (rc == PFI_OK)
 		rc = scan_problems(st, m, f, top);
 	if (rc == PFI_OK)
-		rc = scan_verdicts(st, m, f, w, pfi_stats_filter_narrows(f));
+		rc = scan_verdicts(st, m, f, w);
 	if (rc == PFI_OK)
 		rc = scan_signing(st, m, f, top);
 	pfi_where_free(w);

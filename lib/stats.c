@@ -55,6 +55,9 @@ struct stats_priv {
 	struct pfi_stats_reject *reject_list;
 	struct pfi_stats_group *by_list, *day_list;
 	struct pfi_stats_more more;
+	struct pfi_smap vby;          /* by[] key -> verdict slots (int64_t[]) */
+	size_t nslots;
+	struct pfi_stats_verdict *by_verdicts;   /* nslots per by[] row */
 };
 
 /* ---- time keys -------------------------------------------------------------- */
@@ -139,6 +142,12 @@ static const char *row_key(struct stats_priv *p, const struct pfi_srow *r)
 }
 
 /* Adds a counts record of table m under key; *c points at it. */
+/* row_key for stats-verdicts.c. */
+static const char *verdict_key(void *ctx, const struct pfi_srow *r)
+{
+	return row_key(ctx, r);
+}
+
 static int group_of(struct pfi_smap *m, const char *key,
                     struct pfi_stats_counts **c)
 {
@@ -730,6 +739,72 @@ static int group_list(struct stats_priv *p, const struct pfi_smap *m, int by_tim
 	return PFI_OK;
 }
 
+/* The verdict slots of by[] row `g`: its key's, or for "(other)" the sum
+ * of the keys it stands for (into sum). */
+static const int64_t *group_slots(struct stats_priv *p,
+                                  const struct pfi_stats_group *g,
+                                  int64_t *sum)
+{
+	size_t i, j, k;
+
+	if (g->key != p->other)
+		return pfi_smap_find(&p->vby, g->key, &k)
+		       ? pfi_smap_val(&p->vby, k) : NULL;
+	memset(sum, 0, p->nslots * sizeof(*sum));
+	for (k = 0; k < p->vby.n; k++) {
+		const char *key = p->vby.keys[k];
+		const int64_t *v = pfi_smap_val(&p->vby, k);
+
+		for (i = 0; i < p->pub.nby; i++)
+			if (p->by_list[i].key != p->other &&
+			    (key == NULL ? p->by_list[i].key == NULL
+			     : p->by_list[i].key && strcmp(p->by_list[i].key, key) == 0))
+				break;
+		if (i == p->pub.nby)
+			for (j = 0; j < p->nslots; j++)
+				sum[j] += v[j];
+	}
+	return sum;
+}
+
+/* Each by[] row's verdicts (stats-verdicts.c counted them per key). */
+static int by_verdicts(struct stats_priv *p)
+{
+	int64_t *sum;
+	size_t i;
+
+	if (p->nslots == 0 || p->pub.nby == 0)
+		return PFI_OK;
+	p->by_verdicts = calloc(p->pub.nby * p->nslots, sizeof(*p->by_verdicts));
+	sum = calloc(p->nslots, sizeof(*sum));
+	if (p->by_verdicts == NULL || sum == NULL) {
+		free(sum);
+		return PFI_ENOMEM;
+	}
+	for (i = 0; i < p->pub.nby; i++) {
+		struct pfi_stats_group *g = &p->by_list[i];
+		const int64_t *slots = group_slots(p, g, sum);
+
+		g->verdicts = p->by_verdicts + i * p->nslots;
+		g->nverdicts = slots ? pfi_stats_verdict_list(slots,
+		               p->by_verdicts + i * p->nslots) : 0;
+	}
+	free(sum);
+	return PFI_OK;
+}
+
+/* Every key some verdict counts under is a by[] row, even with no
+ * recipients. */
+static int by_verdict_keys(struct stats_priv *p)
+{
+	size_t k, idx;
+
+	for (k = 0; k < p->vby.n; k++)
+		if (pfi_smap_get(&p->by, p->vby.keys[k], &idx) != PFI_OK)
+			return PFI_ENOMEM;
+	return PFI_OK;
+}
+
 /* Everything computed after the scans. */
 static int finish(struct stats_priv *p, size_t top)
 {
@@ -754,8 +829,12 @@ static int finish(struct stats_priv *p, size_t top)
 	if (rc == PFI_OK)
 		rc = finish_rejects(p);
 	if (rc == PFI_OK)
+		rc = by_verdict_keys(p);
+	if (rc == PFI_OK)
 		rc = group_list(p, &p->by, by_time, p->o->by_limit, msg_level,
 		                &p->by_list, &s->nby);
+	if (rc == PFI_OK)
+		rc = by_verdicts(p);
 	if (rc == PFI_OK)
 		rc = group_list(p, &p->days, 1, 0, 1, &p->day_list, &s->ndays);
 	s->tls_protocols = p->tls_protocols;
@@ -785,6 +864,8 @@ static struct stats_priv *stats_alloc(const struct pfi_stats_opts *o)
 	pfi_smap_init(&p->dsn, sizeof(int64_t));
 	pfi_smap_init(&p->rejects, sizeof(int64_t));
 	pfi_smap_init(&p->tls, sizeof(int64_t));
+	p->nslots = pfi_stats_verdict_nslots();
+	pfi_smap_init(&p->vby, p->nslots * sizeof(int64_t));
 	p->pub.sla_threshold = o->sla > 0 ? o->sla : 300;
 	p->pub.tls_outbound_ratio = -1;
 	p->pub.sasl_failures = -1;
@@ -926,6 +1007,25 @@ static int gather(pfi_store *st, struct stats_priv *p,
 	return rc;
 }
 
+/* With --by, the verdicts per key. */
+static int scan_verdicts_by(pfi_store *st, struct stats_priv *p,
+                            const struct pfi_filter *f)
+{
+	enum pfi_stats_by by = p->o->by;
+	struct pfi_where *w = NULL;
+	int rc;
+
+	if (by == PFI_BY_NONE)
+		return PFI_OK;
+	rc = pfi_where_new(&w, st, f);
+	if (rc == PFI_OK)
+		rc = pfi_stats_verdicts_by(st, f, w, by != PFI_BY_DAY &&
+		                           by != PFI_BY_HOUR && by != PFI_BY_HOST,
+		                           verdict_key, p, &p->vby);
+	pfi_where_free(w);
+	return rc;
+}
+
 /* Points the public fields at what stats-more.c read. */
 static void publish_more(struct stats_priv *p)
 {
@@ -982,6 +1082,8 @@ int pfi_stats_new(struct pfi_stats **out, pfi_store *st,
 		rc = gather_rows(st, p, f, f->since, f->until);
 	}
 	if (rc == PFI_OK)
+		rc = scan_verdicts_by(st, p, f);
+	if (rc == PFI_OK)
 		rc = scan_sasl(st, p, opts->filter, opts->top ? opts->top : 10);
 	if (rc == PFI_OK)
 		rc = pfi_stats_more_get(st, opts->filter, opts->top ? opts->top : 10,
@@ -1013,6 +1115,8 @@ void pfi_stats_free(struct pfi_stats *s)
 	pfi_smap_release(&p->dsn);
 	pfi_smap_release(&p->rejects);
 	pfi_smap_release(&p->tls);
+	pfi_smap_release(&p->vby);
+	free(p->by_verdicts);
 	free(p->pairs);
 	free(p->cell_delays);
 	free(p->tls_protocols);

@@ -25,6 +25,15 @@ static const char chain_sql[] =
 	"SELECT time, program, kind, result, domain, score, detail"
 	" FROM verdicts WHERE message IN up ORDER BY time, id";
 
+/* The verdicts that led to the NOQUEUE reject of line ?1 at time ?2:
+ * unjoined, logged within the hold time (the partial index on the time
+ * of unjoined verdicts finds them). */
+static const char reject_sql[] =
+	"SELECT time, program, kind, result, domain, score, detail"
+	" FROM verdicts WHERE message IS NULL AND reject_line = ?1"
+	" AND time >= ?2 - " PFI_VERDICT_HOLD_SQL
+	" AND time <= ?2 + " PFI_VERDICT_HOLD_SQL " ORDER BY time, id";
+
 static void fill_verdict(struct pfi_pool *p, struct pfi_verdict *v,
                          sqlite3_stmt *s)
 {
@@ -39,25 +48,14 @@ static void fill_verdict(struct pfi_pool *p, struct pfi_verdict *v,
 	v->detail = pfi_pool_col(p, s, 6);
 }
 
-int pfi_load_verdicts(pfi_store *st, struct pfi_pool *p, int64_t id,
-                      int chain, const struct pfi_verdict **out,
-                      size_t *count)
+/* Steps bound statement s (then resets it) into *out, *count. */
+static int collect(pfi_store *st, struct pfi_pool *p, sqlite3_stmt *s,
+                   const struct pfi_verdict **out, size_t *count)
 {
-	sqlite3_stmt *s;
 	struct pfi_verdict *arr = NULL;
 	size_t n = 0, cap = 0;
-	int rc, step;
+	int rc = PFI_OK, step = SQLITE_DONE;
 
-	*out = NULL;
-	*count = 0;
-	if (st->schema < 5 || id <= 0)
-		return PFI_OK;
-	s = chain ? pfi_store_stmt(st, ST_CHAIN_VERDICTS, chain_sql)
-	          : pfi_store_stmt(st, ST_OWN_VERDICTS, own_sql);
-	if (s == NULL)
-		return PFI_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	rc = PFI_OK;
 	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((rc = pfi_array_reserve((void **)&arr, &cap, n, sizeof(*arr),
 		                            4)) != PFI_OK)
@@ -74,6 +72,41 @@ int pfi_load_verdicts(pfi_store *st, struct pfi_pool *p, int64_t id,
 	*out = arr;
 	*count = n;
 	return p->oom ? PFI_ENOMEM : PFI_OK;
+}
+
+int pfi_load_verdicts(pfi_store *st, struct pfi_pool *p, int64_t id,
+                      int chain, const struct pfi_verdict **out,
+                      size_t *count)
+{
+	sqlite3_stmt *s;
+
+	*out = NULL;
+	*count = 0;
+	if (st->schema < 5 || id <= 0)
+		return PFI_OK;
+	s = chain ? pfi_store_stmt(st, ST_CHAIN_VERDICTS, chain_sql)
+	          : pfi_store_stmt(st, ST_OWN_VERDICTS, own_sql);
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	return collect(st, p, s, out, count);
+}
+
+int pfi_load_reject_verdicts(pfi_store *st, struct pfi_pool *p, int64_t line,
+                             int64_t time, const struct pfi_verdict **out,
+                             size_t *count)
+{
+	sqlite3_stmt *s;
+
+	*out = NULL;
+	*count = 0;
+	if (st->schema < 5 || line <= 0)
+		return PFI_OK;
+	if ((s = pfi_store_stmt(st, ST_REJECT_VERDICTS, reject_sql)) == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, line);
+	sqlite3_bind_int64(s, 2, time);
+	return collect(st, p, s, out, count);
 }
 
 int pfi_has_verdicts(pfi_store *st)

@@ -19,6 +19,12 @@ int pfi_load_verdicts(pfi_store *st, struct pfi_pool *p, int64_t id,
                       int chain, const struct pfi_verdict **out,
                       size_t *count);
 
+/* The verdicts that led to the NOQUEUE reject logged on line `line` at
+ * `time` (an SPF check), likewise. */
+int pfi_load_reject_verdicts(pfi_store *st, struct pfi_pool *p, int64_t line,
+                             int64_t time, const struct pfi_verdict **out,
+                             size_t *count);
+
 /* Whether the index holds any verdict (schema 5 and a row). */
 int pfi_has_verdicts(pfi_store *st);
 

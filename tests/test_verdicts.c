@@ -549,3 +549,152 @@ Test(verdicts, stats_count_messages_by_verdict_and_signing)
 	pfi_store_close(st);
 	free(db);
 }
+
+/* The messages with kind=result in by[] row g; 0 when none. */
+static int64_t group_verdict(const struct pfi_stats_group *g, const char *kind,
+                             const char *result)
+{
+	size_t i;
+
+	for (i = 0; i < g->nverdicts; i++)
+		if (strcmp(g->verdicts[i].kind, kind) == 0 &&
+		    strcmp(g->verdicts[i].result, result) == 0)
+			return g->verdicts[i].messages;
+	return 0;
+}
+
+static const struct pfi_stats_group *group_of_key(const struct pfi_stats *s,
+                                                  const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->nby; i++)
+		if (s->by[i].key && strcmp(s->by[i].key, key) == 0)
+			return &s->by[i];
+	cr_assert_fail("no by[] row %s", key);
+	return NULL;
+}
+
+/* stats --by splits the verdicts.  Known answers from the corpus's
+ * ground truth: spf=fail was logged for D08, O04 (delivered, dkim=pass,
+ * dmarc=pass), D12 (delivered, dmarc=fail), D09 (held, dmarc=fail) and
+ * the NOQUEUE rejects S01, S07, P02. */
+Test(verdicts, stats_by_splits_verdicts_per_key)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "v.db");
+	const char *paths[] = { fixture("verdicts/mail.log") };
+	const char *spf_fail[] = { "spf=fail" };
+	struct pfi_stats_opts o = PFI_STATS_OPTIONS_INIT;
+	struct pfi_filter f = { 0 };
+	const struct pfi_stats_group *g;
+	struct pfi_stats *s;
+	pfi_store *st = index_into(db, paths, 1, NULL);
+	int64_t rest = 0;
+	size_t i;
+
+	f.verdict = spf_fail;
+	f.nverdict = 1;
+	o.filter = &f;
+	o.by = PFI_BY_STATUS;
+	cr_assert_eq(pfi_stats_new(&s, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	g = group_of_key(s, "rejected");
+	cr_expect_eq(group_verdict(g, "spf", "fail"), 3);
+	cr_expect_eq(g->nverdicts, 1);
+	g = group_of_key(s, "sent");
+	cr_expect_eq(group_verdict(g, "spf", "fail"), 3);
+	cr_expect_eq(group_verdict(g, "dkim", "pass"), 2);
+	cr_expect_eq(group_verdict(g, "dmarc", "pass"), 2);
+	cr_expect_eq(group_verdict(g, "dmarc", "fail"), 1);
+	g = group_of_key(s, "held");
+	cr_expect_eq(group_verdict(g, "spf", "fail"), 1);
+	cr_expect_eq(group_verdict(g, "dmarc", "fail"), 1);
+	cr_expect_eq(s->nby, 3);
+	/* the totals count the rejects too */
+	for (i = 0; i < s->nverdicts; i++)
+		if (strcmp(s->verdicts[i].kind, "spf") == 0)
+			cr_expect_eq(s->verdicts[i].messages, 7);
+	pfi_stats_free(s);
+
+	/* One day, one host: the row holds every verdict of the totals. */
+	o.filter = NULL;
+	o.by = PFI_BY_DAY;
+	cr_assert_eq(pfi_stats_new(&s, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(s->nby, 1);
+	cr_expect_eq(s->by[0].nverdicts, s->nverdicts);
+	for (i = 0; i < s->nverdicts; i++)
+		cr_expect_eq(group_verdict(&s->by[0], s->verdicts[i].kind,
+		             s->verdicts[i].result), s->verdicts[i].messages,
+		             "%s=%s", s->verdicts[i].kind, s->verdicts[i].result);
+	pfi_stats_free(s);
+
+	/* Past by_limit, "(other)" sums the rest: each message has one
+	 * client, so the rows add up to the totals. */
+	o.by = PFI_BY_CLIENT;
+	o.by_limit = 1;
+	cr_assert_eq(pfi_stats_new(&s, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(s->nby, 2);
+	cr_expect_str_eq(s->by[1].key, "(other)");
+	rest = group_verdict(&s->by[0], "virus", "clean") +
+	       group_verdict(&s->by[1], "virus", "clean");
+	cr_expect_eq(rest, 61);   /* every message amavis passed as clean */
+	pfi_stats_free(s);
+	pfi_store_close(st);
+	free(db);
+}
+
+/* A NOQUEUE reject's row carries the check that led to it: S01, S07 and
+ * P02 were rejected after SPF failed (the ground truth). */
+Test(verdicts, a_reject_row_carries_the_verdict_that_led_to_it)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "v.db");
+	const char *paths[] = { fixture("verdicts/mail.log") };
+	const char *spf_fail[] = { "spf=fail" };
+	struct pfi_filter f = { 0 };
+	struct pfi_search_opts o = PFI_SEARCH_OPTIONS_INIT;
+	const struct pfi_delivery *d;
+	pfi_search *q;
+	pfi_store *st = index_into(db, paths, 1, NULL);
+	int rejects = 0;
+
+	f.verdict = spf_fail;
+	f.nverdict = 1;
+	o.filter = &f;
+	cr_assert_eq(pfi_search_new(&q, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	while (pfi_search_next(q, &d) == PFI_OK) {
+		if (d->queue_id != NULL)
+			continue;
+		rejects++;
+		cr_assert_eq(d->nverdicts, 1, "reject to %s", d->to);
+		cr_expect_str_eq(d->verdicts[0].kind, "spf");
+		cr_expect_str_eq(d->verdicts[0].result, "fail");
+		/* policyd-spf (python) or postfix/policy-spf (perl) */
+		cr_expect_not_null(strstr(d->verdicts[0].program, "spf"));
+	}
+	pfi_search_free(q);
+	cr_expect_eq(rejects, 3);
+	pfi_store_close(st);
+	free(db);
+}
+
+/* The command offers --verdict values from its own option spec (for the
+ * parser, Tab and the shell completions): they must be the library's
+ * vocabulary, word for word and in its order. */
+Test(verdicts, the_command_offers_exactly_the_library_vocabulary)
+{
+	const char *argv[] = { "__complete", "search", "--verdict", "", NULL };
+	const char *const *k, *const *r;
+	struct pfi_buf want;
+	char *out = NULL, *err = NULL;
+
+	pfi_buf_init(&want, 0);
+	for (k = pfi_verdict_kinds(); *k; k++)
+		for (r = pfi_verdict_results(*k); *r; r++)
+			cr_assert_eq(pfi_buf_printf(&want, "%s=%s\n", *k, *r), PFI_OK);
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "%s", err);
+	cr_expect_str_eq(out, want.data);
+	pfi_buf_release(&want);
+	free(out);
+	free(err);
+}

@@ -35,7 +35,7 @@ LAYERS = {
                  'write-sessions.c write-verdicts.c write-links.c write-rollup.c '
                  'write-schema.c index.h index.c index-journal.c prune.c'),
     'query': (6, 'filter.c search.c trace.c verdicts.h verdicts.c info.c stats-int.h stats.c '
-                 'stats-more.c metrics.c complete.c sql.c'),
+                 'stats-more.c stats-verdicts.c metrics.c complete.c sql.c'),
     'api': (7, 'open.c output.c'),
 }
 SIDES = ('write', 'query')

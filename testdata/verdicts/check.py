@@ -20,6 +20,11 @@ usage: check.py PFI [DIR] [-v]
    message on hold as a row of status held).
 4. stats: PFI --db DB stats --format json; for every kind=result, the messages with that verdict
    (verdicts{KIND}{RESULT}.messages) equal the ground truth's messages with it logged.
+   Then PFI --db DB stats --by KEY --format json for KEY domain, sender-domain, client and
+   status: each by[] row's verdicts{} count the messages with that verdict logged whose
+   recipients have that key (a message counts under each of its keys once).  Statuses as
+   Postfix logs them: a message amavis discarded was handed to it (sent), a 4xx NOQUEUE
+   reject is a reject.
 Prints every mismatch and a summary line "N messages, M verdicts, K mismatches"; exit 1 on any
 mismatch, 2 on a usage error or when pfi cannot be run.
 """
@@ -48,6 +53,44 @@ def run(pfi, db, args):
 def case_of(addr):
     m = re.match(r"^[^+@]+\+([A-Za-z0-9]+)@", addr or "")
     return m.group(1).upper() if m else None
+
+
+STATUS = {"delivered": "sent", "sent": "sent", "discarded": "sent",
+          "rejected": "rejected", "tempfailed": "rejected", "held": "held"}
+
+
+def keys_of(m, by):
+    """The --by keys of ground-truth message m (None: no value)."""
+    if by == "domain":
+        return {r.rsplit("@", 1)[1].lower() for r in m["rcpts"]}
+    if by == "sender-domain":
+        return {m["mail_from"].rsplit("@", 1)[1].lower() if m["mail_from"] else None}
+    if by == "client":
+        return {m["client_ip"]}
+    return {STATUS[m["outcome"]]}
+
+
+def check_stats_by(pfi, db, msgs, mismatches, verbose):
+    for by in ("domain", "sender-domain", "client", "status"):
+        want = {}
+        for m in msgs:
+            for kr in {f"{v['kind']}={v['result']}" for v in m["verdicts"] if v.get("logged")}:
+                for k in keys_of(m, by):
+                    want[(k, kr)] = want.get((k, kr), 0) + 1
+        rc, out, err = run(pfi, db, ["stats", "--by", by, "--format", "json"])
+        try:
+            got = {((row["key"] or None), f"{k}={r}"): v["messages"]
+                   for row in json.loads(out)["by"]
+                   for k, rs in row["verdicts"].items() for r, v in rs.items()}
+        except (ValueError, KeyError, TypeError):
+            mismatches.append(f"stats --by {by}: pfi exit {rc}, no by[] verdicts")
+            continue
+        for key in sorted(set(want) | set(got), key=str):
+            if got.get(key, 0) != want.get(key, 0):
+                mismatches.append(f"stats --by {by} {key[0]} {key[1]}: pfi {got.get(key, 0)},"
+                                  f" ground truth {want.get(key, 0)} messages")
+        if verbose:
+            print(f"stats --by {by}: {len(got)} key/verdict cells, {len(want)} expected")
 
 
 def main():
@@ -168,6 +211,8 @@ def main():
             if got_stats is not None and got_stats.get(kr, 0) != want_stats.get(kr, 0):
                 mismatches.append(f"stats verdicts {kr}: pfi {got_stats.get(kr, 0)},"
                                   f" ground truth {want_stats.get(kr, 0)} messages")
+
+        check_stats_by(pfi, db, msgs, mismatches, verbose)
 
     for x in mismatches:
         print("MISMATCH", x)
