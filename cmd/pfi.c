@@ -33,7 +33,7 @@ const struct cli_opt pfi_global_opts[] = {
 	{ "color", 0, CLI_ARG_CHOICE, "WHEN", GLOBAL_COLOR, CLI_OPT_SHOW_CHOICES,
 	  cli_colors, "auto, always or never (default auto)", NULL },
 	{ "utc", 0, CLI_ARG_NONE, NULL, GLOBAL_UTC, 0, NULL,
-	  "show times in UTC instead of local time", NULL },
+	  "times in UTC instead of local time, shown and read", NULL },
 	{ "csv-raw", 0, CLI_ARG_NONE, NULL, GLOBAL_CSV_RAW, 0, NULL,
 	  "csv/tsv: no leading ' on such cells", NULL },
 	{ "no-pager", 0, CLI_ARG_NONE, NULL, GLOBAL_NO_PAGER, 0, NULL,

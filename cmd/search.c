@@ -2,10 +2,13 @@
  * search.c - `pfi search [FILTERS]`: one row per recipient delivery
  * (rejects included) that matches every filter given, newest first, in
  * any output format; or with --count only their number.  Reads the index;
- * writes the SPEC search rows.
+ * writes the SPEC search rows, or the columns --columns picks.  On a
+ * terminal the table leaves out its least useful columns until the rest
+ * fits, so that no queue ID or address is ever cut.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,16 @@
 #include "pfi.h"
 
 enum {
-	OPT_LIMIT = CLI_OPT_FILTER_END, OPT_REVERSE, OPT_COUNT
+	OPT_LIMIT = CLI_OPT_FILTER_END, OPT_REVERSE, OPT_COUNT, OPT_COLUMNS
+};
+
+/* Every column of search_cols below, in its order, and "help": what
+ * --columns completes. */
+static const char *const search_col_names[] = {
+	"time", "host", "queue_id", "message_id", "from", "to", "orig_to",
+	"domain", "status", "dsn", "relay", "delay", "delays", "attempts",
+	"response", "client", "client_ip", "subject", "size", "sasl_username",
+	"tls", "verdicts", "help", NULL
 };
 
 static const struct cli_opt search_opts[] = {
@@ -25,7 +37,148 @@ static const struct cli_opt search_opts[] = {
 	  "oldest first", NULL },
 	{ "count", 0, CLI_ARG_NONE, NULL, OPT_COUNT, 0, NULL,
 	  "print only the number of rows", NULL },
+	{ "columns", 'o', CLI_ARG_CHOICE, "LIST", OPT_COLUMNS, CLI_OPT_LIST,
+	  search_col_names,
+	  "the columns to print, in this order, in every format: a comma "
+	  "list of time, queue_id, to, response ...; 'help' lists them", NULL },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
+};
+
+/* ---- columns ------------------------------------------------------------ */
+
+/* A row being written: the delivery, and how. */
+struct search_cell {
+	const struct pfi_delivery *d;
+	int json;                  /* json or ndjson: verdicts as objects */
+	int table;                 /* table: NOQUEUE, <>, verdicts in one cell */
+};
+
+/* One column: SPEC's key, what it holds, and its writer (for a plain
+ * string of struct pfi_delivery, search_put_str at offset `field`). */
+struct search_col {
+	const char *name;
+	const char *help;
+	void (*put)(pfi_out *o, const struct search_col *col,
+	            const struct search_cell *c);
+	size_t field;
+};
+
+static void search_put_str(pfi_out *o, const struct search_col *col,
+                           const struct search_cell *c)
+{
+	pfi_out_str(o, col->name,
+	            *(const char *const *)((const char *)c->d + col->field));
+}
+
+static void search_put_time(pfi_out *o, const struct search_col *col,
+                            const struct search_cell *c)
+{
+	pfi_out_time(o, col->name, c->d->time);
+}
+
+/* The table shows a NOQUEUE reject's missing queue ID as NOQUEUE. */
+static void search_put_queue_id(pfi_out *o, const struct search_col *col,
+                                const struct search_cell *c)
+{
+	const char *q = c->d->queue_id;
+
+	pfi_out_str(o, col->name, q == NULL && c->table ? "NOQUEUE" : q);
+}
+
+/* The null sender is "" in data, "<>" in the table. */
+static void search_put_from(pfi_out *o, const struct search_col *col,
+                            const struct search_cell *c)
+{
+	const char *f = c->d->from;
+
+	pfi_out_str(o, col->name, f && f[0] == '\0' && c->table ? "<>" : f);
+}
+
+static void search_put_num(pfi_out *o, const struct search_col *col,
+                           const struct search_cell *c)
+{
+	cli_out_num(o, col->name, c->d->delay);
+}
+
+static void search_put_int(pfi_out *o, const struct search_col *col,
+                           const struct search_cell *c)
+{
+	cli_out_int(o, col->name, col->field == offsetof(struct pfi_delivery, size)
+	                          ? c->d->size : c->d->attempts);
+}
+
+static void search_put_delays(pfi_out *o, const struct search_col *col,
+                              const struct search_cell *c)
+{
+	static const char *const keys[] = {
+		"before_qmgr", "in_qmgr", "conn_setup", "transmission"
+	};
+	int i;
+
+	pfi_out_object_begin(o, col->name);
+	for (i = 0; i < 4; i++)
+		cli_out_num(o, keys[i], c->d->delays[i]);
+	pfi_out_object_end(o);
+}
+
+static void search_put_tls(pfi_out *o, const struct search_col *col,
+                           const struct search_cell *c)
+{
+	pfi_out_object_begin(o, col->name);
+	pfi_out_str(o, "protocol", c->d->tls_protocol);
+	pfi_out_str(o, "cipher", c->d->tls_cipher);
+	pfi_out_object_end(o);
+}
+
+static void search_put_verdicts(pfi_out *o, const struct search_col *col,
+                                const struct search_cell *c);
+
+#define COL_STR(name, help) \
+	{ #name, help, search_put_str, offsetof(struct pfi_delivery, name) }
+
+/* SPEC's search row, in its order. */
+static const struct search_col search_cols[] = {
+	{ "time", "time of the final attempt, or of the reject",
+	  search_put_time, 0 },
+	COL_STR(host, "the mail server that logged it"),
+	{ "queue_id", "queue ID (NOQUEUE in the table for a reject)",
+	  search_put_queue_id, 0 },
+	COL_STR(message_id, "Message-ID"),
+	{ "from", "envelope sender (<> in the table for the null sender)",
+	  search_put_from, 0 },
+	COL_STR(to, "recipient, as delivered"),
+	COL_STR(orig_to, "recipient as addressed, before aliases"),
+	COL_STR(domain, "recipient domain"),
+	COL_STR(status, "outcome: sent, deferred, bounced ..."),
+	COL_STR(dsn, "DSN code"),
+	COL_STR(relay, "next hop"),
+	{ "delay", "seconds from arrival to the outcome", search_put_num, 0 },
+	{ "delays", "before_qmgr, in_qmgr, conn_setup, transmission",
+	  search_put_delays, 0 },
+	{ "attempts", "deferred attempts before the outcome", search_put_int,
+	  offsetof(struct pfi_delivery, attempts) },
+	COL_STR(response, "the server's reply, or the reject's reason"),
+	COL_STR(client, "host name of the client that sent it"),
+	COL_STR(client_ip, "address of that client"),
+	COL_STR(subject, "Subject header"),
+	{ "size", "bytes", search_put_int, offsetof(struct pfi_delivery, size) },
+	COL_STR(sasl_username, "SASL login of the sender"),
+	{ "tls", "protocol and cipher of the inbound TLS session",
+	  search_put_tls, 0 },
+	{ "verdicts", "what milters and filters decided (dkim=pass ...)",
+	  search_put_verdicts, 0 },
+};
+#define NCOLS (sizeof(search_cols) / sizeof(search_cols[0]))
+
+/* The table's columns on a terminal, and those it leaves out first when
+ * the terminal is narrow: the ones the response or another column says
+ * again, then the ones a single-server reader can spare. */
+static const char *const table_cols[] = {
+	"time", "host", "queue_id", "from", "to", "status", "dsn", "relay",
+	"verdicts", "response", NULL
+};
+static const char *const table_optional[] = {
+	"relay", "verdicts", "host", "dsn", "from", "time", NULL
 };
 
 /* What the command line asked for. */
@@ -33,6 +186,8 @@ struct search_args {
 	struct cli_filter cf;      /* the filters */
 	int64_t limit;             /* 0: no limit */
 	int reverse, count;        /* --reverse, --count */
+	unsigned char cols[NCOLS]; /* --columns: indexes into search_cols */
+	size_t ncols;              /* 0: the format's default */
 };
 
 /* ---- option values ------------------------------------------------------ */
@@ -50,6 +205,70 @@ static int search_limit(const char *v, int64_t *out)
 	return PFI_EXIT_OK;
 }
 
+static int search_col_index(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < NCOLS; i++)
+		if (strlen(search_cols[i].name) == n &&
+		    strncmp(search_cols[i].name, name, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Prints the NULL-ended names as "a, b and c". */
+static void search_print_names(const char *const *names)
+{
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++)
+		printf("%s%s", i == 0 ? "" : names[i + 1] ? ", " : " and ",
+		       names[i]);
+}
+
+/* `--columns help`: every column and what it holds, and the table's. */
+static int search_columns_help(void)
+{
+	size_t i;
+
+	printf("The columns of pfi search, for --columns LIST (-o LIST):\n");
+	for (i = 0; i < NCOLS; i++)
+		printf("  %-14s %s\n", search_cols[i].name, search_cols[i].help);
+	printf("The table shows ");
+	search_print_names(table_cols);
+	printf(" (verdicts\nwhen the index has any); on a narrow terminal it "
+	       "leaves out ");
+	search_print_names(table_optional);
+	printf(",\nin this order, until the rest fits.\n");
+	return PFI_EXIT_OK;
+}
+
+/* --columns LIST: adds the columns of the comma list v.  -1 to go on. */
+static int search_columns(struct search_args *a, const char *v)
+{
+	const char *p = v, *comma;
+	size_t n, k;
+	int i;
+
+	if (strcmp(v, "help") == 0)
+		return search_columns_help();
+	for (;; p = comma + 1) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if ((i = search_col_index(p, n)) < 0)
+			return cli_usage_error("search", "unknown column '%.*s'; "
+			                       "'--columns help' lists them",
+			                       (int)n, p);
+		for (k = 0; k < a->ncols; k++)
+			if (a->cols[k] == i)
+				return cli_usage_error("search", "column '%.*s' given "
+				                       "twice", (int)n, p);
+		a->cols[a->ncols++] = (unsigned char)i;
+		if (comma == NULL)
+			return -1;
+	}
+}
+
 /* Takes option c with value v; returns -1 to go on, or an exit code. */
 static int search_option(struct search_args *a, int c, const char *v)
 {
@@ -63,6 +282,8 @@ static int search_option(struct search_args *a, int c, const char *v)
 		a->reverse = 1;
 	else if (c == OPT_COUNT)
 		a->count = 1;
+	else if (c == OPT_COLUMNS)
+		return search_columns(a, v);
 	return rc == PFI_EXIT_OK ? -1 : rc;
 }
 
@@ -94,81 +315,76 @@ static void search_verdicts_cell(pfi_out *o, const struct pfi_delivery *d)
 	pfi_out_str(o, "verdicts", cell);
 }
 
-/* A row with every SPEC field: verdicts as objects in JSON, as one cell
- * in CSV and TSV. */
-static void search_record(pfi_out *o, const struct pfi_delivery *d, int json)
+/* Verdicts as objects in JSON, as one cell in CSV, TSV and the table. */
+static void search_put_verdicts(pfi_out *o, const struct search_col *col,
+                                const struct search_cell *c)
 {
-	static const char *const delay_keys[] = {
-		"before_qmgr", "in_qmgr", "conn_setup", "transmission"
-	};
-	int i;
-
-	pfi_out_time(o, "time", d->time);
-	pfi_out_str(o, "host", d->host);
-	pfi_out_str(o, "queue_id", d->queue_id);
-	pfi_out_str(o, "message_id", d->message_id);
-	pfi_out_str(o, "from", d->from);
-	pfi_out_str(o, "to", d->to);
-	pfi_out_str(o, "orig_to", d->orig_to);
-	pfi_out_str(o, "domain", d->domain);
-	pfi_out_str(o, "status", d->status);
-	pfi_out_str(o, "dsn", d->dsn);
-	pfi_out_str(o, "relay", d->relay);
-	cli_out_num(o, "delay", d->delay);
-	pfi_out_object_begin(o, "delays");
-	for (i = 0; i < 4; i++)
-		cli_out_num(o, delay_keys[i], d->delays[i]);
-	pfi_out_object_end(o);
-	cli_out_int(o, "attempts", d->attempts);
-	pfi_out_str(o, "response", d->response);
-	pfi_out_str(o, "client", d->client);
-	pfi_out_str(o, "client_ip", d->client_ip);
-	pfi_out_str(o, "subject", d->subject);
-	cli_out_int(o, "size", d->size);
-	if (json)
-		cli_out_verdicts(o, d->verdicts, d->nverdicts);
+	(void)col;
+	if (c->json)
+		cli_out_verdicts(o, c->d->verdicts, c->d->nverdicts);
 	else
-		search_verdicts_cell(o, d);
+		search_verdicts_cell(o, c->d);
 }
 
-/* The columns people read on a terminal; "<>" for the null sender.  In
- * pfi repl, a first column "#" numbers the rows for `trace #N`. */
-static void search_table_row(pfi_out *o, const struct pfi_delivery *d,
-                             int n, int verdicts)
+/*
+ * The columns to print, into cols (room for NCOLS): --columns, else every
+ * SPEC field, else on a table the columns people read there (verdicts
+ * only when the index has any), whose narrow-terminal fitting the caller
+ * sets up.
+ */
+static size_t search_pick(const struct search_args *a, int table,
+                          int verdicts, unsigned char *cols)
 {
-	if (n > 0)
-		pfi_out_int(o, "#", n);
-	pfi_out_time(o, "time", d->time);
-	pfi_out_str(o, "host", d->host);
-	pfi_out_str(o, "queue_id", d->queue_id ? d->queue_id : "NOQUEUE");
-	pfi_out_str(o, "from", d->from && d->from[0] == '\0' ? "<>" : d->from);
-	pfi_out_str(o, "to", d->to);
-	pfi_out_str(o, "status", d->status);
-	pfi_out_str(o, "dsn", d->dsn);
-	pfi_out_str(o, "relay", d->relay);
-	if (verdicts)
-		search_verdicts_cell(o, d);
-	pfi_out_str(o, "response", d->response);
+	size_t n = 0, i;
+
+	if (a->ncols > 0) {
+		memcpy(cols, a->cols, a->ncols);
+		return a->ncols;
+	}
+	if (!table) {
+		for (i = 0; i < NCOLS; i++)
+			cols[n++] = (unsigned char)i;
+		return n;
+	}
+	for (i = 0; table_cols[i] != NULL; i++)
+		if (verdicts || strcmp(table_cols[i], "verdicts") != 0)
+			cols[n++] = (unsigned char)search_col_index(
+				table_cols[i], strlen(table_cols[i]));
+	return n;
+}
+
+/* One row: in pfi repl's table, a first column "#" numbers it for
+ * `trace #N`. */
+static void search_row(pfi_out *o, const struct search_cell *c, int num,
+                       const unsigned char *cols, size_t ncols)
+{
+	size_t i;
+
+	if (num > 0 && c->table)
+		pfi_out_int(o, "#", num);
+	for (i = 0; i < ncols; i++)
+		search_cols[cols[i]].put(o, &search_cols[cols[i]], c);
 }
 
 /* Prints the rows of q; *rows counts them.  Returns an exit code. */
-static int search_print(struct pfi_globals *g, pfi_search *q, pfi_store *st,
-                        int64_t *rows)
+static int search_print(struct pfi_globals *g, const struct search_args *a,
+                        pfi_search *q, pfi_store *st, int64_t *rows)
 {
-	const struct pfi_delivery *d;
+	struct search_cell c;
+	unsigned char cols[NCOLS];
 	int table = g->format == PFI_FMT_TABLE, rc, out, num;
-	int json = g->format == PFI_FMT_JSON || g->format == PFI_FMT_NDJSON;
-	int verdicts = pfi_search_has_verdicts(q);
+	size_t ncols = search_pick(a, table, pfi_search_has_verdicts(q), cols);
 	pfi_out *o = cli_out_new(g, -1);
 
+	c.json = g->format == PFI_FMT_JSON || g->format == PFI_FMT_NDJSON;
+	c.table = table;
+	if (a->ncols == 0)
+		pfi_out_set_optional(o, table_optional);
 	pfi_out_begin(o, "deliveries");
-	while ((rc = pfi_search_next(q, &d)) == PFI_OK) {
+	while ((rc = pfi_search_next(q, &c.d)) == PFI_OK) {
 		pfi_out_record_begin(o);
-		num = cli_rows_note(g, d->queue_id, d->message_id);
-		if (table)
-			search_table_row(o, d, num, verdicts);
-		else
-			search_record(o, d, json);
+		num = cli_rows_note(g, c.d->queue_id, c.d->message_id);
+		search_row(o, &c, num, cols, ncols);
 		pfi_out_record_end(o);
 		if (++*rows == 1 && !table)
 			fflush(stdout);   /* the first row shows at once */
@@ -206,7 +422,7 @@ static int search_run(struct pfi_globals *g, pfi_store *st,
 			n = a->limit;
 		printf("%" PRId64 "\n", n);
 	} else {
-		rc = search_print(g, q, st, &n);
+		rc = search_print(g, a, q, st, &n);
 		pfi_search_free(q);
 		if (rc != PFI_EXIT_OK)
 			return rc;

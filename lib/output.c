@@ -10,6 +10,13 @@
  * one cell (table: the element count).  CSV and TSV write each row at
  * record_end; table keeps all rows until pfi_out_end() to size columns.
  *
+ * A table never cuts a cell, as a queue ID, an address or a path cut
+ * short can no longer be copied: given a width, it leaves out the columns
+ * pfi_out_set_optional() names, least useful first, until the rest fits,
+ * and the last column takes what is left, its text wrapped onto the next
+ * lines.  Widths are terminal cells (wcwidth in the C.UTF-8 locale), so
+ * wide characters align.
+ *
  * Text from the logs is never written raw (see "text" below): every
  * format escapes control characters, so that a log line cannot drive a
  * terminal, and writes valid UTF-8.  CSV and TSV put a ' before text
@@ -29,15 +36,19 @@
  * are remembered and reported by pfi_out_end() as PFI_EIO.
  */
 #include <inttypes.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "pfi-int.h"
 
 #define OUT_DEPTH_MAX 32     /* deepest nesting of objects and arrays */
-#define TABLE_MIN_WIDTH 4    /* a shrunk text column keeps this many cells */
+#define TABLE_LAST_MIN 40    /* the last column's cells before columns go */
+#define TABLE_WRAP_MIN 16    /* the last column's cells at the very least */
 #define TABLE_GAP 2          /* spaces between table columns */
 #define TERM_BYTE 0x110000   /* put_escape(): a raw byte, not a code point */
 
@@ -74,6 +85,7 @@ struct pfi_out {
 	enum pfi_format fmt;
 	unsigned flags;          /* enum pfi_out_flags */
 	int width;               /* table width in columns, 0 unlimited */
+	const char *const *optional;  /* table: columns to leave out first */
 	enum out_state state;
 	int single;              /* begin(""): a single-object document */
 	int keyed;               /* json: the list sits under a key */
@@ -301,28 +313,71 @@ static void json_string(struct pfi_out *o, struct pfi_buf *b, const char *s)
 	json_text(&o->err, b, s, strlen(s));
 }
 
-/* Number of code points of a valid UTF-8 string. */
-static size_t utf8_width(const char *s)
-{
-	size_t w = 0;
+/* ---- terminal cells ------------------------------------------------------ */
 
-	for (; *s; s++)
-		w += ((unsigned char)*s & 0xc0) != 0x80;
-	return w;
+/* The C.UTF-8 locale, whatever the program's: wcwidth() by its tables. */
+static locale_t cells_locale;
+static pthread_once_t cells_once = PTHREAD_ONCE_INIT;
+
+static void cells_locale_open(void)
+{
+	cells_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 }
 
-/* Byte length of the first `cps` code points of a valid UTF-8 string. */
-static size_t utf8_prefix(const char *s, size_t cps)
+/*
+ * Cells code point cp takes on a terminal: 0 (combining marks), 1 or 2
+ * (East Asian wide, emoji).  With no C.UTF-8 locale: 2 for the CJK and
+ * Hangul blocks and fullwidth forms, 0 for the combining diacritics, else
+ * 1.  The caller has made cells_locale the thread's locale (table_print).
+ */
+static size_t cp_cells(uint32_t cp)
 {
-	size_t i = 0;
+	int w;
 
-	while (s[i] && cps > 0) {
-		i++;
-		while (((unsigned char)s[i] & 0xc0) == 0x80)
-			i++;
-		cps--;
+	if (cp < 0x300)
+		return 1;
+	if (cells_locale != (locale_t)0) {
+		w = wcwidth((wchar_t)cp);
+		return w < 0 ? 1 : (size_t)w;
 	}
-	return i;
+	if (cp <= 0x36f)
+		return 0;
+	return (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+	       (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	       (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0x1f300 && cp <= 0x1faff) ||
+	       (cp >= 0x20000 && cp <= 0x3fffd) ? 2 : 1;
+}
+
+/*
+ * Terminal cells of the valid UTF-8 text s[0..n) (table cells are
+ * escaped, so they are), and in *fit the bytes of its longest prefix that
+ * takes at most max cells.
+ */
+static size_t text_cells(const char *s, size_t n, size_t max, size_t *fit)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len, cells = 0, w;
+	uint32_t cp;
+
+	*fit = 0;
+	while (i < n) {
+		len = utf8_seq(u + i, n - i, &cp);
+		if (len == 0)
+			len = 1, cp = 0xfffd;
+		w = cp_cells(cp);
+		if (cells + w <= max && *fit == i)
+			*fit = i + len;
+		cells += w;
+		i += len;
+	}
+	return cells;
+}
+
+static size_t str_cells(const char *s)
+{
+	size_t fit;
+
+	return text_cells(s, strlen(s), 0, &fit);
 }
 
 /* ---- numbers ------------------------------------------------------------ */
@@ -666,11 +721,11 @@ static void table_measure(const struct pfi_out *o, size_t *w, char *numeric)
 	int kind, seen;
 
 	for (c = 0; c < o->hdr.n; c++) {
-		w[c] = utf8_width(cell_text(&o->hdr, c));
+		w[c] = str_cells(cell_text(&o->hdr, c));
 		numeric[c] = 1;
 		seen = 0;
 		for (r = 0; r < o->nrows; r++) {
-			cw = utf8_width(table_cell(o, r, c, &kind));
+			cw = str_cells(table_cell(o, r, c, &kind));
 			if (cw > w[c])
 				w[c] = cw;
 			if (kind == VAL_NUM)
@@ -682,26 +737,78 @@ static void table_measure(const struct pfi_out *o, size_t *w, char *numeric)
 	}
 }
 
-/* Shrinks the widest text columns, one cell at a time, to fit o->width. */
-static void table_fit(const struct pfi_out *o, size_t *w, const char *numeric)
-{
-	size_t c, total = 0, best;
+/* The layout of a table: which columns show, and how wide each is. */
+struct table_layout {
+	size_t *w;         /* cells of each column (the last: what it gets) */
+	char *numeric;     /* all of the column's values are numbers */
+	char *shown;       /* the column is printed */
+	size_t last;       /* the last column shown */
+	size_t indent;     /* cells before the last column: where it wraps to */
+};
 
-	if (o->width <= 0)
-		return;
-	for (c = 0; c < o->hdr.n; c++)
-		total += w[c] + (c ? TABLE_GAP : 0);
-	while (total > (size_t)o->width) {
-		best = o->hdr.n;
-		for (c = 0; c < o->hdr.n; c++)
-			if (!numeric[c] && w[c] > TABLE_MIN_WIDTH &&
-			    (best == o->hdr.n || w[c] > w[best]))
-				best = c;
-		if (best == o->hdr.n)
-			return;
-		w[best]--;
-		total--;
+/* Cells the shown columns before `last` take, gaps included, and the
+ * last shown column in *last. */
+static size_t layout_lead(const struct pfi_out *o, const struct table_layout *t,
+                          size_t *last)
+{
+	size_t c, lead = 0, prev = o->hdr.n;
+
+	for (c = 0; c < o->hdr.n; c++) {
+		if (!t->shown[c])
+			continue;
+		if (prev < o->hdr.n)
+			lead += t->w[prev] + TABLE_GAP;
+		prev = c;
 	}
+	*last = prev;
+	return lead;
+}
+
+/* The column named `name`, or hdr.n. */
+static size_t column_named(const struct pfi_out *o, const char *name)
+{
+	size_t c;
+
+	for (c = 0; c < o->hdr.n; c++)
+		if (strcmp(cell_text(&o->hdr, c), name) == 0)
+			return c;
+	return o->hdr.n;
+}
+
+/*
+ * Fits the table to o->width: leaves out the optional columns, in their
+ * order, while the others and TABLE_LAST_MIN cells of the last one are
+ * wider than the width; then gives the last column the rest (at least
+ * TABLE_WRAP_MIN cells, or its own width when that is less).  No other
+ * column is ever made narrower than its widest cell.
+ */
+static void table_fit(const struct pfi_out *o, struct table_layout *t)
+{
+	const char *const *opt = o->optional;
+	size_t lead, last, need, c;
+
+	memset(t->shown, 1, o->hdr.n);
+	lead = layout_lead(o, t, &last);
+	if (o->width <= 0)
+		goto done;
+	for (; opt != NULL && *opt != NULL; opt++) {
+		need = lead + (t->w[last] < TABLE_LAST_MIN ? t->w[last]
+		                                           : TABLE_LAST_MIN);
+		if (need <= (size_t)o->width)
+			break;
+		if ((c = column_named(o, *opt)) < o->hdr.n && c != last) {
+			t->shown[c] = 0;
+			lead = layout_lead(o, t, &last);
+		}
+	}
+	need = (size_t)o->width > lead ? (size_t)o->width - lead : 0;
+	if (need < TABLE_WRAP_MIN)
+		need = TABLE_WRAP_MIN;
+	if (need < t->w[last])
+		t->w[last] = need;
+done:
+	t->last = last;
+	t->indent = lead;
 }
 
 static const char *status_color(const char *s)
@@ -717,75 +824,122 @@ static const char *status_color(const char *s)
 }
 
 /*
- * Prints s in a field of w code points: cut with "…" when longer, padded
- * (left for numbers) unless it is the last column, in colour `sgr` if set.
+ * Prints s in a field of w cells, padded (on the left for numbers) unless
+ * it is the last column, in colour `sgr` if set.  Only the last column is
+ * ever narrower than its text; table_line() wraps it.
  */
 static void table_field(struct pfi_out *o, const char *s, size_t w,
                         int right, int last, const char *sgr)
 {
-	size_t sw = utf8_width(s), shown = sw;
+	size_t sw = str_cells(s);
 
-	if (sw > w)
-		shown = w;
 	if (right && sw < w)
 		fpad(o, w - sw);
 	if (sgr)
 		fputs_(o, sgr);
-	if (sw > w) {
-		fput(o, s, utf8_prefix(s, w ? w - 1 : 0));
-		if (w > 0)
-			fputs_(o, "\xe2\x80\xa6");
-	} else {
-		fputs_(o, s);
-	}
+	fputs_(o, s);
 	if (sgr)
 		fputs_(o, "\033[0m");
-	if (!right && !last && shown < w)
-		fpad(o, w - shown);
+	if (!right && !last && sw < w)
+		fpad(o, w - sw);
 }
 
-static void table_line(struct pfi_out *o, long r, const size_t *w,
-                       const char *numeric)
+/* Bytes of s[0..n) to put on one line of `cells` cells: all of it when
+ * it fits, else up to its last space that fits (the space stays behind),
+ * else as much as fits (at least one character). */
+static size_t wrap_cut(const char *s, size_t n, size_t cells)
 {
-	int color = (o->flags & PFI_OUT_COLOR) != 0, kind;
+	size_t fit, i;
+
+	if (text_cells(s, n, cells, &fit) <= cells)
+		return n;
+	for (i = fit; i > 0; i--)
+		if (s[i] == ' ')
+			return i;
+	if (fit == 0) {
+		uint32_t cp;
+		size_t len = utf8_seq((const unsigned char *)s, n, &cp);
+
+		fit = len ? len : 1;
+	}
+	return fit;
+}
+
+/* The last column's text s, in lines of t's width, each after the first
+ * starting at t->indent. */
+static void table_wrap(struct pfi_out *o, const char *s,
+                       const struct table_layout *t)
+{
+	size_t n = strlen(s), k;
+
+	for (;;) {
+		k = wrap_cut(s, n, t->w[t->last]);
+		fput(o, s, k);
+		s += k;
+		n -= k;
+		while (n > 0 && *s == ' ')
+			s++, n--;
+		if (n == 0)
+			return;
+		fputs_(o, "\n");
+		fpad(o, t->indent);
+	}
+}
+
+static void table_line(struct pfi_out *o, long r, const struct table_layout *t)
+{
+	int color = (o->flags & PFI_OUT_COLOR) != 0, kind, first = 1;
 	size_t c, n = o->hdr.n;
 	const char *s, *sgr;
 
 	for (c = 0; c < n; c++) {
-		if (c > 0)
+		if (!t->shown[c])
+			continue;
+		if (!first)
 			fpad(o, TABLE_GAP);
+		first = 0;
 		s = r < 0 ? cell_text(&o->hdr, c) : table_cell(o, (size_t)r, c, &kind);
 		sgr = NULL;
 		if (color && r < 0)
 			sgr = "\033[1m";
 		else if (color && strcmp(cell_text(&o->hdr, c), "status") == 0)
 			sgr = status_color(s);
-		table_field(o, s, w[c], numeric[c], c + 1 == n, sgr);
+		if (c == t->last && sgr == NULL && !t->numeric[c])
+			table_wrap(o, s, t);
+		else
+			table_field(o, s, t->w[c], t->numeric[c], c == t->last, sgr);
 	}
 	fputs_(o, "\n");
 }
 
 static void table_print(struct pfi_out *o)
 {
-	size_t *w;
-	char *numeric;
+	struct table_layout t;
+	locale_t old = (locale_t)0;
 	size_t r;
 
 	if (o->nrows == 0 || o->hdr.n == 0)
 		return;
-	w = calloc(o->hdr.n, sizeof(*w));
-	numeric = calloc(o->hdr.n, 1);
-	if (w == NULL || numeric == NULL) {
+	pthread_once(&cells_once, cells_locale_open);
+	if (cells_locale != (locale_t)0)
+		old = uselocale(cells_locale);
+	t.w = calloc(o->hdr.n, sizeof(*t.w));
+	t.numeric = calloc(o->hdr.n, 1);
+	t.shown = calloc(o->hdr.n, 1);
+	if (t.w == NULL || t.numeric == NULL || t.shown == NULL) {
 		o->err = PFI_ENOMEM;
 	} else {
-		table_measure(o, w, numeric);
-		table_fit(o, w, numeric);
-		table_line(o, -1, w, numeric);
+		table_measure(o, t.w, t.numeric);
+		table_fit(o, &t);
+		table_line(o, -1, &t);
 		for (r = 0; r < o->nrows; r++)
-			table_line(o, (long)r, w, numeric);
+			table_line(o, (long)r, &t);
 	}
-	free(numeric);
-	free(w);
+	free(t.shown);
+	free(t.numeric);
+	free(t.w);
+	if (old != (locale_t)0)
+		uselocale(old);
 }
 
 static void table_row_begin(struct pfi_out *o)
@@ -833,6 +987,11 @@ int pfi_out_new(pfi_out **out, FILE *fp, enum pfi_format fmt, unsigned flags)
 void pfi_out_set_width(pfi_out *o, int columns)
 {
 	o->width = columns > 0 ? columns : 0;
+}
+
+void pfi_out_set_optional(pfi_out *o, const char *const *columns)
+{
+	o->optional = columns;
 }
 
 int pfi_out_begin(pfi_out *o, const char *list_key)

@@ -271,6 +271,11 @@ struct pfi_delivery {
 	 * the message has them) */
 	const struct pfi_verdict *verdicts;
 	size_t nverdicts;
+	/* search rows: the SASL login and the inbound TLS session of the
+	 * message (NULL when none; trace: the message has them) */
+	const char *sasl_username;
+	const char *tls_protocol;
+	const char *tls_cipher;
 };
 
 /*
@@ -525,6 +530,14 @@ typedef struct pfi_out pfi_out;
 PFI_EXTERN int pfi_out_new(pfi_out **out, FILE *fp, enum pfi_format fmt,
                            unsigned flags);
 PFI_EXTERN void pfi_out_set_width(pfi_out *o, int columns);
+/*
+ * Table: the columns (by name, NULL-terminated) a table wider than its
+ * width may leave out, least useful first; they go one by one until the
+ * others fit with room for the last column, which takes the rest and wraps
+ * its text.  No cell of a column shown is ever cut.  `columns` is
+ * borrowed until pfi_out_end(); NULL (the default) leaves none out.
+ */
+PFI_EXTERN void pfi_out_set_optional(pfi_out *o, const char *const *columns);
 PFI_EXTERN int pfi_out_begin(pfi_out *o, const char *list_key);
 PFI_EXTERN int pfi_out_record_begin(pfi_out *o);
 PFI_EXTERN int pfi_out_str(pfi_out *o, const char *key, const char *val);

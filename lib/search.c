@@ -38,6 +38,11 @@ static const char search_cols[] =
 static const char search_from[] =
 	" FROM deliveries d LEFT JOIN messages m ON m.id = d.message WHERE ";
 
+/* The message's SASL login and TLS session: always the last three
+ * columns, so fill_row() finds them from the column count. */
+static const char search_tail[] =
+	", m.sasl_username, m.tls_protocol, m.tls_cipher";
+
 static const char *text_col(sqlite3_stmt *s, int i)
 {
 	return (const char *)sqlite3_column_text(s, i);
@@ -79,6 +84,10 @@ static void fill_row(struct pfi_delivery *d, sqlite3_stmt *s)
 	d->client_ip = text_col(s, 19);
 	d->subject = text_col(s, 20);
 	d->size = int_col(s, 21);
+	i = sqlite3_column_count(s) - 3;
+	d->sasl_username = text_col(s, i);
+	d->tls_protocol = text_col(s, i + 1);
+	d->tls_cipher = text_col(s, i + 2);
 }
 
 /* Prepares head + the condition of w + tail and binds w's parameters;
@@ -124,7 +133,7 @@ int pfi_search_new(pfi_search **out, pfi_store *st,
                    const struct pfi_search_opts *opts)
 {
 	struct pfi_search *q;
-	char head[sizeof(search_cols) + sizeof(search_from)];
+	char head[sizeof(search_cols) + sizeof(search_tail) + sizeof(search_from)];
 	int rc = search_opts(st, &opts), next;
 
 	*out = NULL;
@@ -132,7 +141,8 @@ int pfi_search_new(pfi_search **out, pfi_store *st,
 		return rc;
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
-	snprintf(head, sizeof(head), "%s%s", search_cols, search_from);
+	snprintf(head, sizeof(head), "%s%s%s", search_cols, search_tail,
+	         search_from);
 	rc = pfi_where_new(&q->w, st, opts->filter ? opts->filter : &no_filter);
 	if (rc == PFI_OK)
 		rc = prepare_where(st, q->w, head, opts->reverse ?

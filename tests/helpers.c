@@ -131,20 +131,29 @@ static char *read_all(int fd)
 	return buf;
 }
 
+/* PFI_BIN and argv (NULL-terminated), as execv() wants them (malloc'd). */
+static const char **pfi_args(const char *const *argv)
+{
+	size_t n = 0;
+	const char **args;
+
+	while (argv[n])
+		n++;
+	args = calloc(n + 2, sizeof(*args));
+	cr_assert_not_null(args);
+	args[0] = PFI_BIN;
+	memcpy(args + 1, argv, n * sizeof(*args));
+	return args;
+}
+
 int run_pfi(const char *const *argv, const char *in, char **out, char **err)
 {
 	char outp[] = "/tmp/pfi-out-XXXXXX", errp[] = "/tmp/pfi-err-XXXXXX";
 	int ofd = mkstemp(outp), efd = mkstemp(errp), status;
-	size_t n = 0;
-	const char **args;
+	const char **args = pfi_args(argv);
 	pid_t pid;
 
 	cr_assert(ofd >= 0 && efd >= 0);
-	while (argv[n])
-		n++;
-	args = calloc(n + 2, sizeof(*args));
-	args[0] = PFI_BIN;
-	memcpy(args + 1, argv, n * sizeof(*args));
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
@@ -175,6 +184,35 @@ int run_pfi_index(const char *db, const char *path, char **err)
 	const char *argv[] = { "--db", db, "index", "--quiet", path, NULL };
 
 	return run_pfi(argv, NULL, NULL, err);
+}
+
+pid_t start_pfi(const char *const *argv)
+{
+	const char **args = pfi_args(argv);
+	pid_t pid;
+
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		execv(PFI_BIN, (char *const *)args);
+		_exit(127);
+	}
+	free(args);
+	return pid;
+}
+
+int stop_pfi(pid_t pid, int sig)
+{
+	int status;
+
+	cr_assert_eq(kill(pid, sig), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 pfi_store *index_into(const char *dbpath, const char *const *paths, size_t n,
@@ -230,6 +268,24 @@ char *db_rows(const char *dbpath, const char *sql)
 	sqlite3_close(db);
 	fclose(f);
 	return buf;
+}
+
+int64_t index_lines_now(const char *dbpath)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	if (access(dbpath, F_OK) == 0 &&
+	    sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(db, 100) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT coalesce(sum(count), 0) FROM chunks",
+	                       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
 }
 
 size_t fixture_lines(const char *rel, char **text, char ***lines)
@@ -452,4 +508,93 @@ void kill_first_run(const char *db, first_run_fn start,
 	          " its first run wrote into the index");
 	cr_assert(WIFSIGNALED(status), "the run's status: %d", status);
 	cr_assert(journal_is_hot(db));
+}
+
+/* ---- a terminal: a tmux pane (test_repl, test_cli_term) ------------------- */
+
+static char term_sock[4096];   /* the tmux server of the pane, "" if none */
+static int term_starts;        /* servers started, naming their sockets */
+
+/* Runs `tmux -S SOCK ARGS`; ARGS is shell text. */
+static int term_tmux(const char *args)
+{
+	char cmd[8192];
+
+	snprintf(cmd, sizeof(cmd), "tmux -S '%.4000s' -f /dev/null %.4000s",
+	         term_sock, args);
+	return system(cmd);
+}
+
+char *term_screen(void)
+{
+	char cmd[8192], *out;
+	size_t n = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "tmux -S '%.4000s' capture-pane -p -t t",
+	         term_sock);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	out = calloc(1, 65536);
+	n = fread(out, 1, 65535, p);
+	out[n] = '\0';
+	pclose(p);
+	return out;
+}
+
+int term_wait(const char *text)
+{
+	struct timespec tick = { 0, 100 * 1000000L };
+	char *screen = NULL;
+
+	for (int i = 0; i < 150; i++) {
+		free(screen);
+		screen = term_screen();
+		if (strstr(screen, text) != NULL) {
+			free(screen);
+			return 1;
+		}
+		nanosleep(&tick, NULL);
+	}
+	cr_log_error("waited for '%s'; the screen is:\n%s", text, screen);
+	free(screen);
+	return 0;
+}
+
+void term_start(const char *dir, const char *db, int cols, const char *script,
+                const char *ready)
+{
+	char *run = path_join(dir, "run.sh"), args[8192];
+	FILE *fp = fopen(run, "w");
+
+	cr_assert_not_null(fp);
+	fprintf(fp, "PFI='%s'; DB='%s'; DIR='%s'; export PFI_DB=\"$DB\" "
+	        "NO_COLOR=1 TZ=UTC\nunset PAGER PFI_PAGER LESS\n%s\n"
+	        "echo \"EXIT=$?\"; sleep 60\n", PFI_BIN, db, dir, script);
+	fclose(fp);
+	/* A socket of its own for each start: a server killed by term_stop may
+	 * still be exiting, and a client reaching it fails with "server exited
+	 * unexpectedly". */
+	snprintf(term_sock, sizeof(term_sock), "%.4000s/tmux%d.sock", dir,
+	         ++term_starts);
+	snprintf(args, sizeof(args), "new-session -d -s t -x %d -y 40 "
+	         "'sh %.4000s'", cols, run);
+	cr_assert_eq(term_tmux(args), 0, "cannot start tmux (in .ci/run's DEPS)");
+	free(run);
+	cr_assert(term_wait(ready), "'%s' never showed", ready);
+}
+
+void term_keys(const char *keys)
+{
+	char args[4096];
+
+	snprintf(args, sizeof(args), "send-keys -t t -- %.4000s", keys);
+	cr_assert_eq(term_tmux(args), 0, "send-keys %s", keys);
+}
+
+void term_stop(void)
+{
+	if (term_sock[0] != '\0')
+		term_tmux("kill-server 2>/dev/null");
+	term_sock[0] = '\0';
 }

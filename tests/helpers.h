@@ -83,6 +83,13 @@ int run_pfi(const char *const *argv, const char *in, char **out, char **err);
  * its stderr goes to *err (malloc'd) unless err is NULL.  For the CLI
  * suite (test_cli*.c), which makes its indexes the way users do. */
 int run_pfi_index(const char *db, const char *path, char **err);
+/* Starts the built pfi with argv (as run_pfi) and returns at once; its
+ * stdin and stdout are /dev/null, its stderr the test's, and it dies
+ * with the test. */
+pid_t start_pfi(const char *const *argv);
+/* Sends sig to a pfi started with start_pfi and waits for it: its exit
+ * status, or -1 when it did not exit normally. */
+int stop_pfi(pid_t pid, int sig);
 
 /* Indexes paths into a new store at dbpath; asserts success. */
 pfi_store *index_into(const char *dbpath, const char *const *paths, size_t n,
@@ -91,6 +98,9 @@ pfi_store *index_into(const char *dbpath, const char *const *paths, size_t n,
 int64_t db_int(const char *dbpath, const char *sql);
 /* Rows of an SQL query as "a|b|c\n" text, ordered as the query says. */
 char *db_rows(const char *dbpath, const char *sql);
+/* The lines an index keeps, while another process (pfi index --follow)
+ * may be writing it; -1 when it is not there or cannot be read now. */
+int64_t index_lines_now(const char *dbpath);
 
 /* ---- a first index run killed midway (test_trust, test_cli_trust) ----- */
 
@@ -107,5 +117,25 @@ typedef pid_t (*first_run_fn)(const char *db, int in);
  * then) that it spilled, died of the signal and left a hot journal. */
 void kill_first_run(const char *db, first_run_fn start,
                     void (*probe)(const char *db, void *ctx), void *ctx);
+
+/* ---- a terminal: one tmux pane at a time (test_repl, test_cli_term) ---- */
+
+/*
+ * Starts a pane cols wide and 40 high, on a tmux server of its own (a
+ * socket in dir), running the shell text `script` with $PFI (the built
+ * pfi), $DB (exported as PFI_DB) and $DIR set, NO_COLOR=1, TZ=UTC and no
+ * pager variables; "EXIT=<status>" shows when the script ends.  Waits for
+ * `ready` on the screen (fails the test if it never shows).
+ */
+void term_start(const char *dir, const char *db, int cols, const char *script,
+                const char *ready);
+/* What the pane shows now (malloc'd). */
+char *term_screen(void);
+/* 1 once `text` shows on the screen (within 15 s), else 0 (logged). */
+int term_wait(const char *text);
+/* tmux send-keys words: "'text' Tab Enter C-c ...". */
+void term_keys(const char *keys);
+/* Ends the pane's server, if any (safe to call twice). */
+void term_stop(void);
 
 #endif

@@ -311,7 +311,8 @@ static char *search_out(const char *a1, const char *a2, const char *a3,
 static const char *const row_keys[] = {
 	"time", "host", "queue_id", "message_id", "from", "to", "orig_to",
 	"domain", "status", "dsn", "relay", "delay", "delays", "attempts",
-	"response", "client", "client_ip", "subject", "size", "verdicts"
+	"response", "client", "client_ip", "subject", "size", "sasl_username",
+	"tls", "verdicts"
 };
 static const char *const delay_keys[] = {
 	"before_qmgr", "in_qmgr", "conn_setup", "transmission"
@@ -490,17 +491,22 @@ Test(cli_search, csv_parses_back_with_flattened_delays_and_exact_values)
 	out = search_out("--format", "csv", NULL, NULL);
 	p = out;
 	nf = csv_record(&p, hdr, NULL, 40);
-	cr_assert_eq(nf, 23);
+	cr_assert_eq(nf, 26);
 	cr_assert_str_eq(hdr[12], "delays.before_qmgr");
 	cr_assert_str_eq(hdr[15], "delays.transmission");
 	cr_assert_str_eq(hdr[21], "size");
-	cr_assert_str_eq(hdr[22], "verdicts");
+	cr_assert_str_eq(hdr[22], "sasl_username");
+	cr_assert_str_eq(hdr[23], "tls.protocol");
+	cr_assert_str_eq(hdr[24], "tls.cipher");
+	cr_assert_str_eq(hdr[25], "verdicts");
 	while (*p) {
 		cr_assert_eq(csv_record(&p, f, NULL, 40), nf);
 		records++;
 		if (strcmp(f[2], "608EE1161A2") == 0) {
 			cr_assert_str_eq(f[20], "Greetings from Lisbon, see you soon");
 			cr_assert_str_eq(f[0], "2026-11-02T09:00:01Z");
+			cr_assert_str_eq(f[23], "TLSv1.3");
+			cr_assert_str_eq(f[24], "TLS_AES_256_GCM_SHA384");
 			seen++;
 		}
 		if (strcmp(f[2], "D220A1161DD") == 0)
@@ -552,7 +558,7 @@ Test(cli_search, tsv_has_a_header_and_one_line_per_row)
 			tabs = t;
 		cr_assert_eq(t, tabs, "%s", line);
 	}
-	cr_assert_eq(tabs, 22);
+	cr_assert_eq(tabs, 25);
 	cr_assert_eq(n, expected_rows_to_domain("example.org") + 1);
 	free(out);
 }
@@ -694,6 +700,102 @@ Test(cli_search, tsv_quotes_them_too_and_json_keeps_the_text)
 }
 
 /* ---- exit codes, --count, --limit --------------------------------------------------- */
+
+/* ---- --columns --------------------------------------------------------------- */
+
+Test(cli_search, rows_carry_the_sasl_login_and_tls_they_filter_by)
+{
+	char *out;
+
+	index_text("two.log", two_messages_log);
+	out = search_out("--columns", "queue_id,sasl_username", "--format", "tsv");
+	cr_assert_str_eq(out, "queue_id\tsasl_username\n" QID_B "\tbert\n"
+	                 QID_A "\talice\n");
+	free(out);
+}
+
+Test(cli_search, columns_pick_and_order_the_fields_of_every_format)
+{
+	char *out;
+
+	index_text("two.log", two_messages_log);
+	out = search_out("-o", "status,to", "--format", "csv");
+	cr_assert_str_eq(out, "status,to\nbounced,sue@y.example\n"
+	                 "sent,rob@x.example\n");
+	free(out);
+	out = search_out("--columns=to", "--columns=tls,delay", "--format", "ndjson");
+	cr_assert_str_eq(out,
+		"{\"to\":\"sue@y.example\",\"tls\":{\"protocol\":null,"
+		"\"cipher\":null},\"delay\":1.5}\n"
+		"{\"to\":\"rob@x.example\",\"tls\":{\"protocol\":null,"
+		"\"cipher\":null},\"delay\":0.2}\n");
+	free(out);
+	/* off a terminal the table has no width: every column asked for */
+	out = search_out("-oqueue_id,from,response", "--status", "bounced", NULL);
+	cr_assert_str_eq(out, "queue_id    from           response\n"
+	                 QID_B "  bea@b.example  host mx.y.example[192.0.2.25] "
+	                 "said: 550 5.1.1 <sue@y.example>: unknown user (in reply "
+	                 "to RCPT TO command)\n");
+	free(out);
+}
+
+Test(cli_search, columns_help_lists_what_completion_offers)
+{
+	const char *help[] = { "search", "--columns", "help", NULL };
+	const char *comp[] = { "__complete", "search", "--columns", "", NULL };
+	char *out, *err, *words, *w, *save = NULL;
+	int n = 0;
+
+	cr_assert_eq(run_pfi(help, NULL, &out, &err), 0, "%s", err);
+	cr_assert_str_empty(err);
+	free(err);
+	cr_assert_eq(run_pfi(comp, NULL, &words, &err), 0, "%s", err);
+	for (w = strtok_r(words, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
+		char line[64];
+
+		if (strcmp(w, "help") == 0)
+			continue;
+		snprintf(line, sizeof(line), "\n  %s ", w);
+		cr_expect_not_null(strstr(out, line), "'%s' not in:\n%s", w, out);
+		n++;
+	}
+	cr_assert_eq(n, 22, "columns offered: %d", n);
+	cr_assert_not_null(strstr(out, "sasl_username"));
+	free(out);
+	free(err);
+	free(words);
+}
+
+struct colcase {
+	char val[32];
+	char says[48];
+};
+
+ParameterizedTestParameters(cli_search, bad_columns_are_usage_errors)
+{
+	static struct colcase cases[] = {
+		{ "queue_id,bogus", "unknown column 'bogus'" },
+		{ "to,,from", "unknown column ''" },
+		{ "to,", "unknown column ''" },
+		{ "to,status,to", "column 'to' given twice" },
+		{ "delays.in_qmgr", "unknown column 'delays.in_qmgr'" },
+	};
+
+	return cr_make_param_array(struct colcase, cases,
+	                           sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct colcase *c, cli_search, bad_columns_are_usage_errors)
+{
+	const char *argv[] = { "--db", db, "search", "--columns", c->val, NULL };
+	char *out, *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 2, "%s", err);
+	cr_assert_str_empty(out);
+	cr_assert_not_null(strstr(err, c->says), "%s", err);
+	free(out);
+	free(err);
+}
 
 Test(cli_search, count_prints_only_the_number)
 {

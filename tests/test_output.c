@@ -979,14 +979,149 @@ static char *subjects_table(unsigned flags, int width)
 	return cap_close(&c);
 }
 
-Test(output, table_cuts_the_widest_text_column_to_fit_the_width)
+Test(output, table_cuts_no_cell_even_when_the_width_is_too_small)
 {
 	char *s = subjects_table(0, 30);
 
 	cr_assert_str_eq(s,
-		"id  subject           status\n"
-		" 1  Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln \xe2\x80\xa6  sent\n"
-		"22  short             deferred\n");
+		"id  subject                     status\n"
+		" 1  Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln und \xc3\xbc" "berall  sent\n"
+		"22  short                       deferred\n");
+	free(s);
+}
+
+/* Rows of deliveries: identifiers, then a long reply text last. */
+static char *replies_table(int width, const char *const *optional)
+{
+	struct capture c;
+	pfi_out *o = cap_open(&c, PFI_FMT_TABLE, 0);
+
+	pfi_out_set_width(o, width);
+	pfi_out_set_optional(o, optional);
+	cr_assert_eq(pfi_out_begin(o, "rows"), PFI_OK);
+	cr_assert_eq(pfi_out_record_begin(o), PFI_OK);
+	cr_assert_eq(pfi_out_str(o, "host", "mx1"), PFI_OK);
+	cr_assert_eq(pfi_out_str(o, "queue_id", "4Xy3Kq2bZTz9abc"), PFI_OK);
+	cr_assert_eq(pfi_out_str(o, "to", "bob@example.com"), PFI_OK);
+	cr_assert_eq(pfi_out_str(o, "response", "host mx.example.com[192.0.2.1] "
+	             "said: 550 5.1.1 <bob@example.com>: Recipient address "
+	             "rejected: User unknown"), PFI_OK);
+	cr_assert_eq(pfi_out_record_end(o), PFI_OK);
+	cr_assert_eq(pfi_out_record_begin(o), PFI_OK);
+	cr_assert_eq(pfi_out_str(o, "host", "mx2"), PFI_OK);
+	cr_assert_eq(pfi_out_str(o, "queue_id", "4F3A21C0B2"), PFI_OK);
+	cr_assert_eq(pfi_out_str(o, "to", "x@y.example"), PFI_OK);
+	cr_assert_eq(pfi_out_str(o, "response", "250 ok"), PFI_OK);
+	cr_assert_eq(pfi_out_record_end(o), PFI_OK);
+	return cap_close(&c);
+}
+
+Test(output, table_wraps_the_last_column_at_spaces_under_itself)
+{
+	char *s = replies_table(80, NULL);
+
+	/* 40 cells of identifiers leave the reply 40 */
+	cr_assert_str_eq(s,
+		"host  queue_id         to               response\n"
+		"mx1   4Xy3Kq2bZTz9abc  bob@example.com  host mx.example.com[192.0.2.1] said: 550\n"
+		"                                        5.1.1 <bob@example.com>: Recipient\n"
+		"                                        address rejected: User unknown\n"
+		"mx2   4F3A21C0B2       x@y.example      250 ok\n");
+	free(s);
+}
+
+Test(output, table_leaves_out_optional_columns_in_order_until_it_fits)
+{
+	static const char *const optional[] = { "host", "to", NULL };
+	char *s = replies_table(75, optional), *wide;
+
+	/* 40 + 40 cells do not fit in 75: host goes, and the reply gets 41 */
+	cr_assert_str_eq(s,
+		"queue_id         to               response\n"
+		"4Xy3Kq2bZTz9abc  bob@example.com  host mx.example.com[192.0.2.1] said: 550\n"
+		"                                  5.1.1 <bob@example.com>: Recipient\n"
+		"                                  address rejected: User unknown\n"
+		"4F3A21C0B2       x@y.example      250 ok\n");
+	free(s);
+	/* wide enough: nothing goes, nothing wraps */
+	wide = replies_table(200, optional);
+	cr_assert_not_null(strstr(wide, "host  queue_id"), "%s", wide);
+	cr_assert_not_null(strstr(wide, "rejected: User unknown\n"), "%s", wide);
+	free(wide);
+	/* narrower than the identifiers: both go, and the line is wider than
+	 * asked rather than an identifier cut; the reply keeps 16 cells */
+	s = replies_table(20, optional);
+	cr_assert_str_eq(s,
+		"queue_id         response\n"
+		"4Xy3Kq2bZTz9abc  host\n"
+		"                 mx.example.com[1\n"
+		"                 92.0.2.1] said:\n"
+		"                 550 5.1.1\n"
+		"                 <bob@example.com\n"
+		"                 >: Recipient\n"
+		"                 address rejected:\n"
+		"                 User unknown\n"
+		"4F3A21C0B2       250 ok\n");
+	free(s);
+}
+
+/* A table of one text column `name` and a last column, with the rows. */
+static char *two_columns(const char *const *left, const char *const *right,
+                         int width)
+{
+	struct capture c;
+	pfi_out *o = cap_open(&c, PFI_FMT_TABLE, 0);
+	size_t i;
+
+	pfi_out_set_width(o, width);
+	cr_assert_eq(pfi_out_begin(o, "rows"), PFI_OK);
+	for (i = 0; left[i] != NULL; i++) {
+		cr_assert_eq(pfi_out_record_begin(o), PFI_OK);
+		cr_assert_eq(pfi_out_str(o, "subject", left[i]), PFI_OK);
+		cr_assert_eq(pfi_out_str(o, "status", right[i]), PFI_OK);
+		cr_assert_eq(pfi_out_record_end(o), PFI_OK);
+	}
+	return cap_close(&c);
+}
+
+Test(output, table_measures_in_terminal_cells_so_wide_characters_align)
+{
+	/* 会议 is 2 characters in 4 cells; e + U+0301 is 2 in 1 cell */
+	static const char *const left[] = {
+		"\xe4\xbc\x9a\xe8\xae\xae", "cafe\xcc\x81", "abcd", NULL
+	};
+	static const char *const right[] = { "sent", "sent", "sent", NULL };
+	char *s = two_columns(left, right, 0);
+
+	cr_assert_str_eq(s,
+		"subject  status\n"
+		"\xe4\xbc\x9a\xe8\xae\xae     sent\n"
+		"cafe\xcc\x81     sent\n"
+		"abcd     sent\n");
+	free(s);
+}
+
+Test(output, table_wraps_wide_characters_by_their_cells)
+{
+	/* 21 wide characters (42 cells) in a last column of 40 cells: the
+	 * first line takes 20 of them, none split */
+	static const char *const left[] = { "x", NULL };
+	static const char *const right[] = {
+		"\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80"
+		"\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80"
+		"\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80"
+		"\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80"
+		"\xe4\xb8\x80", NULL
+	};
+	char *s = two_columns(left, right, 49);
+
+	cr_assert_str_eq(s,
+		"subject  status\n"
+		"x        \xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80"
+		"\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80"
+		"\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80"
+		"\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\n"
+		"         \xe4\xb8\x80\n");
 	free(s);
 }
 

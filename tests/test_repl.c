@@ -23,8 +23,6 @@
 
 static const char *dir;
 static char *db, *log_path;
-static char term_sock[4096];   /* the tmux server of a terminal test */
-static int term_starts;        /* servers started, naming their sockets */
 
 static void setup(void)
 {
@@ -45,8 +43,6 @@ static void setup(void)
 	cr_assert_eq(run_pfi(argv, NULL, NULL, &err), 0, "index: %s", err);
 	free(err);
 }
-
-static void term_stop(void);
 
 static void teardown(void)
 {
@@ -434,98 +430,16 @@ Test(repl, its_own_commands_are_in_its_man_page)
 
 /* ---- on a terminal: a tmux pane ------------------------------------------ */
 
-/* Runs `tmux -S SOCK ARGS`; ARGS is shell text. */
-static int term_tmux(const char *args)
+/* A 150x40 pane running `script` (with $PFI, $DB and $DIR): repl_term()
+ * of helpers.c. */
+static void repl_term(const char *script, const char *ready)
 {
-	char cmd[8192];
-
-	snprintf(cmd, sizeof(cmd), "tmux -S '%.4000s' -f /dev/null %.4000s",
-	         term_sock, args);
-	return system(cmd);
-}
-
-/* Starts a pane of 150x40 running the shell script `script` (which may
- * use $PFI, $DB and $DIR), then waits for `ready` on the screen. */
-static void term_start(const char *script, const char *ready);
-static char *term_screen(void);
-
-static int term_wait(const char *text)
-{
-	struct timespec tick = { 0, 100 * 1000000L };
-	char *screen = NULL;
-
-	for (int i = 0; i < 150; i++) {
-		free(screen);
-		screen = term_screen();
-		if (strstr(screen, text) != NULL) {
-			free(screen);
-			return 1;
-		}
-		nanosleep(&tick, NULL);
-	}
-	cr_log_error("waited for '%s'; the screen is:\n%s", text, screen);
-	free(screen);
-	return 0;
-}
-
-static void term_start(const char *script, const char *ready)
-{
-	char *run = path_join(dir, "run.sh"), args[8192];
-	FILE *fp = fopen(run, "w");
-
-	cr_assert_not_null(fp);
-	fprintf(fp, "PFI='%s'; DB='%s'; DIR='%s'; export PFI_DB=\"$DB\" "
-	        "NO_COLOR=1 TZ=UTC\nunset PAGER PFI_PAGER LESS\n%s\n"
-	        "echo \"EXIT=$?\"; sleep 60\n", PFI_BIN, db, dir, script);
-	fclose(fp);
-	/* A socket of its own for each start: a server killed by term_stop may
-	 * still be exiting, and a client reaching it fails with "server exited
-	 * unexpectedly". */
-	snprintf(term_sock, sizeof(term_sock), "%.4000s/tmux%d.sock", dir,
-	         ++term_starts);
-	snprintf(args, sizeof(args), "new-session -d -s t -x 150 -y 40 "
-	         "'sh %.4000s'", run);
-	cr_assert_eq(term_tmux(args), 0, "cannot start tmux (in .ci/run's DEPS)");
-	free(run);
-	cr_assert(term_wait(ready), "'%s' never showed", ready);
-}
-
-static char *term_screen(void)
-{
-	char cmd[8192], *out;
-	size_t n = 0;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "tmux -S '%.4000s' capture-pane -p -t t",
-	         term_sock);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	out = calloc(1, 65536);
-	n = fread(out, 1, 65535, p);
-	out[n] = '\0';
-	pclose(p);
-	return out;
-}
-
-/* Sends keys: tmux send-keys words ('text' Tab Enter C-c ...). */
-static void term_keys(const char *keys)
-{
-	char args[4096];
-
-	snprintf(args, sizeof(args), "send-keys -t t -- %.4000s", keys);
-	cr_assert_eq(term_tmux(args), 0, "send-keys %s", keys);
-}
-
-static void term_stop(void)
-{
-	if (term_sock[0] != '\0')
-		term_tmux("kill-server 2>/dev/null");
-	term_sock[0] = '\0';
+	term_start(dir, db, 150, script, ready);
 }
 
 Test(repl, tab_completes_commands_options_values_and_index_values)
 {
-	term_start("\"$PFI\" repl", "pfi>");
+	repl_term("\"$PFI\" repl", "pfi>");
 	term_keys("'sea' Tab");
 	cr_expect(term_wait("pfi> search"));
 	term_keys("'--dom' Tab");
@@ -555,7 +469,7 @@ Test(repl, history_is_kept_across_restarts_in_private_files)
 
 	snprintf(script, sizeof(script), "PFI_HISTFILE='%s' \"$PFI\" repl; "
 	         "echo \"EXIT=$?\"; PFI_HISTFILE='%s' \"$PFI\" repl", hist, hist);
-	term_start(script, "pfi>");
+	repl_term(script, "pfi>");
 	term_keys("'search --count' Enter");
 	cr_assert(term_wait("105"));
 	term_keys("'quit' Enter");
@@ -584,7 +498,7 @@ Test(repl, history_defaults_to_xdg_state_home)
 
 	snprintf(script, sizeof(script), "unset PFI_HISTFILE; "
 	         "XDG_STATE_HOME='%s' \"$PFI\" repl", xdg);
-	term_start(script, "pfi>");
+	repl_term(script, "pfi>");
 	term_keys("'info' Enter");
 	cr_assert(term_wait("messages:"));
 	term_keys("C-d");
@@ -599,7 +513,7 @@ Test(repl, ctrl_c_stops_a_long_query_and_the_shell_goes_on)
 {
 	struct timespec wait = { 0, 500 * 1000000L };
 
-	term_start("\"$PFI\" repl", "pfi>");
+	repl_term("\"$PFI\" repl", "pfi>");
 	term_keys("'sql WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1"
 	          " FROM c) SELECT count(*) AS n FROM c' Enter");
 	nanosleep(&wait, NULL);
@@ -627,7 +541,7 @@ Test(repl, long_answers_go_through_the_pager_on_a_terminal)
 
 	snprintf(script, sizeof(script), "PFI_PAGER='cat > %s' \"$PFI\" search"
 	         " --limit 3; PFI_PAGER='cat >> %s' \"$PFI\" repl", paged, paged);
-	term_start(script, "pfi>");
+	repl_term(script, "pfi>");
 	text = slurp(paged, NULL);
 	cr_assert_not_null(text, "pfi search did not page");
 	cr_expect_not_null(strstr(text, "queue_id"), "%s", text);
@@ -646,7 +560,7 @@ Test(repl, long_answers_go_through_the_pager_on_a_terminal)
 	free(text);
 	term_stop();
 	/* the default, less -FRSX, prints a short answer and returns */
-	term_start("\"$PFI\" search --limit 1; \"$PFI\" repl", "pfi>");
+	repl_term("\"$PFI\" search --limit 1; \"$PFI\" repl", "pfi>");
 	text = term_screen();
 	cr_expect_not_null(strstr(text, "queue_id"), "%s", text);
 	free(text);
@@ -656,7 +570,7 @@ Test(repl, long_answers_go_through_the_pager_on_a_terminal)
 
 Test(repl, plain_pfi_on_a_terminal_opens_the_shell)
 {
-	term_start("\"$PFI\"", "pfi>");
+	repl_term("\"$PFI\"", "pfi>");
 	term_keys("'search --count' Enter");
 	cr_assert(term_wait("105"));
 	term_keys("C-d");
