@@ -1059,8 +1059,9 @@ Test(output, table_leaves_out_optional_columns_in_order_until_it_fits)
 		"                 550 5.1.1\n"
 		"                 <bob@example.com\n"
 		"                 >: Recipient\n"
-		"                 address rejected:\n"
-		"                 User unknown\n"
+		"                 address\n"
+		"                 rejected: User\n"
+		"                 unknown\n"
 		"4F3A21C0B2       250 ok\n");
 	free(s);
 }
