@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "helpers.h"
 #include "pfi-int.h"
 
 /* 2026-11-23T19:13:00Z, the corpus files' modification time. */
@@ -269,6 +270,75 @@ ParameterizedTest(struct env_case *c, syslog,
                   central_log_lines_give_the_senders_fields)
 {
 	check_case(c, CENTRAL_MTIME);
+}
+
+/* What testdata/central/capture.sh sent: lines of realpostfix/mail.log
+ * (1-based), from mx1; its receiver got them from edge1. */
+static const size_t capture_src[] = { 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 72, 80 };
+/* 2026-12-07T06:00:00Z: the capture was made in the hour after it. */
+#define CAPTURE_HOUR 1796623200000000LL
+
+static void assert_same_slice(struct pfi_slice a, struct pfi_slice b,
+                              const char *what, const char *file, size_t i)
+{
+	cr_assert(a.n == b.n && memcmp(a.p, b.p, a.n) == 0,
+	          "%s line %zu: %s '%.*s', the corpus has '%.*s'", file, i + 1,
+	          what, (int)a.n, a.p, (int)b.n, b.p);
+}
+
+/* The lines of one capture file against the corpus lines they came from;
+ * their times (microseconds) into t. */
+static void check_capture(const char *file, char **src, int64_t *t)
+{
+	char *text, **lines;
+	size_t n = fixture_lines(file, &text, &lines), i;
+	struct pfi_envelope got, want;
+
+	cr_assert_eq(n, PFI_ARRAY_SIZE(capture_src), "%s: %zu lines", file, n);
+	for (i = 0; i < n; i++) {
+		const char *s = src[capture_src[i] - 1];
+
+		cr_assert_eq(parse_one(s, CORPUS_MTIME, &want), PFI_OK);
+		cr_assert_eq(parse_one(lines[i], CENTRAL_MTIME, &got), PFI_OK,
+		             "%s line %zu: '%s'", file, i + 1, lines[i]);
+		assert_slice(got.host, "edge1", "host");
+		assert_same_slice(got.program, want.program, "program", file, i);
+		assert_same_slice(got.text, want.text, "text", file, i);
+		cr_assert_eq(got.pid, want.pid, "%s line %zu: pid", file, i + 1);
+		cr_assert(got.time >= CAPTURE_HOUR &&
+		          got.time < CAPTURE_HOUR + 3600 * 1000000LL,
+		          "%s line %zu: time %lld", file, i + 1, (long long)got.time);
+		t[i] = got.time;
+	}
+	free(lines);
+	free(text);
+}
+
+Test(syslog, every_template_of_a_central_rsyslog_gives_the_senders_fields)
+{
+	static const char *const forwarding[] = { "classic", "rfc5424" };
+	int64_t trad[PFI_ARRAY_SIZE(capture_src)], file[PFI_ARRAY_SIZE(capture_src)],
+	        p23[PFI_ARRAY_SIZE(capture_src)];
+	char path[64], *text, **src;
+	size_t f, i;
+
+	cr_assert_gt(fixture_lines("realpostfix/mail.log", &text, &src), 80);
+	for (f = 0; f < PFI_ARRAY_SIZE(forwarding); f++) {
+		snprintf(path, sizeof(path), "central/%s-traditional.log", forwarding[f]);
+		check_capture(path, src, trad);
+		snprintf(path, sizeof(path), "central/%s-file.log", forwarding[f]);
+		check_capture(path, src, file);
+		snprintf(path, sizeof(path), "central/%s-protocol23.log", forwarding[f]);
+		check_capture(path, src, p23);
+		/* One message each, stamped once: the classic template keeps
+		 * the second of it. */
+		for (i = 0; i < PFI_ARRAY_SIZE(capture_src); i++) {
+			cr_assert_eq(file[i], p23[i]);
+			cr_assert_eq(trad[i], file[i] - file[i] % 1000000);
+		}
+	}
+	free(src);
+	free(text);
 }
 
 /* ---- malformed lines --------------------------------------------------------- */

@@ -3,9 +3,12 @@
  * (pfi_syslog_parse, lib/syslog.c): the whole input is one line, given as
  * (pointer, length) in an exactly-sized buffer without a NUL.
  *
- * Checks: every slice of the envelope lies inside the line, the repeat
- * count is at least 1, and parsing the same line again with the same
- * year-inference state gives the same time.
+ * Checks: every slice of the envelope lies inside the line, host, program
+ * and text follow one another in that order (in every shape: classic,
+ * RFC 3339, "<PRI>" first, RFC 5424 with its fields between program and
+ * text), the repeat count is at least 1, and parsing the same line again
+ * with the same year-inference state gives the same time.  The seeds
+ * include every line of testdata/central (a central rsyslogd's templates).
  */
 #include "fuzz.h"
 
@@ -26,6 +29,8 @@ static void check_envelope(const struct pfi_envelope *env, const char *line,
 	fuzz_check_slice(env->host, line, len);
 	fuzz_check_slice(env->program, line, len);
 	fuzz_check_slice(env->text, line, len);
+	FUZZ_CHECK(env->host.p + env->host.n <= env->program.p);
+	FUZZ_CHECK(env->program.p + env->program.n <= env->text.p);
 	FUZZ_CHECK(env->repeat >= 1);
 	FUZZ_CHECK(env->pid >= -1);
 }

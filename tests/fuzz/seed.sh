@@ -7,7 +7,8 @@
 #
 # OUTDIR/<target>/ gets, for
 #   syslog, postfix  single lines, three of each kind (timestamp style,
-#                    program, first word of the text)
+#                    program, first word of the text), and every line of
+#                    testdata/central
 #   correlate        slices of 40 consecutive lines of whole logs
 #   read             testdata/read (plain, gzip, zstd, xz, bzip2, truncated,
 #                    multi-member; xz and bzip2 made again, smaller), and
@@ -59,6 +60,15 @@ cat $logs | awk -v dir="$out/syslog" '
 			close(f)
 		}
 	}'
+# Every line a central rsyslogd wrote (testdata/central): RFC 5424 and
+# colon-less tags, which the logs above do not have.
+n=0
+for f in "$td"/central/*.log; do
+	while IFS= read -r line; do
+		n=$((n + 1))
+		printf '%s\n' "$line" > "$out/syslog/central-$n"
+	done < "$f"
+done
 cp "$out/syslog/"* "$out/postfix/"
 
 # Slices of 40 lines, every 400th line of the big logs.
