@@ -23,7 +23,7 @@
 
 enum {
 	OPT_FOLLOW = 'f', OPT_QUIET = 'q', OPT_LIFETIME = 1, OPT_MAX_OPEN,
-	OPT_JOURNAL, OPT_JOURNAL_DIR, OPT_JOURNAL_FILE
+	OPT_JOURNAL, OPT_JOURNAL_DIR, OPT_JOURNAL_FILE, OPT_YEAR, OPT_LOG_TZ
 };
 
 static const struct cli_opt index_opts[] = {
@@ -39,6 +39,12 @@ static const struct cli_opt index_opts[] = {
 	{ "max-open", 0, CLI_ARG_NUMBER, "N", OPT_MAX_OPEN, 0, NULL,
 	  "keep at most N messages open between runs (default 50000; 0: no "
 	  "cap); the longest silent are closed", NULL },
+	{ "year", 0, CLI_ARG_NUMBER, "YYYY", OPT_YEAR, 0, NULL,
+	  "the year of each file's first classic line (they have none), when "
+	  "the file's mtime no longer tells; rollovers still step it", NULL },
+	{ "log-tz", 0, CLI_ARG_TEXT, "ZONE", OPT_LOG_TZ, 0, NULL,
+	  "the zone stamps without an offset were written in: UTC, +02:00, "
+	  "Europe/Berlin (default: the local zone)", NULL },
 	{ "journal", 0, CLI_ARG_NONE, NULL, OPT_JOURNAL, 0, NULL,
 	  "read the systemd journal's Postfix entries, not files, from where "
 	  "the last run stopped", "[--journal [--journal-dir DIR|--journal-file"
@@ -71,6 +77,8 @@ struct index_args {
 	int follow;              /* --follow */
 	int64_t queue_lifetime;  /* seconds; 0 default, -1 never */
 	int64_t max_open;        /* 0 default, -1 no cap */
+	int year;                /* --year; 0: from each file's mtime */
+	const char *log_tz;      /* --log-tz, as given (TZ is set to it) */
 	int journal;             /* --journal, --journal-dir or --journal-file */
 	struct index_jsrc *jsrc; /* --journal-dir and --journal-file, in order */
 	size_t njsrc;
@@ -185,6 +193,8 @@ static void index_opts_init(struct pfi_index_opts *opts, int follow,
 	opts->follow = follow;
 	opts->queue_lifetime = ui->args->queue_lifetime;
 	opts->max_open = ui->args->max_open;
+	opts->year = ui->args->year;
+	opts->log_tz = ui->args->log_tz;
 	clock_gettime(CLOCK_MONOTONIC, &ui->start);
 }
 
@@ -528,6 +538,12 @@ static int index_option(struct cli_parse *p, int c, struct index_args *a,
 		return PFI_EXIT_USAGE;
 	else if (c == OPT_MAX_OPEN && index_max_open(p->value, a) != 0)
 		return PFI_EXIT_USAGE;
+	else if (c == OPT_YEAR && cli_year(p->value, &a->year) != 0)
+		return PFI_EXIT_USAGE;
+	else if (c == OPT_LOG_TZ && cli_set_log_tz(p->value) != 0)
+		return PFI_EXIT_USAGE;
+	else if (c == OPT_LOG_TZ)
+		a->log_tz = p->value;
 	else if (c == OPT_JOURNAL)
 		a->journal = 1;
 	else if (c == OPT_JOURNAL_DIR)

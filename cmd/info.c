@@ -27,6 +27,9 @@ static void info_file(pfi_out *o, const struct pfi_file_info *f)
 	pfi_out_int(o, "bytes", f->bytes);
 	pfi_out_time(o, "first", f->first);
 	pfi_out_time(o, "last", f->last);
+	cli_out_int(o, "year", f->year ? f->year : -1);
+	pfi_out_str(o, "year_from", f->year_from);
+	pfi_out_str(o, "zone", f->zone);
 }
 
 /* One journal source of the index as an object (or a record). */

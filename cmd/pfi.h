@@ -473,4 +473,9 @@ void cli_nap(int ms, volatile sig_atomic_t *stop);
 void cli_out_verdict(pfi_out *o, const struct pfi_verdict *v);
 void cli_out_verdicts(pfi_out *o, const struct pfi_verdict *v, size_t n);
 
+/* logtz.c: index --log-tz ZONE sets TZ to it; --year YYYY.  An exit
+ * code: PFI_EXIT_OK, or PFI_EXIT_USAGE (said on stderr). */
+int cli_set_log_tz(const char *zone);
+int cli_year(const char *v, int *out);
+
 #endif /* PFI_CMD_H */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "index.h"
@@ -41,6 +42,7 @@ struct input {
 	int64_t file_id;     /* files.id when known */
 	uint64_t skip;       /* decompressed bytes already indexed */
 	int64_t lines_done;  /* lines already indexed */
+	int64_t last;        /* time of the last line indexed; 0 unknown */
 	int unchanged;       /* identity unchanged: nothing to read */
 	uint64_t fp_hash;    /* fingerprint of the first fp_len bytes */
 	size_t fp_len;
@@ -95,8 +97,8 @@ static int find_known(struct run *r, const char *data, size_t got,
 	int rc, step;
 
 	rc = sqlite3_prepare_v2(r->st->db, "SELECT id, fp_hash, fp_len, offset,"
-	                        " lines, dev, ino, size, mtime FROM files", -1,
-	                        &s, NULL);
+	                        " lines, dev, ino, size, mtime, last FROM files",
+	                        -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return pfi_store_dberr(r->st, PFI_ERROR, "cannot read index");
 	/* A failed step is no "unknown file": it would be read again whole. */
@@ -108,6 +110,7 @@ static int find_known(struct run *r, const char *data, size_t got,
 		in->file_id = sqlite3_column_int64(s, 0);
 		in->skip = (uint64_t)sqlite3_column_int64(s, 3);
 		in->lines_done = sqlite3_column_int64(s, 4);
+		in->last = sqlite3_column_int64(s, 9);
 		in->unchanged = dev && (uint64_t)sqlite3_column_int64(s, 5) == dev &&
 		                (uint64_t)sqlite3_column_int64(s, 6) == ino &&
 		                (uint64_t)sqlite3_column_int64(s, 7) == size &&
@@ -120,14 +123,21 @@ static int find_known(struct run *r, const char *data, size_t got,
 	return rc;
 }
 
+/* The year the options give the first classic line; 0: none. */
+static int given_year(const struct run *r)
+{
+	return r->opts ? r->opts->year : 0;
+}
+
 /* The time of the first syslog line in `data`, 0 if none. */
-static int64_t first_time(const char *data, size_t n, time_t ref)
+static int64_t first_time(const char *data, size_t n, time_t ref, int year)
 {
 	struct pfi_syslog_ctx ctx;
 	struct pfi_envelope env;
 	const char *p = data, *end = data + n, *nl;
 
 	pfi_syslog_init(&ctx, ref);
+	pfi_syslog_set_year(&ctx, year);
 	for (; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
@@ -162,7 +172,7 @@ static int survey(struct run *r, struct input *in)
 	pfi_reader_stat(rd, &dev, &ino, &size, &mtime);
 	if (strcmp(in->path, "-") == 0)
 		mtime = r->opts && r->opts->now ? r->opts->now : time(NULL);
-	in->first = first_time(data, got, mtime);
+	in->first = first_time(data, got, mtime, given_year(r));
 	in->fp_hash = pfi_hash_bytes(PFI_HASH_INIT, data, got);
 	in->fp_len = got;
 	rc = find_known(r, data, got, in, dev, ino, size, mtime);
@@ -476,7 +486,36 @@ struct file_span {
 	uint64_t lines;
 	int complete;        /* read to its end: its identity may be kept */
 	size_t held_back;    /* bytes of an unfinished last line left unread */
+	/* How the stamps were read: the year a classic line got first (0:
+	 * none), from what, and whether any line was in local time. */
+	int year;
+	const char *year_from;
+	uint64_t unzoned;
 };
+
+/* The zone local stamps were read in: "Europe/Berlin (--log-tz)", or
+ * the process's, "local: Europe/Berlin" (TZ, else /etc/localtime). */
+static const char *stamp_zone(const struct run *r, char *buf, size_t size)
+{
+	const char *tz = getenv("TZ");
+	char link[PATH_MAX];
+	const char *at;
+	ssize_t n;
+
+	if (r->opts && r->opts->log_tz) {
+		snprintf(buf, size, "%s (--log-tz)", r->opts->log_tz);
+		return buf;
+	}
+	if (tz != NULL && *tz != '\0') {
+		snprintf(buf, size, "local: TZ=%s", tz);
+		return buf;
+	}
+	n = readlink("/etc/localtime", link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	at = strstr(link, "zoneinfo/");
+	snprintf(buf, size, "local: %s", at ? at + 9 : n > 0 ? link : "UTC");
+	return buf;
+}
 
 static int save_file(struct run *r, struct input *in, struct pfi_reader *rd,
                      const struct file_span *sp)
@@ -487,14 +526,18 @@ static int save_file(struct run *r, struct input *in, struct pfi_reader *rd,
 	int rc;
 
 	pfi_reader_stat(rd, &dev, &ino, &size, &mtime);
+	char zone[PATH_MAX + 32];
+
 	rc = sqlite3_prepare_v2(r->st->db, in->file_id ?
 		"UPDATE files SET path = ?2, dev = ?3, ino = ?4, size = ?5,"
 		" mtime = ?6, offset = ?7, lines = lines + ?8,"
-		" first = coalesce(first, ?9), last = coalesce(?10, last)"
-		" WHERE id = ?1" :
+		" first = coalesce(first, ?9), last = coalesce(?10, last),"
+		" year = coalesce(year, ?13), year_from = coalesce(year_from, ?14),"
+		" zone = coalesce(zone, ?15) WHERE id = ?1" :
 		"INSERT INTO files(path, dev, ino, size, mtime, offset, lines,"
-		" first, last, fp_hash, fp_len) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-		" ?9, ?10, ?11, ?12)", -1, &s, NULL);
+		" first, last, fp_hash, fp_len, year, year_from, zone) VALUES (?2,"
+		" ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", -1,
+		&s, NULL);
 	if (rc != SQLITE_OK)
 		return pfi_store_dberr(r->st, PFI_ERROR, "cannot record file");
 	if (in->file_id)
@@ -513,6 +556,15 @@ static int save_file(struct run *r, struct input *in, struct pfi_reader *rd,
 	sqlite3_bind_int64(s, 8, (int64_t)sp->lines);
 	pfi_bind_time(s, 9, sp->first);
 	pfi_bind_time(s, 10, sp->last);
+	/* NULL when no line needed it: the lines said their year and zone */
+	if (sp->year != 0) {
+		sqlite3_bind_int(s, 13, sp->year);
+		pfi_bind_str(s, 14, sp->year_from);
+	}
+	if (sp->unzoned > 0)
+		pfi_bind_str(s, 15, stamp_zone(r, zone, sizeof(zone)));
+	else if (sp->lines > 0)
+		pfi_bind_str(s, 15, "offsets in the lines");
 	rc = pfi_store_step_done(r->st, s, "cannot record file");
 	sqlite3_finalize(s);
 	return rc;
@@ -535,17 +587,14 @@ static void progress(struct run *r, struct pfi_reader *rd)
 
 /* Reads the new lines of one file.  PFI_EIO (warned) leaves the lines
  * before the damage indexed. */
-static int read_lines_loop(struct run *r, struct pfi_reader *rd, time_t ref,
-                           struct file_span *sp)
+static int read_lines_loop(struct run *r, struct pfi_reader *rd,
+                           struct pfi_syslog_ctx *ctx, struct file_span *sp)
 {
-	struct pfi_syslog_ctx ctx;
 	const char *line;
 	size_t len;
 	int64_t last_time = 0;
 	uint64_t before = pfi_reader_offset(rd);
 	int rc;
-
-	pfi_syslog_init(&ctx, ref);
 
 	while (!stopped(r) && (rc = pfi_reader_next(rd, &line, &len)) == PFI_OK) {
 		if (r->opts && r->opts->follow && pfi_reader_unterminated(rd)) {
@@ -553,7 +602,7 @@ static int read_lines_loop(struct run *r, struct pfi_reader *rd, time_t ref,
 			return PFI_OK;
 		}
 		before = pfi_reader_offset(rd);
-		rc = index_line(r, &ctx, line, len, &last_time);
+		rc = index_line(r, ctx, line, len, &last_time);
 		if (rc != PFI_OK)
 			return rc;
 		if (last_time && !sp->first)
@@ -594,12 +643,38 @@ static void warn_not_syslog(struct run *r, struct pfi_reader *rd,
 	warn(r, msg);
 }
 
-static int read_lines(struct run *r, struct pfi_reader *rd, time_t ref,
-                      struct file_span *sp)
+/*
+ * The year classic stamps start from, and what says so: the year given
+ * (--year), the last line an earlier run read of this file (it goes on
+ * from there), else the file's mtime (standard input: now).
+ */
+static void start_year(struct run *r, const struct input *in, time_t ref,
+                       struct pfi_syslog_ctx *ctx, struct file_span *sp)
+{
+	pfi_syslog_init(ctx, ref);
+	if (given_year(r) != 0) {
+		pfi_syslog_set_year(ctx, given_year(r));
+		sp->year_from = "--year";
+	} else if (in->skip > 0 && in->last > 0) {
+		pfi_syslog_resume(ctx, in->last);
+		sp->year_from = "the file's last line read before";
+	} else {
+		sp->year_from = strcmp(in->path, "-") == 0 ? "the time read (now)"
+		                                           : "the file's mtime";
+	}
+}
+
+static int read_lines(struct run *r, struct input *in, struct pfi_reader *rd,
+                      time_t ref, struct file_span *sp)
 {
 	uint64_t bad0 = r->rep->nosyslog_lines;
-	int rc = read_lines_loop(r, rd, ref, sp);
+	struct pfi_syslog_ctx ctx;
+	int rc;
 
+	start_year(r, in, ref, &ctx, sp);
+	rc = read_lines_loop(r, rd, &ctx, sp);
+	sp->year = ctx.year0;
+	sp->unzoned = ctx.unzoned;
 	warn_not_syslog(r, rd, r->rep->nosyslog_lines - bad0, sp->lines);
 	return rc;
 }
@@ -608,7 +683,7 @@ static int index_input(struct run *r, struct input *in)
 {
 	struct pfi_reader *rd = in->stdin_reader;
 	struct pfi_err err = { 0, "" };
-	struct file_span sp = { 0, 0, 0, 0, 0 };
+	struct file_span sp = { 0, 0, 0, 0, 0, 0, NULL, 0 };
 	uint64_t dev, ino, size;
 	time_t mtime;
 	int rc, rrc;
@@ -627,7 +702,7 @@ static int index_input(struct run *r, struct input *in)
 		sp.complete = 1;
 		rc = PFI_OK;
 	} else if (rc == PFI_OK) {
-		rrc = read_lines(r, rd, mtime, &sp);
+		rrc = read_lines(r, in, rd, mtime, &sp);
 		rc = (rrc == PFI_EIO) ? PFI_OK : rrc;
 		if (rrc == PFI_EIO)
 			r->rep->files_failed++;

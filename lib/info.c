@@ -33,9 +33,14 @@ static int info_files(pfi_store *st, struct info_priv *ip)
 	sqlite3_stmt *s;
 	struct pfi_file_info *arr = NULL;
 	size_t n = 0, cap = 0;
-	int rc = pfi_store_prepare(st, "SELECT path, lines, offset, first, last"
-	                           " FROM files ORDER BY coalesce(first, 0), id",
-	                           &s);
+	/* an index written before the stamps' provenance has no columns */
+	int known = pfi_store_int(st, "SELECT count(*) FROM"
+	                          " pragma_table_info('files') WHERE name = 'zone'");
+	int rc = pfi_store_prepare(st, known > 0
+		? "SELECT path, lines, offset, first, last, year, year_from, zone"
+		  " FROM files ORDER BY coalesce(first, 0), id"
+		: "SELECT path, lines, offset, first, last, NULL, NULL, NULL"
+		  " FROM files ORDER BY coalesce(first, 0), id", &s);
 
 	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
 		rc = pfi_array_reserve((void **)&arr, &cap, n, sizeof(*arr), 8);
@@ -46,6 +51,9 @@ static int info_files(pfi_store *st, struct info_priv *ip)
 			f->bytes = pfi_col_int(s, 2, 0);
 			f->first = pfi_col_int(s, 3, 0);
 			f->last = pfi_col_int(s, 4, 0);
+			f->year = (int)pfi_col_int(s, 5, 0);
+			f->year_from = pfi_pool_col(&ip->pool, s, 6);
+			f->zone = pfi_pool_col(&ip->pool, s, 7);
 		}
 	}
 	sqlite3_finalize(s);

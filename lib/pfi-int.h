@@ -185,14 +185,24 @@ struct pfi_envelope {
 	int repeat;                /* 1, or N for "message repeated N times: [..]" */
 };
 
-/* Per-file state for year inference of classic timestamps. */
+/* Per-file state for year inference of classic timestamps, and what the
+ * file's stamps needed (for pfi info). */
 struct pfi_syslog_ctx {
 	time_t ref;        /* file mtime (stdin: now): no line is later */
 	int year;          /* year of the current line, 0 before the first */
 	int64_t last;      /* time of the previous classic line */
+	int first_year;    /* given (--year): the first classic line's year */
+	int year0;         /* the year the first classic line got; 0: none */
+	uint64_t unzoned;  /* lines stamped in local time (no offset) */
 };
 
 void pfi_syslog_init(struct pfi_syslog_ctx *ctx, time_t ref);
+/* Starts ctx in `year` (pfi_syslog_init first): the first classic line
+ * takes it whatever ref says; rollovers still step it. */
+void pfi_syslog_set_year(struct pfi_syslog_ctx *ctx, int year);
+/* Continues ctx after a classic line at `last` (a file read before):
+ * the next line takes its year, or the next one past a rollover. */
+void pfi_syslog_resume(struct pfi_syslog_ctx *ctx, int64_t last);
 /*
  * Parses the envelope of `line`.  Formats: classic "Nov  2 03:04:05 host
  * prog[pid]: text" (also with a leading year, fractional seconds), RFC3339

@@ -125,6 +125,13 @@ struct pfi_index_opts {
 	 * silent are closed so, and warn() says how many. */
 	int64_t queue_lifetime;
 	int64_t max_open;
+	/* Evidence whose mtime and host zone no longer tell: `year` (0: from
+	 * the mtime) is the year of each input's first classic line (those
+	 * have none; rollovers still step it); `log_tz` names the zone the
+	 * caller set TZ to for stamps without an offset, recorded per file
+	 * (pfi_info); NULL: the process's local zone. */
+	int year;
+	const char *log_tz;
 };
 
 #define PFI_MAX_OPEN_DEFAULT 50000
@@ -364,6 +371,14 @@ struct pfi_file_info {
 	int64_t bytes;   /* uncompressed bytes read */
 	int64_t first;   /* first and last timestamp */
 	int64_t last;
+	/* How its stamps were read: the year its first classic line took
+	 * (0: no line needed one) and from what ("--year", "the file's
+	 * mtime" ...), and the zone of stamps without an offset ("local:
+	 * Europe/Berlin", "UTC (--log-tz)", "offsets in the lines"); NULL
+	 * when not known (read before pfi kept them). */
+	int year;
+	const char *year_from;
+	const char *zone;
 };
 
 struct pfi_count {

@@ -108,7 +108,12 @@ const char pfi_schema_sql[] =
 	" fp_len INTEGER NOT NULL,"
 	" offset INTEGER NOT NULL,"      /* decompressed bytes indexed */
 	" lines INTEGER NOT NULL,"       /* lines indexed */
-	" first INTEGER, last INTEGER"   /* first and last timestamp */
+	" first INTEGER, last INTEGER,"  /* first and last timestamp */
+	/* How its stamps were read: the year its first classic line took and
+	 * from what (--year, mtime ...), and the zone of stamps without an
+	 * offset; NULL when no line needed them (or read before pfi kept
+	 * them). */
+	" year INTEGER, year_from TEXT, zone TEXT"
 	");"
 	/* Every line read, raw, in zstd-compressed chunks of consecutive
 	 * lines (see store-lines.c); a line's id is its place in reading order. */

@@ -27,7 +27,10 @@
  * and a line running forward by more than half a year (a late "Dec 31"
  * line written after "Jan 1") belongs to the previous year, for that line
  * only.  A line with an explicit year sets the year for the lines after
- * it.  Zoned RFC 3339 lines do not touch the context.
+ * it.  Zoned RFC 3339 lines do not touch the context.  For evidence whose
+ * mtime no longer tells, the caller gives the first line's year
+ * (pfi_syslog_set_year); a file read on from where an earlier run
+ * stopped continues from that run's last line (pfi_syslog_resume).
  *
  * Lenient where syslog daemons differ: any number of spaces between the
  * fields, "prog:" without a pid, and a line ending right after "prog:"
@@ -87,7 +90,26 @@ void pfi_syslog_init(struct pfi_syslog_ctx *ctx, time_t ref)
 	ctx->ref = ref;
 	ctx->year = 0;
 	ctx->last = 0;
+	ctx->first_year = 0;
+	ctx->year0 = 0;
+	ctx->unzoned = 0;
 	hour_cache.valid = 0;
+}
+
+void pfi_syslog_set_year(struct pfi_syslog_ctx *ctx, int year)
+{
+	ctx->first_year = year;
+}
+
+void pfi_syslog_resume(struct pfi_syslog_ctx *ctx, int64_t last)
+{
+	time_t sec = (time_t)(last / USEC);
+	struct tm tm;
+
+	if (last <= 0 || localtime_r(&sec, &tm) == NULL)
+		return;
+	ctx->year = tm.tm_year + 1900;
+	ctx->last = last;
 }
 
 /* ---- timestamps ------------------------------------------------------------- */
@@ -227,7 +249,8 @@ static int64_t stamp_utc(const struct stamp *st)
 	return s * USEC + st->us;
 }
 
-/* The first classic line: the year of ref, or the one before. */
+/* The first classic line: the year given, else the year of ref, or the
+ * one before. */
 static int64_t classic_first(struct pfi_syslog_ctx *ctx, const struct stamp *st,
                              int *year)
 {
@@ -235,6 +258,11 @@ static int64_t classic_first(struct pfi_syslog_ctx *ctx, const struct stamp *st,
 	struct tm tm;
 	int64_t t;
 
+	if (ctx->first_year != 0) {
+		ctx->year = ctx->first_year;
+		*year = ctx->year;
+		return stamp_local(st, ctx->year);
+	}
 	ctx->year = localtime_r(&ref, &tm) ? tm.tm_year + 1900 : 1970;
 	t = stamp_local(st, ctx->year);
 	if (t > ((int64_t)ref + REF_SLACK) * USEC)
@@ -281,6 +309,9 @@ static int stamp_time(struct pfi_syslog_ctx *ctx, const struct stamp *st,
 	}
 	if (st->day > pfi_days_in_month(year, st->mon))
 		return PFI_EPARSE;
+	ctx->unzoned++;
+	if (st->year == 0 && ctx->year0 == 0)
+		ctx->year0 = year;
 	if (st->year != 0)
 		ctx->year = st->year;
 	ctx->last = *t;

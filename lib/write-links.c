@@ -19,16 +19,22 @@
 #include "write.h"
 
 /* The candidates of the links in `todo` that are still open: the
- * messages with their queue ID on the same host (or, queued as, on the
- * relay's host).  Best first per link. */
+ * messages with their queue ID on the same host or, queued as, on the
+ * relay's host.  That host is the relay's name ("hub.example.com" for a
+ * log host "hub" too) or, when the relay is an address (relayhost =
+ * [10.0.0.2]), the host whose copy has the parent's Message-ID or was
+ * received from a client named like the parent's host.  Best first per
+ * link. */
 #define CANDIDATES_SQL(todo)                                               \
 	"SELECT l.id, m.id, l.kind, m.host != p.host AS far, l.parent,"      \
 	" l.delivery, abs(coalesce(m.first, 0) - l.time) AS dist"            \
 	" FROM " todo " JOIN messages p ON p.id = l.parent"                  \
 	" JOIN messages m ON m.queue_id = l.qid AND m.id != p.id"            \
-	"  AND (m.host = p.host OR (l.kind = 1 AND l.hint IS NOT NULL"       \
+	"  AND (m.host = p.host OR (l.kind = 1"                              \
 	"   AND (l.hint = m.host"                                            \
-	"    OR substr(l.hint, 1, length(m.host) + 1) = m.host || '.')))"    \
+	"    OR substr(l.hint, 1, length(m.host) + 1) = m.host || '.'"       \
+	"    OR m.message_id = p.message_id OR m.client = p.host"            \
+	"    OR substr(m.client, 1, length(p.host) + 1) = p.host || '.')))"  \
 	" WHERE l.other IS NULL AND dist < 86400000000"                      \
 	" ORDER BY l.id, far, dist, m.id"
 

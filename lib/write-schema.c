@@ -13,11 +13,25 @@
  * cursors (all empty for what was indexed before).  Read-only, an older schema is read as it is (stats then
  * reads every row, and finds no problems; metrics no event counts).
  */
+/* Columns added within a schema version: the stamps' provenance of each
+ * file (year, year_from, zone; NULL for files read before). */
+static int add_columns(pfi_store *st)
+{
+	if (pfi_store_int(st, "SELECT count(*) FROM pragma_table_info('files')"
+	                  " WHERE name = 'zone'") != 0)
+		return PFI_OK;
+	return pfi_store_exec(st, "ALTER TABLE files ADD COLUMN year INTEGER;"
+	                      " ALTER TABLE files ADD COLUMN year_from TEXT;"
+	                      " ALTER TABLE files ADD COLUMN zone TEXT");
+}
+
 int pfi_write_migrate(pfi_store *st)
 {
 	char sql[64];
 	int from = st->schema, rc;
 
+	if (st->writable && (rc = add_columns(st)) != PFI_OK)
+		return rc;
 	if (!st->writable || st->schema == PFI_SCHEMA_VERSION)
 		return PFI_OK;
 	rc = pfi_store_begin_write(st);

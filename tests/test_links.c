@@ -3,7 +3,8 @@
  * pfi_index_paths): a content filter's re-injected copy, a relay to
  * another indexed host, bounce and delay notifications, a forward, a
  * postsuper requeue; found in one run or in a later one, with the files
- * in either order; and a reused queue ID too far in time is not linked.
+ * in either order; a relay by address found by the copy's Message-ID or
+ * client; and a reused queue ID too far in time is not linked.
  * The known answers: testdata/logs/expected.tsv (relation_to_parent and
  * parent_queue_id) and expected-summary.txt (the pairs), and logs written
  * here.  messages.parent/relation and links.other are checked.
@@ -214,6 +215,66 @@ Test(links, a_reused_queue_id_far_in_time_is_not_the_relays_copy)
 	cr_assert_eq(db_int(far, "SELECT count(*) FROM links WHERE other IS NULL"), 1);
 	free(near);
 	free(far);
+}
+
+/*
+ * mx1 relays 4F3A21C0B2 to `relay`, which answers "queued as 5B4C3D2E1F";
+ * mx2's 5B4C3D2E1F came from `client` with Message-ID `msgid`.  Returns
+ * the parents of the index of that log, as parents_sql gives them.
+ */
+static char *relay_parents(const char *name, const char *relay,
+                           const char *client, const char *msgid)
+{
+	char *path = path_join(dir, name), *db, dbname[64], *got;
+	FILE *fp = fopen(path, "w");
+	const char *paths[] = { path };
+
+	cr_assert_not_null(fp);
+	fprintf(fp,
+		"2026-11-02T10:00:00+00:00 mx1 postfix/cleanup[200]: 4F3A21C0B2: message-id=<a1@example.org>\n"
+		"2026-11-02T10:00:00+00:00 mx1 postfix/qmgr[300]: 4F3A21C0B2: from=<a@example.org>, size=10, nrcpt=1 (queue active)\n"
+		"2026-11-02T10:00:01+00:00 mx2 postfix/smtpd[600]: 5B4C3D2E1F: client=%s\n"
+		"2026-11-02T10:00:01+00:00 mx2 postfix/cleanup[610]: 5B4C3D2E1F: message-id=<%s>\n"
+		"2026-11-02T10:00:01+00:00 mx2 postfix/qmgr[310]: 5B4C3D2E1F: from=<a@example.org>, size=20, nrcpt=1 (queue active)\n"
+		"2026-11-02T10:00:01+00:00 mx1 postfix/smtp[400]: 4F3A21C0B2: to=<b@example.net>, relay=%s, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 5B4C3D2E1F)\n"
+		"2026-11-02T10:00:01+00:00 mx1 postfix/qmgr[300]: 4F3A21C0B2: removed\n"
+		"2026-11-02T10:00:02+00:00 mx2 postfix/local[510]: 5B4C3D2E1F: to=<b@example.net>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to mailbox)\n"
+		"2026-11-02T10:00:02+00:00 mx2 postfix/qmgr[310]: 5B4C3D2E1F: removed\n",
+		client, msgid, relay);
+	cr_assert_eq(fclose(fp), 0);
+	snprintf(dbname, sizeof(dbname), "%s.db", name);
+	db = path_join(dir, dbname);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	got = db_rows(db, parents_sql);
+	free(path);
+	free(db);
+	return got;
+}
+
+Test(links, a_relay_by_address_finds_the_copy_by_its_message_id_or_client)
+{
+	static const char *const cases[][4] = {
+		/* relay, the copy's client, its Message-ID; linked? */
+		{ "mx2.example.net[192.0.2.2]:25", "unknown[192.0.2.1]", "other@x", "y" },
+		{ "mx2[192.0.2.2]:25", "unknown[192.0.2.1]", "other@x", "y" },
+		{ "mx3.example.net[192.0.2.3]:25", "unknown[192.0.2.1]", "other@x", "n" },
+		{ "192.0.2.2[192.0.2.2]:25", "unknown[192.0.2.1]", "a1@example.org", "y" },
+		{ "192.0.2.2[192.0.2.2]:25", "mx1.example.net[192.0.2.1]", "other@x", "y" },
+		{ "192.0.2.2[192.0.2.2]:25", "mx1[192.0.2.1]", "other@x", "y" },
+		{ "192.0.2.2[192.0.2.2]:25", "mx10.example.net[192.0.2.1]", "other@x", "n" },
+		{ "192.0.2.2[192.0.2.2]:25", "unknown[192.0.2.1]", "other@x", "n" },
+	};
+	char name[16], *got;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "relay%zu", i);
+		got = relay_parents(name, cases[i][0], cases[i][1], cases[i][2]);
+		cr_assert_str_eq(got, cases[i][3][0] == 'y'
+		                 ? "mx2|5B4C3D2E1F|relay|4F3A21C0B2\n" : "",
+		                 "relay=%s, client=%s, message-id=<%s>", cases[i][0],
+		                 cases[i][1], cases[i][2]);
+		free(got);
+	}
 }
 
 Test(links, a_delay_notification_and_a_requeue_are_children_of_their_message)

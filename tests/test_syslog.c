@@ -708,3 +708,74 @@ Test(syslog, a_rejected_feb_29_leaves_the_year_context_alone)
 	/* 2025-03-01T00:00:00Z */
 	cr_assert_eq(env.time, 1740787200000000LL);
 }
+
+/* ---- evidence: the year given, a file read on ---------------------------- */
+
+/* Parses lines in order with ctx; their times must be want[]. */
+static void check_with(struct pfi_syslog_ctx *ctx, const char *const *lines,
+                       const long long *want, size_t n)
+{
+	struct pfi_envelope env;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(pfi_syslog_parse(ctx, lines[i], strlen(lines[i]), &env),
+		             PFI_OK, "line %zu", i);
+		cr_expect_eq(env.time, want[i], "line %zu: time %lld, expected %lld",
+		             i, (long long)env.time, want[i]);
+	}
+}
+
+Test(syslog, a_given_year_starts_the_first_classic_line_and_rollovers_step_it)
+{
+	/* an evidence copy touched 2026-12-07, written at the end of 2024 */
+	static const char *const lines[] = {
+		"Dec 31 23:59:58 mx1 postfix/qmgr[1]: a",
+		"Jan  1 00:00:05 mx1 postfix/qmgr[1]: b",
+		"2026-11-02T09:00:00+01:00 mx1 postfix/qmgr[1]: zoned",
+	};
+	static const long long want[] = {
+		1735689598000000LL, 1735689605000000LL, 1793606400000000LL,
+	};
+	struct pfi_syslog_ctx ctx;
+
+	pfi_syslog_init(&ctx, 1796601600);
+	pfi_syslog_set_year(&ctx, 2024);
+	check_with(&ctx, lines, want, PFI_ARRAY_SIZE(lines));
+	cr_expect_eq(ctx.year0, 2024);
+	cr_expect_eq(ctx.unzoned, 2);   /* the zoned line carried its offset */
+}
+
+Test(syslog, a_file_read_on_continues_in_the_year_of_its_last_line)
+{
+	/* read before up to 2024-12-31T23:59:58Z; its mtime is 2026 now */
+	static const char *const lines[] = {
+		"Dec 31 23:59:59 mx1 postfix/qmgr[1]: a",
+		"Jan  1 00:00:05 mx1 postfix/qmgr[1]: b",
+	};
+	static const long long want[] = {
+		1735689599000000LL, 1735689605000000LL,
+	};
+	struct pfi_syslog_ctx ctx;
+
+	pfi_syslog_init(&ctx, 1796601600);
+	pfi_syslog_resume(&ctx, 1735689598000000LL);
+	check_with(&ctx, lines, want, PFI_ARRAY_SIZE(lines));
+	cr_expect_eq(ctx.year0, 2024);
+}
+
+Test(syslog, a_given_year_is_read_in_the_zone_of_tz)
+{
+	static const char *const lines[] = {
+		"Dec 31 23:59:58 mx1 postfix/qmgr[1]: a",
+	};
+	/* 2024-12-31T23:59:58+01:00 */
+	static const long long want[] = { 1735685998000000LL };
+	struct pfi_syslog_ctx ctx;
+
+	use_tz("Europe/Berlin");
+	pfi_syslog_init(&ctx, 1796601600);
+	pfi_syslog_set_year(&ctx, 2024);
+	check_with(&ctx, lines, want, PFI_ARRAY_SIZE(lines));
+	use_tz("UTC");
+}
