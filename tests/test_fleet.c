@@ -293,7 +293,9 @@ static void start_central(int port)
 }
 
 /* The rsyslogd of an MTA: its unix socket DIR/HOST.sock stands for
- * /dev/log; the mail facility goes to the central one. */
+ * /dev/log; the mail facility goes to the central one, through a queue
+ * kept on disk while the central one cannot be reached (README's
+ * configuration). */
 static void start_sender(int i, int port, const char *fwd_template)
 {
 	char conf[8192], sock[256], tpl[128] = "";
@@ -307,7 +309,9 @@ static void start_sender(int i, int port, const char *fwd_template)
 	         "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
 	         "input(type=\"imuxsock\" Socket=\"%s\" RateLimit.Interval=\"0\")\n"
 	         "mail.* action(type=\"omfwd\" target=\"127.0.0.1\" port=\"%d\""
-	         " protocol=\"tcp\"%s)\n",
+	         " protocol=\"tcp\"%s queue.type=\"LinkedList\""
+	         " queue.filename=\"fwd-mail\" queue.saveOnShutdown=\"on\""
+	         " action.resumeRetryCount=\"-1\")\n",
 	         dir, hosts[i], hosts[i], sock, port, tpl);
 	daemons[1 + i] = rsyslogd_start(hosts[i], conf);
 	wait_until(is_socket, sock, "an MTA's rsyslogd socket");
