@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -661,32 +660,13 @@ static pid_t follow_start(const char *db, const char *j)
 	return pid;
 }
 
-/* Lines kept in the index at db while another process may write it;
- * -1 when it cannot be read now. */
-static int64_t lines_now(const char *db)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t v = -1;
-
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_busy_timeout(h, 100) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, "SELECT coalesce(sum(count), 0) FROM chunks",
-	                       -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(h);
-	return v;
-}
-
 /* Waits (20 s at most) until the index keeps `want` lines. */
 static void wait_for_lines(const char *db, int64_t want)
 {
 	int64_t got = -1;
 
 	for (int i = 0; i < 400; i++) {
-		if (access(db, F_OK) == 0 && (got = lines_now(db)) == want)
+		if ((got = index_lines_now(db)) == want)
 			return;
 		usleep(50000);
 	}

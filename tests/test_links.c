@@ -175,16 +175,31 @@ Test(links, a_link_whose_other_side_comes_in_a_later_run_is_resolved_then)
 	free(db);
 }
 
-/* A relay from mx1 "queued as 5B4C3D2E1F" at 2026-11-02 10:00, and mx2's
- * message 5B4C3D2E1F `later` after it. */
-static char *relay_and_reuse(const char *name, const char *later_stamp)
+/* Writes text to dir/name and indexes it into a new index, dir/name.db,
+ * whose path it returns. */
+static char *index_text(const char *name, const char *text)
 {
 	char *path = path_join(dir, name), *db, dbname[64];
 	FILE *fp = fopen(path, "w");
 	const char *paths[] = { path };
 
 	cr_assert_not_null(fp);
-	fprintf(fp,
+	fputs(text, fp);
+	cr_assert_eq(fclose(fp), 0);
+	snprintf(dbname, sizeof(dbname), "%s.db", name);
+	db = path_join(dir, dbname);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	free(path);
+	return db;
+}
+
+/* A relay from mx1 "queued as 5B4C3D2E1F" at 2026-11-02 10:00, and mx2's
+ * message 5B4C3D2E1F `later` after it. */
+static char *relay_and_reuse(const char *name, const char *later_stamp)
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text),
 		"2026-11-02T10:00:00+00:00 mx1 postfix/qmgr[300]: 4F3A21C0B2: from=<a@example.org>, size=10, nrcpt=1 (queue active)\n"
 		"2026-11-02T10:00:01+00:00 mx1 postfix/smtp[400]: 4F3A21C0B2: to=<b@example.net>, relay=mx2.example.net[192.0.2.2]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 5B4C3D2E1F)\n"
 		"2026-11-02T10:00:01+00:00 mx1 postfix/qmgr[300]: 4F3A21C0B2: removed\n"
@@ -192,12 +207,7 @@ static char *relay_and_reuse(const char *name, const char *later_stamp)
 		"%s mx2 postfix/local[510]: 5B4C3D2E1F: to=<b@example.net>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to mailbox)\n"
 		"%s mx2 postfix/qmgr[310]: 5B4C3D2E1F: removed\n",
 		later_stamp, later_stamp, later_stamp);
-	cr_assert_eq(fclose(fp), 0);
-	snprintf(dbname, sizeof(dbname), "%s.db", name);
-	db = path_join(dir, dbname);
-	pfi_store_close(index_into(db, paths, 1, NULL));
-	free(path);
-	return db;
+	return index_text(name, text);
 }
 
 Test(links, a_reused_queue_id_far_in_time_is_not_the_relays_copy)
@@ -225,12 +235,9 @@ Test(links, a_reused_queue_id_far_in_time_is_not_the_relays_copy)
 static char *relay_parents(const char *name, const char *relay,
                            const char *client, const char *msgid)
 {
-	char *path = path_join(dir, name), *db, dbname[64], *got;
-	FILE *fp = fopen(path, "w");
-	const char *paths[] = { path };
+	char text[4096], *db, *got;
 
-	cr_assert_not_null(fp);
-	fprintf(fp,
+	snprintf(text, sizeof(text),
 		"2026-11-02T10:00:00+00:00 mx1 postfix/cleanup[200]: 4F3A21C0B2: message-id=<a1@example.org>\n"
 		"2026-11-02T10:00:00+00:00 mx1 postfix/qmgr[300]: 4F3A21C0B2: from=<a@example.org>, size=10, nrcpt=1 (queue active)\n"
 		"2026-11-02T10:00:01+00:00 mx2 postfix/smtpd[600]: 5B4C3D2E1F: client=%s\n"
@@ -241,12 +248,8 @@ static char *relay_parents(const char *name, const char *relay,
 		"2026-11-02T10:00:02+00:00 mx2 postfix/local[510]: 5B4C3D2E1F: to=<b@example.net>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to mailbox)\n"
 		"2026-11-02T10:00:02+00:00 mx2 postfix/qmgr[310]: 5B4C3D2E1F: removed\n",
 		client, msgid, relay);
-	cr_assert_eq(fclose(fp), 0);
-	snprintf(dbname, sizeof(dbname), "%s.db", name);
-	db = path_join(dir, dbname);
-	pfi_store_close(index_into(db, paths, 1, NULL));
+	db = index_text(name, text);
 	got = db_rows(db, parents_sql);
-	free(path);
 	free(db);
 	return got;
 }
