@@ -477,6 +477,39 @@ const char *cli_db_path_quiet(struct pfi_globals *g)
 	return g->db_path;
 }
 
+/*
+ * Reports why the index at path did not open (rc and the library's msg)
+ * in one line that names the file and says what to do about it.
+ */
+static void store_open_failed(const char *path, int rc, const char *msg,
+                              int write)
+{
+	struct stat sb;
+	const char *todo = "";
+
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		cli_warn("'%s' is a directory, not an index; give --db the index "
+		         "file (such as '%s/index.db')", path, path);
+		return;
+	}
+	if (rc == PFI_ENOTFOUND && !write) {
+		cli_warn("no index at '%s'; run 'pfi index' first", path);
+		return;
+	}
+	if (rc == PFI_ESCHEMA && strstr(msg, "not a pfi index") != NULL)
+		todo = "; give --db a pfi index, or a new file for 'pfi index' "
+		       "to create";
+	else if (rc == PFI_ESCHEMA && strstr(msg, "schema") != NULL)
+		todo = "; use the pfi that made it, or a new index";
+	else if (rc == PFI_ESCHEMA)
+		todo = "; it seems damaged: move it aside and run 'pfi index' "
+		       "to build it again from the logs";
+	if (strstr(msg, path) != NULL)   /* it names the index already */
+		cli_warn("%s%s", msg, todo);
+	else
+		cli_warn("cannot open index '%s': %s%s", path, msg, todo);
+}
+
 pfi_store *cli_store(struct pfi_globals *g)
 {
 	int write = g->cmd != NULL && (g->cmd->flags & CMD_WRITES_DB);
@@ -493,13 +526,8 @@ pfi_store *cli_store(struct pfi_globals *g)
 		g->store = st;
 		return st;
 	}
-	if (rc == PFI_ENOTFOUND && !write)
-		cli_warn("no index at '%s'; run 'pfi index' first", path);
-	else if (st != NULL && strstr(pfi_errmsg(st), path) != NULL)
-		cli_warn("%s", pfi_errmsg(st));   /* it names the index already */
-	else
-		cli_warn("cannot open index '%s': %s", path,
-		         st ? pfi_errmsg(st) : pfi_strerror(rc));
+	store_open_failed(path, rc, st ? pfi_errmsg(st) : pfi_strerror(rc),
+	                  write);
 	pfi_store_close(st);
 	return NULL;
 }

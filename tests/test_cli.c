@@ -305,6 +305,69 @@ Test(cli, read_commands_on_a_missing_index_fail_with_a_hint)
 	free(err);
 }
 
+/* The one line `pfi --db PATH CMD` writes on stderr, exit 3 asserted. */
+static char *open_error(const char *path, const char *cmd)
+{
+	const char *argv[] = { "--db", path, cmd, NULL, NULL, NULL };
+	char *out, *err;
+
+	if (strcmp(cmd, "prune") == 0)
+		argv[3] = "--before", argv[4] = "1d";
+	if (strcmp(cmd, "index") == 0)
+		argv[3] = "/dev/null";
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 3, "%s: %s", cmd, err);
+	cr_assert_str_empty(out);
+	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "one line: %s", err);
+	free(out);
+	return err;
+}
+
+Test(cli, a_directory_as_db_gets_one_line_naming_the_file_to_give)
+{
+	static const char *const cmds[] = { "search", "info", "prune", "index" };
+	char want[4096], *err;
+
+	snprintf(want, sizeof(want), "pfi: '%s' is a directory, not an index; "
+	         "give --db the index file (such as '%s/index.db')\n", dir, dir);
+	for (size_t i = 0; i < 4; i++) {
+		err = open_error(dir, cmds[i]);
+		cr_expect_str_eq(err, want, "%s", cmds[i]);
+		free(err);
+	}
+}
+
+Test(cli, a_file_that_is_no_index_or_a_damaged_one_says_what_to_do)
+{
+	char *junk = path_join(dir, "notes.txt"), *err, *cut;
+	FILE *fp = fopen(junk, "w");
+	char *whole;
+	size_t n;
+
+	cr_assert_not_null(fp);
+	fputs("shopping list\n", fp);
+	fclose(fp);
+	err = open_error(junk, "search");
+	cr_assert_not_null(strstr(err, "notes.txt' is not a pfi index; give "
+	                          "--db a pfi index, or a new file"), "%s", err);
+	free(err);
+	/* the first 8 KiB of a real index: its tables point past the end */
+	cr_assert_eq(index_sample(NULL), 0);
+	whole = slurp(db, &n);
+	cut = path_join(dir, "cut.db");
+	fp = fopen(cut, "wb");
+	cr_assert_not_null(fp);
+	fwrite(whole, 1, 8192, fp);
+	fclose(fp);
+	err = open_error(cut, "search");
+	cr_assert_not_null(strstr(err, "cut.db"), "%s", err);
+	cr_assert_not_null(strstr(err, "; it seems damaged: move it aside and "
+	                          "run 'pfi index' to build it again"), "%s", err);
+	free(err);
+	free(whole);
+	free(cut);
+	free(junk);
+}
+
 Test(cli, the_db_path_comes_from_pfi_db_when_not_given)
 {
 	const char *argv[] = { "index", "--quiet", fixture("logs/longids.log"), NULL };

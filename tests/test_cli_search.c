@@ -95,7 +95,11 @@ static long count_of(const char *a1, const char *a2, const char *a3,
 
 	n = strtol(out, NULL, 10);
 	cr_assert_eq(rc, n > 0 ? 0 : 1, "%s %s: exit %d: %s", a1, a2, rc, err);
-	cr_assert_str_empty(err);
+	if (n > 0)
+		cr_assert_str_empty(err);
+	else   /* what the index covers, in one line */
+		cr_assert(strncmp(err, "pfi: no match", 13) == 0 &&
+		          strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
 	free(out);
 	free(err);
 	return n;
@@ -827,7 +831,7 @@ Test(cli_search, limit_and_reverse_pick_the_newest_or_the_oldest_rows)
 	free(out);
 }
 
-Test(cli_search, no_match_exits_one_with_nothing_on_stdout_or_stderr)
+Test(cli_search, no_match_exits_one_and_says_what_the_index_covers)
 {
 	const char *argv[] = { "--db", db, "search", "--to", "nobody@nowhere.example",
 	                       "--format", "csv", NULL };
@@ -835,9 +839,55 @@ Test(cli_search, no_match_exits_one_with_nothing_on_stdout_or_stderr)
 
 	index_sample();
 	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 1);
-	cr_assert_str_empty(err);
 	cr_assert_str_empty(out);
+	cr_assert_str_eq(err, "pfi: no match; the index covers "
+	                 "2026-11-02T09:00:01+00:00 to 2026-11-02T10:10:24+00:00 "
+	                 "(hosts mx1, mx2; 72 messages, 6 rejects)\n");
 	free(out);
+	free(err);
+}
+
+/* The one line pfi search ARGS writes on stderr, exit 1 asserted. */
+static char *no_match_line(const char *a1, const char *a2, const char *a3)
+{
+	const char *argv[] = { "--db", db, "--utc", "search", a1, a2, a3, NULL };
+	char *out, *err;
+
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 1, "%s", err);
+	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "one line: %s", err);
+	free(out);
+	return err;
+}
+
+Test(cli_search, no_match_says_when_the_window_lies_outside_the_index)
+{
+	char *err;
+
+	index_sample();
+	err = no_match_line("--since", "2026-11-02T11:00Z", "--count");
+	cr_assert_str_eq(err, "pfi: no match: --since 2026-11-02T11:00:00Z is "
+	                 "after all of it; the index covers 2026-11-02T09:00:01Z "
+	                 "to 2026-11-02T10:10:24Z (hosts mx1, mx2; 72 messages, 6 rejects)\n");
+	free(err);
+	err = no_match_line("--until", "2026-11-02", NULL);
+	cr_assert_not_null(strstr(err, "pfi: no match: --until "
+	                          "2026-11-02T00:00:00Z is before all of it; the "
+	                          "index covers 2026-11-02T09:00:01Z"), "%s", err);
+	free(err);
+	/* a window inside the index that matches nothing: no such remark */
+	err = no_match_line("--since", "2026-11-02T09:00Z", "--to=no@x.example");
+	cr_assert(strncmp(err, "pfi: no match; the index covers", 31) == 0, "%s", err);
+	free(err);
+}
+
+Test(cli_search, no_match_in_an_empty_index_says_to_index_first)
+{
+	char *err;
+
+	index_text("empty.log", "");
+	err = no_match_line(NULL, NULL, NULL);
+	cr_assert_str_eq(err, "pfi: no match: the index holds no mail yet; "
+	                 "run 'pfi index'\n");
 	free(err);
 }
 

@@ -177,7 +177,8 @@ Test(cli_trust, queries_after_a_killed_first_run_see_the_index_as_before)
 	free(out);
 	free(err);
 	cr_assert_eq(run_pfi(search, NULL, &out, &err), 1, "%s", err);
-	cr_assert_str_empty(err);
+	cr_assert_str_eq(err, "pfi: no match: the index holds no mail yet; "
+	                 "run 'pfi index'\n");
 	cr_assert_str_empty(out);
 	free(out);
 	free(err);
