@@ -231,20 +231,30 @@ struct pfi_prune_report {
 	int64_t messages;      /* messages removed */
 	int64_t deliveries;    /* recipient rows removed, rejects included */
 	int64_t lines;         /* raw lines removed */
-	int64_t bytes_before;  /* size of the index before, and after */
+	int64_t bytes_before;  /* size of the index before, and after (-1:
+	                          a dry run, which does not know) */
 	int64_t bytes_after;
+	int64_t rejects;       /* of the deliveries, those with status
+	                          rejected (as pfi_info counts them) */
 };
 
 /*
  * Removes what ended before `before` (microseconds): finished messages
- * whose last line is older, with their rows and lines, NOQUEUE rejects and
- * failed logins older than it, and raw lines nothing kept refers to; then
- * gives the space back (VACUUM).  Messages still open are kept whatever
- * their age.  `rep` may be NULL.
+ * whose last line is older, with their rows, lines and verdicts, NOQUEUE
+ * rejects, failed logins and unjoined verdicts older than it, and raw
+ * lines nothing kept refers to; then gives the space back (VACUUM).
+ * Messages still open are kept whatever their age.  `rep` may be NULL.
  * Returns PFI_OK, PFI_EBUSY (another process writes) or PFI_ERROR.
  */
 PFI_EXTERN int pfi_prune(pfi_store *st, int64_t before,
                          struct pfi_prune_report *rep);
+/*
+ * What pfi_prune(st, before, rep) would remove, removing nothing: the
+ * same steps in a transaction that is rolled back, so the counts are
+ * exact (bytes_after is -1).  Returns as pfi_prune.
+ */
+PFI_EXTERN int pfi_prune_dry_run(pfi_store *st, int64_t before,
+                                 struct pfi_prune_report *rep);
 
 /* ---- records ------------------------------------------------------------ */
 

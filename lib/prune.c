@@ -2,8 +2,9 @@
  * prune.c - pfi_prune(): forget what happened before a time.
  *
  * A message goes when its life is over (it is not open) and its last line
- * is older than the cut, with its recipients, links, line list and late
- * lines; so do NOQUEUE rejects and failed logins older than the cut.  A
+ * is older than the cut, with its recipients, links, line list, late
+ * lines and verdicts; so do NOQUEUE rejects, failed logins and verdicts
+ * never joined to a message older than the cut.  A
  * chunk of raw lines goes when all its lines are older than the cut and no
  * message that stays has a line in it.  Links to what went are undone.
  * The files table stays, so pruned files are not read again; the line
@@ -30,6 +31,8 @@ static const char *const prune_sql[] = {
 	"DELETE FROM late_lines WHERE message IN (SELECT id FROM temp.pfi_gone)",
 	"DELETE FROM messages WHERE id IN (SELECT id FROM temp.pfi_gone)",
 	"DELETE FROM sasl_failures WHERE time < ?1",
+	"DELETE FROM verdicts WHERE message IN (SELECT id FROM temp.pfi_gone)"
+	" OR (message IS NULL AND time < ?1)",
 	"DELETE FROM problems WHERE time < ?1",
 	/* Counts are per hour: the hours wholly before the cutoff go. */
 	"DELETE FROM event_counts WHERE (hour + 1) * 3600000000 <= ?1",
@@ -44,13 +47,19 @@ static const char *const prune_sql[] = {
 	"DROP TABLE temp.pfi_gone",
 };
 
-/* What the index holds now, for the report. */
-static void measure(pfi_store *st, int64_t v[4])
+/* The step that only an index with verdicts (schema 5) takes. */
+#define VERDICT_STEP "DELETE FROM verdicts "
+
+/* What the index holds now, for the report: messages, deliveries,
+ * rejects, raw lines, bytes. */
+static void measure(pfi_store *st, int64_t v[5])
 {
 	v[0] = pfi_store_int(st, "SELECT count(*) FROM messages");
 	v[1] = pfi_store_int(st, "SELECT count(*) FROM deliveries");
-	v[2] = pfi_store_int(st, "SELECT coalesce(sum(count), 0) FROM chunks");
-	v[3] = pfi_store_int(st, "SELECT page_count * page_size"
+	v[2] = pfi_store_int(st, "SELECT count(*) FROM deliveries"
+	                     " WHERE status = 'rejected'");
+	v[3] = pfi_store_int(st, "SELECT coalesce(sum(count), 0) FROM chunks");
+	v[4] = pfi_store_int(st, "SELECT page_count * page_size"
 	                " FROM pragma_page_count(), pragma_page_size()");
 }
 
@@ -59,14 +68,34 @@ static int run_steps(pfi_store *st, int64_t before)
 	size_t i;
 	int rc = PFI_OK;
 
-	for (i = 0; i < PFI_ARRAY_SIZE(prune_sql) && rc == PFI_OK; i++)
+	for (i = 0; i < PFI_ARRAY_SIZE(prune_sql) && rc == PFI_OK; i++) {
+		if (st->schema < 5 &&
+		    strncmp(prune_sql[i], VERDICT_STEP, strlen(VERDICT_STEP)) == 0)
+			continue;
 		rc = pfi_store_run(st, prune_sql[i], before, "cannot prune");
+	}
 	return rc;
 }
 
-int pfi_prune(pfi_store *st, int64_t before, struct pfi_prune_report *rep)
+static void report(struct pfi_prune_report *rep, const int64_t was[5],
+                   const int64_t now[5], int dry)
 {
-	int64_t was[4], now[4];
+	if (rep == NULL)
+		return;
+	rep->messages = was[0] - now[0];
+	rep->deliveries = was[1] - now[1];
+	rep->rejects = was[2] - now[2];
+	rep->lines = was[3] - now[3];
+	rep->bytes_before = was[4];
+	rep->bytes_after = dry ? -1 : now[4];
+}
+
+/* A prune, or with dry a count of what one would remove: the same steps
+ * in the same transaction, rolled back after counting what is left. */
+static int prune(pfi_store *st, int64_t before, int dry,
+                 struct pfi_prune_report *rep)
+{
+	int64_t was[5], now[5];
 	int rc;
 
 	pfi_err_clear(&st->err);
@@ -77,21 +106,29 @@ int pfi_prune(pfi_store *st, int64_t before, struct pfi_prune_report *rep)
 		rc = run_steps(st, before);
 	/* What went may be in any hour, and children of what went are
 	 * originals now: every stats cell is counted again. */
-	if (rc == PFI_OK)
+	if (rc == PFI_OK && !dry)
 		rc = pfi_rollup_rebuild_all(st);
-	if (rc == PFI_OK)
+	if (rc == PFI_OK && dry)
+		measure(st, now);
+	if (rc == PFI_OK && !dry)
 		rc = pfi_store_exec(st, "COMMIT");
 	else
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	if (rc == PFI_OK)
+	if (rc == PFI_OK && !dry)
 		rc = pfi_store_exec(st, "VACUUM");
-	measure(st, now);
-	if (rep != NULL) {
-		rep->messages = was[0] - now[0];
-		rep->deliveries = was[1] - now[1];
-		rep->lines = was[2] - now[2];
-		rep->bytes_before = was[3];
-		rep->bytes_after = now[3];
-	}
+	if (!dry || rc != PFI_OK)
+		measure(st, now);
+	report(rep, was, now, dry);
 	return rc;
+}
+
+int pfi_prune(pfi_store *st, int64_t before, struct pfi_prune_report *rep)
+{
+	return prune(st, before, 0, rep);
+}
+
+int pfi_prune_dry_run(pfi_store *st, int64_t before,
+                      struct pfi_prune_report *rep)
+{
+	return prune(st, before, 1, rep);
 }

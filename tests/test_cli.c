@@ -580,8 +580,93 @@ Test(cli, prune_needs_a_valid_before_and_reports_what_went)
 	free(err);
 	cr_assert_eq(run_pfi(ok, NULL, &out, NULL), 0);
 	cr_assert_not_null(strstr(out, "\"messages\":"), "%s", out);
+	cr_assert_not_null(strstr(out, "\"rejects\":"), "%s", out);
 	cr_assert_not_null(strstr(out, "\"bytes_after\":"), "%s", out);
 	free(out);
+}
+
+/* `pfi --db DB --json info` as "messages,deliveries,rejects". */
+static void info_counts(char *buf, size_t size)
+{
+	const char *argv[] = { "--db", db, "--json", "info", NULL };
+	char *out, *m, *d, *r;
+
+	cr_assert_eq(run_pfi(argv, NULL, &out, NULL), 0);
+	m = strstr(out, "\"messages\":");
+	d = strstr(out, "\"deliveries\":");
+	r = strstr(out, "\"rejects\":");
+	cr_assert(m && d && r, "%s", out);
+	snprintf(buf, size, "%ld,%ld,%ld", strtol(m + 11, NULL, 10),
+	         strtol(d + 13, NULL, 10), strtol(r + 10, NULL, 10));
+	free(out);
+}
+
+#define WOULD "would remove 49 messages, 76 deliveries (6 of them rejects) " \
+	"and 0 raw log lines from an index of "
+#define WOULD_JSON "{\"dry_run\":true,\"messages\":49,\"deliveries\":76," \
+	"\"rejects\":6,\"lines\":0,\"bytes_before\":"
+#define FUTURE "pfi: --before 2099-01-01T00:00:00Z is in the future, so " \
+	"every finished message would go; add --force"
+
+Test(cli, prune_dry_run_says_exactly_what_prune_then_removes)
+{
+	const char *dry[] = { "--db", db, "prune", "--dry-run", "--before",
+	                      "2026-11-02T09:30:00Z", NULL };
+	const char *dry_json[] = { "--db", db, "--json", "prune", "-n", "--before",
+	                           "2026-11-02T09:30:00Z", NULL };
+	const char *real[] = { "--db", db, "--json", "prune", "--before",
+	                       "2026-11-02T09:30:00Z", NULL };
+	char before[64], after[64], *out, *err, *real_out, *p;
+
+	cr_assert_eq(index_sample(NULL), 0);
+	info_counts(before, sizeof(before));
+	cr_assert_str_eq(before, "72,105,6");
+	cr_assert_eq(run_pfi(dry, NULL, &out, &err), 0, "%s", err);
+	cr_assert_str_empty(err);
+	cr_assert(strncmp(out, WOULD, sizeof(WOULD) - 1) == 0, "%s", out);
+	cr_assert_not_null(strstr(out, " bytes; nothing was removed\n"), "%s", out);
+	free(out);
+	free(err);
+	info_counts(after, sizeof(after));
+	cr_assert_str_eq(after, before, "the dry run removed something");
+	cr_assert_eq(run_pfi(dry_json, NULL, &out, NULL), 0);
+	cr_assert(strncmp(out, WOULD_JSON, sizeof(WOULD_JSON) - 1) == 0, "%s",
+	          out);
+	cr_assert_not_null(strstr(out, "\"bytes_after\":null}"), "%s", out);
+	/* the prune removes what the dry run said, and info shows it at once */
+	cr_assert_eq(run_pfi(real, NULL, &real_out, NULL), 0);
+	p = strstr(out, "\"messages\"");
+	cr_assert_eq(strncmp(strstr(real_out, "\"messages\""), p,
+	                     strstr(p, "\"bytes_before\"") - p), 0, "%s\n%s", out,
+	             real_out);
+	cr_assert(strncmp(real_out, "{\"dry_run\":false,", 17) == 0, "%s", real_out);
+	info_counts(after, sizeof(after));
+	cr_assert_str_eq(after, "23,29,0");
+	free(out);
+	free(real_out);
+}
+
+Test(cli, prune_into_the_future_needs_force)
+{
+	const char *argv[] = { "--db", db, "--utc", "prune", "--before",
+	                       "2099-01-01", NULL, NULL };
+	char counts[64], *out, *err;
+
+	cr_assert_eq(index_sample(NULL), 0);
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 2, "%s", err);
+	cr_assert_str_empty(out);
+	cr_assert(strncmp(err, FUTURE, sizeof(FUTURE) - 1) == 0, "%s", err);
+	free(out);
+	free(err);
+	info_counts(counts, sizeof(counts));
+	cr_assert_str_eq(counts, "72,105,6");
+	argv[6] = "--force";
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "%s", err);
+	info_counts(counts, sizeof(counts));
+	/* the two messages still queued stay */
+	cr_assert_str_eq(counts, "2,2,0");
+	free(out);
+	free(err);
 }
 
 /* ---- hostile and damaged input ------------------------------------------------ */
