@@ -3,7 +3,8 @@
  * pfi's benchmark (see bench/README).  Not part of the build: bench/run.sh
  * compiles it with cc -O2.
  *
- *     gen LINES OUT.log        writes exactly LINES lines to OUT.log and a
+ *     gen [--profile default|fleet] LINES OUT.log
+ *                              writes exactly LINES lines to OUT.log and a
  *                              few facts about them to OUT.log.meta
  *
  * Fixed seed, fixed start (2026-11-16 00:00:00 UTC), fixed traffic rate of
@@ -22,6 +23,17 @@
  * (retries with Postfix's backoff, delay warning, expiry after 1 day).
  * Sessions arrive as a Poisson process with a daily rhythm; lines are
  * kept in a heap and written in time order, so sessions interleave.
+ *
+ * --profile fleet: four hosts in the layout of a larger site, where most
+ * messages make several hops.  mx1 and mx2 (postscreen) pass every
+ * received message through amavis and relay the filtered child to
+ * store1, which keeps both domains (lmtp, virtual) and relays everything
+ * else to out1; out1 takes the SASL submissions and the web servers' mail
+ * (through amavis as well) and is the only host that delivers to the
+ * Internet.  Queues live 5 days (Postfix's default), dead and slow
+ * destinations are more common and some servers defer before they bounce,
+ * so about 1.5% of the messages are still queued when the log ends.  The
+ * default profile's bytes do not depend on this code.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -39,10 +51,13 @@
 #define DELAY_WARN (4 * 3600 * US)	/* delay_warning_time=4h */
 #define MAXR 8
 #define PMAX 100
-#define NHOST 3
+#define NHOST 4				/* the most hosts of a profile */
+#define FLEET_LIFETIME (5 * 86400 * US)	/* Postfix's default */
+#define FLEET_DEAD 0.150		/* share of recipients never delivered */
+#define FLEET_DEAD_MOD 29		/* one tail domain in 29 is dead */
 
 enum { D_LOCAL, D_LMTP, D_VIRTUAL, D_RELAY, D_REMOTE };
-enum { F_OK, F_BOUNCE, F_GREY, F_DEAD, F_FULL };
+enum { F_OK, F_BOUNCE, F_GREY, F_DEAD, F_FULL, F_SLOWBOUNCE };
 enum { K_NORMAL, K_FILTERED, K_RELAYED, K_NDR };
 enum { EV_DELIVER, EV_RETRY, EV_HOUSE, EV_CRON, EV_IMAP, EV_RELOAD };
 
@@ -99,7 +114,7 @@ struct host {
 	int amavis_n;
 };
 
-static struct host hosts[NHOST] = {
+static struct host hosts_default[NHOST] = {
 	{ .name = "mx1", .fqdn = "mx1.example.com", .ip = "192.0.2.11", .postscreen = 1,
 	  .inode = 0x1161A0, .nextpid = 2200 },
 	{ .name = "mx2", .fqdn = "mx2.example.com", .ip = "192.0.2.12", .postscreen = 1,
@@ -107,6 +122,24 @@ static struct host hosts[NHOST] = {
 	{ .name = "mx3", .fqdn = "mail.example.com", .ip = "192.0.2.20", .postscreen = 0,
 	  .inode = 0x3B5E10, .nextpid = 1800 },
 };
+
+/* --profile fleet: 0, 1 inbound MX; 2 mailbox store; 3 outbound relay */
+static struct host hosts_fleet[NHOST] = {
+	{ .name = "mx1", .fqdn = "mx1.example.com", .ip = "192.0.2.11", .postscreen = 1,
+	  .inode = 0x1161A0, .nextpid = 2200 },
+	{ .name = "mx2", .fqdn = "mx2.example.com", .ip = "192.0.2.12", .postscreen = 1,
+	  .inode = 0x2A0F30, .nextpid = 3100 },
+	{ .name = "store1", .fqdn = "store1.example.com", .ip = "192.0.2.30",
+	  .postscreen = 0, .inode = 0x3B5E10, .nextpid = 1800 },
+	{ .name = "out1", .fqdn = "out1.example.com", .ip = "192.0.2.40",
+	  .postscreen = 0, .inode = 0x4C7A20, .nextpid = 2600 },
+};
+
+static struct host *hosts = hosts_default;
+static int fleet;			/* --profile fleet */
+static int nhost = 3;
+static int h_submit = 2;		/* takes submissions, signs DKIM */
+static int64_t lifetime = LIFETIME;
 
 static const char *first[32] = {
 	"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
@@ -409,8 +442,8 @@ struct pool {
 };
 
 enum { P_SMTPD, P_SUB, P_REINJ, P_SMTP, P_LOCAL, P_LMTP, P_VIRT,
-       P_CLEANUP, P_BOUNCE, NPOOL };
-static const int pool_cap[NPOOL] = { 100, 20, 10, 60, 10, 20, 10, 20, 4 };
+       P_CLEANUP, P_BOUNCE, P_ERROR, NPOOL };
+static const int pool_cap[NPOOL] = { 100, 20, 10, 60, 10, 20, 10, 20, 4, 4 };
 static struct pool pools[NHOST][NPOOL];
 
 static int newpid(int h)
@@ -528,11 +561,35 @@ static int dom_tls(int k)
 	return k < (int)NREMOTE ? remotes[k].tls : (k % 10 < 6);
 }
 
+/*
+ * --profile fleet: store1 keeps both domains, the MX relay them to it;
+ * only out1 delivers to the Internet, the others relay such mail to it.
+ */
+static void route_fleet(int h, struct rcpt *r, const char *at)
+{
+	int com = !strcmp(at, "example.com");
+
+	r->target = (unsigned char)h;
+	if (com || !strcmp(at, "example.org")) {
+		r->dest = h != 2 ? D_RELAY : com ? D_LMTP : D_VIRTUAL;
+		r->target = 2;
+	} else if (strstr(at, "example.com")) {
+		r->dest = D_LOCAL;
+	} else {
+		r->dest = h == 3 ? D_REMOTE : D_RELAY;
+		r->target = 3;
+	}
+}
+
 /* where host h sends addr: its own mailboxes, the other host, remote */
 static void route(int h, struct rcpt *r)
 {
 	const char *at = strchr(r->addr, '@') + 1;
 
+	if (fleet) {
+		route_fleet(h, r, at);
+		return;
+	}
 	r->target = (unsigned char)h;
 	if (!strcmp(at, "example.com")) {
 		r->dest = h == 0 ? D_LMTP : D_RELAY;
@@ -547,11 +604,48 @@ static void route(int h, struct rcpt *r)
 	}
 }
 
+/*
+ * --profile fleet: more greylisting, servers that defer (452 4.2.2) before
+ * they bounce, destinations down for a few hours (F_DEAD with left > 0:
+ * deferred that many times, then sent) and dead ones (until expiry).
+ */
+static void fate_fleet(struct rcpt *r)
+{
+	double u = rndf();
+	int g = r->dom >= 0 && r->dom < (int)NREMOTE ? remotes[r->dom].grey : 0;
+
+	r->fate = F_OK;
+	r->left = 0;
+	if (r->dest == D_LMTP) {
+		if (u < 0.004)
+			r->fate = F_FULL;
+		return;
+	}
+	if (r->dest != D_REMOTE)
+		return;
+	if (u < 0.012)
+		r->fate = F_BOUNCE;
+	else if (u < 0.030 + 0.2 * g)
+		r->fate = F_GREY, r->left = (unsigned char)(1 + rnd(3));
+	else if (u < 0.036 + 0.2 * g)
+		r->fate = F_SLOWBOUNCE, r->left = (unsigned char)(1 + rnd(4));
+	else if (u < 0.046 + 0.2 * g)
+		r->fate = F_DEAD, r->left = (unsigned char)(1 + rnd(8));
+	else if (u < FLEET_DEAD + 0.2 * g || (r->dom >= (int)NREMOTE &&
+		 (r->dom - NREMOTE) % FLEET_DEAD_MOD == 5))
+		r->fate = F_DEAD, r->left = 255;
+}
+
 /* the fate of a recipient, decided once */
 static void fate(struct rcpt *r)
 {
-	double u = rndf();
+	double u;
 
+	if (fleet) {
+		fate_fleet(r);
+		return;
+	}
+	u = rndf();
 	r->fate = F_OK;
 	r->left = 0;
 	if (r->dest == D_REMOTE) {
@@ -653,7 +747,7 @@ static void cleanup(struct msg *m, int64_t t, const char *helo, int hdr)
 		     m->r[m->nr - 1].addr);
 	emit(t + 3000, h, "postfix/cleanup", pid, "%s: message-id=<%s>", q,
 	     m->mid);
-	if (h == 2 && m->kind == K_NORMAL && hdr)
+	if (h == h_submit && m->kind == K_NORMAL && hdr)
 		emit(t + 9000, h, "opendkim", hosts[h].dkim,
 		     "%s: DKIM-Signature field added (s=mail, d=%s)", q,
 		     strchr(m->sender, '@') ? strchr(m->sender, '@') + 1 :
@@ -749,22 +843,39 @@ static void local_side(struct msg *m, struct rcpt *r, int64_t t)
 static void remote_rcpt(struct msg *m, struct rcpt *r, int64_t t, int pid,
 			const char *relay)
 {
-	char resp[256];
+	char resp[256], said[128], *p;
 
+	/* "host mx.example[192.0.2.1] said:" (the fleet has it right) */
+	snprintf(said, sizeof said, "%s", relay);
+	if (fleet && (p = strrchr(said, ':')))
+		*p = 0;
 	if (r->fate == F_GREY && r->left) {
 		r->left--;
 		snprintf(resp, sizeof resp, "host %s said: 450 4.2.0 <%s>: "
 			 "Recipient address rejected: Greylisted, see "
 			 "http://postgrey.example/ (in reply to RCPT TO "
-			 "command)", relay, r->addr);
+			 "command)", said, r->addr);
 		dline(m, r, t, "postfix/smtp", pid, relay, "4.2.0",
 		      "deferred", resp, 30000);
+		return;
+	}
+	if (r->fate == F_SLOWBOUNCE) {
+		r->done = !r->left;
+		r->bounced = !r->left;
+		snprintf(resp, sizeof resp, "host %s said: %s <%s>: Mailbox "
+			 "full, %s (in reply to RCPT TO command)", said,
+			 r->left ? "452 4.2.2" : "552 5.2.2", r->addr,
+			 r->left ? "try again later" : "quota exceeded");
+		dline(m, r, t, "postfix/smtp", pid, relay, r->left ? "4.2.2" :
+		      "5.2.2", r->left ? "deferred" : "bounced", resp, 30000);
+		if (r->left)
+			r->left--;
 		return;
 	}
 	if (r->fate == F_BOUNCE) {
 		snprintf(resp, sizeof resp, "host %s said: 550 5.1.1 <%s>: "
 			 "Recipient address rejected: User unknown in virtual "
-			 "mailbox table (in reply to RCPT TO command)", relay,
+			 "mailbox table (in reply to RCPT TO command)", said,
 			 r->addr);
 		dline(m, r, t, "postfix/smtp", pid, relay, "5.1.1",
 		      "bounced", resp, 30000);
@@ -783,6 +894,37 @@ static void remote_rcpt(struct msg *m, struct rcpt *r, int64_t t, int pid,
 	r->done = 1;
 }
 
+/*
+ * --profile fleet, a destination that does not answer: the first attempt
+ * is smtp's, later ones are mostly qmgr's, which hands the recipients to
+ * the retry service while the destination is still marked dead.
+ */
+static int64_t dead_fleet(struct msg *m, int *g, int n, int64_t t,
+			  const char *why)
+{
+	char b[240];
+	int h = m->host, i, pid, err = m->retry && chance(0.7);
+
+	for (i = 0; i < n; i++)
+		if (m->r[g[i]].fate == F_DEAD && m->r[g[i]].left < 255)
+			m->r[g[i]].left--;
+	if (err) {
+		pid = acquire(h, P_ERROR, t, t + 10000);
+		snprintf(b, sizeof b, "delivery temporarily suspended: %s", why);
+		for (i = 0; i < n; i++)
+			dline(m, &m->r[g[i]], t + 1000 * i, "postfix/error",
+			      pid, "none", "4.4.1", "deferred", b, 0);
+		return t + 1000 * n;
+	}
+	pid = acquire(h, P_SMTP, t, t + 400000 + 20000 * n);
+	t += strstr(why, "refused") ? 40000 : 30 * US;
+	emit(t, h, "postfix/smtp", pid, "%s", why);
+	for (i = 0; i < n; i++)
+		dline(m, &m->r[g[i]], t + 1000 * i, "postfix/smtp", pid,
+		      "none", "4.4.1", "deferred", why, 0);
+	return t + 1000 * n;
+}
+
 /* one smtp connection to a remote domain for the group g[0..n) */
 static int64_t remote_group(struct msg *m, int *g, int n, int64_t t)
 {
@@ -792,9 +934,11 @@ static int64_t remote_group(struct msg *m, int *g, int n, int64_t t)
 
 	dom_mx(k, mx, sizeof mx, ip, sizeof ip);
 	snprintf(relay, sizeof relay, "%s[%s]:25", mx, ip);
-	if (m->r[g[0]].fate == F_DEAD) {
+	if (m->r[g[0]].fate == F_DEAD && (!fleet || m->r[g[0]].left)) {
 		snprintf(why, sizeof why, "connect to %s: Connection %s",
 			 relay, k % 2 ? "refused" : "timed out");
+		if (fleet)
+			return dead_fleet(m, g, n, t, why);
 		t += k % 2 ? 40000 : 30 * US;
 		emit(t, h, "postfix/smtp", pid, "%s", why);
 		for (i = 0; i < n; i++)
@@ -841,7 +985,7 @@ static int64_t relay_group(struct msg *m, int *g, int n, int64_t t)
 		 hosts[h].ip);
 	c->size = m->size + 600;
 	for (i = 0; i < n; i++)
-		add_rcpt(c, m->r[g[i]].addr, -1);
+		add_rcpt(c, m->r[g[i]].addr, fleet ? m->r[g[i]].dom : -1);
 	emit(t + 60000, k, "postfix/smtpd", pid, "%s: client=%s[%s]",
 	     qs(c->qid, q), hosts[h].fqdn, hosts[h].ip);
 	snprintf(resp, sizeof resp, "250 2.0.0 Ok: queued as %s", q);
@@ -869,7 +1013,8 @@ static struct msg *ndr_new(struct msg *m, int64_t t, const char *what)
 		 qs(n->qid, q), hosts[h].fqdn);
 	n->size = 2400 + (int)rnd(4000);
 	add_rcpt(n, m->sender, -1);
-	if (n->r[0].dest == D_REMOTE) {
+	if (n->r[0].dest == D_REMOTE || (fleet && n->r[0].dest == D_RELAY &&
+					   n->r[0].target == 3)) {
 		n->r[0].dom = (int)(NREMOTE + skew(NTAIL));
 		fate(&n->r[0]);
 	}
@@ -912,9 +1057,10 @@ static void filter_hop(struct msg *m, int64_t t)
 		disconnect(h, t + 290000, "postfix/reinject/smtpd", rpid,
 			   "localhost", "127.0.0.1", cmds);
 		emit(t + 300000, h, "amavis", apid, "(%05d-%02d) Passed CLEAN "
-		     "{RelayedInbound}, [%s] <%s> -> %s, Queue-ID: %s, "
+		     "{Relayed%s}, [%s] <%s> -> %s, Queue-ID: %s, "
 		     "Message-ID: <%s>, mail_id: %08x, Hits: -%d.%d, size: %d, "
-		     "queued_as: %s, %d ms", apid, an % 100, "127.0.0.1",
+		     "queued_as: %s, %d ms", apid, an % 100,
+		     fleet && h == h_submit ? "Outbound" : "Inbound", "127.0.0.1",
 		     m->sender, rcpts, q, m->mid, (unsigned)rnd64(), rnd(3),
 		     rnd(10), m->size, cq, 100 + rnd(900));
 		snprintf(resp, sizeof resp, "250 2.0.0 from MTA(smtp:[127.0.0.1]"
@@ -957,7 +1103,7 @@ static void after_pass(struct msg *m, int64_t t)
 		if (m->r[i].bounced == 1)
 			m->r[i].bounced = 2;
 	}
-	if (pend && t - m->arrival >= LIFETIME) {
+	if (pend && t - m->arrival >= lifetime) {
 		emit(t + 2000, m->host, "postfix/qmgr", hosts[m->host].qmgr,
 		     "%s: from=<%s>, status=expired, returned to sender",
 		     qs(m->qid, q), m->sender);
@@ -1164,7 +1310,8 @@ static void receive(struct sess *s, int64_t t, const char *sender,
 		+ 1 : "example.net" : "mail.gmail.com");
 	m->filter = chance(pfilter);
 	n_filtered += m->filter;
-	if (m->filter && !meta_qid[0] && written >= target / 2) {
+	if (m->filter && !meta_qid[0] && written >= target / 2 &&
+	    (!fleet || s->h < 2)) {
 		qs(m->qid, meta_qid);
 		snprintf(meta_host, sizeof meta_host, "%s", hosts[s->h].name);
 	}
@@ -1210,7 +1357,10 @@ static void sess_inbound(int64_t t)
 	snprintf(s.helo, sizeof s.helo, "%s", mx);
 	if (chance(0.03))
 		sender[0] = 0;
-	nm = u < 0.85 ? 1 : u < 0.95 ? 2 : 3 + (int)rnd(3);
+	if (fleet)	/* big senders keep the connection for more mail */
+		nm = u < 0.5 ? 1 : u < 0.8 ? 2 : 3 + (int)rnd(4);
+	else
+		nm = u < 0.85 ? 1 : u < 0.95 ? 2 : 3 + (int)rnd(3);
 	dur = (int64_t)((800000 + rnd(6000000)) * nm * slow);
 	s.pid = acquire(s.h, P_SMTPD, t, t + dur + 7 * US);
 	s.c.ehlo = 1;
@@ -1224,7 +1374,7 @@ static void sess_inbound(int64_t t)
 		n = nrcpts();
 		local_rcpts(to, dom, rej, n, 0.3, 0.03);
 		receive(&s, t + dur * i / nm + 100000, sender, to, dom, rej, n,
-			NULL, 0.3);
+			NULL, fleet ? 1.0 : 0.3);
 	}
 	s.c.quit = 1;
 	fmt_cmds(mx, sizeof mx, &s.c);
@@ -1364,7 +1514,7 @@ static void sess_spam(int64_t t)
 /* a user submitting on mx3's port 587 with STARTTLS and AUTH PLAIN */
 static void sess_submit(int64_t t)
 {
-	struct sess s = { .h = 2, .prog = "postfix/submission/smtpd" };
+	struct sess s = { .h = h_submit, .prog = "postfix/submission/smtpd" };
 	char user[72], to[MAXR][72], b[160];
 	int dom[MAXR], rej[MAXR] = { 0 }, i, n;
 	uint32_t a = rnd(250);
@@ -1374,18 +1524,18 @@ static void sess_submit(int64_t t)
 	snprintf(s.helo, sizeof s.helo, "[192.168.1.%u]", 2 + rnd(200));
 	local_user(user, sizeof user, chance(0.6) ? "example.org" :
 		   "example.com", skew(1024));
-	s.pid = acquire(2, P_SUB, t, t + 4 * US);
-	t = session_open(2, t, s.name, s.ip, s.pid, s.prog, 1, 0);
+	s.pid = acquire(s.h, P_SUB, t, t + 4 * US);
+	t = session_open(s.h, t, s.name, s.ip, s.pid, s.prog, 1, 0);
 	s.c.ehlo = 2;
 	s.c.starttls = 1;
 	s.c.auth = 1;
 	if (chance(0.03)) {
-		emit(t + 2 * US, 2, s.prog, s.pid, "warning: %s[%s]: SASL "
+		emit(t + 2 * US, s.h, s.prog, s.pid, "warning: %s[%s]: SASL "
 		     "LOGIN authentication failed: UGFzc3dvcmQ6", s.name, s.ip);
-		emit(t + 2 * US + 5000, 2, s.prog, s.pid, "lost connection "
+		emit(t + 2 * US + 5000, s.h, s.prog, s.pid, "lost connection "
 		     "after AUTH from %s[%s]", s.name, s.ip);
 		fmt_cmds(b, sizeof b, &s.c);
-		disconnect(2, t + 2 * US + 6000, s.prog, s.pid, s.name, s.ip,
+		disconnect(s.h, t + 2 * US + 6000, s.prog, s.pid, s.name, s.ip,
 			   b);
 		return;
 	}
@@ -1397,10 +1547,11 @@ static void sess_submit(int64_t t)
 		else
 			local_rcpts(to + i, dom + i, rej + i, 1, 0.5, 0);
 	}
-	receive(&s, t + 300000, user, to, dom, rej, n, user, 0.3);
+	receive(&s, t + 300000, user, to, dom, rej, n, user,
+		fleet ? 1.0 : 0.3);
 	s.c.quit = 1;
 	fmt_cmds(b, sizeof b, &s.c);
-	disconnect(2, t + 1500000 + rnd(2000000), s.prog, s.pid, s.name, s.ip,
+	disconnect(s.h, t + 1500000 + rnd(2000000), s.prog, s.pid, s.name, s.ip,
 		   b);
 }
 
@@ -1409,27 +1560,28 @@ static void sess_app(int64_t t)
 {
 	static const char *senders[3] = { "noreply@example.com",
 		"alerts@example.org", "newsletter@example.com" };
-	struct sess s = { .h = 2, .prog = "postfix/smtpd" };
+	struct sess s = { .h = h_submit, .prog = "postfix/smtpd" };
 	char to[MAXR][72], b[160];
 	int dom[MAXR], rej[MAXR] = { 0 }, i, n, w = (int)rnd(3);
 
 	snprintf(s.ip, sizeof s.ip, "10.0.%d.%d", w, 5 + w);
 	snprintf(s.name, sizeof s.name, "web%d.example.com", w + 1);
 	snprintf(s.helo, sizeof s.helo, "%s", s.name);
-	s.pid = acquire(2, P_SMTPD, t, t + 2 * US);
+	s.pid = acquire(s.h, P_SMTPD, t, t + 2 * US);
 	s.c.ehlo = 1;
 	if (w == 0) {
 		s.c.ehlo = 2;
 		s.c.starttls = 1;
 	}
-	t = session_open(2, t, s.name, s.ip, s.pid, s.prog, w == 0, 0);
+	t = session_open(s.h, t, s.name, s.ip, s.pid, s.prog, w == 0, 0);
 	n = w == 2 ? 1 + (int)rnd(MAXR) : 1;
 	for (i = 0; i < n; i++)
 		remote_addr(to[i], 72, &dom[i]);
-	receive(&s, t + 50000, senders[w], to, dom, rej, n, NULL, 0.3);
+	receive(&s, t + 50000, senders[w], to, dom, rej, n, NULL,
+		fleet ? 1.0 : 0.3);
 	s.c.quit = 1;
 	fmt_cmds(b, sizeof b, &s.c);
-	disconnect(2, t + 500000 + rnd(1000000), s.prog, s.pid, s.name, s.ip,
+	disconnect(s.h, t + 500000 + rnd(1000000), s.prog, s.pid, s.name, s.ip,
 		   b);
 }
 
@@ -1438,6 +1590,10 @@ static void session(int64_t t)
 	double u = rndf();
 
 	n_sessions++;
+	if (fleet)	/* 50% inbound, 14% bots, 21% submissions, 15% apps */
+		u = u < 0.50 ? u * 0.94 : u < 0.64 ? 0.47 + (u - 0.50) * 23 / 14 :
+		    u < 0.85 ? 0.70 + (u - 0.64) * 18 / 21 :
+		    0.88 + (u - 0.85) * 12 / 15;
 	if (u < 0.47)
 		sess_inbound(t);
 	else if (u < 0.70)
@@ -1468,7 +1624,7 @@ static void house(int h, int64_t t)
 	     1 + (int)rnd(3), rnd(256), 1 + rnd(254), st);
 	emit(t, h, "postfix/anvil", hosts[h].anvil, "statistics: max cache "
 	     "size %d at %s", 5 + (int)rnd(40), st);
-	if (h == 2) {
+	if (h == h_submit) {
 		at_stamp(st, sizeof st, t - 600 * US);
 		emit(t + 1000, h, "postfix/scache", hosts[h].scache,
 		     "statistics: start interval %s", st);
@@ -1509,8 +1665,8 @@ static void imap(int h, int64_t t)
 	int mpid = 20000 + (int)rnd(40000);
 	unsigned sess = (unsigned)rnd64();
 
-	local_user(user, sizeof user, h ? "example.org" : "example.com",
-		   skew(1024));
+	local_user(user, sizeof user, (fleet ? chance(0.4) : h) ?
+		   "example.org" : "example.com", skew(1024));
 	emit(t, h, "dovecot", -1, "imap-login: Login: user=<%s>, method=PLAIN,"
 	     " rip=198.51.100.%u, lip=%s, mpid=%d, TLS, session=<%08x>", user,
 	     1 + rnd(250), hosts[h].ip, mpid, sess);
@@ -1590,7 +1746,7 @@ static void hosts_init(int64_t t)
 {
 	int h;
 
-	for (h = 0; h < NHOST; h++) {
+	for (h = 0; h < nhost; h++) {
 		struct host *x = &hosts[h];
 
 		x->master = newpid(h);
@@ -1605,7 +1761,7 @@ static void hosts_init(int64_t t)
 		ev_push(t + (60 + h) * US, EV_CRON, h, NULL);
 		ev_push(t + 6 * 3600 * US + 25 * 60 * US + h * US, EV_RELOAD, h,
 			NULL);
-		if (h != 1)
+		if (fleet ? h == 2 : h != 1)
 			ev_push(t + (5 + h) * US, EV_IMAP, h, NULL);
 	}
 }
@@ -1626,8 +1782,9 @@ static void write_meta(const char *path, int64_t t0)
 	local_user(to, sizeof to, "example.com", 37);
 	fprintf(f, "lines=%lld\nfirst=%s\nlast=%s\nmiddle=%s\nlast_day=%s\n"
 		"trace_qid=%s\ntrace_host=%s\nsearch_to=%s\nsessions=%lld\n"
-		"received=%lld\nfiltered=%lld\n", written, a, b, c, d,
-		meta_qid, meta_host, to, n_sessions, n_received, n_filtered);
+		"received=%lld\nfiltered=%lld\nprofile=%s\nhosts=%d\n", written,
+		a, b, c, d, meta_qid, meta_host, to, n_sessions, n_received,
+		n_filtered, fleet ? "fleet" : "default", nhost);
 	if (fclose(f))
 		die(p);
 }
@@ -1638,8 +1795,22 @@ int main(int argc, char **argv)
 	struct timeval tv[2];
 	static char obuf[1 << 20];
 
+	if (argc == 5 && !strcmp(argv[1], "--profile")) {
+		if (!strcmp(argv[2], "fleet")) {
+			fleet = 1;
+			hosts = hosts_fleet;
+			nhost = 4;
+			h_submit = 3;
+			lifetime = FLEET_LIFETIME;
+		} else if (strcmp(argv[2], "default")) {
+			argc = 0;
+		}
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc != 3 || (target = strtoll(argv[1], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: gen LINES OUT.log\n");
+		fprintf(stderr, "usage: gen [--profile default|fleet] LINES "
+			"OUT.log\n");
 		return 2;
 	}
 	out = fopen(argv[2], "w");
