@@ -838,6 +838,14 @@ void pfi_where_free(struct pfi_where *w)
 	free(w);
 }
 
+int pfi_filter_narrows(const struct pfi_filter *f)
+{
+	return f != NULL && (f->from || f->to || f->domain || f->sender_domain ||
+	       f->subject || f->nstatus || f->dsn || f->client || f->relay ||
+	       f->host || f->message_id || f->sasl_user || f->grep ||
+	       f->nverdict);
+}
+
 int pfi_where_prepare(pfi_store *st, const char *head,
                       const struct pfi_where *w, const char *tail, int first,
                       sqlite3_stmt **out)

@@ -425,6 +425,9 @@ const char *pfi_where_sql(const struct pfi_where *w);
 int pfi_where_bind(const struct pfi_where *w, struct sqlite3_stmt *s,
                    int first);
 void pfi_where_free(struct pfi_where *w);
+/* Whether the filter selects more than a period (then the stats cells,
+ * which know only hours, cannot answer).  f may be NULL. */
+int pfi_filter_narrows(const struct pfi_filter *f);
 /* Prepares head + the condition of w + tail, binding w's values from
  * ?first.  PFI_OK, PFI_ENOMEM or PFI_ERROR (message on st). */
 int pfi_where_prepare(pfi_store *st, const char *head,

@@ -26,9 +26,6 @@ struct pfi_stats_more {
 int pfi_stats_more_get(pfi_store *st, const struct pfi_filter *f, size_t top,
                        struct pfi_stats_more *m);
 void pfi_stats_more_release(struct pfi_stats_more *m);
-/* Whether the filter selects more than a period (then the stats cells,
- * which know only hours, cannot answer). */
-int pfi_stats_filter_narrows(const struct pfi_filter *f);
 
 /* ---- stats-verdicts.c ---- */
 

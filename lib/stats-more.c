@@ -263,15 +263,6 @@ static int scan_signing(pfi_store *st, struct pfi_stats_more *m,
 	return rc;
 }
 
-/* Whether the filter selects more than a period. */
-int pfi_stats_filter_narrows(const struct pfi_filter *f)
-{
-	return f != NULL && (f->from || f->to || f->domain || f->sender_domain ||
-	       f->subject || f->nstatus || f->dsn || f->client || f->relay ||
-	       f->host || f->message_id || f->sasl_user || f->grep ||
-	       f->nverdict);
-}
-
 int pfi_stats_more_get(pfi_store *st, const struct pfi_filter *f, size_t top,
                        struct pfi_stats_more *m)
 {

@@ -165,7 +165,7 @@ static int prepare(pfi_store *st, const struct pfi_filter *f,
                    const char *select, sqlite3_stmt **out)
 {
 	struct pfi_buf sql;
-	int rc, narrows = pfi_stats_filter_narrows(f);
+	int rc, narrows = pfi_filter_narrows(f);
 
 	*out = NULL;
 	pfi_buf_init(&sql, 0);
@@ -193,7 +193,7 @@ static int prepare(pfi_store *st, const struct pfi_filter *f,
 int pfi_stats_verdict_totals(pfi_store *st, const struct pfi_filter *f,
                              const struct pfi_where *w, int64_t *slots)
 {
-	const char *select = pfi_stats_filter_narrows(f)
+	const char *select = pfi_filter_narrows(f)
 		? "SELECT v.kind, v.result, count(DISTINCT coalesce(v.message,"
 		  " -v.id)) FROM verdicts v WHERE v.id IN (SELECT vid FROM cand)"
 		  " GROUP BY 1, 2"
@@ -375,7 +375,7 @@ static int read_verdicts(pfi_store *st, const struct pfi_filter *f,
 	sqlite3_stmt *s;
 	int rc = prepare_cat(st, f, w, 0, &s,
 		"SELECT DISTINCT " UNIT("v") ", v.kind, v.result FROM verdicts v"
-		" WHERE ", pfi_stats_filter_narrows(f)
+		" WHERE ", pfi_filter_narrows(f)
 		? "v.id IN (SELECT vid FROM cand)" : "v.time >= ?1 AND v.time < ?2",
 		" ORDER BY 1", (const char *)NULL);
 
@@ -399,7 +399,7 @@ static int read_key_rows(pfi_store *st, const struct pfi_filter *f,
 	sqlite3_stmt *s;
 	int rc;
 
-	if (pfi_stats_filter_narrows(f))
+	if (pfi_filter_narrows(f))
 		rc = prepare_cat(st, f, w, 0, &s,
 			"SELECT ", cols, ", down.cur, 1 FROM down JOIN kr"
 			" ON kr.root = down.root JOIN deliveries d ON d.id = kr.did",
@@ -462,7 +462,7 @@ static int read_own_keys(pfi_store *st, const struct pfi_filter *f,
 	sqlite3_stmt *s;
 	int rc = prepare_cat(st, f, w, 0, &s,
 		"SELECT ", own_cols, ", " UNIT("v") ", v.kind, v.result"
-		" FROM verdicts v WHERE ", pfi_stats_filter_narrows(f)
+		" FROM verdicts v WHERE ", pfi_filter_narrows(f)
 		? "v.id IN (SELECT vid FROM cand)" : "v.time >= ?1 AND v.time < ?2",
 		" ORDER BY 12", (const char *)NULL);
 

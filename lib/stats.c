@@ -423,7 +423,7 @@ static int scan_msgs(pfi_store *st, struct stats_priv *p,
 	struct pfi_where *w = NULL;
 	sqlite3_stmt *s = NULL;
 	struct pfi_buf head;
-	int join = pfi_stats_filter_narrows(f), rc;
+	int join = pfi_filter_narrows(f), rc;
 
 	memset(&nf, 0, sizeof(nf));
 	if (f != NULL)
@@ -982,7 +982,7 @@ static int scan_cells(pfi_store *st, struct stats_priv *p, int64_t h0,
 static int cells_fit(pfi_store *st, const struct pfi_stats_opts *o,
                      const struct pfi_filter *f)
 {
-	return !o->rows_only && !pfi_stats_filter_narrows(f) && o->by != PFI_BY_CLIENT &&
+	return !o->rows_only && !pfi_filter_narrows(f) && o->by != PFI_BY_CLIENT &&
 	       o->by != PFI_BY_SENDER_DOMAIN && pfi_cells_present(st);
 }
 
