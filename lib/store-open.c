@@ -327,6 +327,10 @@ static int check_schema(pfi_store *st)
 	if ((app < 0 || ver < 0 || tables < 0) &&
 	    (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_BUSY)
 		return busy_first_run(st);
+	/* Out of memory is no damage: the next try may well succeed. */
+	if ((app < 0 || ver < 0 || tables < 0) &&
+	    (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_NOMEM)
+		return pfi_err_set(&st->err, PFI_ENOMEM, "out of memory");
 	if (app < 0 || ver < 0 || tables < 0)
 		return pfi_store_dberr(st, PFI_ESCHEMA, "cannot read index");
 	if (app == 0 && ver == 0 && tables == 0) {
