@@ -162,6 +162,9 @@ static void index_summary(const struct pfi_index_report *r, const char *what)
 	        r->deliveries, r->rejects, r->unparsed_lines);
 	if (r->nosyslog_lines > 0)
 		fprintf(stderr, ", %" PRIu64 " not syslog", r->nosyslog_lines);
+	if (r->duplicate_lines > 0)
+		fprintf(stderr, ", %" PRIu64 " duplicate lines skipped",
+		        r->duplicate_lines);
 	if (r->files_skipped > 0)
 		fprintf(stderr, "; %" PRIu64 " %s unchanged", r->files_skipped,
 		        what);
@@ -236,6 +239,7 @@ static void index_add(struct pfi_index_report *t, const struct pfi_index_report 
 	t->unparsed_lines += r->unparsed_lines;
 	t->foreign_lines += r->foreign_lines;
 	t->nosyslog_lines += r->nosyslog_lines;
+	t->duplicate_lines += r->duplicate_lines;
 	t->messages += r->messages;
 	t->deliveries += r->deliveries;
 	t->rejects += r->rejects;

@@ -61,6 +61,7 @@ static int info_document(struct pfi_globals *g, const struct pfi_info *in)
 	pfi_out_int(o, "unparsed_lines", in->unparsed_lines);
 	pfi_out_int(o, "foreign_lines", in->foreign_lines);
 	pfi_out_int(o, "verdict_lines", in->verdict_lines);
+	pfi_out_int(o, "duplicate_lines", in->duplicate_lines);
 	pfi_out_object_begin(o, "unparsed_by_program");
 	for (i = 0; i < in->nunparsed_by_program; i++)
 		pfi_out_int(o, in->unparsed_by_program[i].key,
@@ -127,6 +128,9 @@ static void info_counts(const struct pfi_globals *g, const struct pfi_info *in)
 	       ", verdicts %" PRId64 ", other programs %" PRId64 ")\n", in->lines,
 	       in->postfix_lines, in->unparsed_lines, in->verdict_lines,
 	       in->foreign_lines);
+	if (in->duplicate_lines > 0)
+		printf("duplicates:  %" PRId64 " lines read again and skipped\n",
+		       in->duplicate_lines);
 	printf("messages:    %" PRId64 "\n", in->messages);
 	printf("deliveries:  %" PRId64 "\n", in->deliveries);
 	printf("rejects:     %" PRId64 "\n", in->rejects);

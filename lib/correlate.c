@@ -43,6 +43,10 @@
 #include "correlate.h"
 #include "hash.h"
 
+/* How far a process's line may come before its session's latest line
+ * (syslog delivers a little out of order) and still be of that session. */
+#define SESSION_BACK_US INT64_C(60000000)
+
 /* How long (microseconds of log time) an orphan waits for late lines. */
 #define ORPHAN_QUIET (300 * INT64_C(1000000))
 /* How long a session with no line is kept. */
@@ -599,6 +603,11 @@ static int session_get(struct pfi_corr *c, const struct pfi_envelope *env,
 	                &len) != PFI_OK)
 		return PFI_OK;
 	rc = session_lookup(c, key, len, env->pid, create, out);
+	/* A session whose latest line is well after this one holds what
+	 * later lines said (a run that read a later stretch of the log
+	 * first): none of it is this line's. */
+	if (*out && (*out)->seen - env->time > SESSION_BACK_US)
+		session_clear(*out);
 	if (*out)
 		(*out)->seen = env->time;
 	return rc;
@@ -958,6 +967,14 @@ int pfi_corr_sweep(struct pfi_corr *c)
 		rc = enforce_cap(c);
 	sweep_sessions(c);
 	return rc;
+}
+
+int pfi_corr_advance(struct pfi_corr *c, int64_t time)
+{
+	if (time <= c->latest)
+		return PFI_OK;
+	c->latest = time;
+	return pfi_corr_sweep(c);
 }
 
 void pfi_corr_set_limits(struct pfi_corr *c, int64_t stale_after,

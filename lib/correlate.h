@@ -187,6 +187,11 @@ int pfi_corr_adopt(struct pfi_corr *c, struct pfi_msg *m);
 /* Closes orphans that stayed quiet and forgets long-idle sessions, so that
  * memory holds only what is still in flight.  PFI_OK or a sink error. */
 int pfi_corr_sweep(struct pfi_corr *c);
+/* Moves the log time the correlator has reached on to `time` (the latest
+ * line the index holds, when an earlier run read a later stretch of the
+ * log) and sweeps, so what waits on log time ends as it would have had
+ * the lines come in order.  PFI_OK or an error of the sink. */
+int pfi_corr_advance(struct pfi_corr *c, int64_t time);
 /*
  * Holds a verdict logged before its message had a queue ID (an SPF policy
  * check runs at RCPT, before smtpd queues the message), for the next

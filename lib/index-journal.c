@@ -105,11 +105,12 @@ static int save_cursor(pfi_store *st, struct pfi_jsource *s,
 }
 
 /* Positions s after its stored cursor (at its head without one). */
-static int seek_stored(pfi_store *st, struct pfi_jsource *s)
+static int seek_stored(pfi_store *st, struct pfi_jsource *s, int *reads_on)
 {
 	char *cursor = NULL;
 	int rc = load_cursor(st, s, &cursor);
 
+	*reads_on = cursor != NULL;
 	if (rc == PFI_OK)
 		rc = pfi_jsource_seek(s, cursor, &st->err);
 	free(cursor);
@@ -222,9 +223,9 @@ static int index_source(pfi_store *st, struct pfi_run *run,
 	struct pfi_jsource *s = in->src;
 	struct jspan sp = { 0, 0, 0 };
 	struct pfi_jentry e;
-	int rc = seek_stored(st, s);
+	int reads_on, rc = seek_stored(st, s, &reads_on);
 
-	pfi_run_input(run, pfi_jsource_name(s), time(NULL));
+	pfi_run_input(run, pfi_jsource_name(s), time(NULL), reads_on);
 	while (rc == PFI_OK && !pfi_run_stopped(run) &&
 	       (rc = pfi_jsource_next(s, &e, &st->err)) == PFI_OK) {
 		rc = index_entry(run, b, &e);
@@ -256,7 +257,7 @@ static int survey(pfi_store *st, struct pfi_run *run, struct jinput *in,
                   struct pfi_index_report *rep)
 {
 	struct pfi_jentry e;
-	int rc = seek_stored(st, in->src);
+	int reads_on, rc = seek_stored(st, in->src, &reads_on);
 
 	if (rc == PFI_OK)
 		rc = pfi_jsource_next(in->src, &e, &st->err);

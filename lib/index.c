@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "index.h"
 #include "write.h"
+#include "write-overlap.h"
 
 #define FP_MAX 4096                  /* bytes fingerprinted */
 #define PROGRESS_EVERY 4096          /* lines between progress calls */
@@ -65,6 +66,7 @@ struct run {
 	struct pfi_corr *corr;
 	struct pfi_chunker *chunks;  /* where raw lines go */
 	struct pfi_counts *events;   /* lines counted by what they say */
+	struct pfi_overlap *overlap; /* lines indexed before, to skip */
 	int64_t next_line;      /* id of the next line */
 	int64_t msg0, link0;    /* first message and link ids of this run */
 	int bulk;               /* into an empty index: query indexes at the end */
@@ -436,6 +438,19 @@ static int store_verdict(struct run *r, const struct pfi_envelope *env,
 	                        : rc;
 }
 
+/* Whether the index holds the line already (write-overlap.c): then it is
+ * skipped, neither stored nor correlated nor counted as a line of the
+ * index, only as a duplicate.  env NULL: not a syslog line. */
+static int repeated(struct run *r, const struct pfi_envelope *env,
+                    const char *line, size_t len, int64_t time, int *dup)
+{
+	int rc = pfi_overlap_check(r->overlap, env, line, len, time, dup);
+
+	if (rc == PFI_OK && *dup)
+		r->rep->duplicate_lines++;
+	return rc;
+}
+
 static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
                       const char *line, size_t len, int64_t *last_time)
 {
@@ -444,10 +459,16 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 	struct pfi_verdict_read v[PFI_VERDICTS_PER_LINE];
 	struct pfi_slice none = { NULL, 0 };
 	int64_t owner = 0;
-	int kind, i, times, rc = PFI_OK;
+	int kind, i, times, dup, rc;
+	int parsed = pfi_syslog_parse(ctx, line, len, &env) == PFI_OK;
 
+	if (parsed)
+		*last_time = env.time;
+	rc = repeated(r, parsed ? &env : NULL, line, len, *last_time, &dup);
+	if (rc != PFI_OK || dup)
+		return rc;
 	v[0].detail_only = 0;
-	if (pfi_syslog_parse(ctx, line, len, &env) != PFI_OK) {
+	if (!parsed) {
 		kind = PFI_LINE_NOSYSLOG;
 		env.time = *last_time;
 		env.program = none;
@@ -468,7 +489,6 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 		if (rc == PFI_OK && kind != PFI_LINE_FOREIGN &&
 		    kind != PFI_LINE_VERDICT)
 			rc = store_problem(r, &env, &ev);
-		*last_time = env.time;
 	}
 	if (rc == PFI_OK)
 		rc = store_line(r, line, len, kind, env.program, env.time);
@@ -810,6 +830,8 @@ static int run_begin(struct run *r)
 		rc = pfi_counts_new(&r->events);
 	if (rc != PFI_OK)
 		return pfi_err_set(&r->st->err, rc, "out of memory");
+	if ((rc = pfi_overlap_new(&r->overlap, r->st)) != PFI_OK)
+		return rc;
 	r->msg0 = msg0 + 1;
 	r->link0 = link0 + 1;
 	rc = pfi_corr_new(&r->corr, &sink, r->msg0);
@@ -844,13 +866,46 @@ static int checkpoint(struct run *r)
 	return rc == PFI_OK ? pfi_corr_checkpoint(r->corr) : rc;
 }
 
+/* A run that read an earlier stretch of the log than the index holds
+ * ends at the log time the index has reached (write-overlap.c keeps each
+ * host's latest line), not at its own last line. */
+static int catch_up(struct run *r)
+{
+	int64_t t = pfi_store_int(r->st, "SELECT coalesce(max(last), 0)"
+	                          " FROM line_hosts");
+
+	if (t < 0)
+		return pfi_store_dberr(r->st, PFI_ERROR, "cannot read index");
+	return pfi_corr_advance(r->corr, t);
+}
+
+/* Messages the run leaves open that a stored message continues (their
+ * beginning came after their end) are one with it (write-merge.c). */
+static int join_beginnings(struct run *r)
+{
+	size_t joined;
+	int rc = pfi_write_join_beginnings(&r->w, r->msg0, &joined);
+
+	if (rc == PFI_OK && joined <= r->rep->open_messages) {
+		r->rep->open_messages -= joined;
+		r->rep->messages += joined;
+	}
+	return rc;
+}
+
 static int run_end(struct run *r)
 {
 	int rc = pfi_chunker_flush(r->chunks);
 
 	if (rc == PFI_OK)
+		rc = pfi_overlap_finish(r->overlap);
+	if (rc == PFI_OK && !r->bulk)
+		rc = catch_up(r);
+	if (rc == PFI_OK)
 		rc = checkpoint(r);
 	r->rep->open_messages = pfi_corr_open_count(r->corr);
+	if (rc == PFI_OK && !r->bulk)
+		rc = join_beginnings(r);
 	if (rc == PFI_OK)
 		report_lost(r);
 	if (rc == PFI_OK)
@@ -915,6 +970,7 @@ static int index_all(struct run *r, struct input *in, size_t n)
 			r->rep->files_skipped++;
 			continue;
 		}
+		pfi_overlap_input(r->overlap, in[i].skip > 0);
 		rc = index_input(r, &in[i]);
 	}
 	return rc;
@@ -971,6 +1027,7 @@ static int run_finish(struct run *r, int rc)
 	pfi_corr_free(r->corr);
 	pfi_chunker_free(r->chunks);
 	pfi_counts_free(r->events);
+	pfi_overlap_free(r->overlap);
 	free(r->counts);
 	return rc;
 }
@@ -1048,11 +1105,13 @@ void pfi_run_warn(struct pfi_run *run, const char *msg)
 	warn(&run->r, msg);
 }
 
-void pfi_run_input(struct pfi_run *run, const char *name, time_t ref)
+void pfi_run_input(struct pfi_run *run, const char *name, time_t ref,
+                   int reads_on)
 {
 	pfi_syslog_init(&run->ctx, ref);
 	run->last_time = 0;
 	run->input = name;
+	pfi_overlap_input(run->r.overlap, reads_on);
 }
 
 /* Every PROGRESS_EVERY lines read, progress; less often, a sweep. */

@@ -28,9 +28,11 @@ int pfi_run_start(struct pfi_run *run);
 int pfi_run_stopped(const struct pfi_run *run);
 /* Passes a problem that does not stop the run to opts->warn. */
 void pfi_run_warn(struct pfi_run *run, const char *msg);
-/* A new input: its name for progress, and the reference time (a file's
- * mtime) for the year of classic timestamps. */
-void pfi_run_input(struct pfi_run *run, const char *name, time_t ref);
+/* A new input: its name for progress, the reference time (a file's
+ * mtime) for the year of classic timestamps, and whether it goes on where
+ * an earlier run stopped (write-overlap.h). */
+void pfi_run_input(struct pfi_run *run, const char *name, time_t ref,
+                   int reads_on);
 /* Indexes one log line of the current input, as a file's line is
  * indexed.  PFI_OK, PFI_ENOMEM or PFI_ERROR. */
 int pfi_run_line(struct pfi_run *run, const char *line, size_t len);

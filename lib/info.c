@@ -165,6 +165,11 @@ int pfi_info_new(struct pfi_info **out, pfi_store *st)
 	}
 	if (rc == PFI_OK && st->schema >= 5)
 		rc = info_journals(st, ip);
+	/* made on a write since schema 5: an index not written since lacks it */
+	if (pfi_store_int(st, "SELECT count(*) FROM sqlite_schema"
+	                  " WHERE type = 'table' AND name = 'line_hosts'") > 0)
+		in->duplicate_lines = scalar(st, "SELECT coalesce(sum(duplicates),"
+		                             " 0) FROM line_hosts", &rc);
 	in->first = scalar(st, st->schema >= 5 ? "SELECT min(t) FROM (SELECT"
 	                   " min(first) AS t FROM files UNION ALL SELECT"
 	                   " min(first) FROM journal_cursors)"

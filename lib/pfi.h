@@ -152,12 +152,17 @@ struct pfi_index_report {
 	uint64_t rejects;        /* of which rejected recipients */
 	uint64_t verdict_lines;  /* verdicts of milters and filters (not in
 	                            postfix_lines or foreign_lines) */
+	uint64_t duplicate_lines; /* lines read that the index held already
+	                             (overlapping inputs): skipped, in none
+	                             of the counts above */
 };
 
 /*
  * Indexes `paths` (files; "-" is standard input) into `st`, oldest content
  * first whatever the order given.  Files already indexed are recognised by
  * identity and content fingerprint and only their new lines are read.
+ * A line the index holds already (inputs that overlap: the same hours
+ * twice, a copy of a log) is skipped and counted as a duplicate.
  * Messages still open at the end are kept in the index and completed by a
  * later run.  `opts` and `report` may be NULL.
  * Returns PFI_OK; PFI_EIO if any file failed (the others are indexed, and
@@ -430,6 +435,8 @@ struct pfi_info {
 	int64_t db_bytes;
 	const struct pfi_journal_info *journals;   /* oldest first */
 	size_t njournals;
+	int64_t duplicate_lines; /* lines read again (overlapping inputs) and
+	                            skipped: not in lines */
 };
 
 /*

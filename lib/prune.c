@@ -9,7 +9,9 @@
  * message that stays has a line in it.  Links to what went are undone.
  * The files table stays, so pruned files are not read again; the line
  * counts by kind stay too: they count what was read.  The stats cells are
- * counted again.  Then VACUUM gives the space back.
+ * counted again.  The identities of the lines of hours before the cut go
+ * too: those lines, read again from a copy, are indexed again.  Then
+ * VACUUM gives the space back.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,8 @@ static const char *const prune_sql[] = {
 	"DELETE FROM problems WHERE time < ?1",
 	/* Counts are per hour: the hours wholly before the cutoff go. */
 	"DELETE FROM event_counts WHERE (hour + 1) * 3600000000 <= ?1",
+	/* So do the identities of their lines (write-overlap.c). */
+	"DELETE FROM line_ids WHERE (hour + 1) * 3600000000 <= ?1",
 	/* A chunk goes only below the oldest line anything still refers to. */
 	"DELETE FROM chunks WHERE last < ?1 AND first + count <= coalesce(("
 	" SELECT min(v) FROM (SELECT min(first_line) AS v FROM message_lines"

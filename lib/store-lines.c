@@ -108,12 +108,40 @@ static const char find_chunk_sql[] =
 	"SELECT first, count, data FROM chunks WHERE first <= ?1"
 	" ORDER BY first DESC LIMIT 1";
 
+/* The lines of the chunk in column `col` of row s, decompressed into
+ * *text (malloc'd, *size bytes).  PFI_OK, PFI_ENOMEM or PFI_EPARSE. */
+static int chunk_unpack(sqlite3_stmt *s, int col, char **text, size_t *size)
+{
+	const void *z = sqlite3_column_blob(s, col);
+	int zn = sqlite3_column_bytes(s, col);
+	unsigned long long n = ZSTD_getFrameContentSize(z, (size_t)zn);
+
+	*text = NULL;
+	if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    n >= SIZE_MAX)
+		return PFI_EPARSE;
+	if ((*text = malloc((size_t)n + 1)) == NULL)
+		return PFI_ENOMEM;
+	if (!ZSTD_isError(ZSTD_decompress(*text, (size_t)n, z, (size_t)zn))) {
+		*size = (size_t)n;
+		return PFI_OK;
+	}
+	free(*text);
+	*text = NULL;
+	return PFI_EPARSE;
+}
+
+static int chunk_damaged(pfi_store *st, int rc)
+{
+	return rc == PFI_EPARSE ? pfi_err_set(&st->err, PFI_ESCHEMA,
+	                                      "damaged line chunk in index") : rc;
+}
+
 static int chunk_load(pfi_store *st, int64_t id, struct pfi_chunk *k)
 {
 	sqlite3_stmt *s = pfi_store_stmt(st, ST_FIND_CHUNK, find_chunk_sql);
-	const void *z;
-	unsigned long long size;
-	int zn, rc = PFI_ENOTFOUND;
+	size_t size;
+	int rc = PFI_ENOTFOUND;
 
 	chunk_release(k);
 	if (s == NULL)
@@ -122,20 +150,35 @@ static int chunk_load(pfi_store *st, int64_t id, struct pfi_chunk *k)
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		k->first = sqlite3_column_int64(s, 0);
 		k->count = sqlite3_column_int64(s, 1);
-		z = sqlite3_column_blob(s, 2);
-		zn = sqlite3_column_bytes(s, 2);
-		size = ZSTD_getFrameContentSize(z, (size_t)zn);
-		rc = PFI_EPARSE;
-		if (size != ZSTD_CONTENTSIZE_ERROR && size != ZSTD_CONTENTSIZE_UNKNOWN &&
-		    (k->text = malloc((size_t)size + 1)) != NULL &&
-		    !ZSTD_isError(ZSTD_decompress(k->text, (size_t)size, z, (size_t)zn)))
-			rc = chunk_index(k, (size_t)size);
+		rc = chunk_unpack(s, 2, &k->text, &size);
+		if (rc == PFI_OK)
+			rc = chunk_index(k, size);
 	}
 	sqlite3_reset(s);
 	if (rc != PFI_OK)
 		chunk_release(k);
-	return rc == PFI_EPARSE ? pfi_err_set(&st->err, PFI_ESCHEMA,
-	                                      "damaged line chunk in index") : rc;
+	return chunk_damaged(st, rc);
+}
+
+int pfi_store_each_chunk(pfi_store *st, pfi_chunk_cb cb, void *ctx)
+{
+	sqlite3_stmt *s;
+	char *text;
+	size_t size;
+	int step = SQLITE_DONE, rc = pfi_store_prepare(st, "SELECT first, last, data"
+	                                 " FROM chunks ORDER BY first", &s);
+
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = chunk_damaged(st, chunk_unpack(s, 2, &text, &size));
+		if (rc == PFI_OK)
+			rc = cb(ctx, sqlite3_column_int64(s, 0),
+			        sqlite3_column_int64(s, 1), text, size);
+		free(text);
+	}
+	if (rc == PFI_OK && step != SQLITE_DONE)
+		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read index");
+	sqlite3_finalize(s);
+	return rc;
 }
 
 void pfi_store_forget_chunk(pfi_store *st)

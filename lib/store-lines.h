@@ -21,6 +21,13 @@ typedef int (*pfi_line_cb)(void *ctx, int64_t id, const char *line,
 /* Calls cb for each of the lines `ids` (ascending) that the index holds. */
 int pfi_store_read_lines(pfi_store *st, const int64_t *ids, size_t n,
                          pfi_line_cb cb, void *ctx);
+typedef int (*pfi_chunk_cb)(void *ctx, int64_t first, int64_t last,
+                            const char *text, size_t size);
+/* Calls cb for each chunk in line order: the id of its first line, the
+ * time of its latest, and its lines (size bytes, "\n" after each); a
+ * non-zero return stops the walk and is returned.  PFI_OK, PFI_ENOMEM,
+ * PFI_ESCHEMA (a damaged chunk) or PFI_ERROR. */
+int pfi_store_each_chunk(pfi_store *st, pfi_chunk_cb cb, void *ctx);
 /* Frees the store's decompressed chunk (on close, and after writes). */
 void pfi_store_forget_chunk(pfi_store *st);
 /* Registers pfi_message_text(message_id) on the connection. */

@@ -96,6 +96,26 @@
 	" lines BLOB"                    /* waiting line ids, varint deltas */ \
 	");"
 
+/* The identities of the lines indexed (write-overlap.c), so a line that
+ * overlapping inputs hold twice is indexed once: per host and UTC hour,
+ * rows of 64-bit XXH3 identities of host, second, program, PID, repeat
+ * count and text, as runs wrote them; and per host its latest line's
+ * time and the lines skipped as already indexed.  Made when an index is
+ * opened for writing (filled from its chunks then), not by a schema
+ * version: an index without them is read as it is. */
+#define PFI_LINE_IDS_SQL                                                     \
+	"CREATE TABLE IF NOT EXISTS line_ids ("                              \
+	" host TEXT NOT NULL,"           /* "": lines that are not syslog's */ \
+	" hour INTEGER NOT NULL,"        /* time / 1 h (UTC) */              \
+	" ids BLOB NOT NULL"             /* 8 bytes each, little-endian */   \
+	");"                                                                 \
+	"CREATE INDEX IF NOT EXISTS line_ids_hour ON line_ids(host, hour);"  \
+	"CREATE TABLE IF NOT EXISTS line_hosts ("                            \
+	" host TEXT PRIMARY KEY,"                                            \
+	" last INTEGER NOT NULL,"        /* time of its latest line */       \
+	" duplicates INTEGER NOT NULL"   /* its lines skipped as repeats */  \
+	") WITHOUT ROWID;"
+
 const char pfi_schema_sql[] =
 	/* Every file read, recognised by identity (dev, ino, size, mtime) and
 	 * by a fingerprint of its first bytes, so a renamed or compressed
@@ -208,7 +228,8 @@ const char pfi_schema_sql[] =
 	PFI_PROBLEMS_SQL
 	PFI_EVENT_COUNTS_SQL
 	PFI_VERDICTS_SQL
-	PFI_JOURNAL_SQL;
+	PFI_JOURNAL_SQL
+	PFI_LINE_IDS_SQL;
 
 /* Schema 2 added stat_cells and sessions to schema 1; schema 3 problems;
  * schema 4 event_counts; schema 5 verdicts and journal_cursors. */
@@ -217,6 +238,7 @@ const char pfi_sessions_sql[] = PFI_SESSIONS_SQL;
 const char pfi_problems_sql[] = PFI_PROBLEMS_SQL;
 const char pfi_event_counts_sql[] = PFI_EVENT_COUNTS_SQL;
 const char pfi_verdicts_sql[] = PFI_VERDICTS_SQL PFI_JOURNAL_SQL;
+const char pfi_line_ids_sql[] = PFI_LINE_IDS_SQL;
 
 /*
  * Indexes a run reads only at its end (links, rewrites of messages

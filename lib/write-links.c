@@ -154,7 +154,8 @@ static int end_requeued(struct resolver *r, int64_t message, int64_t copy)
 	if (rc != PFI_OK)
 		return rc;
 	sqlite3_bind_int64(r->s[ST_REQUEUED_CLOSE], 1, message);
-	sqlite3_bind_int(r->s[ST_REQUEUED_CLOSE], 2, PFI_MSG_REQUEUED);
+	sqlite3_bind_int(r->s[ST_REQUEUED_CLOSE], 2,
+	                 PFI_MSG_REQUEUED | PFI_MSG_CLOSED);
 	sqlite3_bind_int(r->s[ST_REQUEUED_CLOSE], 3, PFI_MSG_HELD);
 	return run(r, ST_REQUEUED_CLOSE);
 }

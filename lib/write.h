@@ -9,6 +9,7 @@
  *   write-sessions.c  the correlator's live sessions between runs
  *   write-verdicts.c  milters' and filters' verdicts, and their joins
  *   write-links.c     links between messages resolved after a run
+ *   write-merge.c     a message's beginning indexed after its end
  *   write-rollup.c    the per-hour stats cells, rebuilt or changed
  *   write-schema.c    bringing an older index up to date
  *
@@ -128,6 +129,15 @@ const char *pfi_link_relation(int kind, int far);
  * noting both sides of each resolved link as touched. */
 int pfi_write_links(struct pfi_write *w, int64_t since_msg,
                     int64_t since_link);
+
+/* ---- write-merge.c ---- */
+
+/* Folds each message the run leaves open (ids from since_msg) into the
+ * stored message that continues it, if one does (a beginning indexed
+ * after its end); *joined says how many, each touched.  PFI_OK,
+ * PFI_ENOMEM, PFI_ESCHEMA or PFI_ERROR. */
+int pfi_write_join_beginnings(struct pfi_write *w, int64_t since_msg,
+                              size_t *joined);
 
 /* ---- write-rollup.c ---- */
 

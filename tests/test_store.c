@@ -236,14 +236,18 @@ Test(store, an_interrupted_run_is_completed_by_the_next_one)
 	cr_assert(rep.lines > 0 && (int64_t)rep.lines < 8 * nl, "stopped after %llu lines",
 	          (unsigned long long)rep.lines);
 	pfi_store_close(index_into(db, paths, 1, &rep));
-	cr_assert_gt(rep.lines, 0, "the second run reads the rest");
+	/* the rest: the sample log seven times more, which it skips as read */
+	cr_assert_gt(rep.lines + rep.duplicate_lines, 0,
+	             "the second run reads the rest");
 	pfi_store_close(index_into(whole, paths, 1, NULL));
 	a = db_rows(db, "SELECT host, queue_id, recipient, status, attempts"
 	            " FROM deliveries ORDER BY 1, 2, 3, 4, 5");
 	b = db_rows(whole, "SELECT host, queue_id, recipient, status, attempts"
 	            " FROM deliveries ORDER BY 1, 2, 3, 4, 5");
 	cr_assert_str_eq(a, b);
-	cr_assert_eq(db_int(db, "SELECT coalesce(sum(count), 0) FROM chunks"), 8 * nl);
+	/* the copies after the first repeat it: one copy of each line stays */
+	cr_assert_eq(db_int(db, "SELECT coalesce(sum(count), 0) FROM chunks"), nl);
+	cr_assert_eq(db_int(whole, "SELECT coalesce(sum(count), 0) FROM chunks"), nl);
 	free(a);
 	free(b);
 	free(data);
