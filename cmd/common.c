@@ -5,6 +5,7 @@
  * finding and opening the index, and watching the logs a --follow reads.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
@@ -477,6 +478,23 @@ const char *cli_db_path_quiet(struct pfi_globals *g)
 	return g->db_path;
 }
 
+/* Whether a failure (rc and the library's msg) is another process's
+ * lock on the index.  SQLite's "database is locked" reaches pfi as a
+ * plain error from some statements. */
+static int store_locked(int rc, const char *msg)
+{
+	return rc == PFI_EBUSY || strstr(msg, "database is locked") != NULL;
+}
+
+/* Whether a failure is SQLite finding the file damaged. */
+static int store_damaged(int rc, const char *msg)
+{
+	return (rc == PFI_ESCHEMA && strstr(msg, "pfi index") == NULL &&
+	        strstr(msg, "schema") == NULL) ||
+	       strstr(msg, "malformed") != NULL ||
+	       strstr(msg, "not a database") != NULL;
+}
+
 /*
  * Reports why the index at path did not open (rc and the library's msg)
  * in one line that names the file and says what to do about it.
@@ -494,6 +512,11 @@ static void store_open_failed(const char *path, int rc, const char *msg,
 	}
 	if (rc == PFI_ENOTFOUND && !write) {
 		cli_warn("no index at '%s'; run 'pfi index' first", path);
+		return;
+	}
+	if (store_locked(rc, msg) && strstr(msg, path) == NULL) {
+		cli_warn("index '%s' is being written by another pfi; run this "
+		         "again when that ends", path);
 		return;
 	}
 	if (rc == PFI_ESCHEMA && strstr(msg, "not a pfi index") != NULL)
@@ -530,6 +553,93 @@ pfi_store *cli_store(struct pfi_globals *g)
 	                  write);
 	pfi_store_close(st);
 	return NULL;
+}
+
+int cli_index_error(struct pfi_globals *g, pfi_store *st, int rc,
+                    const char *what)
+{
+	const char *msg = pfi_errmsg(st), *path = cli_db_path_quiet(g);
+
+	if (path == NULL)
+		path = "?";
+	if (store_damaged(rc, msg))
+		return cli_error("%s: index '%s' is damaged (%s); move it aside and "
+		                 "run 'pfi index' to build it again from the logs",
+		                 what, path, msg);
+	if (store_locked(rc, msg))
+		return cli_error("%s: index '%s' is being written by another pfi; "
+		                 "run this again when that ends", what, path);
+	return cli_error("%s: %s", what, msg);
+}
+
+/* ---- what the index covers ---------------------------------------------- */
+
+/* The MTA hosts of the log, "mx1, mx2" (up to three, then "..."). */
+struct covers_hosts {
+	char text[200];
+	int n;
+};
+
+static int covers_add_host(void *ctx, const char *host)
+{
+	struct covers_hosts *h = ctx;
+	size_t len = strlen(h->text);
+
+	if (h->n++ == 3) {
+		snprintf(h->text + len, sizeof(h->text) - len, ", ...");
+		return 1;
+	}
+	snprintf(h->text + len, sizeof(h->text) - len, "%s%s",
+	         len ? ", " : "", host);
+	return 0;
+}
+
+/* "the index covers FIRST to LAST (hosts ...; N messages, M rejects)"
+ * into buf; lo and hi get the period. */
+static void covers_text(const struct pfi_globals *g, pfi_store *st,
+                        const struct pfi_info *info, char *buf, size_t size,
+                        int64_t *lo, int64_t *hi)
+{
+	struct covers_hosts hosts = { "", 0 };
+	char first[64], last[64], rejects[48];
+
+	/* the first file's first line need not be the oldest */
+	*lo = info->first < info->last ? info->first : info->last;
+	*hi = info->first < info->last ? info->last : info->first;
+	pfi_complete_values(st, PFI_COMPLETE_HOST, "", 4, covers_add_host, &hosts);
+	pfi_time_format(first, sizeof(first), *lo, g->utc);
+	pfi_time_format(last, sizeof(last), *hi, g->utc);
+	snprintf(rejects, sizeof(rejects), ", %" PRId64 " rejects", info->rejects);
+	snprintf(buf, size, "the index covers %s to %s (%s%s%s%" PRId64
+	         " messages%s)", first, last, hosts.n ? "hosts " : "",
+	         hosts.text, hosts.n ? "; " : "", info->messages,
+	         info->rejects > 0 ? rejects : "");
+}
+
+void cli_index_covers(const struct pfi_globals *g, pfi_store *st,
+                      const struct pfi_filter *f, const char *what)
+{
+	struct pfi_info *info = NULL;
+	char t[64], covers[512];
+	int64_t lo, hi;
+
+	if (pfi_info_new(&info, st) != PFI_OK)
+		return;   /* the hint is a courtesy: no second error */
+	if (info->messages == 0 && info->rejects == 0) {
+		cli_warn("%s: the index holds no mail yet; run 'pfi index'", what);
+		pfi_info_free(info);
+		return;
+	}
+	covers_text(g, st, info, covers, sizeof(covers), &lo, &hi);
+	if (f->since != 0 && f->since > hi)
+		cli_warn("%s: --since %s is after all of it; %s", what,
+		         pfi_time_format(t, sizeof(t), f->since, g->utc), covers);
+	else if (f->until != 0 && f->until <= lo)
+		cli_warn("%s: --until %s is before all of it; %s", what,
+		         pfi_time_format(t, sizeof(t), f->until, g->utc), covers);
+	else
+		cli_warn("%s; %s", what, covers);
+	pfi_info_free(info);
 }
 
 void cli_out_num(pfi_out *o, const char *key, double v)

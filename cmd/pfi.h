@@ -422,6 +422,21 @@ int cli_stdout_closed(void);
 /* Ends and frees o; returns an exit code: a write error other than a
  * closed pipe is reported and gives PFI_EXIT_FAILURE. */
 int cli_out_end(pfi_out *o);
+/*
+ * Reports, in one line, that `what` ("cannot compute stats") failed on the
+ * open index with rc: a damaged index or one another pfi writes is named,
+ * with what to do.  Returns PFI_EXIT_FAILURE.
+ */
+int cli_index_error(struct pfi_globals *g, pfi_store *st, int rc,
+                    const char *what);
+/*
+ * Says on stderr, in one line after `what` ("no match"), what the index
+ * covers (its period, hosts, messages and rejects) and, when the
+ * --since/--until window of f lies outside that period, that it does; an
+ * empty index is told to run pfi index.
+ */
+void cli_index_covers(const struct pfi_globals *g, pfi_store *st,
+                      const struct pfi_filter *f, const char *what);
 /* A number or count, or null when it is unknown (negative). */
 void cli_out_num(pfi_out *o, const char *key, double v);
 void cli_out_int(pfi_out *o, const char *key, int64_t v);

@@ -166,7 +166,8 @@ static void stats_verdict_object(pfi_out *o, const struct pfi_stats_verdict *v,
 	pfi_out_object_end(o);
 }
 
-/* The verdicts of a by[] row in one cell: "dkim=pass:12 spf=fail:1". */
+/* The verdicts of a table's by[] row in one cell: "dkim=pass:12
+ * spf=fail:1" (the last column, which wraps). */
 static void stats_verdict_cell(pfi_out *o, const struct pfi_stats_verdict *v,
                                size_t n)
 {
@@ -185,8 +186,80 @@ static void stats_verdict_cell(pfi_out *o, const struct pfi_stats_verdict *v,
 	pfi_out_str(o, "verdicts", cell);
 }
 
+/* The messages of v[0..n) with verdict kind=result; 0 when none. */
+static int64_t stats_verdict_of(const struct pfi_stats_verdict *v, size_t n,
+                                const char *kind, const char *result)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].kind, kind) == 0 && strcmp(v[i].result, result) == 0)
+			return v[i].messages;
+	return 0;
+}
+
+/*
+ * CSV and TSV: a column for each verdict SPEC knows, whatever the data
+ * holds, named as the JSON document's path flattens ("verdicts.dkim.pass.
+ * messages"), so that the columns never depend on the data.
+ */
+static void stats_verdict_columns(pfi_out *o, const struct pfi_stats_verdict *v,
+                                  size_t n)
+{
+	const char *const *k, *const *r;
+	char name[96];
+
+	for (k = pfi_verdict_kinds(); *k; k++)
+		for (r = pfi_verdict_results(*k); *r; r++) {
+			snprintf(name, sizeof(name), "verdicts.%s.%s.messages", *k, *r);
+			pfi_out_int(o, name, stats_verdict_of(v, n, *k, *r));
+		}
+}
+
+/* A rate (a fraction, not negative) in percent with one decimal: the
+ * JSON fraction, three decimals, times 100, so that both show the same
+ * figure (rounded here: the pfi program does not link libm). */
+static double stats_percent(double v)
+{
+	return (double)(int64_t)(v * 1000 + 0.5) / 10;
+}
+
+/* A rate in a table, as stats_percent(); null when there is none. */
+static void stats_out_pct(pfi_out *o, const char *key, double v)
+{
+	cli_out_num(o, key, v < 0 ? v : stats_percent(v));
+}
+
+/* A by[] row in a table: the counts people read, rates in percent, the
+ * message counts only when the key splits them (not by recipient). */
+static void stats_group_table(pfi_out *o, const struct pfi_stats_group *g,
+                              int verdicts)
+{
+	const struct pfi_stats_counts *c = &g->c;
+	int msgs = c->received >= 0;
+
+	pfi_out_str(o, "key", g->key);
+	if (msgs)
+		pfi_out_int(o, "received", c->received);
+	pfi_out_int(o, "recipients", c->recipients);
+	pfi_out_int(o, "delivered", c->delivered);
+	pfi_out_int(o, "deferred", c->deferred);
+	pfi_out_int(o, "bounced", c->bounced);
+	pfi_out_int(o, "expired", c->expired);
+	pfi_out_int(o, "rejected", c->rejected);
+	pfi_out_int(o, "discarded", c->discarded);
+	pfi_out_int(o, "held", c->held);
+	pfi_out_int(o, "deleted", c->deleted);
+	stats_out_pct(o, "bounce%", c->bounce_rate);
+	stats_out_pct(o, "defer%", c->defer_rate);
+	if (msgs)
+		pfi_out_int(o, "notifications", c->notifications);
+	if (verdicts)
+		stats_verdict_cell(o, g->verdicts, g->nverdicts);
+}
+
 /* How a by[] row carries its verdicts. */
-enum group_verdicts { GV_OBJECT, GV_CELL, GV_NONE };
+enum group_verdicts { GV_OBJECT, GV_COLUMNS };
 
 static void stats_group(pfi_out *o, const struct pfi_stats_group *g,
                         enum group_verdicts gv)
@@ -195,8 +268,8 @@ static void stats_group(pfi_out *o, const struct pfi_stats_group *g,
 	stats_counts(o, &g->c);
 	if (gv == GV_OBJECT)
 		stats_verdict_object(o, g->verdicts, g->nverdicts);
-	else if (gv == GV_CELL)
-		stats_verdict_cell(o, g->verdicts, g->nverdicts);
+	else
+		stats_verdict_columns(o, g->verdicts, g->nverdicts);
 }
 
 static void stats_domain(pfi_out *o, const struct pfi_stats_domain *d,
@@ -425,7 +498,7 @@ static void stats_change(pfi_out *o, const struct pfi_stats *a,
 	pfi_out_object_end(o);
 }
 
-/* json (and csv/ndjson/tsv without --by): the document as one record. */
+/* json and ndjson: the document as one record. */
 static int stats_document(struct pfi_globals *g, const struct pfi_stats *s,
                           const struct pfi_stats *prev)
 {
@@ -444,23 +517,128 @@ static int stats_document(struct pfi_globals *g, const struct pfi_stats *s,
 	return cli_out_end(o);
 }
 
-/* ndjson, csv, tsv with --by: one record per by[] row. */
-static int stats_rows(struct pfi_globals *g, const struct pfi_stats *s,
-                      int fmt)
+/* The table's columns that may go when the screen is narrow, least
+ * useful first (pfi_out_set_optional). */
+static const char *const stats_table_optional[] = {
+	"notifications", "held", "deleted", "discarded", "defer%", "expired",
+	"received", NULL
+};
+
+/* The by[] rows of s as a table; the verdicts column only when some row
+ * has verdicts. */
+static int stats_by_rows_table(struct pfi_globals *g, const struct pfi_stats *s)
 {
-	pfi_out *o = cli_out_new(g, fmt);
-	enum group_verdicts gv = fmt == PFI_FMT_NDJSON ? GV_OBJECT : GV_CELL;
+	pfi_out *o = cli_out_new(g, PFI_FMT_TABLE);
 	size_t i, any = 0;
 
-	/* A table shows the column only when some row has verdicts. */
 	for (i = 0; i < s->nby; i++)
 		any += s->by[i].nverdicts;
-	if (fmt == PFI_FMT_TABLE && any == 0)
-		gv = GV_NONE;
+	pfi_out_set_optional(o, stats_table_optional);
 	pfi_out_begin(o, "by");
 	for (i = 0; i < s->nby; i++) {
 		pfi_out_record_begin(o);
+		stats_group_table(o, &s->by[i], any > 0);
+		pfi_out_record_end(o);
+	}
+	return cli_out_end(o);
+}
+
+/* One record per by[] row of s (and of prev after them), each with its
+ * period, so that the rows of both periods tell themselves apart. */
+static void stats_by_records(pfi_out *o, const struct pfi_stats *s,
+                             enum group_verdicts gv)
+{
+	size_t i;
+
+	for (i = 0; i < s->nby; i++) {
+		pfi_out_record_begin(o);
+		pfi_out_time(o, "since", s->since);
+		pfi_out_time(o, "until", s->until);
 		stats_group(o, &s->by[i], gv);
+		pfi_out_record_end(o);
+	}
+}
+
+/* ndjson, csv, tsv with --by: one record per by[] row. */
+static int stats_rows(struct pfi_globals *g, const struct pfi_stats *s,
+                      const struct pfi_stats *prev)
+{
+	pfi_out *o = cli_out_new(g, -1);
+	enum group_verdicts gv = g->format == PFI_FMT_NDJSON ? GV_OBJECT
+	                                                    : GV_COLUMNS;
+
+	pfi_out_begin(o, "by");
+	stats_by_records(o, s, gv);
+	if (prev != NULL)
+		stats_by_records(o, prev, gv);
+	return cli_out_end(o);
+}
+
+/* ---- CSV and TSV: one summary row ---------------------------------------- */
+
+/* The figures of a summary row that are not counts of the totals. */
+static void stats_summary_figures(pfi_out *o, const struct pfi_stats *s)
+{
+	size_t c, i;
+	int64_t n;
+
+	cli_out_num(o, "delay.p50", s->p50);
+	cli_out_num(o, "delay.p95", s->p95);
+	cli_out_num(o, "delay.p99", s->p99);
+	cli_out_num(o, "delay.max", s->max);
+	pfi_out_num(o, "sla.threshold", s->sla_threshold);
+	cli_out_num(o, "sla.within_ratio", s->sla_within_ratio);
+	cli_out_num(o, "tls.inbound_ratio", s->tls_inbound_ratio);
+	cli_out_num(o, "tls.outbound_ratio", s->tls_outbound_ratio);
+	for (c = 0; c < sizeof(reject_classes) / sizeof(*reject_classes); c++) {
+		char name[64];
+
+		for (i = 0, n = 0; i < s->nrejects; i++)
+			if (strcmp(s->rejects[i].class, reject_classes[c]) == 0)
+				n += s->rejects[i].count;
+		snprintf(name, sizeof(name), "rejects.%s.count", reject_classes[c]);
+		pfi_out_int(o, name, n);
+	}
+}
+
+/* The counts of a summary row beside the outcomes. */
+static void stats_summary_more_counts(pfi_out *o, const struct pfi_stats *s)
+{
+	cli_out_int(o, "sasl_failures", s->sasl_failures);
+	cli_out_int(o, "deferrals.events", s->deferrals);
+	cli_out_int(o, "deferrals.records", s->deferred_records);
+	cli_out_int(o, "senders", s->senders);
+	cli_out_int(o, "distinct_recipients", s->distinct_recipients);
+	cli_out_int(o, "reject_warnings", s->reject_warnings);
+	cli_out_int(o, "problems.warning", s->warnings);
+	cli_out_int(o, "problems.error", s->errors);
+	cli_out_int(o, "problems.fatal", s->fatals);
+	cli_out_int(o, "problems.panic", s->panics);
+	cli_out_int(o, "problems.clock_warnings", s->clock_warnings);
+}
+
+/*
+ * csv and tsv without --by: one row of the document's single figures,
+ * named as its paths flatten, with the same columns whatever the data
+ * (lists and keyed breakdowns, such as dsn{}, are --by's rows or the JSON
+ * document's); with --compare, a second row for the compared period.
+ */
+static int stats_summary_rows(struct pfi_globals *g, const struct pfi_stats *s,
+                              const struct pfi_stats *prev)
+{
+	pfi_out *o = cli_out_new(g, -1);
+	const struct pfi_stats *p[2] = { s, prev };
+	size_t i;
+
+	pfi_out_begin(o, "stats");
+	for (i = 0; i < 2 && p[i] != NULL; i++) {
+		pfi_out_record_begin(o);
+		pfi_out_time(o, "since", p[i]->since);
+		pfi_out_time(o, "until", p[i]->until);
+		stats_counts(o, &p[i]->total);
+		stats_summary_figures(o, p[i]);
+		stats_summary_more_counts(o, p[i]);
+		stats_verdict_columns(o, p[i]->verdicts, p[i]->nverdicts);
 		pfi_out_record_end(o);
 	}
 	return cli_out_end(o);
@@ -501,12 +679,23 @@ static const struct stats_glyphs *stats_glyphs(void)
 	return utf8 ? &glyphs_utf8 : &glyphs_ascii;
 }
 
-static void stats_pct(const char *label, double v)
+/* The width of the summary's labels ("slow domains: " and the rest). */
+#define STATS_LABEL 14
+
+static void stats_label(const char *label)
+{
+	printf("%-*s", STATS_LABEL, label);
+}
+
+/* A rate for people: "2.2%", the JSON fraction (three decimals) times 100,
+ * as in every table of pfi stats; "-" when there is none. */
+static const char *stats_pct(char *buf, size_t size, double v)
 {
 	if (v < 0)
-		printf("%s -", label);
+		snprintf(buf, size, "-");
 	else
-		printf("%s %.2f%%", label, v * 100);
+		snprintf(buf, size, "%.1f%%", stats_percent(v));
+	return buf;
 }
 
 /* A duration for people: "0.8s", "42s", "5m3s", "2h10m". */
@@ -531,71 +720,86 @@ static void stats_summary_counts(const struct pfi_globals *g,
 	const struct pfi_stats_counts *c = &s->total;
 	char a[64], b[64];
 
-	printf("period:       %s .. %s\n",
+	stats_label("period:");
+	printf("%s .. %s\n",
 	       s->since ? pfi_time_format(a, sizeof(a), s->since, g->utc) : "start",
 	       s->until ? pfi_time_format(b, sizeof(b), s->until, g->utc) : "end");
-	printf("received:     %" PRId64 " messages, %" PRId64 " bytes; %" PRId64
+	stats_label("received:");
+	printf("%" PRId64 " messages, %" PRId64 " bytes; %" PRId64
 	       " bounce notifications\n", c->received, c->bytes_received,
 	       c->notifications);
-	printf("recipients:   %" PRId64 ": %" PRId64 " delivered, %" PRId64
-	       " deferred, %" PRId64 " bounced, %" PRId64 " expired, %" PRId64
-	       " rejected, %" PRId64 " discarded, %" PRId64 " held, %" PRId64
-	       " deleted\n", c->recipients, c->delivered, c->deferred, c->bounced,
-	       c->expired, c->rejected, c->discarded, c->held, c->deleted);
-	stats_pct("rates:       bounce", c->bounce_rate);
-	stats_pct(", deferred at least once", c->defer_rate);
-	putchar('\n');
+	stats_label("recipients:");
+	printf("%" PRId64 ": %" PRId64 " delivered, %" PRId64 " deferred, %"
+	       PRId64 " bounced, %" PRId64 " expired, %" PRId64 " rejected, %"
+	       PRId64 " discarded, %" PRId64 " held, %" PRId64 " deleted\n",
+	       c->recipients, c->delivered, c->deferred, c->bounced, c->expired,
+	       c->rejected, c->discarded, c->held, c->deleted);
+	stats_label("rates:");
+	printf("bounce %s, deferred at least once %s\n",
+	       stats_pct(a, sizeof(a), c->bounce_rate),
+	       stats_pct(b, sizeof(b), c->defer_rate));
 }
 
 static void stats_summary_delay(const struct pfi_stats *s)
 {
-	char a[32], b[32], c[32], d[32], t[32];
+	char a[32], b[32], c[32], d[32];
 	size_t i;
 
-	printf("delay:        p50 %s, p95 %s, p99 %s, max %s (%" PRId64
-	       " final outcomes)\n", stats_dur(a, sizeof(a), s->p50),
-	       stats_dur(b, sizeof(b), s->p95), stats_dur(c, sizeof(c), s->p99),
-	       stats_dur(d, sizeof(d), s->max), s->delays);
+	stats_label("delay:");
+	printf("p50 %s, p95 %s, p99 %s, max %s (%" PRId64 " final outcomes)\n",
+	       stats_dur(a, sizeof(a), s->p50), stats_dur(b, sizeof(b), s->p95),
+	       stats_dur(c, sizeof(c), s->p99), stats_dur(d, sizeof(d), s->max),
+	       s->delays);
 	/* Delays come from queue file times: a clock that jumped skews them. */
 	if (s->clock_warnings > 0)
-		printf("              (%" PRId64 " Postfix clock warnings in the"
-		       " period distort these: see problems below)\n",
+		printf("%-*s(%" PRId64 " Postfix clock warnings in the period "
+		       "distort these: see problems below)\n", STATS_LABEL, "",
 		       s->clock_warnings);
-	stats_pct("sla:         ", s->sla_within_ratio);
-	printf(" delivered within %s\n", stats_dur(t, sizeof(t), s->sla_threshold));
-	stats_pct("tls:          inbound", s->tls_inbound_ratio);
+	stats_label("sla:");
+	printf("%s delivered within %s\n",
+	       stats_pct(a, sizeof(a), s->sla_within_ratio),
+	       stats_dur(b, sizeof(b), s->sla_threshold));
+	stats_label("tls:");
+	printf("inbound %s", stats_pct(a, sizeof(a), s->tls_inbound_ratio));
 	for (i = 0; i < s->ntls_protocols; i++)
 		printf("%s%s %" PRId64, i ? ", " : " (", s->tls_protocols[i].key,
 		       s->tls_protocols[i].count);
-	printf("%s;", s->ntls_protocols ? ")" : "");
-	stats_pct(" outbound", s->tls_outbound_ratio);
-	printf(" of network deliveries\n");
+	printf("%s; outbound %s of network deliveries\n",
+	       s->ntls_protocols ? ")" : "",
+	       stats_pct(b, sizeof(b), s->tls_outbound_ratio));
 }
 
-/* One "label: key n, key n ..." line of a count list. */
+/* One "label: key n, key n ..." line of a count list: its first `top`
+ * entries, the rest summed as "(other)". */
 static void stats_count_line(const char *label, const struct pfi_count *c,
-                             size_t n)
+                             size_t n, size_t top)
 {
+	int64_t rest = 0;
 	size_t i;
 
 	if (n == 0)
 		return;
-	printf("%-14s", label);
-	for (i = 0; i < n; i++) {
+	stats_label(label);
+	for (i = 0; i < n && i < top; i++) {
 		printf("%s", i ? ", " : "");
 		cli_put_escaped(stdout, c[i].key ? c[i].key : "-");
 		printf(" %" PRId64, c[i].count);
 	}
+	for (; i < n; i++)
+		rest += c[i].count;
+	if (n > top)
+		printf(", (other) %" PRId64, rest);
 	putchar('\n');
 }
 
-static void stats_summary_lists(const struct pfi_stats *s)
+static void stats_summary_lists(const struct pfi_stats *s, size_t top)
 {
 	char a[32], b[32];
 	size_t i;
 
 	if (s->ntop_domains)
-		printf("top domains:  recipients delivered bounced deferred\n");
+		printf("%-*srecipients delivered bounced deferred\n", STATS_LABEL,
+		       "top domains:");
 	for (i = 0; i < s->ntop_domains; i++) {
 		const struct pfi_stats_domain *d = &s->top_domains[i];
 
@@ -605,7 +809,8 @@ static void stats_summary_lists(const struct pfi_stats *s)
 		putchar('\n');
 	}
 	if (s->nslow_domains)
-		printf("slow domains: p95 and max delay of final outcomes\n");
+		printf("%-*sp95 and max delay of final outcomes\n", STATS_LABEL,
+		       "slow domains:");
 	for (i = 0; i < s->nslow_domains; i++) {
 		const struct pfi_stats_domain *d = &s->slow_domains[i];
 
@@ -615,20 +820,28 @@ static void stats_summary_lists(const struct pfi_stats *s)
 		putchar('\n');
 	}
 	stats_count_line("sender doms:", s->top_sender_domains,
-	                 s->ntop_sender_domains);
-	stats_count_line("dsn:", s->dsn, s->ndsn);
+	                 s->ntop_sender_domains, top);
+	stats_count_line("dsn:", s->dsn, s->ndsn, top);
 }
 
-static void stats_summary_rejects(const struct pfi_stats *s)
+/* Reject codes, most frequent first: the first `top`, then the rest
+ * summed as "(other)"; SASL failures and the clients with most. */
+static void stats_summary_rejects(const struct pfi_stats *s, size_t top)
 {
+	int64_t rest = 0;
 	size_t i;
 
 	if (s->nrejects)
 		printf("rejects:\n");
-	for (i = 0; i < s->nrejects; i++)
+	for (i = 0; i < s->nrejects && i < top; i++)
 		printf("  %8" PRId64 "  %-20s %s\n", s->rejects[i].count,
 		       s->rejects[i].class, s->rejects[i].code);
-	printf("sasl failures: %" PRId64 "\n", s->sasl_failures);
+	for (; i < s->nrejects; i++)
+		rest += s->rejects[i].count;
+	if (s->nrejects > top)
+		printf("  %8" PRId64 "  (other)\n", rest);
+	stats_label("sasl:");
+	printf("%" PRId64 " failed logins\n", s->sasl_failures);
 	for (i = 0; i < s->nsasl_clients; i++)
 		printf("  %8" PRId64 "  %s\n", s->sasl_clients[i].count,
 		       s->sasl_clients[i].key);
@@ -641,19 +854,22 @@ static void stats_summary_more(const struct pfi_globals *g,
 	char a[64], b[64];
 	size_t i;
 
-	printf("deferrals:    %" PRId64 " deferred attempts of %" PRId64
-	       " records\n", s->deferrals, s->deferred_records);
+	stats_label("deferrals:");
+	printf("%" PRId64 " deferred attempts of %" PRId64 " records\n",
+	       s->deferrals, s->deferred_records);
 	for (i = 0; i < s->ndeferring_domains; i++) {
 		printf("  %8" PRId64 "  ", s->deferring_domains[i].count);
 		cli_put_escaped(stdout, s->deferring_domains[i].key[0]
 		                        ? s->deferring_domains[i].key : "-");
 		putchar('\n');
 	}
-	printf("addresses:    %" PRId64 " senders, %" PRId64 " recipients\n",
-	       s->senders, s->distinct_recipients);
-	printf("problems:     %" PRId64 " warnings, %" PRId64 " errors, %" PRId64
-	       " fatal, %" PRId64 " panic, %" PRId64 " reject warnings\n",
-	       s->warnings, s->errors, s->fatals, s->panics, s->reject_warnings);
+	stats_label("addresses:");
+	printf("%" PRId64 " senders, %" PRId64 " recipients\n", s->senders,
+	       s->distinct_recipients);
+	stats_label("problems:");
+	printf("%" PRId64 " warnings, %" PRId64 " errors, %" PRId64 " fatal, %"
+	       PRId64 " panic, %" PRId64 " reject warnings\n", s->warnings,
+	       s->errors, s->fatals, s->panics, s->reject_warnings);
 	for (i = 0; i < s->nproblems; i++) {
 		const struct pfi_stats_problem *p = &s->problems[i];
 		printf("  %8" PRId64 "  %-14s %s .. %s  ", p->count, p->level,
@@ -668,6 +884,7 @@ static void stats_summary_more(const struct pfi_globals *g,
  * then outbound signing by domain. */
 static void stats_summary_verdicts(const struct pfi_stats *s)
 {
+	char pct[32];
 	size_t i;
 
 	if (s->nverdicts > 0)
@@ -680,18 +897,18 @@ static void stats_summary_verdicts(const struct pfi_stats *s)
 			printf("  %-6s", v->kind);
 		printf("%s %s %" PRId64, first ? "" : ",", v->result, v->messages);
 		if (v->ratio >= 0)
-			printf(" (%.1f%%)", v->ratio * 100);
+			printf(" (%s)", stats_pct(pct, sizeof(pct), v->ratio));
 		if (i + 1 == s->nverdicts ||
 		    strcmp(v->kind, s->verdicts[i + 1].kind) != 0)
 			putchar('\n');
 	}
 	if (s->nsigning > 0)
-		printf("signing:      messages  signed\n");
+		printf("%-*smessages  signed\n", STATS_LABEL, "signing:");
 	for (i = 0; i < s->nsigning; i++) {
 		const struct pfi_stats_signing *g = &s->signing[i];
 
-		printf("  %8" PRId64 "  %6" PRId64 " (%.1f%%)  ", g->messages,
-		       g->signed_messages, g->ratio * 100);
+		printf("  %8" PRId64 "  %6" PRId64 " (%s)  ", g->messages,
+		       g->signed_messages, stats_pct(pct, sizeof(pct), g->ratio));
 		cli_put_escaped(stdout, g->domain);
 		putchar('\n');
 	}
@@ -770,17 +987,18 @@ static int stats_by_table(struct pfi_globals *g, const struct pfi_stats *s)
 	if (s->nby == 0)
 		return PFI_EXIT_OK;
 	putchar('\n');
-	return stats_rows(g, s, PFI_FMT_TABLE);
+	return stats_by_rows_table(g, s);
 }
 
-static int stats_summary(struct pfi_globals *g, const struct pfi_stats *s)
+static int stats_summary(struct pfi_globals *g, const struct pfi_stats *s,
+                         size_t top)
 {
 	const struct stats_glyphs *gl = stats_glyphs();
 
 	stats_summary_counts(g, s);
 	stats_summary_delay(s);
-	stats_summary_lists(s);
-	stats_summary_rejects(s);
+	stats_summary_lists(s, top);
+	stats_summary_rejects(s, top);
 	stats_summary_more(g, s);
 	stats_summary_verdicts(s);
 	if (s->ndays > 0) {
@@ -791,6 +1009,21 @@ static int stats_summary(struct pfi_globals *g, const struct pfi_stats *s)
 	}
 	fflush(stdout);
 	return stats_by_table(g, s);
+}
+
+/* A rate's line of the --compare table: both in percent, the change in
+ * percentage points ("+1.5 pp"), of the figures shown. */
+static void stats_compare_rate(const char *name, double now, double was)
+{
+	char a[32], b[32], d[32];
+
+	if (now < 0 || was < 0)
+		snprintf(d, sizeof(d), "-");
+	else
+		snprintf(d, sizeof(d), "%+.1f pp",
+		         stats_percent(now) - stats_percent(was));
+	printf("  %-14s %10s %10s %10s\n", name, stats_pct(a, sizeof(a), now),
+	       stats_pct(b, sizeof(b), was), d);
 }
 
 /* --compare on the table format: the compared period, then figure, now,
@@ -817,12 +1050,8 @@ static void stats_compare_table(const struct pfi_globals *g,
 	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
 		printf("  %-14s %10" PRId64 " %10" PRId64 " %+10" PRId64 "\n",
 		       names[i], now[i], was[i], now[i] - was[i]);
-	printf("  %-14s %9.2f%% %9.2f%% %+9.2f%%\n", "bounce_rate",
-	       x->bounce_rate * 100, y->bounce_rate * 100,
-	       (x->bounce_rate - y->bounce_rate) * 100);
-	printf("  %-14s %9.2f%% %9.2f%% %+9.2f%%\n", "defer_rate",
-	       x->defer_rate * 100, y->defer_rate * 100,
-	       (x->defer_rate - y->defer_rate) * 100);
+	stats_compare_rate("bounce_rate", x->bounce_rate, y->bounce_rate);
+	stats_compare_rate("defer_rate", x->defer_rate, y->defer_rate);
 }
 
 /* ---- running ------------------------------------------------------------------- */
@@ -833,14 +1062,47 @@ static int stats_print(struct pfi_globals *g, const struct stats_args *a,
 	int rc;
 
 	if (g->format == PFI_FMT_TABLE) {
-		rc = stats_summary(g, s);
+		rc = stats_summary(g, s, a->o.top ? a->o.top : 10);
 		if (prev != NULL)
 			stats_compare_table(g, s, prev);
 		return rc;
 	}
 	if (g->format != PFI_FMT_JSON && a->o.by != PFI_BY_NONE)
-		return stats_rows(g, s, -1);
+		return stats_rows(g, s, prev);
+	if (g->format == PFI_FMT_CSV || g->format == PFI_FMT_TSV)
+		return stats_summary_rows(g, s, prev);
 	return stats_document(g, s, prev);
+}
+
+/* Whether s counted nothing at all: no mail, no reject, no problem line,
+ * no verdict in its period. */
+static int stats_empty(const struct pfi_stats *s)
+{
+	return s->total.received <= 0 && s->total.notifications <= 0 &&
+	       s->total.recipients == 0 && s->deferrals == 0 &&
+	       s->sasl_failures == 0 && s->warnings + s->errors + s->fatals +
+	       s->panics + s->reject_warnings == 0 && s->nverdicts == 0;
+}
+
+/*
+ * A period with nothing in it (and, with --compare, nothing in the
+ * compared one either) is no answer: as search's no match, it exits 1
+ * with one line on stderr saying what the index covers.  The table then
+ * prints nothing; the other formats still print their (empty) figures.
+ */
+static int stats_answer(struct pfi_globals *g, pfi_store *st,
+                        const struct stats_args *a, const struct pfi_stats *s,
+                        const struct pfi_stats *prev)
+{
+	int rc = PFI_EXIT_OK;
+
+	if (!stats_empty(s) || (prev != NULL && !stats_empty(prev)))
+		return stats_print(g, a, s, prev);
+	if (g->format != PFI_FMT_TABLE)
+		rc = stats_print(g, a, s, prev);
+	cli_index_covers(g, st, &a->cf.f, prev ? "nothing to count in either "
+	                 "period" : "nothing to count");
+	return rc == PFI_EXIT_OK ? PFI_EXIT_NOMATCH : rc;
 }
 
 /*
@@ -877,9 +1139,9 @@ static int stats_run(struct pfi_globals *g, pfi_store *st,
 	if (rc == PFI_EINVAL)
 		rc = cli_usage_error("stats", "%s", pfi_errmsg(st));
 	else if (rc != PFI_OK)
-		rc = cli_error("cannot compute stats: %s", pfi_errmsg(st));
+		rc = cli_index_error(g, st, rc, "cannot compute stats");
 	else
-		rc = stats_print(g, a, s, prev);
+		rc = stats_answer(g, st, a, s, prev);
 	pfi_stats_free(prev);
 	pfi_stats_free(s);
 	return rc;

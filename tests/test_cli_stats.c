@@ -1,7 +1,9 @@
 /*
  * test_cli_stats.c - pfi stats as users and scripts meet it: --compare
  * (the compared period, the change, its table and its usage errors),
- * exit codes, the charts' ASCII fallback and CSV by group.  Like the rest
+ * exit codes, the charts' ASCII fallback, the table's labels, rates and
+ * --top, CSV and TSV with fixed columns, a period with nothing in it, and
+ * an index that is damaged or being written.  Like the rest
  * of the CLI suite (test_cli.c) it runs the built pfi only, indexes
  * included; the figures themselves are test_stats.c's, through the
  * library.
@@ -9,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <inttypes.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +59,9 @@ ParameterizedTestParameters(cli_stats, usage_errors_exit_with_two)
 		{ { "--compare", "0" }, 2 },
 		{ { "--compare", "-1h" }, 2 },
 		{ { "--compare", "2x" }, 2 },
-		{ { "--compare", "1h" }, 0 },
-		{ { "--since", "1d", "--compare", "1d" }, 0 },
+		/* the last hour and day hold nothing of the sample's: 1 */
+		{ { "--compare", "1h" }, 1 },
+		{ { "--since", "1d", "--compare", "1d" }, 1 },
 		{ { "--sla", "5x" }, 2 },
 		{ { "--sla", "1.51e308m" }, 2 },   /* overflows to infinity */
 		{ { "--top", "0" }, 2 },
@@ -349,18 +353,430 @@ Test(cli_stats, csv_with_by_prints_one_row_per_group)
 		"host", NULL };
 
 	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 0, "stderr: %s", err);
-	cr_assert_not_null(strstr(out, "key,received,notifications,recipients,"),
+	cr_assert_not_null(strstr(out, "since,until,key,received,notifications,"
+	                          "recipients,"), "%s", out);
+	cr_assert_not_null(strstr(out, "\n,,mx1,"), "%s", out);
+	cr_assert_not_null(strstr(out, "\n,,mx2,"), "%s", out);
+	/* a column per verdict: the sample's opendkim and amavis lines are
+	 * all mx1's (grep the log: 6 signed, 4 verified, 1 passed) */
+	cr_assert_not_null(strstr(out, ",bytes_received,verdicts.dkim.signed."
+	                          "messages,verdicts.dkim.pass.messages,"), "%s", out);
+	cr_assert_not_null(strstr(out, ",verdicts.virus.infected.messages\n"),
 	                   "%s", out);
-	cr_assert_not_null(strstr(out, "\nmx1,"), "%s", out);
-	cr_assert_not_null(strstr(out, "\nmx2,"), "%s", out);
-	/* a fixed verdicts column: the sample's opendkim and amavis lines
-	 * are all mx1's (grep the log: 6 signed, 4 verified, 1 passed) */
-	cr_assert_not_null(strstr(out, ",bytes_received,verdicts\n"), "%s", out);
-	cr_assert_not_null(strstr(out, ",\"\"\n"), "%s", out);
-	cr_assert_not_null(strstr(out, ",dkim=signed:6 dkim=pass:4 spam=clean:1"
-	                   " virus=clean:1\n"), "%s", out);
 	free(out);
 	free(err);
 	free(db);
 }
 
+
+/* ---- the table: labels, rates, --top --------------------------------------- */
+
+/* The standard output of pfi --db db --utc ARGS... (exit `status`). */
+static char *stats_out(const char *db, int status, const char *const *args)
+{
+	const char *argv[20] = { "--db", db, "--utc", "--no-pager", "stats" };
+	char *out = NULL, *err = NULL;
+	int n = 5;
+
+	for (int i = 0; args[i] != NULL && n < 19; i++)
+		argv[n++] = args[i];
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), status, "stderr: %s", err);
+	free(err);
+	return out;
+}
+
+Test(cli_stats, the_summary_labels_line_up)
+{
+	char *db = cli_db(), *out, *line, *save = NULL;
+	const char *none[] = { NULL };
+	int labels = 0;
+
+	setenv("LC_ALL", "C", 1);
+	out = stats_out(db, 0, none);
+	/* each "label: value" line: the value starts in column 15 */
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(line, ':');
+
+		if (line[0] == ' ' || colon == NULL || colon - line > 13 ||
+		    colon[1] == '\0')
+			continue;
+		labels++;
+		cr_expect(strlen(line) > 14 && line[13] == ' ' && line[14] != ' ',
+		          "not aligned: '%s'", line);
+	}
+	cr_assert_geq(labels, 12, "%d labels", labels);
+	unsetenv("LC_ALL");
+	free(out);
+	free(db);
+}
+
+Test(cli_stats, rates_are_percent_in_tables_and_fractions_in_json)
+{
+	char *db = cli_db(), *out;
+	const char *none[] = { NULL }, *json[] = { "--json", NULL };
+	const char *by[] = { "--by", "domain", NULL };
+	const char *by_json[] = { "--by", "domain", "--format", "ndjson", NULL };
+
+	/* 2 bounced of 98 - 6 rejected; 6 deferred once */
+	out = stats_out(db, 0, none);
+	cr_assert_not_null(strstr(out, "\nrates:        bounce 2.2%, deferred at "
+	                          "least once 6.5%\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "\nsla:          97.6% delivered"), "%s", out);
+	cr_assert_not_null(strstr(out, " (46.2%)  example.com\n"), "%s", out);
+	free(out);
+	out = stats_out(db, 0, json);
+	cr_assert_not_null(strstr(out, "\"bounce_rate\":0.022,\"defer_rate\":0.065,"),
+	                   "%s", out);
+	free(out);
+	/* partner.example: 2 bounced of 21 - 1 rejected */
+	out = stats_out(db, 0, by);
+	cr_assert_not_null(strstr(out, "bounce%"), "%s", out);
+	cr_assert_null(strstr(out, "bounce_rate"), "%s", out);
+	cr_assert_null(strstr(out, "0.1 "), "%s", out);
+	free(out);
+	out = stats_out(db, 0, by_json);
+	cr_assert_not_null(strstr(out, "\"key\":\"partner.example\",\"received\":"
+	                          "null,\"notifications\":null,\"recipients\":21,"
+	                          "\"delivered\":18,\"deferred\":0,\"bounced\":2,"),
+	                   "%s", out);
+	cr_assert_not_null(strstr(out, "\"bounce_rate\":0.1,\"defer_rate\":0.05,"),
+	                   "%s", out);
+	free(out);
+	free(db);
+}
+
+Test(cli_stats, the_by_table_shows_rates_in_percent)
+{
+	char *db = cli_db(), *out, *row;
+	const char *by[] = { "--by", "domain", NULL };
+
+	out = stats_out(db, 0, by);
+	row = strstr(out, "\npartner.example ");
+	cr_assert_not_null(row, "%s", out);
+	/* ... bounce% 10, defer% 5 (2 and 1 of 20) */
+	cr_assert_not_null(strstr(row, " 10 "), "%.200s", row);
+	cr_assert_not_null(strstr(row, " 5 "), "%.200s", row);
+	free(out);
+	free(db);
+}
+
+Test(cli_stats, compare_shows_rate_changes_in_percentage_points)
+{
+	char *db = cli_db(), *out;
+	const char *args[] = { "--since", "2026-11-02T10:00:00Z", "--until",
+		"2026-11-02T11:00:00Z", "--compare", "1h", NULL };
+	char want[128];
+
+	out = stats_out(db, 0, args);
+	/* 0 of 9 bounced now, 2 of 83 before; 3 of 9 and 3 of 83 deferred */
+	snprintf(want, sizeof(want), "\n  %-14s %10s %10s %10s\n", "bounce_rate",
+	         "0.0%", "2.4%", "-2.4 pp");
+	cr_assert_not_null(strstr(out, want), "want: %s\ngot: %s", want, out);
+	snprintf(want, sizeof(want), "\n  %-14s %10s %10s %10s\n", "defer_rate",
+	         "33.3%", "3.6%", "+29.7 pp");
+	cr_assert_not_null(strstr(out, want), "want: %s\ngot: %s", want, out);
+	free(out);
+	free(db);
+}
+
+/* The entries of the table section that starts with `label` (lines
+ * indented under it, or the items of its line). */
+static int section_entries(const char *out, const char *label)
+{
+	const char *p = strstr(out, label);
+	int n = 0;
+
+	cr_assert_not_null(p, "no %s in\n%s", label, out);
+	p += 1 + strcspn(p + 1, "\n") + 1;   /* past the label's line */
+	while (strncmp(p, "  ", 2) == 0) {
+		n++;
+		p += strcspn(p, "\n") + 1;
+	}
+	return n;
+}
+
+Test(cli_stats, top_limits_every_list)
+{
+	char *db = cli_db(), *out;
+	const char *args[] = { "--top", "1", NULL };
+	const char *json[] = { "--top", "1", "--json", NULL };
+
+	out = stats_out(db, 0, args);
+	cr_expect_eq(section_entries(out, "\ntop domains:"), 1, "%s", out);
+	cr_expect_eq(section_entries(out, "\nslow domains:"), 1, "%s", out);
+	cr_expect_eq(section_entries(out, "\ndeferrals:"), 1, "%s", out);
+	/* the biggest reject code, then the rest: 3 unknown users, 3 more */
+	cr_expect_eq(section_entries(out, "\nrejects:"), 2, "%s", out);
+	cr_expect_not_null(strstr(out, "\n         3  unknown_user         550 "
+	                          "5.1.1\n         3  (other)\n"), "%s", out);
+	/* 4.4.1 and 5.1.1 have 4 each; 5.1.1 sorts after 4.4.1 */
+	cr_expect_not_null(strstr(out, "\ndsn:          4.4.1 4, (other) 8\n"),
+	                   "%s", out);
+	cr_expect_not_null(strstr(out, "\nsender doms:  partner.example 27\n"),
+	                   "%s", out);
+	free(out);
+	/* every list of the document too; dsn{} and rejects{} stay whole */
+	out = stats_out(db, 0, json);
+	cr_expect_not_null(strstr(out, "\"top_domains\":[{\"domain\":\"example.org\""
+	                          ",\"recipients\":39,\"delivered\":34,\"deferred\":0,"
+	                          "\"bounced\":0,\"expired\":0,\"rejected\":4}],"),
+	                   "%s", out);
+	cr_expect_not_null(strstr(out, "\"dsn\":{\"4.4.1\":4,\"5.1.1\":4,"), "%s", out);
+	free(out);
+	free(db);
+}
+
+/* ---- CSV and TSV: fixed columns ---------------------------------------- */
+
+/* The first line of text (malloc'd). */
+static char *header_of(const char *text)
+{
+	return strndup(text, strcspn(text, "\n"));
+}
+
+/* Fields of a CSV line without quotes (the sample's keys have none). */
+static int csv_fields(const char *line)
+{
+	int n = 1;
+
+	for (; *line && *line != '\n'; line++)
+		n += *line == ',';
+	return n;
+}
+
+/* Asserts that every line of csv has as many fields as its header, and
+ * that no cell holds JSON. */
+static void assert_flat(const char *csv)
+{
+	int want = csv_fields(csv);
+
+	cr_assert_null(strchr(csv, '['), "%s", csv);
+	cr_assert_null(strchr(csv, '{'), "%s", csv);
+	cr_assert_null(strchr(csv, '"'), "%s", csv);
+	for (const char *p = csv; *p; p += strcspn(p, "\n") + 1)
+		cr_assert_eq(csv_fields(p), want, "%.*s", (int)strcspn(p, "\n"), p);
+}
+
+Test(cli_stats, csv_and_tsv_columns_do_not_depend_on_the_data)
+{
+	char *db = cli_db(), *a, *b, *ha, *hb;
+	const char *all[] = { "--format", "csv", NULL };
+	const char *hour[] = { "--format", "csv", "--since", "2026-11-02T10:00Z",
+		"--until", "2026-11-02T10:30Z", NULL };
+	const char *none[] = { "--format", "csv", "--since", "2027-01-01", NULL };
+	const char *by_dom[] = { "--format", "csv", "--by", "domain", NULL };
+	const char *by_status[] = { "--format", "csv", "--by", "status", NULL };
+	const char *tsv[] = { "--format", "tsv", NULL };
+
+	/* one summary row, the same columns for the whole log, an hour of it
+	 * and a period with nothing in it */
+	a = stats_out(db, 0, all);
+	ha = header_of(a);
+	cr_assert_eq(strncmp(ha, "since,until,received,notifications,recipients,"
+	                     "delivered,", 46), 0, "%s", ha);
+	cr_assert_not_null(strstr(ha, ",bounce_rate,defer_rate,bytes_received,"
+	                          "delay.p50,"), "%s", ha);
+	cr_assert_not_null(strstr(ha, ",rejects.unknown_user.count,"), "%s", ha);
+	cr_assert_null(strstr(ha, "dsn"), "%s", ha);
+	cr_assert_null(strstr(ha, "TLSv1"), "%s", ha);
+	assert_flat(a);
+	cr_assert_eq(strchr(a, '\n')[1] != '\0' &&
+	             strchr(strchr(a, '\n') + 1, '\n')[1] == '\0', 1,
+	             "not one row:\n%s", a);
+	b = stats_out(db, 0, hour);
+	hb = header_of(b);
+	cr_assert_str_eq(ha, hb);
+	assert_flat(b);
+	free(b);
+	free(hb);
+	b = stats_out(db, 1, none);
+	hb = header_of(b);
+	cr_assert_str_eq(ha, hb);
+	assert_flat(b);
+	free(b);
+	free(hb);
+	free(a);
+	/* tsv: the same columns */
+	b = stats_out(db, 0, tsv);
+	for (char *t = b; *t; t++)
+		if (*t == '\t')
+			*t = ',';
+	hb = header_of(b);
+	cr_assert_str_eq(ha, hb);
+	free(b);
+	free(hb);
+	free(ha);
+	/* by rows: the same columns whatever the key */
+	a = stats_out(db, 0, by_dom);
+	b = stats_out(db, 0, by_status);
+	ha = header_of(a);
+	hb = header_of(b);
+	cr_assert_str_eq(ha, hb);
+	cr_assert_eq(strncmp(ha, "since,until,key,received,", 25), 0, "%s", ha);
+	assert_flat(a);
+	assert_flat(b);
+	free(a);
+	free(b);
+	free(ha);
+	free(hb);
+	free(db);
+}
+
+Test(cli_stats, csv_with_compare_has_a_row_per_period)
+{
+	char *db = cli_db(), *out;
+	const char *args[] = { "--format", "csv", "--since", "2026-11-02T10:00Z",
+		"--until", "2026-11-02T11:00Z", "--compare", "1h", NULL };
+
+	out = stats_out(db, 0, args);
+	assert_flat(out);
+	cr_assert_not_null(strstr(out, "\n2026-11-02T10:00:00Z,2026-11-02T11:00:00Z,4,"),
+	                   "%s", out);
+	cr_assert_not_null(strstr(out, "\n2026-11-02T09:00:00Z,2026-11-02T10:00:00Z,62,"),
+	                   "%s", out);
+	free(out);
+	free(db);
+}
+
+/* ---- a period with nothing in it ------------------------------------------ */
+
+Test(cli_stats, a_period_with_no_data_says_so_and_exits_one)
+{
+	char *db = cli_db(), *out = NULL, *err = NULL;
+	const char *table[] = { "--db", db, "--utc", "stats", "--since",
+		"2027-01-01", NULL };
+	const char *json[] = { "--db", db, "--utc", "stats", "--since",
+		"2027-01-01", "--json", NULL };
+	const char *filtered[] = { "--db", db, "--utc", "stats", "--from",
+		"nobody@nowhere.example", NULL };
+
+	cr_assert_eq(run_pfi(table, NULL, &out, &err), 1, "%s", err);
+	cr_assert_str_empty(out);
+	cr_assert_str_eq(err, "pfi: nothing to count: --since 2027-01-01T00:00:00Z "
+	                 "is after all of it; the index covers 2026-11-02T09:00:01Z "
+	                 "to 2026-11-02T10:10:24Z (hosts mx1, mx2; 72 messages, "
+	                 "6 rejects)\n");
+	free(out);
+	free(err);
+	/* scripts still get the document, all zeros */
+	cr_assert_eq(run_pfi(json, NULL, &out, &err), 1, "%s", err);
+	cr_assert_not_null(strstr(out, "\"received\":0,\"notifications\":0,"
+	                          "\"recipients\":0,"), "%s", out);
+	cr_assert_not_null(strstr(err, "nothing to count"), "%s", err);
+	free(out);
+	free(err);
+	cr_assert_eq(run_pfi(filtered, NULL, &out, &err), 1, "%s", err);
+	cr_assert_str_empty(out);
+	cr_assert_eq(strncmp(err, "pfi: nothing to count; the index covers ", 40),
+	             0, "%s", err);
+	free(out);
+	free(err);
+	free(db);
+}
+
+Test(cli_stats, an_empty_index_says_to_run_pfi_index)
+{
+	const char *dir = tmpdir_make();
+	char *log = path_join(dir, "empty.log"), *db = path_join(dir, "e.db");
+	char *out = NULL, *err = NULL;
+	const char *argv[] = { "--db", db, "stats", NULL };
+	FILE *fp = fopen(log, "w");
+
+	cr_assert_not_null(fp);
+	fclose(fp);
+	cr_assert_eq(run_pfi_index(db, log, &err), 0, "index: %s", err);
+	free(err);
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 1, "%s", err);
+	cr_assert_str_empty(out);
+	cr_assert_str_eq(err, "pfi: nothing to count: the index holds no mail yet;"
+	                 " run 'pfi index'\n");
+	free(out);
+	free(err);
+	free(log);
+	free(db);
+}
+
+/* ---- the index in trouble ------------------------------------------------- */
+
+/* One line on stderr: its text (malloc'd), exit 3 and no stdout asserted. */
+static char *one_error_line(const char *const *argv)
+{
+	char *out = NULL, *err = NULL;
+
+	cr_assert_eq(run_pfi(argv, NULL, &out, &err), 3, "%s", err);
+	cr_assert_str_empty(out);
+	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "one line: %s", err);
+	free(out);
+	return err;
+}
+
+Test(cli_stats, a_damaged_index_is_named_with_what_to_do)
+{
+	char *db = cli_db(), *err, *page;
+	const char *argv[] = { "--db", db, "stats", NULL };
+	int64_t root = db_int(db, "SELECT rootpage FROM sqlite_schema WHERE "
+	                      "name = 'deliveries'");
+	int64_t size = db_int(db, "PRAGMA page_size");
+	FILE *fp = fopen(db, "r+b");
+
+	/* the rows' table breaks; opening the index still works */
+	cr_assert_gt(root, 1);
+	cr_assert_not_null(fp);
+	page = malloc((size_t)size);
+	memset(page, 0xff, (size_t)size);
+	cr_assert_eq(fseek(fp, (long)((root - 1) * size), SEEK_SET), 0);
+	cr_assert_eq(fwrite(page, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+	err = one_error_line(argv);
+	cr_assert_eq(strncmp(err, "pfi: cannot compute stats: index '", 34), 0,
+	             "%s", err);
+	cr_assert_not_null(strstr(err, "sample.db' is damaged ("), "%s", err);
+	cr_assert_not_null(strstr(err, "); move it aside and run 'pfi index' to "
+	                          "build it again from the logs\n"), "%s", err);
+	free(err);
+	free(page);
+	free(db);
+}
+
+Test(cli_stats, an_index_another_pfi_writes_says_to_wait)
+{
+	char *db = cli_db(), *err;
+	const char *dir = tmpdir_make();
+	char *log = copy_fixture("logs/sample-rfc3339.log", dir, "b.log",
+	                         SAMPLE_MTIME);
+	const char *index[] = { "--db", db, "index", log, NULL };
+	const char *stats[] = { "--db", db, "stats", NULL };
+	sqlite3 *h = NULL;
+	char *out = NULL;
+
+	/* another writer's transaction (as a pfi index run holds) */
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	             SQLITE_OK, "%s", sqlite3_errmsg(h));
+	err = one_error_line(index);
+	cr_assert_not_null(strstr(err, "sample.db' is being written by another "),
+	                   "%s", err);
+	cr_assert_not_null(strstr(err, "; run 'pfi index' again when that ends\n"),
+	                   "%s", err);
+	free(err);
+	/* readers of a WAL index go on meanwhile */
+	cr_assert_eq(run_pfi(stats, NULL, &out, &err), 0, "%s", err);
+	free(out);
+	free(err);
+	sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+	/* without the WAL (a first run's way), readers wait too */
+	cr_assert_eq(sqlite3_exec(h, "PRAGMA journal_mode = DELETE; BEGIN "
+	                          "EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK, "%s",
+	             sqlite3_errmsg(h));
+	err = one_error_line(stats);
+	cr_assert_not_null(strstr(err, "sample.db' is being written by"), "%s", err);
+	cr_assert_not_null(strstr(err, "when that run ends\n"), "%s", err);
+	free(err);
+	err = one_error_line(index);
+	cr_assert_not_null(strstr(err, "sample.db' is being written by"), "%s", err);
+	free(err);
+	sqlite3_close(h);
+	free(log);
+	free(db);
+}
