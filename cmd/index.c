@@ -90,6 +90,7 @@ struct index_ui {
 	int progress;            /* show progress (stderr is a tty, no --quiet) */
 	int shown;               /* a progress line is on the screen */
 	struct timespec start;   /* when the run began */
+	double drawn;            /* seconds into the run of the last line */
 };
 
 static void index_on_signal(int sig)
@@ -120,30 +121,87 @@ static void index_warn(void *ctx, const char *msg)
 	cli_warn("%s", msg);
 }
 
-/* "\r" + "indexing FILE: 12.3/45.6 MB, 123456 lines/s", cut to the screen. */
+/* A time left for people: "12s", "5m03s", "2h10m". */
+static const char *index_left(char *buf, size_t size, double secs)
+{
+	long s = (long)(secs + 0.5);
+
+	if (s < 60)
+		snprintf(buf, size, "%lds", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
+	else
+		snprintf(buf, size, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+	return buf;
+}
+
+/* What a finishing step is called on the progress line. */
+static const char *index_step_name(enum pfi_index_step step)
+{
+	switch (step) {
+	case PFI_STEP_SAVE: return "saving open messages and counts";
+	case PFI_STEP_INDEXES: return "building indexes";
+	case PFI_STEP_LINKS: return "linking messages";
+	case PFI_STEP_STATS: return "updating statistics";
+	case PFI_STEP_COMMIT: return "committing";
+	default: return "reading";
+	}
+}
+
+/* The reading line: "indexing FILE (2/5): 45% of 212.9 MB, 35.2 MB/s,
+ * 251234 lines/s, 4s left"; without a known size, what is read so far. */
+static int index_reading(char *line, size_t size, const struct pfi_progress *p,
+                         double secs)
+{
+	double done = (double)p->run_bytes_done, total = (double)p->run_bytes_total;
+	double rate = secs > 0 ? done / secs : 0, lines = secs > 0 ? p->lines / secs : 0;
+	char of[32] = "", left[48] = "", eta[32];
+
+	if (p->files > 1)
+		snprintf(of, sizeof(of), " (%u/%u)", p->file, p->files);
+	if (total <= 0)
+		return snprintf(line, size, "indexing %s%s: %.1f MB, %.1f MB/s, %.0f"
+		                " lines/s", p->path ? p->path : "-", of, done / 1e6,
+		                rate / 1e6, lines);
+	if (done > total)
+		done = total;
+	if (rate > 0)
+		snprintf(left, sizeof(left), ", %s left",
+		         index_left(eta, sizeof(eta), (total - done) / rate));
+	return snprintf(line, size, "indexing %s%s: %.0f%% of %.1f MB, %.1f MB/s,"
+	                " %.0f lines/s%s", p->path ? p->path : "-", of,
+	                done * 100 / total, total / 1e6, rate / 1e6, lines, left);
+}
+
+/* "\r" + what the run does, cut to the screen: the file being read, how
+ * far, how fast and the time left, then each finishing step by name. */
 static void index_progress(void *ctx, const struct pfi_progress *p)
 {
 	struct index_ui *ui = ctx;
 	struct winsize ws;
 	double secs = index_elapsed(ui);
 	size_t cols = 80;
-	char line[512];
+	char line[512], took[32];
 	int n;
 
 	if (!ui->progress)
 		return;
+	/* at most ten lines a second while reading */
+	if (p->step == PFI_STEP_READ && ui->shown && secs - ui->drawn < 0.1)
+		return;
+	ui->drawn = secs;
 	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
 		cols = ws.ws_col;
-	if (p->bytes_total == 0 && p->bytes_done == 0)   /* a journal */
+	if (p->step != PFI_STEP_READ)
+		n = snprintf(line, sizeof(line), "indexing: %" PRIu64 " lines read in"
+		             " %s; %s", p->lines, index_left(took, sizeof(took), secs),
+		             index_step_name(p->step));
+	else if (p->bytes_total == 0 && p->bytes_done == 0)   /* a journal */
 		n = snprintf(line, sizeof(line), "indexing journal %s: %" PRIu64
 		             " entries, %.0f entries/s", p->path ? p->path : "-",
 		             p->lines, secs > 0 ? (double)p->lines / secs : 0.0);
 	else
-		n = snprintf(line, sizeof(line), "indexing %s: %.1f/%.1f MB,"
-		             " %.0f lines/s", p->path ? p->path : "-",
-		             (double)p->bytes_done / 1e6,
-		             (double)p->bytes_total / 1e6,
-		             secs > 0 ? (double)p->lines / secs : 0.0);
+		n = index_reading(line, sizeof(line), p, secs);
 	if (n < 0)
 		return;
 	if ((size_t)n >= cols)
@@ -284,6 +342,9 @@ static int index_outcome(pfi_store *st, const struct index_args *a, int rc,
 		return cli_error("interrupted; what was complete is indexed");
 	if (rc == PFI_EIO)
 		return PFI_EXIT_FAILURE;
+	if (rc == PFI_EBUSY)
+		return cli_error("cannot index: %s; run 'pfi index' again when "
+		                 "that ends", pfi_errmsg(st));
 	if (rc != PFI_OK)
 		return cli_error("cannot index: %s", pfi_errmsg(st));
 	return PFI_EXIT_OK;
@@ -295,7 +356,7 @@ static int index_paths(struct pfi_globals *g, char **paths, size_t n,
 {
 	struct sigaction old_int, old_term;
 	struct pfi_index_report r;
-	struct index_ui ui = { a, 0, 0, { 0, 0 } };
+	struct index_ui ui = { a, 0, 0, { 0, 0 }, 0 };
 	pfi_store *st;
 	int rc;
 
@@ -377,7 +438,7 @@ static int index_journal(struct pfi_globals *g, const struct index_args *a,
 {
 	struct sigaction old_int, old_term;
 	struct pfi_index_report r;
-	struct index_ui ui = { a, 0, 0, { 0, 0 } };
+	struct index_ui ui = { a, 0, 0, { 0, 0 }, 0 };
 	pfi_store *st;
 	int rc, waited = 0;
 

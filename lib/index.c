@@ -47,7 +47,16 @@ struct input {
 	int unchanged;       /* identity unchanged: nothing to read */
 	uint64_t fp_hash;    /* fingerprint of the first fp_len bytes */
 	size_t fp_len;
+	uint64_t size;       /* on disk, for progress; 0 unknown (stdin) */
 	struct pfi_reader *stdin_reader;  /* "-" stays open between phases */
+};
+
+/* Where the run is, for progress: bytes of the whole run, not of a file. */
+struct run_progress {
+	uint64_t total;      /* bytes to read when the run began; 0 unknown */
+	uint64_t before;     /* read of the files done */
+	uint64_t start;      /* raw offset the current file's reading began at */
+	unsigned file, files;  /* the current file (from 1), of how many */
 };
 
 /* Lines counted by kind and program during the run. */
@@ -73,6 +82,7 @@ struct run {
 	struct line_count *counts;
 	size_t ncounts;
 	uint64_t lines_total;
+	struct run_progress prog;
 	int started;            /* the transaction was begun */
 	int first;              /* a first run, without the WAL (see below) */
 };
@@ -174,6 +184,7 @@ static int survey(struct run *r, struct input *in)
 	pfi_reader_stat(rd, &dev, &ino, &size, &mtime);
 	if (strcmp(in->path, "-") == 0)
 		mtime = r->opts && r->opts->now ? r->opts->now : time(NULL);
+	in->size = size;
 	in->first = first_time(data, got, mtime, given_year(r));
 	in->fp_hash = pfi_hash_bytes(PFI_HASH_INIT, data, got);
 	in->fp_len = got;
@@ -593,16 +604,61 @@ static int save_file(struct run *r, struct input *in, struct pfi_reader *rd,
 static void progress(struct run *r, struct pfi_reader *rd)
 {
 	struct pfi_progress p;
-	uint64_t dev, ino;
+	uint64_t dev, ino, at = pfi_reader_raw_offset(rd);
 	time_t mtime;
 
 	if (!r->opts || !r->opts->progress)
 		return;
+	memset(&p, 0, sizeof(p));
 	p.path = pfi_reader_path(rd);
-	p.bytes_done = pfi_reader_raw_offset(rd);
+	p.bytes_done = at;
 	pfi_reader_stat(rd, &dev, &ino, &p.bytes_total, &mtime);
 	p.lines = r->lines_total;
+	p.step = PFI_STEP_READ;
+	p.run_bytes_done = r->prog.before +
+	                   (at > r->prog.start ? at - r->prog.start : 0);
+	p.run_bytes_total = r->prog.total;
+	p.file = r->prog.file;
+	p.files = r->prog.files;
 	r->opts->progress(r->opts->ctx, &p);
+}
+
+/* Progress as a finishing step begins, so that a long one is named. */
+static void progress_step(struct run *r, enum pfi_index_step step)
+{
+	struct pfi_progress p;
+
+	if (!r->opts || !r->opts->progress)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.lines = r->lines_total;
+	p.step = step;
+	p.run_bytes_done = r->prog.before;
+	p.run_bytes_total = r->prog.total;
+	p.file = r->prog.file;
+	p.files = r->prog.files;
+	r->opts->progress(r->opts->ctx, &p);
+}
+
+/* What the inputs to read hold beyond what is indexed, for progress:
+ * on disk, so a compressed file counts what it takes there; unknown
+ * (0) with standard input. */
+static void progress_plan(struct run *r, const struct input *in, size_t n)
+{
+	size_t i;
+
+	memset(&r->prog, 0, sizeof(r->prog));
+	for (i = 0; i < n; i++) {
+		if (in[i].path == NULL || in[i].unchanged)
+			continue;
+		r->prog.files++;
+		if (in[i].size == 0) {
+			r->prog.total = 0;
+			break;
+		}
+		r->prog.total += in[i].size > in[i].skip ? in[i].size - in[i].skip
+		                                         : 0;
+	}
 }
 
 /* Reads the new lines of one file.  PFI_EIO (warned) leaves the lines
@@ -722,7 +778,10 @@ static int index_input(struct run *r, struct input *in)
 		sp.complete = 1;
 		rc = PFI_OK;
 	} else if (rc == PFI_OK) {
+		r->prog.start = pfi_reader_raw_offset(rd);
+		r->prog.file++;
 		rrc = read_lines(r, in, rd, mtime, &sp);
+		r->prog.before += pfi_reader_raw_offset(rd) - r->prog.start;
 		rc = (rrc == PFI_EIO) ? PFI_OK : rrc;
 		if (rrc == PFI_EIO)
 			r->rep->files_failed++;
@@ -895,7 +954,10 @@ static int join_beginnings(struct run *r)
 
 static int run_end(struct run *r)
 {
-	int rc = pfi_chunker_flush(r->chunks);
+	int rc;
+
+	progress_step(r, PFI_STEP_SAVE);
+	rc = pfi_chunker_flush(r->chunks);
 
 	if (rc == PFI_OK)
 		rc = pfi_overlap_finish(r->overlap);
@@ -912,19 +974,29 @@ static int run_end(struct run *r)
 		rc = flush_counts(r);
 	if (rc == PFI_OK)
 		rc = pfi_counts_flush(r->events, r->st);
-	if (rc == PFI_OK && r->bulk)
+	if (rc == PFI_OK && r->bulk) {
+		progress_step(r, PFI_STEP_INDEXES);
 		rc = pfi_store_indexes(r->st, pfi_run_indexes, 1);
+	}
+	if (rc == PFI_OK)
+		progress_step(r, PFI_STEP_LINKS);
 	if (rc == PFI_OK)
 		rc = pfi_write_links(&r->w, r->msg0,
 		                     r->link0 < r->w.first_new_link
 		                     ? r->link0 : r->w.first_new_link);
 	/* After the query indexes: counting rows relies on them. */
-	if (rc == PFI_OK && r->bulk)
+	if (rc == PFI_OK && r->bulk) {
+		progress_step(r, PFI_STEP_INDEXES);
 		rc = pfi_store_query_indexes(r->st, 1);
-	if (rc == PFI_OK)
+	}
+	if (rc == PFI_OK) {
+		progress_step(r, PFI_STEP_STATS);
 		rc = update_cells(r);
-	if (rc == PFI_OK)
+	}
+	if (rc == PFI_OK) {
+		progress_step(r, PFI_STEP_COMMIT);
 		rc = pfi_store_exec(r->st, "COMMIT");
+	}
 	return rc;
 }
 
@@ -1054,6 +1126,7 @@ int pfi_index_paths(pfi_store *st, const char *const *paths, size_t npaths,
 	if (rc == PFI_OK && nothing_new(in, npaths)) {
 		r.rep->files_skipped = npaths - r.rep->files_failed;
 	} else if (rc == PFI_OK) {
+		progress_plan(&r, in, npaths);
 		rc = run_start(&r);
 		if (rc == PFI_OK)
 			rc = index_all(&r, in, npaths);

@@ -92,11 +92,32 @@ PFI_EXTERN const char *pfi_errmsg(const pfi_store *st);
 
 /* ---- indexing ---------------------------------------------------------- */
 
+/* What a run is doing when it reports progress. */
+enum pfi_index_step {
+	PFI_STEP_READ,      /* reading lines */
+	PFI_STEP_SAVE,      /* saving the messages still open and the counts */
+	PFI_STEP_INDEXES,   /* building the query indexes (a first run) */
+	PFI_STEP_LINKS,     /* linking messages: filter, relay, bounce */
+	PFI_STEP_STATS,     /* updating the statistics cells */
+	PFI_STEP_COMMIT     /* committing */
+};
+
+/* Progress of a run: every few thousand lines while reading, then once
+ * as each finishing step begins. */
 struct pfi_progress {
-	const char *path;       /* the file being read (borrowed) */
+	const char *path;       /* the file being read (borrowed); NULL in
+	                           the finishing steps */
 	uint64_t bytes_done;    /* compressed bytes consumed in this file */
 	uint64_t bytes_total;   /* its size on disk; 0 if unknown (stdin) */
 	uint64_t lines;         /* lines read in this run so far */
+	enum pfi_index_step step;   /* what the run does now */
+	uint64_t run_bytes_done;    /* bytes read of all the files this run
+	                               reads (may pass run_bytes_total when
+	                               a file grows meanwhile) */
+	uint64_t run_bytes_total;   /* what they held to read when the run
+	                               began; 0 if unknown (stdin, journal) */
+	unsigned file, files;       /* the file read, from 1, of how many
+	                               this run reads; 0 for the journal */
 };
 
 #define PFI_INDEX_OPTIONS_VERSION 1

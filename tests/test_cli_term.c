@@ -2,15 +2,24 @@
  * test_cli_term.c - pfi on a real terminal (a tmux pane, helpers.c):
  * search tables at 80, 100 and 200 columns that cut no queue ID, address
  * or reply, widths counted in terminal cells, the pager (PFI_PAGER, the
- * default less -FRSX, --no-pager, pipes) and colour (--color, NO_COLOR,
- * TERM=dumb).  The pager writes what it was given to a file, so a test
- * reads the whole table pfi laid out for the pane's width.
+ * default less -FRSX, $PAGER, --no-pager, pipes), colour (--color,
+ * NO_COLOR, TERM=dumb) and the progress of pfi index on a terminal.  The
+ * pager writes what it was given to a file, so a test reads the whole
+ * table pfi laid out for the pane's width; progress is read from a
+ * pseudo-terminal of the test's own, every redrawn line of it.
  */
+#define _XOPEN_SOURCE 700   /* posix_openpt, grantpt, unlockpt, ptsname */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "helpers.h"
@@ -289,4 +298,156 @@ Test(cli_term, colour_follows_color_no_color_and_term)
 		free(t);
 		free(path);
 	}
+}
+
+Test(cli_term, pager_falls_back_to_pager_and_pfi_pager_wins)
+{
+	char script[4096], *a = path_join(dir, "by-pager"), *b = path_join(dir,
+	     "by-pfi-pager"), *t;
+
+	/* $PAGER when $PFI_PAGER is unset; $PFI_PAGER over $PAGER */
+	snprintf(script, sizeof(script), "PAGER='cat > %s' \"$PFI\" search "
+	         "--limit 2 && PAGER='echo WRONG > %s' PFI_PAGER='cat > %s' "
+	         "\"$PFI\" search --limit 1", a, a, b);
+	term_start(dir, db, 100, script, "EXIT=0");
+	term_stop();
+	t = slurp(a, NULL);
+	cr_assert_not_null(t, "$PAGER was not used");
+	cr_expect_not_null(strstr(t, "queue_id"), "%s", t);
+	free(t);
+	t = slurp(b, NULL);
+	cr_assert_not_null(t, "$PFI_PAGER was not used");
+	cr_expect_not_null(strstr(t, "queue_id"), "%s", t);
+	free(t);
+	free(a);
+	free(b);
+}
+
+/* ---- progress of pfi index ------------------------------------------------- */
+
+/* Writes a log of n messages (3 lines each) to path. */
+static void write_big_log(const char *path, int n)
+{
+	FILE *fp = fopen(path, "w");
+
+	cr_assert_not_null(fp);
+	for (int i = 0; i < n; i++) {
+		int m = i / 60 % 60, sec = i % 60;
+
+		fprintf(fp, "Nov  2 10:%02d:%02d mx1 postfix/smtpd[1]: %010X: "
+		        "client=c.example[192.0.2.1]\n", m, sec, i + 1);
+		fprintf(fp, "Nov  2 10:%02d:%02d mx1 postfix/qmgr[2]: %010X: "
+		        "from=<a%d@example.org>, size=100, nrcpt=1 (queue active)\n",
+		        m, sec, i + 1, i);
+		fprintf(fp, "Nov  2 10:%02d:%02d mx1 postfix/smtp[3]: %010X: "
+		        "to=<b%d@example.com>, relay=mx.example.com[192.0.2.2]:25, "
+		        "delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 "
+		        "ok)\n", m, sec, i + 1, i);
+	}
+	fclose(fp);
+}
+
+/* Runs pfi with stdout and stderr on a new pseudo-terminal `cols` wide
+ * and returns all it wrote there (malloc'd); *status gets its exit. */
+static char *on_pty(const char *const *args, int cols, int *status)
+{
+	struct winsize ws = { 24, (unsigned short)cols, 0, 0 };
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	pid_t pid;
+	ssize_t n;
+
+	cr_assert(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+	cr_assert_eq(ioctl(master, TIOCSWINSZ, &ws), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		int slave;
+		const char *argv[16] = { PFI_BIN };
+
+		setsid();
+		slave = open(ptsname(master), O_RDWR);
+		if (slave < 0)
+			_exit(127);
+		dup2(slave, 1);
+		dup2(slave, 2);
+		for (int i = 0; args[i] != NULL && i < 14; i++)
+			argv[i + 1] = args[i];
+		execv(PFI_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	/* Linux ends the reads with EIO once the last slave closes */
+	while ((n = read(master, buf + len, cap - len - 1)) > 0 ||
+	       (n < 0 && errno == EINTR)) {
+		len += n > 0 ? (size_t)n : 0;
+		if (cap - len < 4096)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = '\0';
+	close(master);
+	cr_assert_eq(waitpid(pid, status, 0), pid);
+	return buf;
+}
+
+Test(cli_term, index_progress_shows_percent_rate_time_left_and_the_finishing_steps)
+{
+	char *log = path_join(dir, "big.log"), *fresh = path_join(dir, "p.db");
+	const char *args[] = { "--db", fresh, "index", log, NULL };
+	char *out, *line, *summary;
+	int status;
+
+	write_big_log(log, 5000);   /* 15000 lines: progress every 4096 */
+	out = on_pty(args, 200, &status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", out);
+	/* a reading line: percent of the whole run, rates and time left */
+	line = strstr(out, "\rindexing ");
+	cr_assert_not_null(line, "%s", out);
+	cr_expect_not_null(strstr(line, "big.log: "), "%s", out);
+	cr_expect_not_null(strstr(line, "% of 1."), "%s", out);   /* 1.x MB */
+	cr_expect_not_null(strstr(line, " MB/s, "), "%s", out);
+	cr_expect_not_null(strstr(line, " lines/s, "), "%s", out);
+	cr_expect_not_null(strstr(line, "s left\033[K"), "%s", out);
+	/* then the finishing steps of a first run, each by name, in order */
+	line = strstr(out, "\rindexing: 15000 lines read in ");
+	cr_assert_not_null(line, "%s", out);
+	line = strstr(line, "; saving open messages and counts\033[K");
+	cr_assert_not_null(line, "%s", out);
+	line = strstr(line, "; building indexes\033[K");
+	cr_assert_not_null(line, "%s", out);
+	line = strstr(line, "; linking messages\033[K");
+	cr_assert_not_null(line, "%s", out);
+	line = strstr(line, "; updating statistics\033[K");
+	cr_assert_not_null(line, "%s", out);
+	line = strstr(line, "; committing\033[K");
+	cr_assert_not_null(line, "%s", out);
+	/* cleared before the summary, which stays */
+	summary = strstr(line, "\r\033[Kindexed 15000 lines from 1 files: ");
+	cr_assert_not_null(summary, "%s", out);
+	free(out);
+	free(fresh);
+	free(log);
+}
+
+Test(cli_term, index_shows_no_progress_with_quiet_or_off_a_terminal)
+{
+	char *log = path_join(dir, "big.log"), *a = path_join(dir, "q.db");
+	char *b = path_join(dir, "r.db"), *out, *err;
+	const char *quiet[] = { "--db", a, "index", "--quiet", log, NULL };
+	const char *piped[] = { "--db", b, "index", log, NULL };
+	int status;
+
+	write_big_log(log, 5000);
+	out = on_pty(quiet, 200, &status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", out);
+	cr_expect_str_empty(out);
+	free(out);
+	cr_assert_eq(run_pfi(piped, NULL, &out, &err), 0, "%s", err);
+	cr_expect_null(strchr(err, '\r'), "%s", err);
+	cr_expect_eq(strncmp(err, "indexed 15000 lines", 19), 0, "%s", err);
+	free(out);
+	free(err);
+	free(a);
+	free(b);
+	free(log);
 }
