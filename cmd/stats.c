@@ -1086,23 +1086,22 @@ static int stats_empty(const struct pfi_stats *s)
 
 /*
  * A period with nothing in it (and, with --compare, nothing in the
- * compared one either) is no answer: as search's no match, it exits 1
- * with one line on stderr saying what the index covers.  The table then
- * prints nothing; the other formats still print their (empty) figures.
+ * compared one either): the table says so in one line on stderr, with
+ * what the index covers, instead of a table of zeros.  The other formats
+ * print their zero figures as they are, for the programs that read them
+ * (a scrape, a Zabbix item), and say nothing on stderr.  The exit status
+ * stays 0: SPEC keeps 1 for search and trace finding no message.
  */
 static int stats_answer(struct pfi_globals *g, pfi_store *st,
                         const struct stats_args *a, const struct pfi_stats *s,
                         const struct pfi_stats *prev)
 {
-	int rc = PFI_EXIT_OK;
-
-	if (!stats_empty(s) || (prev != NULL && !stats_empty(prev)))
+	if (!stats_empty(s) || (prev != NULL && !stats_empty(prev)) ||
+	    g->format != PFI_FMT_TABLE)
 		return stats_print(g, a, s, prev);
-	if (g->format != PFI_FMT_TABLE)
-		rc = stats_print(g, a, s, prev);
 	cli_index_covers(g, st, &a->cf.f, prev ? "nothing to count in either "
 	                 "period" : "nothing to count");
-	return rc == PFI_EXIT_OK ? PFI_EXIT_NOMATCH : rc;
+	return PFI_EXIT_OK;
 }
 
 /*
