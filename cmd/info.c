@@ -216,7 +216,7 @@ static int info_unparsed(struct pfi_globals *g, pfi_store *st)
 	rc = pfi_unparsed_each(st, 0, info_unparsed_line, o);
 	if (rc != PFI_OK) {
 		pfi_out_free(o);
-		return cli_error("cannot read the index: %s", pfi_errmsg(st));
+		return cli_index_error(g, st, rc, "cannot read the index");
 	}
 	return cli_out_end(o);
 }
@@ -240,7 +240,7 @@ static int cmd_info(struct pfi_globals *g, int argc, char **argv)
 	if (unparsed)
 		return info_unparsed(g, st);
 	if ((rc = pfi_info_new(&in, st)) != PFI_OK)
-		return cli_error("cannot read the index: %s", pfi_errmsg(st));
+		return cli_index_error(g, st, rc, "cannot read the index");
 	if (g->format == PFI_FMT_TABLE)
 		rc = info_summary(g, in);
 	else

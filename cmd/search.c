@@ -393,72 +393,8 @@ static int search_print(struct pfi_globals *g, const struct search_args *a,
 	}
 	out = cli_out_end(o);
 	if (rc != PFI_OK && rc != PFI_EOF)
-		return cli_error("cannot search the index: %s", pfi_errmsg(st));
+		return cli_index_error(g, st, rc, "cannot search the index");
 	return out;
-}
-
-/* ---- no match: what the index covers ------------------------------------ */
-
-/* The MTA hosts of the log, "mx1, mx2" (up to three, then "..."). */
-struct search_hosts {
-	char text[200];
-	int n;
-};
-
-static int search_add_host(void *ctx, const char *host)
-{
-	struct search_hosts *h = ctx;
-	size_t len = strlen(h->text);
-
-	if (h->n++ == 3) {
-		snprintf(h->text + len, sizeof(h->text) - len, ", ...");
-		return 1;
-	}
-	snprintf(h->text + len, sizeof(h->text) - len, "%s%s",
-	         len ? ", " : "", host);
-	return 0;
-}
-
-/*
- * Says on stderr, in one line, what the index covers (its period, hosts
- * and messages), and when the --since/--until window lies outside that
- * period, that it does: an empty answer then explains itself.
- */
-static void search_no_match(const struct pfi_globals *g, pfi_store *st,
-                            const struct pfi_filter *f)
-{
-	struct search_hosts hosts = { "", 0 };
-	struct pfi_info *info = NULL;
-	char first[64], last[64], t[64], rejects[48], covers[512];
-	int64_t lo, hi;
-
-	if (pfi_info_new(&info, st) != PFI_OK)
-		return;   /* the hint is a courtesy: no second error */
-	if (info->messages == 0 && info->rejects == 0) {
-		cli_warn("no match: the index holds no mail yet; run 'pfi index'");
-		pfi_info_free(info);
-		return;
-	}
-	/* the first file's first line need not be the oldest */
-	lo = info->first < info->last ? info->first : info->last;
-	hi = info->first < info->last ? info->last : info->first;
-	pfi_complete_values(st, PFI_COMPLETE_HOST, "", 4, search_add_host, &hosts);
-	pfi_time_format(first, sizeof(first), lo, g->utc);
-	pfi_time_format(last, sizeof(last), hi, g->utc);
-	snprintf(rejects, sizeof(rejects), ", %" PRId64 " rejects", info->rejects);
-	snprintf(covers, sizeof(covers), "the index covers %s to %s (%s%s%s%"
-	         PRId64 " messages%s)", first, last, hosts.n ? "hosts " : "",
-	         hosts.text, hosts.n ? "; " : "", info->messages,
-	         info->rejects > 0 ? rejects : "");
-	if (f->since != 0 && f->since > hi)
-		cli_warn("no match: --since %s is after all of it; %s",
-		         pfi_time_format(t, sizeof(t), f->since, g->utc), covers);
-	else if (f->until != 0 && f->until <= lo)
-		cli_warn("no match: --until %s is before all of it; %s",
-		         pfi_time_format(t, sizeof(t), f->until, g->utc), covers);
-	else
-		cli_warn("no match; %s", covers);
-	pfi_info_free(info);
 }
 
 /* The rows or their number; exit 1 when none matched. */
@@ -480,7 +416,7 @@ static int search_run(struct pfi_globals *g, pfi_store *st,
 	if (rc == PFI_EINVAL)
 		return cli_usage_error("search", "%s", pfi_errmsg(st));
 	if (rc != PFI_OK)
-		return cli_error("cannot search the index: %s", pfi_errmsg(st));
+		return cli_index_error(g, st, rc, "cannot search the index");
 	if (a->count) {
 		if (a->limit > 0 && n > a->limit)
 			n = a->limit;
@@ -493,7 +429,7 @@ static int search_run(struct pfi_globals *g, pfi_store *st,
 	}
 	if (n > 0)
 		return PFI_EXIT_OK;
-	search_no_match(g, st, &a->cf.f);
+	cli_index_covers(g, st, &a->cf.f, "no match");
 	return PFI_EXIT_NOMATCH;
 }
 

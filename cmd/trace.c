@@ -363,6 +363,7 @@ static int trace_ids(struct pfi_globals *g, pfi_store *st, int raw,
 	pfi_out *o = NULL;
 	pfi_trace *t;
 	size_t shown = 0;
+	char what[256];
 	int i, rc, found = 0, failed = 0;
 
 	if (!raw && g->format != PFI_FMT_TABLE) {
@@ -376,7 +377,8 @@ static int trace_ids(struct pfi_globals *g, pfi_store *st, int raw,
 			continue;
 		}
 		if (rc != PFI_OK) {
-			failed = cli_error("cannot trace '%s': %s", ids[i], pfi_errmsg(st));
+			snprintf(what, sizeof(what), "cannot trace '%.200s'", ids[i]);
+			failed = cli_index_error(g, st, rc, what);
 			continue;
 		}
 		found = 1;

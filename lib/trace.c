@@ -48,15 +48,23 @@ static int idset_add(struct idset *s, int64_t id)
 	return PFI_OK;
 }
 
+/* A read's end: rc as it stands, or the database's error when the rows
+ * stopped on one (a damaged index is said, never shown as fewer rows). */
+static int rows_done(pfi_store *st, int rc, int step)
+{
+	if (rc == PFI_OK && step != SQLITE_DONE)
+		return pfi_store_dberr(st, PFI_ERROR, "cannot query index");
+	return rc;
+}
+
 /* Adds every row's first column to the set. */
 static int collect_ids(pfi_store *st, sqlite3_stmt *s, struct idset *out)
 {
-	int rc = PFI_OK, step;
+	int rc = PFI_OK, step = SQLITE_DONE;
 
 	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
 		rc = idset_add(out, sqlite3_column_int64(s, 0));
-	if (rc == PFI_OK && step != SQLITE_DONE)
-		rc = pfi_store_dberr(st, PFI_ERROR, "cannot query index");
+	rc = rows_done(st, rc, step);
 	sqlite3_reset(s);
 	return rc;
 }
@@ -229,13 +237,14 @@ static int load_recipients(pfi_store *st, struct pfi_pool *p, struct pfi_message
 	sqlite3_stmt *s;
 	void *arr;
 	size_t n;
-	int rc = load_rows(st, rcpt_sql, id, &arr, &n, &s);
+	int step = SQLITE_DONE, rc = load_rows(st, rcpt_sql, id, &arr, &n, &s);
 
-	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		rc = grow(&arr, n, sizeof(struct pfi_delivery));
 		if (rc == PFI_OK)
 			fill_delivery(p, m, (struct pfi_delivery *)arr + n++, s);
 	}
+	rc = rows_done(st, rc, step);
 	sqlite3_finalize(s);
 	m->recipients = arr;
 	m->nrecipients = n;
@@ -248,11 +257,11 @@ static int load_children(pfi_store *st, struct pfi_pool *p, struct pfi_message *
 	sqlite3_stmt *s;
 	void *arr;
 	size_t n;
-	int rc = load_rows(st, "SELECT queue_id, host, relation FROM messages"
+	int step = SQLITE_DONE, rc = load_rows(st, "SELECT queue_id, host, relation FROM messages"
 	                   " WHERE parent = ?1 ORDER BY coalesce(received, first), id",
 	                   id, &arr, &n, &s);
 
-	while (rc == PFI_OK && sqlite3_step(s) == SQLITE_ROW) {
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		rc = grow(&arr, n, sizeof(struct pfi_link));
 		if (rc == PFI_OK) {
 			struct pfi_link *l = (struct pfi_link *)arr + n++;
@@ -261,6 +270,7 @@ static int load_children(pfi_store *st, struct pfi_pool *p, struct pfi_message *
 			l->relation = pfi_pool_col(p, s, 2);
 		}
 	}
+	rc = rows_done(st, rc, step);
 	sqlite3_finalize(s);
 	m->children = arr;
 	m->nchildren = n;
@@ -314,17 +324,20 @@ static int load_message(pfi_store *st, struct pfi_trace *t, int64_t id)
 {
 	struct pfi_message *m = &t->msgs[t->n];
 	sqlite3_stmt *s;
-	int rc = pfi_store_prepare(st, msg_sql, &s);
+	int step, rc = pfi_store_prepare(st, msg_sql, &s);
 
 	if (rc != PFI_OK)
 		return rc;
 	memset(m, 0, sizeof(*m));
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
 		fill_message(&t->pool, m, s);
+	rc = rows_done(st, rc, step == SQLITE_ROW ? SQLITE_DONE : step);
 	sqlite3_finalize(s);
 	t->n++;
-	rc = load_recipients(st, &t->pool, m, id);
+	if (rc == PFI_OK)
+		rc = load_recipients(st, &t->pool, m, id);
 	if (rc == PFI_OK)
 		rc = load_children(st, &t->pool, m, id);
 	if (rc == PFI_OK)

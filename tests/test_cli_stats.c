@@ -735,6 +735,22 @@ Test(cli_stats, a_damaged_index_is_named_with_what_to_do)
 	cr_assert_not_null(strstr(err, "); move it aside and run 'pfi index' to "
 	                          "build it again from the logs\n"), "%s", err);
 	free(err);
+	/* search and trace meet the damage the same way */
+	argv[2] = "search";
+	err = one_error_line(argv);
+	cr_assert_eq(strncmp(err, "pfi: cannot search the index: index '", 37), 0,
+	             "%s", err);
+	cr_assert_not_null(strstr(err, "' is damaged ("), "%s", err);
+	free(err);
+	{
+		const char *trace[] = { "--db", db, "trace", "97A971161AF", NULL };
+
+		err = one_error_line(trace);
+		cr_assert_eq(strncmp(err, "pfi: cannot trace '97A971161AF': index '",
+		                     40), 0, "%s", err);
+		cr_assert_not_null(strstr(err, "' is damaged ("), "%s", err);
+		free(err);
+	}
 	free(page);
 	free(db);
 }
