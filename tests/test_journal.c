@@ -640,6 +640,44 @@ Test(journal, journalctl_short_iso_into_standard_input_still_works)
 	free(j);
 }
 
+/* The lines of text file `path` from line `from` on, into dir/name. */
+static char *text_from(const char *path, size_t from, const char *name)
+{
+	char *out = path_join(dir, name), cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "tail -n +%zu '%s' > '%s'", from + 1, path,
+	         out);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	return out;
+}
+
+/* A journal holding the first half of the log, then an export of the
+ * whole journal on standard input: the export's first half is what the
+ * index holds (the same lines, seconds for microseconds), so only its
+ * second half is added, as if only that had been given. */
+Test(journal, an_export_of_the_journal_indexed_after_it_adds_its_new_lines)
+{
+	char *j = real_journal("all.journal", 0, REAL_LINES, 0);
+	char *part = real_journal("part.journal", 0, REAL_LINES / 2, 0);
+	char *text = short_iso(j, "short.txt");
+	char *rest = text_from(text, REAL_LINES / 2, "rest.txt");
+	char *db = journal_index("j.db", "--journal-file", part);
+	char *want = journal_index("w.db", "--journal-file", part);
+
+	free(pfi_ok(0, text, "--db", db, "index", "--quiet", "-", NULL));
+	free(pfi_ok(0, rest, "--db", want, "index", "--quiet", "-", NULL));
+	cr_assert_eq(kept_lines(db), REAL_LINES);
+	cr_assert_eq(db_int(db, "SELECT sum(duplicates) FROM line_hosts"),
+	             REAL_LINES / 2);
+	assert_same(db, want, 0);
+	free(want);
+	free(db);
+	free(rest);
+	free(text);
+	free(part);
+	free(j);
+}
+
 /* ---- --follow ------------------------------------------------------------------------------ */
 
 /* Starts `pfi --db db index --quiet --follow --journal-file j`. */
