@@ -169,11 +169,13 @@ Test(cli_overlap, two_windows_late_first_equal_one_clean_run)
 	two_windows_equal_one_run("logs/sample.log", 0);
 }
 
-Test(cli_overlap, real_postfix_windows_in_both_orders_equal_one_clean_run)
+Test(cli_overlap, real_postfix_windows_early_first_equal_one_clean_run)
 {
 	two_windows_equal_one_run("realpostfix/mail.log", 1);
-	tmpdir_cleanup();
-	dir = tmpdir_make();
+}
+
+Test(cli_overlap, real_postfix_windows_late_first_equal_one_clean_run)
+{
 	two_windows_equal_one_run("realpostfix/mail.log", 0);
 }
 
