@@ -78,11 +78,11 @@ static char *answers(const char *db)
 		"SELECT host, queue_id, time, recipient, orig_to, status, dsn, relay,"
 		" delay, attempts, final, response, child_qid, stage, code, client,"
 		" sender FROM deliveries ORDER BY 1, 2, 3, 4, 6",
-		"SELECT v.time, v.host, v.queue_id, v.program, v.kind, v.result,"
-		" v.domain, v.score, v.detail, m.queue_id FROM verdicts v"
-		" LEFT JOIN messages m ON m.id = v.message ORDER BY 1, 2, 3, 4, 5",
-		"SELECT p.queue_id, l.qid, l.kind, l.relation FROM links l"
-		" LEFT JOIN messages p ON p.id = l.parent ORDER BY 1, 2, 3",
+		("SELECT v.time, v.host, v.queue_id, v.program, v.kind, v.result,"
+		 " v.domain, v.score, v.detail, m.queue_id FROM verdicts v"
+		 " LEFT JOIN messages m ON m.id = v.message ORDER BY 1, 2, 3, 4, 5"),
+		("SELECT p.queue_id, l.qid, l.kind, l.relation FROM links l"
+		 " LEFT JOIN messages p ON p.id = l.parent ORDER BY 1, 2, 3"),
 	};
 	const char *search[] = { "--db", db, "--utc", "search", "--format",
 		"csv", NULL };
