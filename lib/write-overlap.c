@@ -155,7 +155,6 @@ struct pfi_overlap {
 	uint64_t input;          /* inputs begun */
 	int reads_on;            /* the input goes on where a run stopped */
 	int64_t rows;            /* rowid of the last line_ids row */
-	uint64_t dups;
 	int record_only;         /* filling the tables: no line is checked */
 	struct pfi_buf blob;     /* a row's identities, encoded */
 	sqlite3_stmt *insert, *load, *latest;
@@ -247,11 +246,6 @@ int pfi_overlap_new(struct pfi_overlap **out, pfi_store *st)
 	}
 	*out = o;
 	return PFI_OK;
-}
-
-uint64_t pfi_overlap_duplicates(const struct pfi_overlap *o)
-{
-	return o ? o->dups : 0;
 }
 
 void pfi_overlap_input(struct pfi_overlap *o, int reads_on)
@@ -556,7 +550,6 @@ int pfi_overlap_check(struct pfi_overlap *o, const struct pfi_envelope *env,
 		if (rc == PFI_OK && s->n > 0 && take(s, id.id)) {
 			*dup = 1;
 			h->dups++;
-			o->dups++;
 			return PFI_OK;
 		}
 	}

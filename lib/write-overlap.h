@@ -35,9 +35,6 @@ void pfi_overlap_input(struct pfi_overlap *o, int reads_on);
 int pfi_overlap_check(struct pfi_overlap *o, const struct pfi_envelope *env,
                       const char *line, size_t len, int64_t time, int *dup);
 
-/* Lines of the run skipped as repeats. */
-uint64_t pfi_overlap_duplicates(const struct pfi_overlap *o);
-
 /* Writes what the run still holds (before its commit).  PFI_OK,
  * PFI_ENOMEM or PFI_ERROR. */
 int pfi_overlap_finish(struct pfi_overlap *o);
