@@ -6,11 +6,13 @@
  * when prometheus or promtool is missing.
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -39,10 +41,9 @@ static char *sample_db(void)
 	return db;
 }
 
-static char *render(const char *db, size_t top)
+/* The exposition of db with the options o, as a string to free. */
+static char *render_opts(const char *db, const struct pfi_metrics_opts *o)
 {
-	struct pfi_metrics_opts o = { .version = PFI_METRICS_OPTIONS_VERSION,
-	                              .top = top };
 	pfi_store *st = NULL;
 	pfi_metrics *m = NULL;
 	const char *text;
@@ -50,13 +51,21 @@ static char *render(const char *db, size_t top)
 	size_t len = 0;
 
 	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK);
-	cr_assert_eq(pfi_metrics_new(&m, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	cr_assert_eq(pfi_metrics_new(&m, st, o), PFI_OK, "%s", pfi_errmsg(st));
 	text = pfi_metrics_text(m, &len);
 	cr_assert_eq(strlen(text), len);
 	copy = strdup(text);
 	pfi_metrics_free(m);
 	pfi_store_close(st);
 	return copy;
+}
+
+static char *render(const char *db, size_t top)
+{
+	struct pfi_metrics_opts o = { .version = PFI_METRICS_OPTIONS_VERSION,
+	                              .top = top };
+
+	return render_opts(db, &o);
 }
 
 /* The sum of the samples whose line starts with `prefix`. */
@@ -91,6 +100,85 @@ Test(metrics, sample_values_are_the_known_answers)
 	cr_expect_eq(sum_of(t, "pfi_deferred_messages{host=\"mx2\"}"), 1);
 	cr_expect(strstr(t, "# TYPE pfi_delivery_delay_seconds histogram\n"));
 	cr_expect(strstr(t, "# TYPE pfi_verdicts_total counter\n"));
+	free(t);
+	free(db);
+}
+
+/* The size of a file, 0 when there is none. */
+static double file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (double)sb.st_size : 0;
+}
+
+Test(metrics, tls_bytes_queue_delays_and_the_index_are_the_known_answers)
+{
+	/* Inbound TLS: the smtpd originals of expected-messages.tsv with a
+	 * tls_protocol.  Bytes: the qmgr size= of each original (smtpd,
+	 * pickup) lifetime; the held CB5401161E5 and the discarded
+	 * 61B542A0F46 never reach qmgr, so their sizes are not in the log.
+	 * Queue: those two have no removed line, but the discarded one left
+	 * with cleanup; mx2's BA3622A0F53 (4410 bytes) is deferred at the end.
+	 * Delays: each original recipient sent, bounced or expired once
+	 * (84 + 2 + 2), the two expired ones (3601 s) the only ones over an
+	 * hour.  Stages on mx2 (nothing expired there): the delays= of its
+	 * sent and bounced lines, summed by hand. */
+	static const struct { const char *sample; double n; } want[] = {
+		{ "pfi_tls_connections_total{host=\"mx1\",direction=\"inbound\","
+		  "protocol=\"TLSv1.2\"}", 4 },
+		{ "pfi_tls_connections_total{host=\"mx1\",direction=\"inbound\","
+		  "protocol=\"TLSv1.3\"}", 9 },
+		{ "pfi_tls_connections_total{host=\"mx2\",direction=\"inbound\","
+		  "protocol=\"TLSv1.2\"}", 5 },
+		{ "pfi_tls_connections_total{host=\"mx2\",direction=\"inbound\","
+		  "protocol=\"TLSv1.3\"}", 10 },
+		{ "pfi_received_bytes_total{host=\"mx1\"}", 1614931 },
+		{ "pfi_received_bytes_total{host=\"mx2\"}", 1012785 },
+		{ "pfi_queued_messages{host=\"mx1\"}", 1 },
+		{ "pfi_queued_messages{host=\"mx2\"}", 1 },
+		{ "pfi_queued_bytes{host=\"mx2\"}", 4410 },
+		{ "pfi_deferred_messages{host=\"mx1\"}", 0 },
+		{ "pfi_deferred_bytes{host=\"mx2\"}", 4410 },
+		{ "pfi_recipients_total{host=\"mx1\",status=\"sent\"}", 41 },
+		{ "pfi_recipients_total{host=\"mx2\",status=\"sent\"}", 43 },
+		{ "pfi_delivery_delay_seconds_count{", 88 },
+		{ "pfi_delivery_delay_seconds_bucket{host=\"mx1\",le=\"3600\"}", 43 },
+		{ "pfi_delivery_delay_seconds_bucket{host=\"mx1\",le=\"14400\"}", 45 },
+		{ "pfi_delivery_delay_seconds_bucket{host=\"mx1\",le=\"+Inf\"}", 45 },
+		{ "pfi_delivery_stage_delay_seconds_count{host=\"mx2\","
+		  "stage=\"before_qmgr\"}", 44 },
+		{ "pfi_delivery_stage_delay_seconds_sum{host=\"mx2\","
+		  "stage=\"before_qmgr\"}", 922.44 },
+		{ "pfi_delivery_stage_delay_seconds_sum{host=\"mx2\","
+		  "stage=\"in_qmgr\"}", 9.2 },
+		{ "pfi_delivery_stage_delay_seconds_sum{host=\"mx2\","
+		  "stage=\"conn_setup\"}", 0.08 },
+		{ "pfi_delivery_stage_delay_seconds_sum{host=\"mx2\","
+		  "stage=\"transmission\"}", 0.3 },
+	};
+	struct pfi_metrics_opts o = { .version = PFI_METRICS_OPTIONS_VERSION,
+	                              .run_end = 1793664000000000,
+	                              .run_seconds = 1.5 };
+	char *db = sample_db(), *t = render_opts(db, &o);
+	char *wal = path_join(tmpdir_make(), "sample.db-wal");
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_expect(fabs(sum_of(t, want[i].sample) - want[i].n) < 1e-6,
+		          "%s: %.10g, not %.10g", want[i].sample,
+		          sum_of(t, want[i].sample), want[i].n);
+	/* Outbound TLS is a share of the deliveries to a network relay, as
+	 * pfi stats says it (outbound_ratio 0.88). */
+	cr_expect_eq(sum_of(t, "pfi_tls_connections_total{host=\"mx1\","
+	                       "direction=\"outbound\""), 14);
+	cr_expect_eq(sum_of(t, "pfi_network_deliveries_total{"), 25);
+	cr_expect_eq(sum_of(t, "pfi_index_size_bytes "),
+	             file_size(db) + file_size(wal));
+	cr_expect_eq(sum_of(t, "pfi_index_last_run_timestamp_seconds "),
+	             1793664000);
+	cr_expect_eq(sum_of(t, "pfi_index_last_run_duration_seconds "), 1.5);
+	free(wal);
 	free(t);
 	free(db);
 }
@@ -154,6 +242,34 @@ Test(metrics, output_writes_the_file_whole_and_readable)
 	free(db);
 }
 
+Test(metrics, output_replaces_the_file_by_rename_never_in_place)
+{
+	const char *dir = tmpdir_make();
+	char *db = sample_db(), *prom = path_join(dir, "pfi.prom");
+	char *old = path_join(dir, "old.prom"), *text, cmd[4096];
+	const char *argv[] = { "--db", db, "metrics", "--output", prom, NULL };
+	FILE *fp = fopen(prom, "w");
+
+	/* A reader that opened the file before keeps what it read whole: the
+	 * new text goes to a new inode (a hard link shows it). */
+	cr_assert_not_null(fp);
+	fputs("stale\n", fp);
+	fclose(fp);
+	cr_assert_eq(link(prom, old), 0);
+	cr_assert_eq(run_pfi(argv, NULL, NULL, NULL), 0);
+	text = slurp(old, NULL);
+	cr_expect_str_eq(text, "stale\n");
+	free(text);
+	text = slurp(prom, NULL);
+	cr_expect(strstr(text, "# TYPE pfi_recipients_total counter\n"));
+	free(text);
+	snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q '^pfi\\.prom\\.'", dir);
+	cr_expect_neq(system(cmd), 0, "a temporary file was left behind");
+	free(old);
+	free(prom);
+	free(db);
+}
+
 Test(metrics, a_real_prometheus_scrapes_the_right_values)
 {
 	char *db = sample_db(), cmd[4096];
@@ -183,7 +299,9 @@ static char *realpostfix_db(const char *rel)
 
 Test(metrics, postscreen_smtpd_and_attempt_counts_of_a_real_postfix_run)
 {
-	/* Counted with grep on testdata/realpostfix/mail.log. */
+	/* Counted with grep on testdata/realpostfix/mail.log (SASL: smtpd's
+	 * "SASL ... authentication failed" warnings; TLS: the received
+	 * messages whose smtpd session had "TLS connection established"). */
 	static const struct { const char *sample; double n; } want[] = {
 		{ "pfi_postscreen_actions_total{host=\"mx1\",action=\"connect\"}", 8 },
 		{ "pfi_postscreen_actions_total{host=\"mx1\",action=\"pass_new\"}", 1 },
@@ -207,6 +325,9 @@ Test(metrics, postscreen_smtpd_and_attempt_counts_of_a_real_postfix_run)
 		{ "pfi_smtpd_lost_connections_total{", 12 },
 		{ "pfi_postscreen_actions_total{", 22 },
 		{ "pfi_delivery_attempts_total{", 485 },
+		{ "pfi_sasl_auth_failures_total{host=\"mx1\"}", 4 },
+		{ "pfi_tls_connections_total{host=\"mx1\",direction=\"inbound\","
+		  "protocol=\"TLSv1.3\"}", 11 },
 	};
 	char *db = realpostfix_db("realpostfix/mail.log"), *t = render(db, 0);
 	size_t i;
@@ -318,4 +439,107 @@ Test(metrics, an_index_of_schema_3_gets_its_event_counts_from_the_next_run_on)
 	cr_expect_eq(db_int(db, "PRAGMA user_version"), 5);
 	cr_expect_eq(db_int(db, "SELECT count(*) FROM event_counts"), 0);
 	free(db);
+}
+
+/* ---- man/pfi-metrics.1 against the exposition ------------------------------ */
+
+/* The labels the man page gives family `name` on its .It line ("Cm NAME
+ * Brq a , b"), as ",a,b,"; ",," when it gives none; NULL when it does not
+ * list the family. */
+static char *man_labels(const char *man, const char *name)
+{
+	char needle[160], *out = calloc(1, 256);
+	const char *p = man, *end;
+	size_t n = (size_t)snprintf(needle, sizeof(needle), "Cm %s", name);
+
+	while ((p = strstr(p, needle)) && ((p[n] != ' ' && p[n] != '\n') ||
+	       (strncmp(p - 4, ".It ", 4) != 0 && strncmp(p - 2, ", ", 2) != 0)))
+		p += n;
+	if (p == NULL) {
+		free(out);
+		return NULL;
+	}
+	strcpy(out, ",");
+	p += n;
+	if (strncmp(p, " Brq ", 5) != 0)
+		return strcat(out, ",");
+	p += 5;
+	end = strstr(p, " , Cm ");
+	if (end == NULL || end > p + strcspn(p, "\n"))
+		end = p + strcspn(p, "\n");
+	while (p < end) {
+		size_t w = strcspn(p, " \n");
+		if (w > (size_t)(end - p))
+			w = (size_t)(end - p);
+		if (w && *p != ',')
+			snprintf(out + strlen(out), 256 - strlen(out), "%.*s,",
+			         (int)w, p);
+		p += w + (p + w < end);
+	}
+	return out;
+}
+
+/* Checks the labels of the sample at s (its '{'): each is in the man
+ * page's list for name, or is a histogram's le. */
+static void expect_labels(const char *s, const char *name, const char *list)
+{
+	while (*s == '{' || *s == ',') {
+		char label[64], key[70];
+		size_t n = strcspn(++s, "=");
+
+		snprintf(label, sizeof(label), "%.*s", (int)n, s);
+		snprintf(key, sizeof(key), ",%s,", label);
+		cr_expect(strcmp(label, "le") == 0 || strstr(list, key),
+		          "man/pfi-metrics.1 does not give %s the label %s", name,
+		          label);
+		for (s += n + 2; *s && *s != '"'; s++)   /* the value */
+			if (*s == '\\')
+				s++;
+		s++;
+	}
+}
+
+/* Checks every family of text (its # TYPE lines), and the labels of its
+ * samples, against the man page. */
+static void expect_in_man(const char *text, const char *man)
+{
+	const char *p, *s;
+
+	for (p = strstr(text, "# TYPE "); p; p = strstr(p + 1, "# TYPE ")) {
+		char *name = strndup(p + 7, strcspn(p + 7, " ")), pfx[200];
+		char *list = man_labels(man, name);
+		size_t n = (size_t)snprintf(pfx, sizeof(pfx), "\n%s", name);
+
+		cr_expect_not_null(list, "man/pfi-metrics.1 does not list %s", name);
+		for (s = strstr(text, pfx); list && s; s = strstr(s + 1, pfx)) {
+			const char *l = s + n;
+			if (strncmp(l, "_bucket", 7) == 0)
+				l += 7;
+			else if (strncmp(l, "_count", 6) == 0 || strncmp(l, "_sum", 4) == 0)
+				l += l[1] == 'c' ? 6 : 4;
+			if (*l == '{')
+				expect_labels(l, name, list);
+		}
+		free(list);
+		free(name);
+	}
+}
+
+Test(metrics, the_man_page_lists_every_family_with_its_labels)
+{
+	struct pfi_metrics_opts o = { .version = PFI_METRICS_OPTIONS_VERSION,
+	                              .run_end = 1, .run_seconds = 1 };
+	char *man = slurp(SRCDIR "/man/pfi-metrics.1", NULL);
+	char *sample = sample_db(), *t = render_opts(sample, &o);
+	char *real = realpostfix_db("realpostfix/mail.log"), *r = render(real, 0);
+
+	cr_assert_not_null(man);
+	cr_assert(strstr(t, "# TYPE pfi_index_last_run_duration_seconds gauge"));
+	expect_in_man(t, man);
+	expect_in_man(r, man);    /* SASL failures and lost connections too */
+	free(r);
+	free(real);
+	free(t);
+	free(sample);
+	free(man);
 }
