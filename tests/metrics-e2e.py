@@ -66,6 +66,20 @@ try:
     open(ppath, "wb").write(body)
     r = subprocess.run(["promtool", "check", "metrics"], stdin=open(ppath, "rb"), capture_output=True, text=True)
     check(r.returncode == 0 and r.stdout.strip() == "" and r.stderr.strip() == "", "promtool check metrics: no error, no lint " + r.stdout + r.stderr)
+    # The families of the exposition, and the labels of their samples.
+    text = body.decode()
+    families = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+    labels = {f: set() for f in families}
+    for name, lset in re.findall(r"^([a-z_:][a-z0-9_:]*)\{(.*)\} \S+$", text, re.M):
+        base = re.sub(r"_(bucket|sum|count)$", "", name) if name not in families else name
+        labels.setdefault(base, set()).update(re.findall(r'(?:^|,)([a-z_]+)="', lset))
+    sampled = {f for f in families if re.search(r"^%s(_bucket|_sum|_count)?[{ ]" % f, text, re.M)}
+    # A family without samples here has the labels its man page gives it
+    # (test_metrics checks those against samples of other logs).
+    man = open(os.path.join(src, "man/pfi-metrics.1")).read()
+    for name, brq in re.findall(r"Cm (pfi_\w+) Brq ([^\n]*?)(?= , Cm |\n)", man):
+        if name in families and name not in sampled:
+            labels[name] |= {x.strip() for x in brq.split(",") if x.strip()}
     rules = os.path.join(src, "contrib/prometheus/pfi-rules.yml")
     r = subprocess.run(["promtool", "check", "rules", rules], capture_output=True, text=True)
     check(r.returncode == 0, "promtool check rules " + r.stdout.strip().replace("\n", " "))
@@ -133,13 +147,77 @@ try:
         rule_exprs.append(" ".join(body))
     check(len(exprs) >= 15 and len(rule_exprs) == 7, "found %d dashboard and %d rule expressions" % (len(exprs), len(rule_exprs)))
     time.sleep(3)   # a few samples, so that rate() has two points
-    for e in exprs + rule_exprs:
+
+    def names_and_labels(q):
+        """The pfi families q names (a histogram's series by family) and
+        the label names it matches or groups by; a name pfi does not
+        expose is returned as is, so that the check below fails."""
+        fams = set()
+        for n in re.findall(r"\bpfi_[a-z0-9_]+", q):
+            base = re.sub(r"_(bucket|sum|count)$", "", n)
+            fams.add(base if n not in families and families.get(base) == "histogram" else n)
+        used = set(re.findall(r"([a-z_]+)\s*(?:=~|!~|!=|=)\s*\"", q))
+        for grp in re.findall(r"\b(?:by|without)\s*\(([^)]*)\)", q):
+            used |= {x.strip() for x in grp.split(",") if x.strip()}
+        return fams, used
+
+    def check_expr(q, what, parts):
+        """q names only families pfi exposes and only their labels; each
+        of parts (q alone, or q and its sides without the alert threshold)
+        evaluates, and returns series when all its families have samples
+        (but for the whole of an alert, which fires or not)."""
+        fams, used = names_and_labels(q)
+        unknown = sorted(f for f in fams if f not in families)
+        check(not unknown, "%s names families pfi exposes %s" % (what, unknown or ""))
+        known = set().union(*(labels.get(f, set()) for f in fams)) | {"le", "job", "instance"}
+        if fams <= set(families):
+            check(used <= known, "%s uses labels of its families %s" % (what, sorted(used - known)))
+        for k, part in enumerate(parts):
+            st, j = query(part)
+            check(st == 200 and j.get("status") == "success", "evaluates: " + part[:100])
+            if (k > 0 or len(parts) == 1) and names_and_labels(part)[0] <= sampled:
+                check(bool(j.get("data", {}).get("result")), "returns series: " + part[:100])
+
+    for e in exprs:
         q = (e.replace("$__rate_interval", "1m").replace("$__range", "5m")
               .replace('host=~"$host"', 'host=~".*"'))
-        st, j = query(q)
-        check(st == 200 and j.get("status") == "success", "evaluates: " + q[:100])
-    st, j = query('label_values' if False else 'count by (host) (pfi_recipients_total)')
-    check(st == 200, "host variable query")
+        check_expr(q, "dashboard " + q[:60], [q])
+    for e in rule_exprs:
+        # "A > 0.05", "A > 100 and B > 50": each side without its threshold
+        sides = [re.sub(r"\s*[<>]=?\s*[0-9.]+\s*$", "", x) for x in re.split(r"\s+and\s+", e)]
+        check_expr(e, "rule " + e[:60], [e] + sides)
+    for var in dash.get("templating", {}).get("list", []):
+        mm = re.match(r"label_values\((\w+),\s*(\w+)\)", var.get("definition", ""))
+        if var.get("type") != "query":
+            continue
+        check(mm is not None and mm.group(1) in families and mm.group(2) in labels.get(mm.group(1), ()),
+              "dashboard variable %s: %s" % (var["name"], var.get("definition")))
+        st, _, b = get(papi + "label/%s/values?%s" % (mm.group(2), urllib.parse.urlencode({"match[]": mm.group(1)})))
+        check(st == 200 and json.loads(b).get("data") == ["mx1", "mx2"], "variable %s lists mx1, mx2" % var["name"])
+
+    # --follow: the same process indexes a growing log and serves it.
+    flog, fdb = os.path.join(tmp, "follow.log"), os.path.join(tmp, "follow.db")
+    lines = open(os.path.join(src, "testdata/logs/sample.log"), "rb").read().splitlines(True)
+    open(flog, "wb").write(b"".join(lines[:400]))
+    fol = subprocess.Popen([pfi, "--db", fdb, "metrics", "--listen", "127.0.0.1:0", "--follow", flog],
+                           stderr=subprocess.PIPE, text=True)
+    procs.append(fol)
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/metrics", fol.stderr.readline())
+    fbase = "http://127.0.0.1:%d/metrics" % int(m.group(1)) if m else None
+
+    def lines_read():
+        t = get(fbase)[2].decode() if fbase else ""
+        return sum(float(v) for v in re.findall(r"^pfi_log_lines_total\{[^}]*\} (\S+)$", t, re.M)), t
+    n, ftext = lines_read()
+    check(n == 400 and "pfi_index_last_run_duration_seconds " in ftext,
+          "--follow indexes the log it serves: %s lines (want 400), last run shown" % n)
+    open(flog, "ab").write(b"".join(lines[400:]))
+    deadline = time.time() + 40
+    while time.time() < deadline and n != len(lines):
+        time.sleep(1)
+        n, ftext = lines_read()
+    check(n == len(lines) and re.search(r'^pfi_messages_received_total\{host="mx1",source="pickup"\} 1$', ftext, re.M),
+          "--follow serves what the log gained: %s lines (want %d)" % (n, len(lines)))
 
     # node_exporter's textfile collector reads what `pfi metrics --output`
     # writes (README, contrib/node_exporter).
