@@ -195,6 +195,21 @@ try:
         st, _, b = get(papi + "label/%s/values?%s" % (mm.group(2), urllib.parse.urlencode({"match[]": mm.group(1)})))
         check(st == 200 and json.loads(b).get("data") == ["mx1", "mx2"], "variable %s lists mx1, mx2" % var["name"])
 
+    # Each alert's drilldown carries a pfi search, and each pfi command in
+    # it runs on this index (0: rows, 1: none; not 2, a usage error).
+    drills = re.findall(r'^\s*drilldown:\s*"(.*)"\s*$', open(rules).read(), re.M)
+    check(len(drills) == len(rule_exprs) and all("pfi search " in d for d in drills),
+          "every alert's drilldown has a pfi search (%d of %d)" % (
+              sum("pfi search " in d for d in drills), len(rule_exprs)))
+    for d in drills:
+        d = re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda mm: {"domain": "example.com"}.get(mm.group(1), "mx1"), d)
+        for cmd in d.split(";"):
+            words = [w.strip("'") for w in re.findall(r"'[^']*'|\S+", cmd.split("|")[0])]
+            if words and words[0] == "pfi":
+                r = subprocess.run([pfi, "--db", db] + words[1:], capture_output=True, text=True)
+                check(r.returncode in (0, 1), "drilldown runs: %s (exit %d %s)" % (
+                    " ".join(words), r.returncode, r.stderr.strip()[:80]))
+
     # --follow: the same process indexes a growing log and serves it.
     flog, fdb = os.path.join(tmp, "follow.log"), os.path.join(tmp, "follow.db")
     lines = open(os.path.join(src, "testdata/logs/sample.log"), "rb").read().splitlines(True)
