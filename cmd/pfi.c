@@ -95,12 +95,16 @@ int cli_cmd_unknown(const char *name, int repl)
 {
 	const struct pfi_cmd *best;
 
-	if (repl)
-		cli_warn("'%s' is not a command. See 'help'.", name);
+	best = cli_cmd_closest(name, CMD_HIDDEN | (repl ? 0 : CMD_REPL_ONLY));
+	/* pfi repl: one line, so that the prompt follows the error */
+	if (repl && best != NULL)
+		cli_warn("'%s' is not a command (did you mean '%s'?); see 'help'",
+		         name, best->name);
+	else if (repl)
+		cli_warn("'%s' is not a command; see 'help'", name);
 	else
 		cli_warn("'%s' is not a pfi command. See 'pfi --help'.", name);
-	best = cli_cmd_closest(name, CMD_HIDDEN | (repl ? 0 : CMD_REPL_ONLY));
-	if (best != NULL)
+	if (!repl && best != NULL)
 		fprintf(stderr, "\nThe most similar command is '%s'\n", best->name);
 	return PFI_EXIT_USAGE;
 }
