@@ -49,8 +49,10 @@ struct cli_repl {
 	int done;                   /* quit */
 };
 
-/* What the SIGINT handler stops: set while a line runs. */
-static pfi_store *volatile repl_store;
+/* What the SIGINT handler stops: set while a line runs.  The line's
+ * globals, not their store: a command may open the index only once it
+ * runs (cli_store), and Ctrl-C must reach that store too. */
+static struct pfi_globals *volatile repl_running;
 static pfi_sql *volatile repl_sql;
 static volatile sig_atomic_t repl_interrupted;
 /* The session, for readline's completion callback. */
@@ -529,10 +531,14 @@ static int repl_run(struct cli_repl *r, struct pfi_globals *g, char **args,
 		r->base.store = NULL;
 	}
 	r->rows.fresh = 1;
-	repl_store = g->store;
+	repl_running = g;
 	rc = cli_dispatch(g, n, full, 1);
-	repl_store = NULL;
+	repl_running = NULL;
 	free(full);
+	/* A search that listed no row (no match, --count) is the last result
+	 * too: `trace #1` must not reach back to an older one. */
+	if (cmd == &cmd_search_entry && rc <= PFI_EXIT_NOMATCH && r->rows.fresh)
+		rows_clear(&r->rows);
 	if (writes) {
 		pfi_store_close(g->store);
 		repl_reopen(r);
@@ -606,9 +612,12 @@ static int repl_line(struct cli_repl *r, const char *line)
 
 static void repl_on_sigint(int sig)
 {
+	struct pfi_globals *g = repl_running;
+
 	(void)sig;
 	repl_interrupted = 1;
-	pfi_store_interrupt(repl_store);
+	if (g != NULL)
+		pfi_store_interrupt(g->store);
 	pfi_sql_interrupt(repl_sql);
 }
 
@@ -859,13 +868,15 @@ static int repl_loop(struct cli_repl *r)
 		repl_interrupted = 0;
 		rc = repl_line(r, line);
 		free(line);
-		if (repl_interrupted && r->tty)
+		/* a command that failed has said so, in one line */
+		if (repl_interrupted && r->tty && rc != PFI_EXIT_FAILURE)
 			fputs("interrupted\n", stderr);
 		repl_interrupted = 0;
 	}
 	if (r->tty && !r->done)
 		putchar('\n');   /* Ctrl-D: end the prompt's line */
-	return rc;
+	/* On a terminal the errors were seen as they came (pfi-repl(1)). */
+	return r->tty ? PFI_EXIT_OK : rc;
 }
 
 static void repl_release(struct cli_repl *r)

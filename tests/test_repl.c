@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,15 @@ static char *pfi_stdout(const char *words, int want_rc)
 	free(err);
 	free(copy);
 	return out;
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
 }
 
 /* ---- piped standard input ------------------------------------------------ */
@@ -178,14 +188,18 @@ Test(repl, an_error_is_reported_and_the_next_line_runs)
 {
 	char *out, *err;
 
-	cr_assert_eq(repl("bogus\nsearch --doman x\nsearch --count\n", &out,
-	                  &err), 0);
+	cr_assert_eq(repl("bogus\nserch\nsearch --doman x\nsearch --count\n",
+	                  &out, &err), 0);
 	cr_assert_str_eq(out, "105\n");
 	cr_assert_not_null(strstr(err, "pfi: 'bogus' is not a command"), "%s", err);
 	cr_assert_not_null(strstr(err, "did you mean '--domain'?"), "%s", err);
 	/* One line per error: the hint is on it. */
 	cr_assert_not_null(strstr(err, "did you mean '--domain'?); see 'help"
 	                                " search'\n"), "%s", err);
+	cr_assert_not_null(strstr(err, "pfi: 'serch' is not a command (did you"
+	                                " mean 'search'?); see 'help'\n"), "%s",
+	                   err);
+	cr_assert_eq(count_lines(err), 3, "three errors, three lines:\n%s", err);
 	cr_assert_null(strstr(err, "Try "), "%s", err);
 	cr_assert_null(strstr(out, "pfi>"), "a prompt without a terminal");
 	free(out), free(err);
@@ -214,6 +228,25 @@ Test(repl, search_rows_are_numbered_and_trace_hash_n_takes_row_n)
 	cr_assert_eq(repl("search --limit 3\nraw #9\n", &out, &err), 2);
 	cr_assert_not_null(strstr(err, "no row #9"), "%s", err);
 	free(out), free(err);
+}
+
+Test(repl, a_search_without_rows_leaves_no_row_for_trace_hash_n)
+{
+	static const char *const empty[] = {
+		"search --domain nosuch.example", "search --count",
+	};
+	char script[256], *out, *err;
+
+	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+		snprintf(script, sizeof(script), "search --limit 3\n%s\ntrace #1\n",
+		         empty[i]);
+		cr_expect_eq(repl(script, &out, &err), 2, "after '%s': %s",
+		             empty[i], out);
+		cr_expect_not_null(strstr(err, "no row #1 in the last result"
+		                                " (0 rows)"), "after '%s': %s",
+		                   empty[i], err);
+		free(out), free(err);
+	}
 }
 
 Test(repl, settings_apply_to_later_lines_until_unset)
@@ -535,6 +568,72 @@ Test(repl, ctrl_c_stops_a_long_query_and_the_shell_goes_on)
 	term_stop();
 }
 
+/* Milliseconds `pfi ARGV` takes (it must exit 0). */
+static long pfi_ms(const char *const *argv)
+{
+	struct timespec t0, t1;
+	char *out, *err;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = run_pfi(argv, NULL, &out, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_eq(rc, 0, "%s", err);
+	free(out), free(err);
+	return (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+}
+
+/*
+ * Makes `pfi ARGV` take at least ms milliseconds on this machine, however
+ * fast it is: doubles the deliveries of the index (copies of its rows,
+ * which a scan must read all the same) until it does.
+ */
+static void make_slow(const char *const *argv, long ms)
+{
+	static const char cols[] = "message, host, queue_id, time, recipient,"
+		" orig_to, domain, status, dsn, relay, delay, d_before, d_in, d_conn,"
+		" d_xmit, attempts, final, response, child_qid, stage, code, client,"
+		" client_ip, helo, sender, line, tls_protocol";
+	char sql[1024], *msg = NULL;
+	sqlite3 *h;
+	int i;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO deliveries(%s) SELECT %s FROM"
+	         " deliveries", cols, cols);
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	for (i = 0; i < 16 && pfi_ms(argv) < ms; i++)
+		cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK,
+		             "%s", msg);
+	sqlite3_close(h);
+	cr_assert_lt(i, 16, "'pfi %s' stays quicker than %ld ms", argv[0], ms);
+}
+
+Test(repl, ctrl_c_stops_a_long_stats_and_the_shell_goes_on)
+{
+	static const char *const slow[] = {
+		"stats", "--client", "10.9.9.0/24", "--format", "json", NULL
+	};
+	struct timespec wait = { 0, 300 * 1000000L };
+	char *screen;
+
+	make_slow(slow, 2000);
+	repl_term("\"$PFI\" repl", "pfi>");
+	term_keys("'stats --client 10.9.9.0/24 --format json' Enter");
+	nanosleep(&wait, NULL);
+	term_keys("C-c");
+	cr_assert(term_wait("interrupted"));
+	term_keys("'info --format json' Enter");
+	cr_assert(term_wait("\"messages\":"));
+	screen = term_screen();
+	/* stopped inside the query: it printed no answer, only its error */
+	cr_expect_null(strstr(screen, "{\"since\""), "stats ran to its end:\n%s",
+	               screen);
+	cr_expect_not_null(strstr(screen, "pfi: "), "%s", screen);
+	cr_expect_null(strstr(screen, "EXIT="), "the shell ended:\n%s", screen);
+	free(screen);
+	term_stop();
+}
+
 Test(repl, long_answers_go_through_the_pager_on_a_terminal)
 {
 	char *paged = path_join(dir, "paged"), script[4096], *text;
@@ -573,6 +672,9 @@ Test(repl, plain_pfi_on_a_terminal_opens_the_shell)
 	repl_term("\"$PFI\"", "pfi>");
 	term_keys("'search --count' Enter");
 	cr_assert(term_wait("105"));
+	/* on a terminal the exit status is 0, whatever the last line did */
+	term_keys("'trace NOSUCHID' Enter");
+	cr_assert(term_wait("no message matches"));
 	term_keys("C-d");
 	cr_assert(term_wait("EXIT=0"));
 	term_stop();
