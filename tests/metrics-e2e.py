@@ -86,9 +86,15 @@ try:
 
     pport = free_port()
     cfg = os.path.join(tmp, "prometheus.yml")
+    # README's scrape job is contrib/prometheus/scrape.yml: used as it is,
+    # but for the port and a faster interval.
+    job = open(os.path.join(src, "contrib/prometheus/scrape.yml")).read()
+    check("'127.0.0.1:9154'" in job and "scrape_interval: 30s" in job, "scrape.yml targets 127.0.0.1:9154 every 30s")
+    job = job.replace("'127.0.0.1:9154'", "'127.0.0.1:%d'" % port).replace("scrape_interval: 30s", "scrape_interval: 1s")
     open(cfg, "w").write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                         "rule_files: ['%s']\nscrape_configs:\n  - job_name: pfi\n"
-                         "    static_configs:\n      - targets: ['127.0.0.1:%d']\n" % (rules, port))
+                         "rule_files: ['%s']\n%s" % (rules, job))
+    r = subprocess.run(["promtool", "check", "config", cfg], capture_output=True, text=True)
+    check(r.returncode == 0, "promtool check config (scrape.yml and the rules) " + r.stdout.strip().replace("\n", " "))
     prom = subprocess.Popen(["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(tmp, "data"),
                              "--web.listen-address=127.0.0.1:%d" % pport, "--log.level=warn"],
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "prom.log"), "w"))
