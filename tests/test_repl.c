@@ -182,6 +182,11 @@ Test(repl, the_exit_status_is_that_of_the_last_command)
 	cr_assert_eq(repl("", &out, &err), 0);
 	cr_assert_str_empty(out);
 	free(out), free(err);
+	/* quit ends the script there, with its own status */
+	cr_assert_eq(repl("trace NOSUCHID\nsearch --count\nquit\n"
+	                  "search --count\ntrace NOSUCHID\n", &out, &err), 0);
+	cr_assert_str_eq(out, "105\n");
+	free(out), free(err);
 }
 
 Test(repl, an_error_is_reported_and_the_next_line_runs)
