@@ -179,6 +179,26 @@ static struct repl_setting *repl_filter(struct cli_repl *r, const char *name)
 	return NULL;
 }
 
+/* Whether v is a value of the choice option o (each item of a comma
+ * list for a list): a typo is refused by `set`, not by every later line. */
+static int repl_choice_ok(const struct cli_opt *o, const char *v)
+{
+	char item[128];
+	size_t n;
+
+	if (o->arg != CLI_ARG_CHOICE || o->choices == NULL)
+		return 1;
+	for (;;) {
+		n = (o->flags & CLI_OPT_LIST) ? strcspn(v, ",") : strlen(v);
+		snprintf(item, sizeof(item), "%.*s", (int)n, v);
+		if (n >= sizeof(item) || cli_choice(o->choices, item) < 0)
+			return 0;
+		if (v[n] == '\0')
+			return 1;
+		v += n + 1;
+	}
+}
+
 static int repl_set_filter(struct cli_repl *r, const struct cli_opt *o,
                            const char *v)
 {
@@ -189,6 +209,9 @@ static int repl_set_filter(struct cli_repl *r, const struct cli_opt *o,
 	snprintf(opt, sizeof(opt), "--%s", o->name);
 	if (o->arg == CLI_ARG_TIME && cli_time(v, &t) != 0)
 		return cli_time_error("set", opt, v);
+	if (!repl_choice_ok(o, v))
+		return cli_usage_error("set", "'%s' is not a value of %s (Tab"
+		                       " completes them)", v, opt);
 	if (s == NULL) {
 		r->filters = xrealloc(r->filters,
 		                      (r->nfilters + 1) * sizeof(*r->filters));

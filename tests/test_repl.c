@@ -283,6 +283,16 @@ Test(repl, settings_apply_to_later_lines_until_unset)
 	cr_assert_eq(repl("set since someday\n", &out, &err), 2);
 	cr_assert_not_null(strstr(err, "invalid time 'someday'"), "%s", err);
 	free(out), free(err);
+
+	/* a value outside an option's fixed set is refused by set itself */
+	cr_assert_eq(repl("set status bouncd\nset verdict dkim=zz\n"
+	                  "search --count\n", &out, &err), 0, "%s", err);
+	cr_assert_str_eq(out, "105\n");
+	cr_assert_not_null(strstr(err, "'bouncd' is not a value of --status"),
+	                   "%s", err);
+	cr_assert_not_null(strstr(err, "'dkim=zz' is not a value of --verdict"),
+	                   "%s", err);
+	free(out), free(err);
 }
 
 Test(repl, words_are_split_like_a_shell_splits_them)
