@@ -138,6 +138,37 @@ static int parse_fail(struct cli_parse *p, int rc)
 	return -1;
 }
 
+/* How far `name` is from option o: 0 for a prefix, else the distance. */
+static size_t opt_far(const struct cli_opt *o, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n >= 2 && strncmp(o->name, name, n) == 0)
+		return 0;
+	return cli_distance(name, o->name);
+}
+
+/*
+ * The option closest to `name` among the command's and the global ones
+ * that may follow a command (pfi search --formt json means --format);
+ * on a tie, the command's own.
+ */
+static const struct cli_opt *parse_closest(const struct pfi_cmd *cmd,
+                                           const char *name)
+{
+	const struct cli_opt *o = cli_opt_closest(cmd->opts, name);
+	const struct cli_opt *g = cli_opt_closest(pfi_global_opts, name);
+
+	/* --version and --help stand only before a command (--help is
+	 * every command's own, and found above) */
+	if (g != NULL && (strcmp(g->name, "version") == 0 ||
+	                  strcmp(g->name, "help") == 0))
+		g = NULL;
+	if (o == NULL || (g != NULL && opt_far(g, name) < opt_far(o, name)))
+		return g;
+	return o;
+}
+
 /* The unknown long option a (n bytes), with the closest known one. */
 static int parse_unknown_long(struct cli_parse *p, const char *a, size_t n)
 {
@@ -145,7 +176,7 @@ static int parse_unknown_long(struct cli_parse *p, const char *a, size_t n)
 	const struct cli_opt *o;
 
 	snprintf(name, sizeof(name), "%.*s", (int)(n - 2), a + 2);
-	o = cli_opt_closest(p->cmd->opts, name);
+	o = parse_closest(p->cmd, name);
 	if (o == NULL)
 		return parse_fail(p, cli_usage_error(p->cmd->name,
 		                  "unknown option '%.*s'", (int)n, a));

@@ -118,6 +118,11 @@ Test(cli, an_unknown_or_abbreviated_option_gets_the_closest_one)
 		  " '--quiet'?)" },
 		{ "--formt", "json", "info", "unknown option '--formt' (did you mean"
 		  " '--format'?)" },
+		/* a global option may follow the command: its typo too */
+		{ "search", "--formt", "json", "unknown option '--formt' (did you"
+		  " mean '--format'?)" },
+		{ "trace", "--ut", "X", "unknown option '--ut' (did you mean"
+		  " '--utc'?)" },
 		{ "stats", "--by", NULL, "option '--by' needs a value" },
 		{ "trace", "--raw=1", "X", "option '--raw' takes no value" },
 		{ "prune", "-x", NULL, "unknown option '-x'" },
