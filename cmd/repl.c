@@ -946,12 +946,16 @@ static int cmd_repl(struct pfi_globals *g, int argc, char **argv)
 	r.base = *g;
 	r.tty = isatty(STDIN_FILENO);
 	repl_session = &r;
-	repl_catch_sigint(&old);
+	/* Ctrl-C stops a query and keeps the shell on a terminal only: a
+	 * script (stdin not a terminal) stops at once, as `pfi CMD` does. */
+	if (r.tty)
+		repl_catch_sigint(&old);
 	cli_usage_in_repl(1);
 	if (r.tty)
 		repl_setup_readline(&r);
 	rc = repl_loop(&r);
-	sigaction(SIGINT, &old, NULL);
+	if (r.tty)
+		sigaction(SIGINT, &old, NULL);
 	cli_usage_in_repl(0);
 	g->store = r.base.store;   /* pfi_main closes it */
 	repl_session = NULL;

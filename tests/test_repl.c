@@ -10,11 +10,13 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -309,6 +311,46 @@ Test(repl, words_are_split_like_a_shell_splits_them)
 	cr_assert_eq(repl("search --from 'x\n", &out, &err), 2);
 	cr_assert_not_null(strstr(err, "unterminated quote"), "%s", err);
 	free(out), free(err), free(want);
+}
+
+Test(repl, ctrl_c_ends_a_script_as_it_ends_pfi_cmd)
+{
+	struct timespec tick = { 0, 100 * 1000000L };
+	int in[2], out[2], status = 0, i;
+	char answer[8] = "";
+	pid_t pid;
+
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(out), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+		execl(PFI_BIN, "pfi", "repl", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	/* a script that is not over: once it has answered its first line,
+	 * the shell waits for the next one */
+	cr_assert_eq(write(in[1], "search --count\n", 15), 15);
+	cr_assert_eq(read(out[0], answer, 4), 4);
+	cr_assert_str_eq(answer, "105\n");
+	nanosleep(&tick, NULL);
+	kill(pid, SIGINT);
+	for (i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		nanosleep(&tick, NULL);
+	if (i == 50) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	close(in[1]);
+	close(out[0]);
+	cr_assert(i < 50, "Ctrl-C did not end the script");
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT,
+	          "status %d", status);
 }
 
 /* ---- sql --------------------------------------------------------------- */
