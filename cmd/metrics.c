@@ -45,6 +45,10 @@ static const struct cli_opt metrics_opts[] = {
  * rendering a large index for a busy log takes at most 5% of a core. */
 #define METRICS_MIN_AGE 10
 #define METRICS_COST_FACTOR 20
+/* Seconds after which an unchanged index is rendered again all the same,
+ * for what does not live in it: the mtime of the logs, which shows an
+ * indexer that stopped. */
+#define METRICS_MAX_AGE 300
 #define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
 static volatile sig_atomic_t metrics_stop;
@@ -106,9 +110,9 @@ static unsigned char *metrics_gzip(const char *p, size_t n, size_t *out)
 
 /*
  * Renders again when the index changed (or a run of this process ended,
- * which clears `have`) and the last rendering is old enough (see
- * METRICS_MIN_AGE), then swaps it in under the lock, so a scrape never
- * waits for a rendering.  Main thread only.
+ * which clears `have`, or METRICS_MAX_AGE passed) and the last rendering
+ * is old enough (see METRICS_MIN_AGE), then swaps it in under the lock,
+ * so a scrape never waits for a rendering.  Main thread only.
  */
 static int metrics_refresh(struct metrics_srv *s)
 {
@@ -125,7 +129,8 @@ static int metrics_refresh(struct metrics_srv *s)
 		return PFI_ERROR;
 	age = (double)(now.tv_sec - s->rendered.tv_sec) +
 	      (double)(now.tv_nsec - s->rendered.tv_nsec) / 1e9;
-	if (s->gen > 0 && ((s->have && stamp == s->stamp) ||
+	if (s->gen > 0 && ((s->have && stamp == s->stamp &&
+	                    age < METRICS_MAX_AGE) ||
 	                   age < (min_age > METRICS_MIN_AGE ? min_age
 	                          : METRICS_MIN_AGE)))
 		return PFI_OK;

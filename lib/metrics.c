@@ -1069,6 +1069,24 @@ static int64_t file_mtime_us(const char *path, const char *suffix,
 	return (int64_t)sb.st_mtim.tv_sec * 1000000 + sb.st_mtim.tv_nsec / 1000;
 }
 
+/* The latest mtime (microseconds) of the files the index read, at the
+ * absolute paths they were last read under, in *out; 0 when none is
+ * there.  A relative path names a file of the indexer's directory, not
+ * of ours, and is skipped. */
+static int log_files_mtime(struct mx *m, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t t, size = 0;
+	int step = SQLITE_DONE, rc = prepare(m, "SELECT DISTINCT path FROM files"
+	                                     " WHERE path LIKE '/%'", &s);
+
+	*out = 0;
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
+		if ((t = file_mtime_us(col(s, 0), "", &size)) > *out)
+			*out = t;
+	return rc == PFI_OK || s ? finish(m, s, step, rc) : rc;
+}
+
 static int index_facts(struct mx *m, double render)
 {
 	int64_t size = 0, t = file_mtime_us(m->st->file, "", &size);
@@ -1083,6 +1101,15 @@ static int index_facts(struct mx *m, double render)
 	                  "When the index was last written (its files' mtime).");
 	rc = rc ?: sample(m, "pfi_index_last_write_timestamp_seconds", NULL, 0,
 	                  NULL, (double)(tw > t ? tw : t) / 1e6);
+	rc = rc ?: family(m, "pfi_log_file_modified_timestamp_seconds", "gauge",
+	                  "Latest mtime of the log files the index read (by"
+	                  " absolute path, as they are now): later than"
+	                  " pfi_index_last_write_timestamp_seconds, the log grows"
+	                  " and the index does not.");
+	rc = rc ?: log_files_mtime(m, &t);
+	if (rc == PFI_OK && t > 0)
+		rc = sample(m, "pfi_log_file_modified_timestamp_seconds", NULL, 0,
+		            NULL, (double)t / 1e6);
 	if (m->o && m->o->run_end > 0) {
 		rc = rc ?: family(m, "pfi_index_last_run_timestamp_seconds", "gauge",
 		                  "When the last index run of this process ended.");

@@ -130,6 +130,7 @@ try:
         'sum(pfi_recipients_total{status="held"})': 1,
         'sum(pfi_recipients_total{status="deleted"})': 1,
         'count(count by (host) (pfi_recipients_total))': 2,
+        'pfi_log_file_modified_timestamp_seconds': 1793664000,
     }
     for expr, want in known.items():
         got = value(expr)

@@ -178,6 +178,9 @@ Test(metrics, tls_bytes_queue_delays_and_the_index_are_the_known_answers)
 	cr_expect_eq(sum_of(t, "pfi_index_last_run_timestamp_seconds "),
 	             1793664000);
 	cr_expect_eq(sum_of(t, "pfi_index_last_run_duration_seconds "), 1.5);
+	/* The log as copy_fixture left it, at the absolute path indexed. */
+	cr_expect_eq(sum_of(t, "pfi_log_file_modified_timestamp_seconds "),
+	             SAMPLE_MTIME);
 	free(wal);
 	free(t);
 	free(db);
