@@ -10,26 +10,25 @@
 
 #include "verdicts.h"
 
-/* The message and, up its filter hops, each message it came from. */
-#define FILTER_ANCESTORS(seed)                                              \
-	"WITH RECURSIVE up(id) AS (SELECT " seed " UNION"                   \
-	" SELECT m.parent FROM messages m JOIN up ON m.id = up.id"          \
-	" WHERE m.relation = 'filter' AND m.parent IS NOT NULL) "
-
 static const char own_sql[] =
-	"SELECT time, program, kind, result, domain, score, detail"
+	"SELECT time, program, kind, result, domain, score, detail, id"
 	" FROM verdicts WHERE message = ?1 ORDER BY time, id";
 
-static const char chain_sql[] =
-	FILTER_ANCESTORS("?1")
-	"SELECT time, program, kind, result, domain, score, detail"
-	" FROM verdicts WHERE message IN up ORDER BY time, id";
+/* The message a content filter re-queued message ?1 from, if any. */
+static const char filter_parent_sql[] =
+	"SELECT parent FROM messages WHERE id = ?1 AND relation = 'filter'"
+	" AND parent IS NOT NULL";
+
+/* Filter hops followed at most: real chains have one or two; the cap
+ * (with the check for a message seen before) keeps a damaged or crafted
+ * index from looping. */
+#define MAX_FILTER_HOPS 16
 
 /* The verdicts that led to the NOQUEUE reject of line ?1 at time ?2:
  * unjoined, logged within the hold time (the partial index on the time
  * of unjoined verdicts finds them). */
 static const char reject_sql[] =
-	"SELECT time, program, kind, result, domain, score, detail"
+	"SELECT time, program, kind, result, domain, score, detail, id"
 	" FROM verdicts WHERE message IS NULL AND reject_line = ?1"
 	" AND time >= ?2 - " PFI_VERDICT_HOLD_SQL
 	" AND time <= ?2 + " PFI_VERDICT_HOLD_SQL " ORDER BY time, id";
@@ -48,55 +47,141 @@ static void fill_verdict(struct pfi_pool *p, struct pfi_verdict *v,
 	v->detail = pfi_pool_col(p, s, 6);
 }
 
-/* Steps bound statement s (then resets it) into *out, *count. */
-static int collect(pfi_store *st, struct pfi_pool *p, sqlite3_stmt *s,
-                   const struct pfi_verdict **out, size_t *count)
+/* Verdicts as they are read, with their row ids: "oldest first" breaks
+ * ties in time by id, across the messages of a filter chain. */
+struct keyed_verdict {
+	int64_t id;
+	struct pfi_verdict v;
+};
+
+struct found {
+	struct keyed_verdict *k;
+	size_t n, cap;
+};
+
+/* Steps bound statement s (then resets it), appending its rows to f. */
+static int read_rows(pfi_store *st, struct pfi_pool *p, sqlite3_stmt *s,
+                     struct found *f)
 {
-	struct pfi_verdict *arr = NULL;
-	size_t n = 0, cap = 0;
 	int rc = PFI_OK, step = SQLITE_DONE;
 
 	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((rc = pfi_array_reserve((void **)&arr, &cap, n, sizeof(*arr),
-		                            4)) != PFI_OK)
+		if ((rc = pfi_array_reserve((void **)&f->k, &f->cap, f->n,
+		                            sizeof(*f->k), 4)) != PFI_OK)
 			break;
-		fill_verdict(p, &arr[n++], s);
+		fill_verdict(p, &f->k[f->n].v, s);
+		f->k[f->n++].id = sqlite3_column_int64(s, 7);
 	}
 	if (rc == PFI_OK && step != SQLITE_DONE)
 		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read verdicts");
 	sqlite3_reset(s);
-	if (rc != PFI_OK) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*count = n;
-	return p->oom ? PFI_ENOMEM : PFI_OK;
+	return rc;
 }
 
+static int by_time_then_id(const void *a, const void *b)
+{
+	const struct keyed_verdict *x = a, *y = b;
+
+	if (x->v.time != y->v.time)
+		return x->v.time < y->v.time ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Hands f's verdicts out as a plain array (sorted first when they come
+ * from several messages), or frees them on error. */
+static int hand_out(struct pfi_pool *p, struct found *f, int sort, int rc,
+                    const struct pfi_verdict **out, size_t *count)
+{
+	struct pfi_verdict *plain = (struct pfi_verdict *)f->k;
+	size_t i;
+
+	if (rc == PFI_OK && p->oom)
+		rc = PFI_ENOMEM;
+	if (rc != PFI_OK) {
+		free(f->k);
+		return rc;
+	}
+	if (sort && f->n > 1)
+		qsort(f->k, f->n, sizeof(*f->k), by_time_then_id);
+	/* In place: entry i moves down to a lower address, never past an
+	 * entry not yet moved. */
+	for (i = 0; i < f->n; i++)
+		memmove(&plain[i], &f->k[i].v, sizeof(plain[i]));
+	*out = plain;
+	*count = f->n;
+	return PFI_OK;
+}
+
+/* The message content filter re-queued message id from, in *parent
+ * (0 when none). */
+static int filter_parent(pfi_store *st, int64_t id, int64_t *parent)
+{
+	sqlite3_stmt *s = pfi_store_stmt(st, ST_FILTER_PARENT,
+	                                 filter_parent_sql);
+	int step;
+
+	*parent = 0;
+	if (s == NULL)
+		return PFI_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		*parent = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return pfi_store_dberr(st, PFI_ERROR, "cannot read messages");
+	return PFI_OK;
+}
+
+static int seen_before(const int64_t *seen, size_t n, int64_t id)
+{
+	while (n-- > 0)
+		if (seen[n] == id)
+			return 1;
+	return 0;
+}
+
+/* Walks the filter chain in C rather than with a recursive CTE: SQLite
+ * builds a temporary table for every run of one, and a search runs this
+ * once per printed row. */
 int pfi_load_verdicts(pfi_store *st, struct pfi_pool *p, int64_t id,
                       int chain, const struct pfi_verdict **out,
                       size_t *count)
 {
+	struct found f = { NULL, 0, 0 };
+	int64_t seen[MAX_FILTER_HOPS];
+	size_t hops = 0;
 	sqlite3_stmt *s;
+	int rc = PFI_OK;
 
 	*out = NULL;
 	*count = 0;
 	if (st->schema < 5 || id <= 0)
 		return PFI_OK;
-	s = chain ? pfi_store_stmt(st, ST_CHAIN_VERDICTS, chain_sql)
-	          : pfi_store_stmt(st, ST_OWN_VERDICTS, own_sql);
-	if (s == NULL)
-		return PFI_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	return collect(st, p, s, out, count);
+	while (rc == PFI_OK && id > 0 && hops < MAX_FILTER_HOPS &&
+	       !seen_before(seen, hops, id)) {
+		seen[hops++] = id;
+		if ((s = pfi_store_stmt(st, ST_OWN_VERDICTS, own_sql)) == NULL) {
+			rc = PFI_ERROR;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, id);
+		rc = read_rows(st, p, s, &f);
+		if (rc == PFI_OK && chain)
+			rc = filter_parent(st, id, &id);
+		else
+			id = 0;
+	}
+	return hand_out(p, &f, hops > 1, rc, out, count);
 }
 
 int pfi_load_reject_verdicts(pfi_store *st, struct pfi_pool *p, int64_t line,
                              int64_t time, const struct pfi_verdict **out,
                              size_t *count)
 {
+	struct found f = { NULL, 0, 0 };
 	sqlite3_stmt *s;
+	int rc;
 
 	*out = NULL;
 	*count = 0;
@@ -106,7 +191,8 @@ int pfi_load_reject_verdicts(pfi_store *st, struct pfi_pool *p, int64_t line,
 		return PFI_ERROR;
 	sqlite3_bind_int64(s, 1, line);
 	sqlite3_bind_int64(s, 2, time);
-	return collect(st, p, s, out, count);
+	rc = read_rows(st, p, s, &f);
+	return hand_out(p, &f, 0, rc, out, count);
 }
 
 int pfi_has_verdicts(pfi_store *st)

@@ -439,6 +439,83 @@ Test(verdicts, search_finds_the_delivered_copy_by_the_edge_verdict)
 	free(db);
 }
 
+/* A search row carries its message's verdicts and those up its filter
+ * hops, oldest first, each once; a filter chain that loops back (only a
+ * damaged or crafted index has one) ends rather than hanging. */
+Test(verdicts, a_row_carries_each_verdict_of_its_chain_once_in_time_order)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "v.db");
+	const char *paths[] = { fixture("verdicts/mail.log") };
+	struct pfi_search_opts o = PFI_SEARCH_OPTIONS_INIT;
+	const struct pfi_delivery *d;
+	pfi_search *q;
+	pfi_store *st = index_into(db, paths, 1, NULL);
+	int64_t child, parent, want;
+	char *child_qid, *moved_program;
+	sqlite3 *raw;
+	char sql[256];
+	int rows = 0;
+
+	pfi_store_close(st);
+	child = db_int(db, "SELECT min(m.id) FROM messages m WHERE"
+	               " m.relation = 'filter' AND (SELECT count(*) FROM"
+	               " verdicts v WHERE v.message = m.parent) > 1");
+	cr_assert_gt(child, 0, "the corpus has no filter hop with verdicts");
+	snprintf(sql, sizeof(sql), "SELECT parent FROM messages WHERE id ="
+	         " %lld", (long long)child);
+	parent = db_int(db, sql);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM verdicts WHERE"
+	         " message = %lld", (long long)parent);
+	want = db_int(db, sql);
+	snprintf(sql, sizeof(sql), "SELECT queue_id FROM messages WHERE id ="
+	         " %lld", (long long)child);
+	child_qid = db_rows(db, sql);
+	child_qid[strcspn(child_qid, "\n")] = '\0';
+	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	/* The parent's first verdict becomes the child's own and the newest
+	 * of the chain: it must come last although the child is read first. */
+	snprintf(sql, sizeof(sql), "UPDATE verdicts SET message = %lld, time ="
+	         " (SELECT max(time) + 1 FROM verdicts WHERE message = %lld)"
+	         " WHERE id = (SELECT min(id) FROM verdicts WHERE message ="
+	         " %lld)", (long long)child, (long long)parent,
+	         (long long)parent);
+	cr_assert_eq(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "SELECT program FROM verdicts WHERE id ="
+	         " (SELECT max(id) FROM verdicts WHERE message = %lld)",
+	         (long long)child);
+	moved_program = db_rows(db, sql);
+	moved_program[strcspn(moved_program, "\n")] = '\0';
+	/* And the chain a loop: the parent now also came from the child. */
+	snprintf(sql, sizeof(sql), "UPDATE messages SET parent = %lld,"
+	         " relation = 'filter' WHERE id = %lld", (long long)child,
+	         (long long)parent);
+	cr_assert_eq(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	cr_assert_eq(pfi_store_open(&st, db, PFI_OPEN_READONLY), PFI_OK,
+	             "%s", pfi_errmsg(st));
+	cr_assert_eq(pfi_search_new(&q, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	while (pfi_search_next(q, &d) == PFI_OK) {
+		size_t i;
+
+		if (d->queue_id == NULL || strcmp(d->queue_id, child_qid) != 0)
+			continue;
+		rows++;
+		cr_expect_eq((int64_t)d->nverdicts, want);
+		cr_expect(d->nverdicts > 1 && strcmp(d->verdicts[d->nverdicts -
+		          1].program, moved_program) == 0,
+		          "the newest verdict is not last");
+		for (i = 1; i < d->nverdicts; i++)
+			cr_expect_leq(d->verdicts[i - 1].time, d->verdicts[i].time);
+	}
+	pfi_search_free(q);
+	cr_expect_gt(rows, 0, "no row of message %s", child_qid);
+	pfi_store_close(st);
+	free(child_qid);
+	free(moved_program);
+	free(db);
+}
+
 /* An index of schema 4 has no verdicts table: read as it is, a verdict
  * filter matches nothing; opened for writing, it gets the table. */
 Test(verdicts, an_index_of_schema_4_is_read_and_then_upgraded)
