@@ -232,6 +232,19 @@ Test(repl, search_rows_are_numbered_and_trace_hash_n_takes_row_n)
 	cr_assert_not_null(strstr(out, want), "trace #2 is not trace %s:\n%s",
 	                   qid, out);
 	free(want), free(out), free(err);
+	/* raw #2: the log lines alone, as trace --raw gives them */
+	cr_assert_eq(repl("search --limit 3\nraw #2\n", &out, &err), 0, "%s",
+	             err);
+	{
+		char words[64];
+
+		snprintf(words, sizeof(words), "trace --raw %s", qid);
+		want = pfi_stdout(words, 0);
+	}
+	cr_assert(strlen(out) > strlen(want) &&
+	          strcmp(out + strlen(out) - strlen(want), want) == 0,
+	          "raw #2 is not trace --raw %s:\n%s", qid, out);
+	free(want), free(out), free(err);
 	cr_assert_eq(repl("search --limit 3\nraw #9\n", &out, &err), 2);
 	cr_assert_not_null(strstr(err, "no row #9"), "%s", err);
 	free(out), free(err);
