@@ -326,6 +326,25 @@ Test(repl, words_are_split_like_a_shell_splits_them)
 	free(out), free(err), free(want);
 }
 
+Test(repl, a_script_keeps_no_history)
+{
+	char *hist = path_join(dir, "state/history"), *xdg = path_join(dir,
+	                                                               "xdg");
+	char *out, *err;
+
+	setenv("PFI_HISTFILE", hist, 1);
+	cr_assert_eq(repl("search --count\n", &out, &err), 0, "%s", err);
+	free(out), free(err);
+	unsetenv("PFI_HISTFILE");
+	setenv("XDG_STATE_HOME", xdg, 1);
+	cr_assert_eq(repl("search --count\n", &out, &err), 0, "%s", err);
+	free(out), free(err);
+	unsetenv("XDG_STATE_HOME");
+	cr_expect_eq(access(hist, F_OK), -1, "%s was written", hist);
+	cr_expect_eq(access(xdg, F_OK), -1, "%s was made", xdg);
+	free(hist), free(xdg);
+}
+
 Test(repl, ctrl_c_ends_a_script_as_it_ends_pfi_cmd)
 {
 	struct timespec tick = { 0, 100 * 1000000L };
