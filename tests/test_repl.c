@@ -385,6 +385,28 @@ Test(repl, ctrl_c_ends_a_script_as_it_ends_pfi_cmd)
 	          "status %d", status);
 }
 
+Test(repl, the_shells_complete_values_from_the_index_as_tab_does)
+{
+	/* bash, zsh and fish ask `pfi __complete`: the words after "pfi" */
+	static const struct { const char *w[7], *want; } cases[] = {
+		{ { "__complete", "search", "--domain", "ex", NULL },
+		  "example.com\nexample.org\n" },
+		{ { "__complete", "search", "--host", "m", NULL }, "mx1\nmx2\n" },
+		{ { "__complete", "trace", "4CA", NULL }, "4CA0B116224\n" },
+		{ { "__complete", "search", "--from=frank@", NULL },
+		  "--from=frank@example.org\n" },
+		{ { "__complete", "--db", "/nonexistent/x.db", "search", "--host",
+		    "m", NULL }, "" },
+	};
+	char *out, *err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(run_pfi(cases[i].w, NULL, &out, &err), 0, "%s", err);
+		cr_expect_str_eq(out, cases[i].want, "case %zu", i);
+		free(out), free(err);
+	}
+}
+
 /* ---- sql --------------------------------------------------------------- */
 
 /* What could show a change: the index file's bytes. */
