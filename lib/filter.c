@@ -663,8 +663,7 @@ static void sql_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_text(ctx, d, -1, SQLITE_TRANSIENT);
 }
 
-/* Registers the SQL functions on st's connection unless already there. */
-static int register_functions(pfi_store *st)
+int pfi_where_functions(pfi_store *st)
 {
 	sqlite3_stmt *probe = NULL;
 	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
@@ -787,7 +786,7 @@ int pfi_where_new(struct pfi_where **out, pfi_store *st,
 	if (rc == PFI_OK && w->sql.len == 0)
 		rc = pfi_buf_appends(&w->sql, "1") == PFI_OK ? PFI_OK : PFI_ENOMEM;
 	if (rc == PFI_OK && (f->client || f->grep || f->sender_domain))
-		rc = register_functions(st);
+		rc = pfi_where_functions(st);
 	if (rc == PFI_ENOMEM)
 		pfi_err_set(&st->err, rc, "out of memory");
 	if (rc != PFI_OK) {

@@ -417,6 +417,10 @@ struct pfi_where;
  */
 int pfi_where_new(struct pfi_where **out, pfi_store *st,
                   const struct pfi_filter *f);
+/* Registers pfi's SQL functions (pfi_domain, pfi_inet_in, pfi_grep) on
+ * st's connection unless already there; for queries that use them
+ * outside a filter.  PFI_OK or PFI_ERROR (message on st). */
+int pfi_where_functions(pfi_store *st);
 /* The condition, e.g. "d.recipient = ?7 AND ...", or "1" when empty.
  * Parameters are numbered from the `first` given to pfi_where_bind. */
 const char *pfi_where_sql(const struct pfi_where *w);
