@@ -190,42 +190,84 @@ static int prepare(pfi_store *st, const struct pfi_filter *f,
 
 /* ---- the totals ------------------------------------------------------------------ */
 
-int pfi_stats_verdict_totals(pfi_store *st, const struct pfi_filter *f,
-                             const struct pfi_where *w, int64_t *slots)
-{
-	const char *select = pfi_filter_narrows(f)
-		? "SELECT v.kind, v.result, count(DISTINCT coalesce(v.message,"
-		  " -v.id)) FROM verdicts v WHERE v.id IN (SELECT vid FROM cand)"
-		  " GROUP BY 1, 2"
-		: "SELECT v.kind, v.result, count(DISTINCT coalesce(v.message,"
-		  " -v.id)) FROM verdicts v WHERE v.time >= ?1 AND v.time < ?2"
-		  " GROUP BY 1, 2";
-	sqlite3_stmt *s;
-	int rc, step;
-
-	if (st->schema < 5)
-		return PFI_OK;
-	if ((rc = prepare(st, f, w, 0, select, &s)) != PFI_OK)
-		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		long i = verdict_slot(pfi_col_text(s, 0), pfi_col_text(s, 1));
-
-		if (i >= 0)
-			slots[i] += sqlite3_column_int64(s, 2);
-	}
-	if (step != SQLITE_DONE)
-		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read the index");
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/* ---- per --by key ------------------------------------------------------------------ */
-
 /* A message (or lone verdict) and one verdict it has. */
 struct unit_slot {
 	int64_t unit;
 	long slot;
 };
+
+static int by_slot_then_unit(const void *a, const void *b)
+{
+	const struct unit_slot *x = a, *y = b;
+
+	if (x->slot != y->slot)
+		return x->slot < y->slot ? -1 : 1;
+	return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+/* Adds to slots[] each slot's distinct units among us[0..n) (sorts us). */
+static void count_distinct(struct unit_slot *us, size_t n, int64_t *slots)
+{
+	size_t i;
+
+	if (n > 1)
+		qsort(us, n, sizeof(*us), by_slot_then_unit);
+	for (i = 0; i < n; i++)
+		if (i == 0 || us[i].slot != us[i - 1].slot ||
+		    us[i].unit != us[i - 1].unit)
+			slots[us[i].slot]++;
+}
+
+/* Appends the verdict of row s (unit, kind, result) to *us unless its
+ * words are outside the vocabulary. */
+static int read_unit_slot(sqlite3_stmt *s, struct unit_slot **us, size_t *n,
+                          size_t *cap)
+{
+	long slot = verdict_slot(pfi_col_text(s, 1), pfi_col_text(s, 2));
+
+	if (slot < 0)
+		return PFI_OK;
+	if (pfi_array_reserve((void **)us, cap, *n, sizeof(**us), 1024) != PFI_OK)
+		return PFI_ENOMEM;
+	(*us)[*n].unit = sqlite3_column_int64(s, 0);
+	(*us)[(*n)++].slot = slot;
+	return PFI_OK;
+}
+
+/* Messages per verdict, counted in C: SQLite's count(DISTINCT) per group
+ * sorted the whole scope through a temporary b-tree (8x the scan on the
+ * bench index); one sort of (slot, unit) pairs does it. */
+int pfi_stats_verdict_totals(pfi_store *st, const struct pfi_filter *f,
+                             const struct pfi_where *w, int64_t *slots)
+{
+	const char *select = pfi_filter_narrows(f)
+		? "SELECT " UNIT("v") ", v.kind, v.result FROM verdicts v"
+		  " WHERE v.id IN (SELECT vid FROM cand)"
+		: "SELECT " UNIT("v") ", v.kind, v.result FROM verdicts v"
+		  " WHERE v.time >= ?1 AND v.time < ?2";
+	struct unit_slot *us = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc, step = SQLITE_DONE;
+
+	if (st->schema < 5)
+		return PFI_OK;
+	if ((rc = prepare(st, f, w, 0, select, &s)) != PFI_OK)
+		return rc;
+	while (rc == PFI_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
+		rc = read_unit_slot(s, &us, &n, &cap);
+	if (rc != PFI_OK)
+		rc = pfi_err_set(&st->err, rc, "out of memory");
+	else if (step != SQLITE_DONE)
+		rc = pfi_store_dberr(st, PFI_ERROR, "cannot read the index");
+	else
+		count_distinct(us, n, slots);
+	sqlite3_finalize(s);
+	free(us);
+	return rc;
+}
+
+/* ---- per --by key ------------------------------------------------------------------ */
 
 /* A key a unit counted under: a list per unit, in keys[]. */
 struct unit_key {
