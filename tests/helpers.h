@@ -12,6 +12,21 @@
 
 #include "pfi.h"
 
+/* A suite's time limit in seconds, for TestSuite(.timeout): code built
+ * with AddressSanitizer runs several times slower, and its tests run one
+ * at a time (Makefile.am), so a busy machine must not turn that into a
+ * failure. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SUITE_TIMEOUT(s) ((s) * 4)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SUITE_TIMEOUT(s) ((s) * 4)
+#endif
+#endif
+#ifndef SUITE_TIMEOUT
+#define SUITE_TIMEOUT(s) (s)
+#endif
+
 /* TESTDATA_DIR "/" rel, in a static buffer (valid until the next call). */
 const char *fixture(const char *rel);
 /* A fresh temporary directory (removed by tmpdir_cleanup). */

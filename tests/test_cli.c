@@ -41,7 +41,7 @@ static void teardown(void)
 	tmpdir_cleanup();
 }
 
-TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* Indexes the sample log into db; returns its exit status. */
 static int index_sample(char **err)

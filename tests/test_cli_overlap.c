@@ -28,7 +28,7 @@ static void teardown(void)
 	tmpdir_cleanup();
 }
 
-TestSuite(cli_overlap, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(cli_overlap, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(120));
 
 /* Lines [from, to) of lines, joined (malloc'd). */
 static char *window(char **lines, size_t from, size_t to)

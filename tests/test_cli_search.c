@@ -39,7 +39,7 @@ static void teardown(void)
 	tmpdir_cleanup();
 }
 
-TestSuite(cli_search, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(cli_search, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* The sample log indexed into db by pfi. */
 static void index_sample(void)

@@ -37,7 +37,7 @@ static void teardown(void)
 	tmpdir_cleanup();
 }
 
-TestSuite(cli_stamps, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(cli_stamps, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* Runs pfi with argv (NULL-terminated after "--db DB"); its stdout. */
 static char *run_ok(int want_rc, const char *const *args)

@@ -30,7 +30,7 @@ static void setup(void)
 
 static void teardown(void) { tmpdir_cleanup(); }
 
-TestSuite(cli_stats, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(cli_stats, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* The sample log indexed by pfi; returns the index's path. */
 static char *cli_db(void)

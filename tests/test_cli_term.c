@@ -51,7 +51,7 @@ static void teardown(void)
 	tmpdir_cleanup();
 }
 
-TestSuite(cli_term, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(cli_term, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(120));
 
 /* Runs `words` (shell text after "$PFI") in a pane `cols` wide with the
  * pager writing to DIR/paged, and returns what it wrote (malloc'd). */

@@ -41,7 +41,7 @@ static void teardown(void)
 }
 
 /* A killed first run waits up to a minute for the run to write. */
-TestSuite(cli_trust, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(cli_trust, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(120));
 
 /* A new, empty index at db, made by pfi indexing an empty log. */
 static void new_index(void)

@@ -26,7 +26,7 @@
 static void setup(void) { tmpdir_make(); }
 static void teardown(void) { tmpdir_cleanup(); }
 
-TestSuite(correlate, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(correlate, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* ---- a sink that records what the correlator hands over --------------------- */
 

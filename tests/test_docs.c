@@ -658,7 +658,7 @@ static void check_shells_offer(const char *line, const struct names *want)
 
 /* ---- the tests -------------------------------------------------------- */
 
-TestSuite(docs, .timeout = 30);
+TestSuite(docs, .timeout = 60);   /* the completion tests start shells */
 
 /* The commands and global options, from `pfi --help`. */
 static void global_help(struct names *cmds, struct names *opts)

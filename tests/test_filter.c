@@ -32,7 +32,7 @@ static void teardown(void)
 	tmpdir_cleanup();
 }
 
-TestSuite(filter, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(filter, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* 2026-11-02T10:00:00Z in microseconds. */
 #define T0 INT64_C(1793613600000000)

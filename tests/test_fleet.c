@@ -124,7 +124,7 @@ static void fleet_fini(void)
 	tmpdir_cleanup();
 }
 
-TestSuite(fleet, .fini = fleet_fini, .timeout = 60);
+TestSuite(fleet, .fini = fleet_fini, .timeout = SUITE_TIMEOUT(60));
 
 /* ---- waiting with a deadline ---------------------------------------------------- */
 

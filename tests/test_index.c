@@ -19,7 +19,7 @@
 static void setup(void) { tmpdir_make(); }
 static void teardown(void) { tmpdir_cleanup(); }
 
-TestSuite(index, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(index, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* A fixture's rows without its header line, tabs turned into '|'. */
 static char *expected_rows(const char *rel)

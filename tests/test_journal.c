@@ -61,7 +61,7 @@ static void teardown(void)
 	tmpdir_cleanup();
 }
 
-TestSuite(journal, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(journal, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(120));
 
 /* ---- making real journals ---------------------------------------------------- */
 

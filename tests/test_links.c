@@ -24,7 +24,7 @@ static const char *dir;
 static void setup(void) { dir = tmpdir_make(); }
 static void teardown(void) { tmpdir_cleanup(); }
 
-TestSuite(links, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(links, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* Every child with its relation and parent: "host|qid|relation|parent". */
 static const char parents_sql[] =

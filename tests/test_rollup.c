@@ -25,7 +25,7 @@ static const char *dir;
 static void setup(void) { dir = tmpdir_make(); }
 static void teardown(void) { tmpdir_cleanup(); }
 
-TestSuite(rollup, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(rollup, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* The cells summed by key; delays as the sorted blobs of the key. */
 static const char cells_sql[] =

@@ -39,7 +39,7 @@ static void teardown(void)
 	tmpdir_cleanup();
 }
 
-TestSuite(search, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(search, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* ---- the expected answers ------------------------------------------------ */
 

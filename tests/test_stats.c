@@ -35,7 +35,7 @@ static void setup(void)
 
 static void teardown(void) { tmpdir_cleanup(); }
 
-TestSuite(stats, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(stats, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(60));
 
 /* ---- fixtures --------------------------------------------------------------- */
 

@@ -17,7 +17,7 @@
 static void setup(void) { tmpdir_make(); }
 static void teardown(void) { tmpdir_cleanup(); }
 
-TestSuite(store, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(store, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(30));
 
 
 Test(store, a_new_index_is_created_private_with_its_parent_directories)

@@ -27,7 +27,7 @@ static void suite_init(void)
 	use_tz("UTC");
 }
 
-TestSuite(syslog, .init = suite_init, .timeout = 10);
+TestSuite(syslog, .init = suite_init, .timeout = SUITE_TIMEOUT(10));
 
 static void assert_slice(struct pfi_slice s, const char *want, const char *what)
 {

@@ -30,7 +30,7 @@
 static void setup(void) { tmpdir_make(); }
 static void teardown(void) { tmpdir_cleanup(); }
 
-TestSuite(trust, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(trust, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT(120));
 
 /* A new, empty pfi index at dir/name (malloc'd path). */
 static char *new_index(const char *dir, const char *name)
