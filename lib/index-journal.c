@@ -165,14 +165,20 @@ static struct pfi_slice name_cut(struct pfi_slice s)
 	return s;
 }
 
+/* The host of entry e as its line names it. */
+static struct pfi_slice entry_host(const struct pfi_jentry *e)
+{
+	static const struct pfi_slice unknown = { "unknown", 7 };
+
+	return name_cut(e->host.p && e->host.n ? e->host : unknown);
+}
+
 /* The line of entry e into b (whose maximum leaves room for a line of
  * PFI_LINE_MAX bytes and a stamp), cut to PFI_LINE_MAX bytes as a file's
  * overlong line is. */
 static int render(struct pfi_buf *b, const struct pfi_jentry *e)
 {
-	static const struct pfi_slice unknown = { "unknown", 7 };
-	struct pfi_slice host = name_cut(e->host.p && e->host.n ? e->host
-	                                                        : unknown);
+	struct pfi_slice host = entry_host(e);
 	struct pfi_slice program = name_cut(e->program);
 	char stamp[STAMP_SIZE];
 	size_t room;
@@ -205,7 +211,7 @@ static int index_entry(struct pfi_run *run, struct pfi_buf *b,
 	int rc;
 
 	if (!entry_kept(e))
-		return pfi_run_skip(run, e->program);
+		return pfi_run_skip(run, e->program, entry_host(e));
 	rc = render(b, e);
 	if (rc == PFI_OK)
 		rc = pfi_run_line(run, b->data, b->len);

@@ -23,6 +23,7 @@
 #include "index.h"
 #include "write.h"
 #include "write-overlap.h"
+#include "write-runs.h"
 
 #define FP_MAX 4096                  /* bytes fingerprinted */
 #define PROGRESS_EVERY 4096          /* lines between progress calls */
@@ -81,6 +82,9 @@ struct run {
 	int bulk;               /* into an empty index: query indexes at the end */
 	struct line_count *counts;
 	size_t ncounts;
+	struct pfi_smap host_lines;   /* lines per kind and host (write-runs.h) */
+	int64_t start;          /* wall clock when the run began (usec) */
+	struct timespec mono0;  /* the same, for its duration */
 	uint64_t lines_total;
 	struct run_progress prog;
 	int started;            /* the transaction was begun */
@@ -207,11 +211,14 @@ static int input_cmp(const void *a, const void *b)
 
 /* ---- line counts ------------------------------------------------------------------------- */
 
-static int count_line(struct run *r, int kind, struct pfi_slice program)
+static int count_line(struct run *r, int kind, struct pfi_slice program,
+                      struct pfi_slice host)
 {
 	struct line_count *c;
 	size_t i, n = program.n < 63 ? program.n : 63;
 
+	if (pfi_host_lines_note(&r->host_lines, host, kind) != PFI_OK)
+		return PFI_ENOMEM;
 	for (i = 0; i < r->ncounts; i++) {
 		c = &r->counts[i];
 		if (c->kind == kind && strlen(c->program) == n &&
@@ -252,7 +259,7 @@ static int flush_counts(struct run *r)
 		sqlite3_bind_int64(s, 3, r->counts[i].count);
 		rc = pfi_store_step_done(r->st, s, "cannot count lines");
 	}
-	return rc;
+	return rc == PFI_OK ? pfi_host_lines_flush(&r->host_lines, r->st) : rc;
 }
 
 /* ---- the correlator's sink: the store ------------------------------------------------- */
@@ -483,6 +490,7 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 		kind = PFI_LINE_NOSYSLOG;
 		env.time = *last_time;
 		env.program = none;
+		env.host = none;      /* counted under host "" */
 	} else {
 		kind = line_kind(pfi_postfix_parse(&env, &ev));
 		if (kind != PFI_LINE_POSTFIX && pfi_verdict_program(env.program))
@@ -504,7 +512,7 @@ static int index_line(struct run *r, struct pfi_syslog_ctx *ctx,
 	if (rc == PFI_OK)
 		rc = store_line(r, line, len, kind, env.program, env.time);
 	if (rc == PFI_OK)
-		rc = count_line(r, kind, env.program);
+		rc = count_line(r, kind, env.program, env.host);
 	report_kind(r->rep, kind);
 	r->next_line++;
 	return rc;
@@ -952,6 +960,35 @@ static int join_beginnings(struct run *r)
 	return rc;
 }
 
+static int64_t wall_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* The run's record (write-runs.h), the last thing before its commit:
+ * its end is when it began to commit. */
+static int record_run(struct run *r)
+{
+	struct pfi_run_rec rec;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	memset(&rec, 0, sizeof(rec));
+	rec.start = r->start;
+	rec.end = wall_now();
+	rec.seconds = (double)(t.tv_sec - r->mono0.tv_sec) +
+	              (double)(t.tv_nsec - r->mono0.tv_nsec) / 1e9;
+	rec.lines = (int64_t)r->rep->lines;
+	rec.duplicates = (int64_t)r->rep->duplicate_lines;
+	rec.files = (int64_t)r->rep->files_read;
+	rec.messages = (int64_t)r->rep->messages;
+	rec.stopped = stopped(r);
+	return pfi_runs_record(r->st, &rec);
+}
+
 static int run_end(struct run *r)
 {
 	int rc;
@@ -993,6 +1030,8 @@ static int run_end(struct run *r)
 		progress_step(r, PFI_STEP_STATS);
 		rc = update_cells(r);
 	}
+	if (rc == PFI_OK)
+		rc = record_run(r);
 	if (rc == PFI_OK) {
 		progress_step(r, PFI_STEP_COMMIT);
 		rc = pfi_store_exec(r->st, "COMMIT");
@@ -1056,6 +1095,9 @@ static int run_init(struct run *r, pfi_store *st,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	pfi_smap_init(&r->host_lines, sizeof(int64_t));
+	r->start = wall_now();
+	clock_gettime(CLOCK_MONOTONIC, &r->mono0);
 	r->st = st;
 	pfi_write_init(&r->w, st);
 	r->opts = opts;
@@ -1101,6 +1143,7 @@ static int run_finish(struct run *r, int rc)
 	pfi_counts_free(r->events);
 	pfi_overlap_free(r->overlap);
 	free(r->counts);
+	pfi_smap_release(&r->host_lines);
 	return rc;
 }
 
@@ -1212,9 +1255,10 @@ int pfi_run_line(struct pfi_run *run, const char *line, size_t len)
 	return rc == PFI_OK ? run_tick(run) : rc;
 }
 
-int pfi_run_skip(struct pfi_run *run, struct pfi_slice program)
+int pfi_run_skip(struct pfi_run *run, struct pfi_slice program,
+                 struct pfi_slice host)
 {
-	int rc = count_line(&run->r, PFI_LINE_FOREIGN, program);
+	int rc = count_line(&run->r, PFI_LINE_FOREIGN, program, host);
 
 	report_kind(run->r.rep, PFI_LINE_FOREIGN);
 	return rc == PFI_OK ? run_tick(run) : rc;

@@ -36,8 +36,10 @@ void pfi_run_input(struct pfi_run *run, const char *name, time_t ref,
 /* Indexes one log line of the current input, as a file's line is
  * indexed.  PFI_OK, PFI_ENOMEM or PFI_ERROR. */
 int pfi_run_line(struct pfi_run *run, const char *line, size_t len);
-/* Counts a line of another program that was read but is not kept. */
-int pfi_run_skip(struct pfi_run *run, struct pfi_slice program);
+/* Counts a line of another program, from host, that was read but is not
+ * kept. */
+int pfi_run_skip(struct pfi_run *run, struct pfi_slice program,
+                 struct pfi_slice host);
 /*
  * Ends the run: commits when rc is PFI_OK (writing what the run still
  * holds), else rolls back; frees run (NULL is accepted).  Returns rc, or

@@ -2,10 +2,12 @@
  * open.c - the index handle of the public API: the store layer opens and
  * checks the file (store.c), the raw-line functions are registered on
  * the connection (store-lines.c), and an index opened for writing is
- * brought up to date by the write side (write-schema.c, and the line
- * identities of write-overlap.c).  The one file above both sides.
+ * brought up to date by the write side (write-schema.c, the line
+ * identities of write-overlap.c, the run tables of write-runs.c).  The
+ * one file above both sides.
  */
 #include "write-overlap.h"
+#include "write-runs.h"
 
 int pfi_store_open(pfi_store **out, const char *path, int flags)
 {
@@ -18,6 +20,8 @@ int pfi_store_open(pfi_store **out, const char *path, int flags)
 		rc = pfi_write_migrate(st);
 	if (rc == PFI_OK && st->writable)
 		rc = pfi_overlap_prepare(st);
+	if (rc == PFI_OK && st->writable)
+		rc = pfi_runs_prepare(st);
 	if (rc == PFI_ERROR && st->db &&
 	    (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_NOTADB)
 		rc = pfi_err_set(&st->err, PFI_ESCHEMA, "'%s' is not a pfi index",

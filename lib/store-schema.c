@@ -116,6 +116,32 @@
 	" duplicates INTEGER NOT NULL"   /* its lines skipped as repeats */  \
 	") WITHOUT ROWID;"
 
+/* What each run left beside the lines (write-runs.c): lines counted per
+ * host and kind, and a record of the latest runs.  Made when an index is
+ * opened for writing, like line_ids, not by a schema version: an index
+ * without them is read as it is.  line_host_counts sums, per kind, to
+ * line_counts; lines counted before it was made are under host "" (see
+ * pfi_runs_prepare).  index_runs keeps the last PFI_RUNS_KEPT runs that
+ * committed lines, each written in its run's transaction. */
+#define PFI_RUN_TABLES_SQL                                                   \
+	"CREATE TABLE IF NOT EXISTS line_host_counts ("                      \
+	" host TEXT NOT NULL,"           /* "": lines that are not syslog's */ \
+	" kind INTEGER NOT NULL,"        /* enum pfi_line_kind */            \
+	" count INTEGER NOT NULL,"                                           \
+	" PRIMARY KEY (host, kind)"                                          \
+	") WITHOUT ROWID;"                                                   \
+	"CREATE TABLE IF NOT EXISTS index_runs ("                            \
+	" id INTEGER PRIMARY KEY,"                                           \
+	" start INTEGER NOT NULL,"       /* when it began (wall clock) */    \
+	" end INTEGER NOT NULL,"         /* when it began to commit */       \
+	" seconds REAL NOT NULL,"        /* from start to end (monotonic) */ \
+	" lines INTEGER NOT NULL,"       /* lines it indexed */              \
+	" duplicates INTEGER NOT NULL,"  /* lines it skipped as indexed */   \
+	" files INTEGER NOT NULL,"       /* files it read lines of */        \
+	" messages INTEGER NOT NULL,"    /* messages it completed */         \
+	" stopped INTEGER NOT NULL"      /* 1: stopped early, read part */   \
+	");"
+
 const char pfi_schema_sql[] =
 	/* Every file read, recognised by identity (dev, ino, size, mtime) and
 	 * by a fingerprint of its first bytes, so a renamed or compressed
@@ -229,7 +255,8 @@ const char pfi_schema_sql[] =
 	PFI_EVENT_COUNTS_SQL
 	PFI_VERDICTS_SQL
 	PFI_JOURNAL_SQL
-	PFI_LINE_IDS_SQL;
+	PFI_LINE_IDS_SQL
+	PFI_RUN_TABLES_SQL;
 
 /* Schema 2 added stat_cells and sessions to schema 1; schema 3 problems;
  * schema 4 event_counts; schema 5 verdicts and journal_cursors. */
@@ -239,6 +266,7 @@ const char pfi_problems_sql[] = PFI_PROBLEMS_SQL;
 const char pfi_event_counts_sql[] = PFI_EVENT_COUNTS_SQL;
 const char pfi_verdicts_sql[] = PFI_VERDICTS_SQL PFI_JOURNAL_SQL;
 const char pfi_line_ids_sql[] = PFI_LINE_IDS_SQL;
+const char pfi_run_tables_sql[] = PFI_RUN_TABLES_SQL;
 
 /*
  * Indexes a run reads only at its end (links, rewrites of messages

@@ -27,6 +27,7 @@ extern const char pfi_problems_sql[];     /* what schema 3 added */
 extern const char pfi_event_counts_sql[]; /* what schema 4 added */
 extern const char pfi_verdicts_sql[];     /* what schema 5 added */
 extern const char pfi_line_ids_sql[];     /* made on a write (write-overlap.c) */
+extern const char pfi_run_tables_sql[];   /* made on a write (write-runs.c) */
 
 /* Refuses (PFI_ESCHEMA) an index that holds a trigger, a view, or a table
  * or index that pfi's schema does not create.  PFI_OK, PFI_ESCHEMA,

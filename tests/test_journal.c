@@ -367,6 +367,13 @@ Test(journal, other_programs_entries_are_counted_as_foreign_and_not_kept)
 	cr_assert_eq(kept_lines(db), REAL_LINES);
 	cr_assert_eq(db_int(db, "SELECT count FROM line_counts"
 	                        " WHERE program = 'sshd'"), sshd);
+	/* counted under the entries' host too, as their lines name it */
+	cr_assert_eq(db_int(db, "SELECT sum(count) FROM line_host_counts"
+	                        " WHERE kind = 2"),
+	             db_int(db, "SELECT sum(count) FROM line_counts"
+	                        " WHERE kind = 2"));
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM line_host_counts"
+	                        " WHERE host = ''"), 0);
 	/* amavis logs to the mail facility: kept, as in mail.log */
 	cr_assert_eq(db_int(db, "SELECT sum(count) FROM line_counts"
 	                        " WHERE program = 'amavis'"), 2);

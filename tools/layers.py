@@ -33,8 +33,8 @@ LAYERS = {
                  'counted.h counted.c'),
     'write': (6, 'write.h write.c write-messages.c write-chunks.c write-counts.c '
                  'write-sessions.c write-verdicts.c write-links.c write-merge.c write-rollup.c '
-                 'write-schema.c write-overlap.h write-overlap.c index.h index.c '
-                 'index-journal.c prune.c'),
+                 'write-schema.c write-overlap.h write-overlap.c write-runs.h write-runs.c '
+                 'index.h index.c index-journal.c prune.c'),
     'query': (6, 'filter.c search.c trace.c verdicts.h verdicts.c info.c stats-int.h stats.c '
                  'stats-more.c stats-verdicts.c metrics.c complete.c sql.c'),
     'api': (7, 'open.c output.c'),
