@@ -62,6 +62,8 @@ struct mx {
 	struct pfi_smap hosts;     /* host -> struct host_acc */
 	struct pfi_delay_n *dl;    /* decoded delays of one cell */
 	size_t dcap;
+	int64_t run_end;           /* the last index run's end (usec); 0: none */
+	double run_seconds;        /* and how long it took */
 };
 
 static int mx_nomem(struct mx *m)
@@ -898,20 +900,71 @@ static int last_seen(struct mx *m)
 	return rc;
 }
 
+/* Whether the index has table `name` (one made when an index is opened
+ * for writing, which an index this pfi has not written lacks): 1, 0, or
+ * -1 on failure. */
+static int has_table(struct mx *m, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	int step, rc = prepare(m, "SELECT 1 FROM sqlite_schema"
+	                       " WHERE type = 'table' AND name = ?1", &s);
+
+	if (rc != PFI_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	rc = finish(m, s, step == SQLITE_ROW ? SQLITE_DONE : step, PFI_OK);
+	return rc != PFI_OK ? -1 : step == SQLITE_ROW;
+}
+
+#define LINE_KIND_SQL                                                         \
+	"CASE kind WHEN 0 THEN 'postfix' WHEN 1 THEN 'unparsed' WHEN 2 THEN"  \
+	" 'foreign' WHEN 4 THEN 'verdict' ELSE 'nosyslog' END"
+
+/* Per host from line_host_counts (write-runs.c); an index without it
+ * (not written to since) has its lines under host "", as the table
+ * would have them once made. */
 static int lines(struct mx *m)
 {
-	static const char *const kind[] = { "kind" };
+	static const char *const labels[] = { "host", "kind" };
+	int have = has_table(m, "line_host_counts");
 
+	if (have < 0)
+		return PFI_ERROR;
 	return by_query(m, "pfi_log_lines_total", "counter",
-	                "Lines read, by kind: postfix (understood), unparsed"
-	                " (a Postfix line pfi did not understand), foreign"
-	                " (another program), nosyslog (not a syslog line),"
-	                " verdict (a milter's or filter's verdict).",
-	                "SELECT CASE kind WHEN 0 THEN 'postfix' WHEN 1 THEN"
-	                " 'unparsed' WHEN 2 THEN 'foreign' WHEN 4 THEN 'verdict'"
-	                " ELSE 'nosyslog' END,"
-	                " sum(count) FROM line_counts GROUP BY kind ORDER BY kind",
-	                kind, 1);
+	                "Lines read, by host and kind: postfix (understood),"
+	                " unparsed (a Postfix line pfi did not understand),"
+	                " foreign (another program), nosyslog (not a syslog"
+	                " line, host \"\"), verdict (a milter's or filter's"
+	                " verdict).  Lines an older pfi counted are under"
+	                " host \"\".",
+	                have ? "SELECT host, " LINE_KIND_SQL ", sum(count)"
+	                       " FROM line_host_counts GROUP BY host, kind"
+	                       " ORDER BY host, kind"
+	                     : "SELECT '', " LINE_KIND_SQL ", sum(count)"
+	                       " FROM line_counts GROUP BY kind ORDER BY kind",
+	                labels, 2);
+}
+
+/* The last index run recorded in the index (write-runs.c), of whatever
+ * process, into m->run_end and m->run_seconds; none: left 0. */
+static int last_run(struct mx *m)
+{
+	sqlite3_stmt *s = NULL;
+	int step, rc, have = has_table(m, "index_runs");
+
+	if (have <= 0)
+		return have < 0 ? PFI_ERROR : PFI_OK;
+	rc = prepare(m, "SELECT end, seconds FROM index_runs"
+	             " ORDER BY id DESC LIMIT 1", &s);
+	if (rc != PFI_OK)
+		return rc;
+	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		m->run_end = sqlite3_column_int64(s, 0);
+		m->run_seconds = sqlite3_column_double(s, 1);
+		step = SQLITE_DONE;
+	}
+	return finish(m, s, step, rc);
 }
 
 /* Lines counted per host by what they say (event_counts, schema 4). */
@@ -1087,6 +1140,33 @@ static int log_files_mtime(struct mx *m, int64_t *out)
 	return rc == PFI_OK || s ? finish(m, s, step, rc) : rc;
 }
 
+/* The last run: the one the index recorded, or the caller's own when
+ * that ended later (--follow: one that found nothing to commit). */
+static int run_facts(struct mx *m)
+{
+	int64_t end = m->run_end;
+	double secs = m->run_seconds;
+	int rc;
+
+	if (m->o && m->o->run_end > end) {
+		end = m->o->run_end;
+		secs = m->o->run_seconds;
+	}
+	rc = family(m, "pfi_index_last_run_timestamp_seconds", "gauge",
+	            "When the last index run that committed lines ended, as the"
+	            " index records it (any process's), or this process's own"
+	            " later one.");
+	if (rc == PFI_OK && end > 0)
+		rc = sample(m, "pfi_index_last_run_timestamp_seconds", NULL, 0,
+		            NULL, (double)end / 1e6);
+	rc = rc ?: family(m, "pfi_index_last_run_duration_seconds", "gauge",
+	                  "How long that index run took.");
+	if (rc == PFI_OK && end > 0)
+		rc = sample(m, "pfi_index_last_run_duration_seconds", NULL, 0,
+		            NULL, secs);
+	return rc;
+}
+
 static int index_facts(struct mx *m, double render)
 {
 	int64_t size = 0, t = file_mtime_us(m->st->file, "", &size);
@@ -1110,16 +1190,7 @@ static int index_facts(struct mx *m, double render)
 	if (rc == PFI_OK && t > 0)
 		rc = sample(m, "pfi_log_file_modified_timestamp_seconds", NULL, 0,
 		            NULL, (double)t / 1e6);
-	if (m->o && m->o->run_end > 0) {
-		rc = rc ?: family(m, "pfi_index_last_run_timestamp_seconds", "gauge",
-		                  "When the last index run of this process ended.");
-		rc = rc ?: sample(m, "pfi_index_last_run_timestamp_seconds", NULL, 0,
-		                  NULL, (double)m->o->run_end / 1e6);
-		rc = rc ?: family(m, "pfi_index_last_run_duration_seconds", "gauge",
-		                  "How long the last index run of this process took.");
-		rc = rc ?: sample(m, "pfi_index_last_run_duration_seconds", NULL, 0,
-		                  NULL, m->o->run_seconds);
-	}
+	rc = rc ?: run_facts(m);
 	rc = rc ?: family(m, "pfi_metrics_render_seconds", "gauge",
 	                  "How long reading these metrics from the index took.");
 	rc = rc ?: sample(m, "pfi_metrics_render_seconds", NULL, 0, NULL, render);
@@ -1154,6 +1225,7 @@ static int families(struct mx *m)
 	rc = rc ?: sasl(m);
 	rc = rc ?: last_seen(m);
 	rc = rc ?: lines(m);
+	rc = rc ?: last_run(m);
 	rc = rc ?: events(m);
 	return rc ?: verdicts(m);
 }

@@ -840,8 +840,8 @@ struct pfi_metrics_opts {
 	size_t top;         /* recipient domains with series of their own (the
 	                       most recipients); the rest are "other"; 0: 20 */
 	int64_t run_end;    /* end of the last index run the caller made
-	                       (microseconds); 0: none, the run families are
-	                       left out */
+	                       (microseconds), shown when later than the last
+	                       run the index records; 0: none */
 	double run_seconds; /* how long that run took */
 };
 

@@ -120,9 +120,14 @@ try:
         'pfi_messages_received_total{host="mx1",source="pickup"}': 1,
         'sum(pfi_notifications_total{kind="bounce"})': 3,
         'sum(pfi_rejects_total)': 6,
-        'pfi_log_lines_total{kind="foreign"}': 9,
-        'pfi_log_lines_total{kind="unparsed"}': 3,
+        'sum(pfi_log_lines_total{kind="foreign"})': 9,
+        'sum(pfi_log_lines_total{kind="unparsed"})': 3,
         'sum(pfi_log_lines_total)': 790,
+        'sum(pfi_log_lines_total{host="mx1"})': 375,
+        'sum(pfi_log_lines_total{host="mx2"})': 415,
+        'pfi_log_lines_total{host="mx1",kind="foreign"}': 7,
+        'count(pfi_index_last_run_timestamp_seconds > 1793664000)': 1,
+        'count(pfi_index_last_run_duration_seconds > 0)': 1,
         'pfi_last_log_timestamp_seconds{host="mx2"}': 1793614224,
         'pfi_deferred_messages{host="mx2"}': 1,
         'sum(pfi_recipients_total{status="expired"})': 2,
@@ -259,7 +264,7 @@ try:
     ntext = nbody.decode(errors="replace")
     check("node_textfile_scrape_error 0" in ntext, "node_exporter reads pfi.prom without error")
     check('pfi_messages_received_total{host="mx1",source="pickup"} 1\n' in ntext and
-          'pfi_log_lines_total{kind="foreign"} 9\n' in ntext, "node_exporter serves pfi's values")
+          'pfi_log_lines_total{host="mx1",kind="foreign"} 7\n' in ntext, "node_exporter serves pfi's values")
 
     # Zabbix agent 2: web.page.get of /metrics, and the user parameters of
     # contrib/zabbix/pfi.conf (pointed at this index and this pfi).
@@ -273,7 +278,7 @@ try:
         mm = re.search(r"\[s\|(.*)\]\s*$", r.stdout, re.S)
         return r.returncode, mm.group(1) if mm else r.stdout + r.stderr
     rc, out = zabbix("web.page.get[http://127.0.0.1:%d/metrics]" % port)
-    check(rc == 0 and "200 OK" in out and 'pfi_log_lines_total{kind="foreign"} 9' in out, "zabbix_agent2 web.page.get of /metrics")
+    check(rc == 0 and "200 OK" in out and 'pfi_log_lines_total{host="mx1",kind="foreign"} 7' in out, "zabbix_agent2 web.page.get of /metrics")
     for key in ("pfi.stats", "pfi.stats.since[10000d]"):
         rc, out = zabbix(key)
         try:

@@ -6,12 +6,16 @@
  * when prometheus or promtool is missing.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -81,6 +85,23 @@ static double sum_of(const char *text, const char *prefix)
 	return sum;
 }
 
+/* The sum of the samples whose line starts with `prefix` and holds
+ * `needle` (a label of the middle, say). */
+static double sum_with(const char *text, const char *prefix,
+                       const char *needle)
+{
+	const char *p = text;
+	double sum = 0;
+	size_t n = strlen(prefix);
+
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+		char *line = strndupa(p, strcspn(p, "\n"));
+		if (strncmp(line, prefix, n) == 0 && strstr(line, needle))
+			sum += strtod(strrchr(line, ' '), NULL);
+	}
+	return sum;
+}
+
 Test(metrics, sample_values_are_the_known_answers)
 {
 	char *db = sample_db(), *t = render(db, 0);
@@ -91,9 +112,9 @@ Test(metrics, sample_values_are_the_known_answers)
 	cr_expect_eq(sum_of(t, "pfi_notifications_total{"), 3);
 	cr_expect_eq(sum_of(t, "pfi_rejects_total{"), 6);
 	cr_expect_eq(sum_of(t, "pfi_recipients_total{host=\"mx1\",status=\"expired\"}"), 2);
-	cr_expect_eq(sum_of(t, "pfi_log_lines_total{kind=\"foreign\"}"), 9);
-	cr_expect_eq(sum_of(t, "pfi_log_lines_total{kind=\"verdict\"}"), 11);
-	cr_expect_eq(sum_of(t, "pfi_log_lines_total{kind=\"unparsed\"}"), 3);
+	cr_expect_eq(sum_with(t, "pfi_log_lines_total{", "kind=\"foreign\"}"), 9);
+	cr_expect_eq(sum_with(t, "pfi_log_lines_total{", "kind=\"verdict\"}"), 11);
+	cr_expect_eq(sum_with(t, "pfi_log_lines_total{", "kind=\"unparsed\"}"), 3);
 	cr_expect_eq(sum_of(t, "pfi_log_lines_total{"), 790);
 	cr_expect_eq(sum_of(t, "pfi_last_log_timestamp_seconds{host=\"mx2\"}"),
 	             1793614224);
@@ -158,7 +179,9 @@ Test(metrics, tls_bytes_queue_delays_and_the_index_are_the_known_answers)
 		  "stage=\"transmission\"}", 0.3 },
 	};
 	struct pfi_metrics_opts o = { .version = PFI_METRICS_OPTIONS_VERSION,
-	                              .run_end = 1793664000000000,
+	                              /* 2100: later than the run the
+	                               * index records, so shown */
+	                              .run_end = 4102444800000000,
 	                              .run_seconds = 1.5 };
 	char *db = sample_db(), *t = render_opts(db, &o);
 	char *wal = path_join(tmpdir_make(), "sample.db-wal");
@@ -176,7 +199,7 @@ Test(metrics, tls_bytes_queue_delays_and_the_index_are_the_known_answers)
 	cr_expect_eq(sum_of(t, "pfi_index_size_bytes "),
 	             file_size(db) + file_size(wal));
 	cr_expect_eq(sum_of(t, "pfi_index_last_run_timestamp_seconds "),
-	             1793664000);
+	             4102444800);
 	cr_expect_eq(sum_of(t, "pfi_index_last_run_duration_seconds "), 1.5);
 	/* The log as copy_fixture left it, at the absolute path indexed. */
 	cr_expect_eq(sum_of(t, "pfi_log_file_modified_timestamp_seconds "),
@@ -201,9 +224,9 @@ Test(metrics, top_one_sums_every_other_domain_under_other)
 	free(db);
 }
 
-Test(metrics, promtool_accepts_the_exposition_without_lint)
+/* Asserts that promtool accepts the exposition t without a lint note. */
+static void expect_promtool_accepts(const char *t)
 {
-	char *db = sample_db(), *t = render(db, 0);
 	char *prom = path_join(tmpdir_make(), "m.prom"), cmd[4096];
 	char *out = path_join(tmpdir_make(), "lint.txt");
 	FILE *fp = fopen(prom, "w");
@@ -219,6 +242,13 @@ Test(metrics, promtool_accepts_the_exposition_without_lint)
 	cr_expect_eq(sb.st_size, 0, "promtool has lint warnings");
 	free(prom);
 	free(out);
+}
+
+Test(metrics, promtool_accepts_the_exposition_without_lint)
+{
+	char *db = sample_db(), *t = render(db, 0);
+
+	expect_promtool_accepts(t);
 	free(t);
 	free(db);
 }
@@ -412,7 +442,7 @@ Test(metrics, a_forged_stage_is_other_and_a_forged_status_is_an_unparsed_line)
 	/* No outcome of its own: not a delivery, but a line kept unparsed. */
 	cr_expect_eq(sum_of(t, "pfi_delivery_attempts_total{"), 0);
 	cr_expect_eq(sum_of(t, "pfi_recipients_total{"), 0);
-	cr_expect_eq(sum_of(t, "pfi_log_lines_total{kind=\"unparsed\"}"), 1);
+	cr_expect_eq(sum_with(t, "pfi_log_lines_total{", "kind=\"unparsed\"}"), 1);
 	cr_expect_null(strstr(t, "XYZZY"));
 	cr_expect_null(strstr(t, "pwned"));
 	free(t);
@@ -442,6 +472,281 @@ Test(metrics, an_index_of_schema_3_gets_its_event_counts_from_the_next_run_on)
 	cr_expect_eq(db_int(db, "PRAGMA user_version"), 5);
 	cr_expect_eq(db_int(db, "SELECT count(*) FROM event_counts"), 0);
 	free(db);
+}
+
+/* ---- lines per host and the record of each run (write-runs.c) --------------- */
+
+/* How many of lines[from, to) hold `needle`: grep -c. */
+static double grep_c(char **lines, size_t from, size_t to, const char *needle)
+{
+	double n = 0;
+
+	for (; from < to; from++)
+		n += strstr(lines[from], needle) != NULL;
+	return n;
+}
+
+/* Expects the lines of each host of the sample log in t to be what grep
+ * counts in lines[from, to), and besides them `rest` lines under host
+ * "" only. */
+static void expect_host_lines(const char *t, char **lines, size_t from,
+                              size_t to, double rest)
+{
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{host=\"mx1\""),
+	             grep_c(lines, from, to, " mx1 "));
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{host=\"mx2\""),
+	             grep_c(lines, from, to, " mx2 "));
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{host=\"\""), rest);
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{"),
+	             (double)(to - from) + rest);
+}
+
+/* Each kind sums, over hosts, to what line_counts (pfi info) says. */
+static void expect_kinds_sum_to_line_counts(const char *db)
+{
+	cr_expect_eq(db_int(db, "SELECT count(*) FROM (SELECT kind, sum(count)"
+	                    " FROM line_counts GROUP BY kind EXCEPT SELECT kind,"
+	                    " sum(count) FROM line_host_counts GROUP BY kind)"), 0);
+	cr_expect_eq(db_int(db, "SELECT sum(count) FROM line_host_counts"),
+	             db_int(db, "SELECT sum(count) FROM line_counts"));
+}
+
+static void expect_rows(const char *db, const char *sql, const char *want)
+{
+	char *got = db_rows(db, sql);
+
+	cr_expect_str_eq(got, want, "%s", sql);
+	free(got);
+}
+
+/* The sample log's first `cut` lines indexed into tmpdir/NAME.db through
+ * tmpdir/mail.log; the rest are appended to the log, not indexed. */
+static char *first_part_db(const char *name, size_t cut, char ***lines,
+                           char **text, size_t *n, char **log)
+{
+	const char *dir = tmpdir_make();
+	char file[64], *db;
+	const char *paths[1];
+
+	*n = fixture_lines("logs/sample.log", text, lines);
+	*log = path_join(dir, "mail.log");
+	snprintf(file, sizeof(file), "%s.db", name);
+	db = path_join(dir, file);
+	paths[0] = *log;
+	append_log_lines(*log, (const char *const *)*lines, 0, cut, SAMPLE_MTIME);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	return db;
+}
+
+Test(metrics, lines_per_host_are_what_grep_counts_and_a_run_adds_only_its_own)
+{
+	char *text, **lines, *log, *t;
+	size_t n;
+	char *db = first_part_db("runs", 400, &lines, &text, &n, &log);
+	const char *paths[] = { log };
+
+	t = render(db, 0);
+	expect_host_lines(t, lines, 0, 400, 0);
+	free(t);
+	append_log_lines(log, (const char *const *)lines, 400, n, SAMPLE_MTIME);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	t = render(db, 0);
+	expect_host_lines(t, lines, 0, n, 0);
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{host=\"mx1\""), 375);
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{host=\"mx2\""), 415);
+	expect_kinds_sum_to_line_counts(db);
+	/* One record per run, with what each read. */
+	expect_rows(db, "SELECT lines, files, stopped FROM index_runs"
+	            " ORDER BY id", "400|1|0\n390|1|0\n");
+	free(t);
+	free(log);
+	free(db);
+	free(lines);
+	free(text);
+}
+
+/* Lines that are not syslog's have no host: host "". */
+Test(metrics, lines_without_a_syslog_host_are_under_an_empty_host)
+{
+	const char *dir = tmpdir_make();
+	char *log = path_join(dir, "odd.log"), *db = path_join(dir, "odd.db");
+	const char *paths[] = { log };
+	const char *lines[] = {
+		"Nov  2 09:00:01 mx1 postfix/smtpd[1]: connect from a[192.0.2.1]",
+		"not a syslog line",
+		"neither is this one",
+	};
+	char *t;
+
+	append_log_lines(log, lines, 0, 3, SAMPLE_MTIME);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	t = render(db, 0);
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{host=\"\",kind=\"nosyslog\"}"),
+	             2, "%s", t);
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{host=\"mx1\",kind=\"postfix\"}"),
+	             1);
+	free(t);
+	free(log);
+	free(db);
+}
+
+static int64_t wall_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* A `pfi index` from cron leaves its record; a separate `pfi metrics`
+ * reports it. */
+Test(metrics, a_pfi_index_run_is_recorded_and_pfi_metrics_reports_it)
+{
+	const char *dir = tmpdir_make();
+	char *log = copy_fixture("logs/sample.log", dir, "mail.log", SAMPLE_MTIME);
+	char *db = path_join(dir, "cron.db"), *out = NULL, *err = NULL;
+	const char *metrics[] = { "--db", db, "metrics", NULL };
+	int64_t t0 = wall_us(), t1, start, end;
+	double secs;
+
+	cr_assert_eq(run_pfi_index(db, log, NULL), 0);
+	t1 = wall_us();
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM index_runs"), 1);
+	start = db_int(db, "SELECT start FROM index_runs");
+	end = db_int(db, "SELECT end FROM index_runs");
+	secs = (double)db_int(db, "SELECT seconds * 1000000 FROM index_runs")
+	       / 1e6;
+	cr_expect(t0 <= start && start <= end && end <= t1,
+	          "%lld <= %lld <= %lld <= %lld", (long long)t0,
+	          (long long)start, (long long)end, (long long)t1);
+	cr_expect(secs > 0 && secs <= (double)(t1 - t0) / 1e6, "%g s", secs);
+	/* the wall clock and the monotonic one agree, within a stepped clock */
+	cr_expect(fabs((double)(end - start) / 1e6 - secs) < 0.05, "%g s", secs);
+	expect_rows(db, "SELECT lines, duplicates, files, messages, stopped"
+	            " FROM index_runs", "790|0|1|70|0\n");
+	cr_assert_eq(run_pfi(metrics, NULL, &out, &err), 0, "%s", err);
+	cr_expect(fabs(sum_of(out, "pfi_index_last_run_timestamp_seconds ") -
+	               (double)end / 1e6) < 1e-5, "%s", out);
+	cr_expect(fabs(sum_of(out, "pfi_index_last_run_duration_seconds ") -
+	               secs) < 1e-5);
+	free(out);
+	free(err);
+	free(db);
+	free(log);
+}
+
+/* A run that found nothing new commits nothing, and records nothing. */
+Test(metrics, the_run_record_is_bounded_and_a_run_with_nothing_new_adds_none)
+{
+	char *text, **lines, *log;
+	size_t n;
+	char *db = first_part_db("many", 100, &lines, &text, &n, &log);
+	const char *paths[] = { log };
+	sqlite3 *raw = NULL;
+
+	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "WITH RECURSIVE k(i) AS (SELECT 1 UNION"
+	             " ALL SELECT i + 1 FROM k WHERE i < 600) INSERT INTO"
+	             " index_runs(start, end, seconds, lines, duplicates, files,"
+	             " messages, stopped) SELECT i, i, 0, 0, 0, 0, 0, 0 FROM k",
+	             NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_expect_eq(db_int(db, "SELECT count(*) FROM index_runs"), 601);
+	append_log_lines(log, (const char *const *)lines, 100, n, SAMPLE_MTIME);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_expect_eq(db_int(db, "SELECT count(*) FROM index_runs"), 500);
+	cr_expect_eq(db_int(db, "SELECT lines FROM index_runs ORDER BY id DESC"
+	                    " LIMIT 1"), 690);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_expect_eq(db_int(db, "SELECT count(*) FROM index_runs"), 500);
+	cr_expect_eq(db_int(db, "SELECT lines FROM index_runs ORDER BY id DESC"
+	                    " LIMIT 1"), 690);
+	free(log);
+	free(db);
+	free(lines);
+	free(text);
+}
+
+/* `pfi --db DB index -` reading fd in: a first run (kill_first_run). */
+static pid_t first_run(const char *path, int in)
+{
+	pid_t pid = fork();
+	int null;
+
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	null = open("/dev/null", O_WRONLY);
+	dup2(in, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	execl(PFI_BIN, PFI_BIN, "--db", path, "index", "-", (char *)NULL);
+	_exit(127);
+}
+
+static void no_probe(const char *db, void *ctx)
+{
+	(void)db;
+	(void)ctx;
+}
+
+Test(metrics, a_killed_run_leaves_no_record_and_no_lines_per_host,
+     .timeout = SUITE_TIMEOUT(120))
+{
+	char *db = path_join(tmpdir_make(), "killed.db"), *out = NULL;
+	char *log = copy_fixture("logs/sample.log", tmpdir_make(), "mail.log",
+	                         SAMPLE_MTIME);
+	const char *info[] = { "--db", db, "info", NULL };
+
+	kill_first_run(db, first_run, no_probe, NULL);
+	/* a query rolls the killed run back, as any open does */
+	cr_assert_eq(run_pfi(info, NULL, &out, NULL), 0);
+	free(out);
+	cr_expect_eq(db_int(db, "SELECT count(*) FROM index_runs"), 0);
+	cr_expect_eq(db_int(db, "SELECT count(*) FROM line_host_counts"), 0);
+	cr_assert_eq(run_pfi_index(db, log, NULL), 0);
+	cr_expect_eq(db_int(db, "SELECT count(*) FROM index_runs"), 1);
+	cr_expect_eq(db_int(db, "SELECT sum(count) FROM line_host_counts"), 790);
+	free(log);
+	free(db);
+}
+
+/* An index no pfi that keeps these tables has written to: read as it is,
+ * its lines are under host ""; opened for writing, the tables are made
+ * and what was counted stays under "", what is read next is per host. */
+Test(metrics, lines_counted_before_hosts_were_kept_stay_under_an_empty_host)
+{
+	char *text, **lines, *log, *t;
+	size_t n;
+	char *db = first_part_db("old", 400, &lines, &text, &n, &log);
+	const char *paths[] = { log };
+	sqlite3 *raw = NULL;
+
+	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "DROP TABLE line_host_counts;"
+	             " DROP TABLE index_runs", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	t = render(db, 0);
+	expect_host_lines(t, lines, 0, 0, 400);
+	cr_expect_eq(sum_of(t, "pfi_log_lines_total{host=\"\",kind=\"postfix\"}"),
+	             db_int(db, "SELECT sum(count) FROM line_counts"
+	                    " WHERE kind = 0"));
+	cr_expect(strstr(t, "# TYPE pfi_index_last_run_timestamp_seconds gauge"));
+	cr_expect_null(strstr(t, "\npfi_index_last_run_timestamp_seconds "));
+	expect_promtool_accepts(t);     /* host="" and families without samples */
+	free(t);
+	append_log_lines(log, (const char *const *)lines, 400, n, SAMPLE_MTIME);
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	t = render(db, 0);
+	expect_host_lines(t, lines, 400, n, 400);
+	expect_kinds_sum_to_line_counts(db);
+	expect_rows(db, "SELECT lines FROM index_runs", "390\n");
+	free(t);
+	free(log);
+	free(db);
+	free(lines);
+	free(text);
 }
 
 /* ---- man/pfi-metrics.1 against the exposition ------------------------------ */
