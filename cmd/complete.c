@@ -24,26 +24,6 @@ struct complete_state {
 
 /* ---- the candidate list ------------------------------------------------- */
 
-void cli_words_add(struct cli_words *w, const char *s)
-{
-	if (w->n + 1 >= w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 16;
-		w->v = xrealloc(w->v, w->cap * sizeof(*w->v));
-	}
-	w->v[w->n++] = xstrdup(s);
-	w->v[w->n] = NULL;
-}
-
-void cli_words_release(struct cli_words *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->n; i++)
-		free(w->v[i]);
-	free(w->v);
-	memset(w, 0, sizeof(*w));
-}
-
 /* Adds head + s when s starts with prefix. */
 static void offer(struct cli_words *w, const char *head, const char *s,
                   const char *prefix)

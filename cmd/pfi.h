@@ -240,7 +240,7 @@ const struct pfi_cmd *cli_cmd_closest(const char *name, unsigned skip);
 /* Index of s in the NULL-terminated choices, or -1. */
 int cli_choice(const char *const *choices, const char *s);
 
-/* ---- complete.c: what may come next on a command line ------------------ */
+/* ---- words.c: lists of words -------------------------------------------- */
 
 /* A growing list of malloc'd strings, NULL-terminated. */
 struct cli_words {
@@ -249,6 +249,15 @@ struct cli_words {
 };
 void cli_words_add(struct cli_words *w, const char *s);
 void cli_words_release(struct cli_words *w);
+/*
+ * Splits line into words as a shell does: blanks separate, '...' keeps
+ * everything, "..." keeps all but \" and \\, a backslash escapes the next
+ * character.  Returns the number of words (in *out, freed with
+ * cli_words_release), or -1 for an unterminated quote unless `lenient`.
+ */
+int cli_split_words(const char *line, struct cli_words *out, int lenient);
+
+/* ---- complete.c: what may come next on a command line ------------------ */
 
 /* Where completion runs: the shell (pfi __complete) or pfi repl. */
 struct cli_complete {

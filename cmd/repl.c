@@ -110,50 +110,6 @@ static const char *rows_ref(const struct cli_rows *r, const char *w)
 	return r->qid[n - 1];
 }
 
-/* ---- words -------------------------------------------------------------- */
-
-/*
- * Splits line into words as a shell does: blanks separate, '...' keeps
- * everything, "..." keeps all but \" and \\, a backslash escapes the next
- * character.  Returns the number of words (in *out, freed with
- * cli_words_release), or -1 for an unterminated quote unless `lenient`.
- */
-static int repl_split(const char *line, struct cli_words *out, int lenient)
-{
-	size_t n = strlen(line), o;
-	char *w = xmalloc(n + 1), q;
-	const char *p = line;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-			p++;
-		if (*p == '\0')
-			break;
-		for (o = 0, q = 0; *p != '\0'; p++) {
-			if (q == 0 && (*p == ' ' || *p == '\t' || *p == '\n' ||
-			               *p == '\r'))
-				break;
-			if (q == 0 && (*p == '\'' || *p == '"'))
-				q = *p;
-			else if (q != 0 && *p == q)
-				q = 0;
-			else if (*p == '\\' && q != '\'' && p[1] != '\0' &&
-			         (q == 0 || p[1] == '"' || p[1] == '\\'))
-				w[o++] = *++p;
-			else
-				w[o++] = *p;
-		}
-		w[o] = '\0';
-		if (q != 0 && !lenient) {
-			free(w);
-			return -1;
-		}
-		cli_words_add(out, w);
-	}
-	free(w);
-	return (int)out->n;
-}
-
 /* ---- settings ----------------------------------------------------------- */
 
 static const char *const on_off[] = { "on", "off", NULL };
@@ -596,7 +552,7 @@ static int repl_line(struct cli_repl *r, const char *line)
 	char **args;
 	int n = 0, rc;
 
-	if (!repl_sql_line(line, &w) && repl_split(line, &w, 0) < 0) {
+	if (!repl_sql_line(line, &w) && cli_split_words(line, &w, 0) < 0) {
 		cli_words_release(&w);
 		return cli_usage_error(NULL, "unterminated quote");
 	}
@@ -830,7 +786,7 @@ static char **repl_attempt(const char *text, int start, int end)
 	(void)end;
 	memcpy(before, rl_line_buffer, (size_t)start);
 	before[start] = '\0';
-	repl_split(before, &w, 1);
+	cli_split_words(before, &w, 1);
 	free(before);
 	cli_words_add(&w, text);
 	argv = w.v;

@@ -16,6 +16,7 @@
 #   time             --since/--until values and stats durations
 #   filter           filter fields, one per line (see fuzz_filter.c)
 #   output           small pfi_out_* programs, one per format
+#   words            pfi repl lines: quotes, escapes, #N, sql
 set -eu
 
 src=${1:?usage: seed.sh SRCDIR OUTDIR [REALPOSTFIX_DIR]}
@@ -24,7 +25,7 @@ real=${3:-$src/../shared/corpus/realpostfix}
 td=$src/testdata
 
 rm -rf "$out"
-for t in syslog postfix correlate read time filter output; do
+for t in syslog postfix correlate read time filter output words; do
 	mkdir -p "$out/$t"
 done
 
@@ -185,4 +186,21 @@ for b0 in 0 1 2 3 4 13 20 46 81; do
 	# shellcheck disable=SC2059
 	printf "\\$(printf '%03o' "$b0")\\120$rec$rec" > "$out/output/prog-$b0"
 done
+# Lines typed into pfi repl.
+n=0
+while IFS= read -r line; do
+	n=$((n + 1))
+	printf '%s' "$line" > "$out/words/line-$n"
+done <<'LINES'
+search --domain example.com --since 2h
+search --subject 'new year' --from "a\"b@example.org" --format=json
+trace #3
+raw #12
+set since "yesterday 14:00"
+sql SELECT 'it''s', "x" FROM deliveries WHERE recipient LIKE '%\_%'
+stats --by domain --top 5	--compare 1w
+search --grep 'a b\' "unterminated
+search --to a\ b@example.com \\ '' ""
+LINES
+
 echo "seed.sh: seeds in $out: $(find "$out" -type f | wc -l) files"
