@@ -513,6 +513,7 @@ static int repl_run(struct cli_repl *r, struct pfi_globals *g, char **args,
 	repl_running = g;
 	rc = cli_dispatch(g, n, full, 1);
 	repl_running = NULL;
+	pfi_store_resume(g->store);   /* a Ctrl-C stops this command only */
 	free(full);
 	/* A search that listed no row (no match, --count) is the last result
 	 * too: `trace #1` must not reach back to an older one. */

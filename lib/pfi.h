@@ -874,10 +874,14 @@ PFI_EXTERN int pfi_metrics_stamp(pfi_store *st, uint64_t *out);
 /*
  * Makes the query running on `st` (in another thread, or the signal
  * handler of this one) stop soon; it then fails with PFI_ERROR and the
- * message "interrupted".  Safe to call from a signal handler; NULL and a
- * store with nothing running are fine.
+ * message "interrupted", and so does every later query on `st` until
+ * pfi_store_resume(st): a command of many queries stops whole, wherever
+ * it was.  Safe to call from a signal handler; NULL and a store with
+ * nothing running are fine.
  */
 PFI_EXTERN void pfi_store_interrupt(pfi_store *st);
+/* Lets queries on `st` run again after pfi_store_interrupt. */
+PFI_EXTERN void pfi_store_resume(pfi_store *st);
 
 /* What pfi_complete_values() completes. */
 enum pfi_complete_kind {

@@ -274,6 +274,15 @@ void pfi_sql_interrupt(pfi_sql *q)
 
 void pfi_store_interrupt(pfi_store *st)
 {
-	if (st != NULL && st->db != NULL)
+	if (st == NULL)
+		return;
+	st->stopped = 1;
+	if (st->db != NULL)
 		sqlite3_interrupt(st->db);
+}
+
+void pfi_store_resume(pfi_store *st)
+{
+	if (st != NULL)
+		st->stopped = 0;
 }

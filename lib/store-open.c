@@ -223,6 +223,16 @@ static int same_file(pfi_store *st, sqlite3 *db)
 	return PFI_OK;
 }
 
+/* SQLite's progress handler: a non-zero answer stops the statement with
+ * SQLITE_INTERRUPT.  sqlite3_interrupt alone is lost when it lands
+ * between two statements, and a command runs many. */
+static int stop_when_interrupted(void *arg)
+{
+	const pfi_store *st = arg;
+
+	return st->stopped != 0;
+}
+
 /*
  * Opens st->file with SQLite (READONLY or READWRITE in flags), hardened
  * against a crafted file: defensive mode (no writable_schema and the
@@ -237,6 +247,7 @@ static int open_sqlite(pfi_store *st, int flags, sqlite3 **db)
 		                   st->path, *db ? sqlite3_errmsg(*db) : "out of memory");
 	sqlite3_extended_result_codes(*db, 1);
 	sqlite3_busy_timeout(*db, 2000);
+	sqlite3_progress_handler(*db, 100, stop_when_interrupted, st);
 	if (sqlite3_db_config(*db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) ||
 	    sqlite3_db_config(*db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) ||
 	    sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) ||

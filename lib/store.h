@@ -12,6 +12,7 @@
 #ifndef PFI_STORE_H
 #define PFI_STORE_H
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/types.h>
 
@@ -59,6 +60,9 @@ struct pfi_store {
 	sqlite3_stmt *stmt[ST__COUNT];
 	struct pfi_chunk *chunk;     /* the chunk read last, decompressed */
 	int schema;                  /* PRAGMA user_version */
+	/* Set by pfi_store_interrupt (a signal handler may call it): every
+	 * statement stops until pfi_store_resume, also those started later. */
+	volatile sig_atomic_t stopped;
 };
 
 /* Records the database's own message on the handle; returns `code`. */

@@ -880,3 +880,29 @@ Test(store, an_index_of_schema_1_gets_the_sessions_table)
 	free(log);
 	free(db);
 }
+
+/* An interrupt stops every query on the store until it resumes, also
+ * those started after it: a command (stats here) runs many queries, and
+ * sqlite3_interrupt alone is lost when Ctrl-C lands between two. */
+Test(store, an_interrupt_stops_later_queries_until_the_store_resumes)
+{
+	const char *dir = tmpdir_make();
+	char *db = path_join(dir, "s.db");
+	const char *paths[] = { fixture("logs/sample.log") };
+	struct pfi_stats_opts o = { .version = PFI_STATS_OPTIONS_VERSION,
+	                            .by = PFI_BY_DOMAIN };
+	pfi_store *st = index_into(db, paths, 1, NULL);
+	struct pfi_stats *s = NULL;
+
+	pfi_store_interrupt(st);
+	cr_expect_eq(pfi_stats_new(&s, st, &o), PFI_ERROR);
+	cr_expect_not_null(strstr(pfi_errmsg(st), "interrupted"), "%s",
+	                   pfi_errmsg(st));
+	pfi_stats_free(s);
+	s = NULL;
+	pfi_store_resume(st);
+	cr_expect_eq(pfi_stats_new(&s, st, &o), PFI_OK, "%s", pfi_errmsg(st));
+	pfi_stats_free(s);
+	pfi_store_close(st);
+	free(db);
+}
