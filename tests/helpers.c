@@ -481,6 +481,22 @@ static int wait_spilled(const char *db, pid_t pid)
 	return run_spilled(db);
 }
 
+pid_t pfi_first_run(const char *db, int in)
+{
+	pid_t pid = fork();
+	int null;
+
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	null = open("/dev/null", O_WRONLY);
+	dup2(in, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	execl(PFI_BIN, PFI_BIN, "--db", db, "index", "-", (char *)NULL);
+	_exit(127);
+}
+
 void kill_first_run(const char *db, first_run_fn start,
                     void (*probe)(const char *db, void *ctx), void *ctx)
 {

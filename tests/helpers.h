@@ -126,6 +126,8 @@ int journal_is_hot(const char *db);
  * pipe); returns its pid.  The run should die with the test
  * (PR_SET_PDEATHSIG). */
 typedef pid_t (*first_run_fn)(const char *db, int in);
+/* A first_run_fn: the built `pfi --db DB index -`. */
+pid_t pfi_first_run(const char *db, int in);
 /* Starts a first run into db with start(), feeds it messages until its
  * pages spill into the file, calls probe(db, ctx) while it still runs,
  * and kills it with SIGKILL.  Then asserts (the children are dead by

@@ -9,13 +9,10 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,23 +120,6 @@ Test(cli_trust, an_index_others_may_write_fails_with_exit_3_and_one_line)
 	free(err);
 }
 
-/* `pfi --db DB index -` reading fd in: a first run (kill_first_run). */
-static pid_t first_run(const char *path, int in)
-{
-	pid_t pid = fork();
-	int null;
-
-	if (pid != 0)
-		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	null = open("/dev/null", O_WRONLY);
-	dup2(in, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	execl(PFI_BIN, PFI_BIN, "--db", path, "index", "-", (char *)NULL);
-	_exit(127);
-}
-
 /* What `pfi info` said while the first run was writing. */
 struct busy {
 	int rc;
@@ -162,7 +142,7 @@ Test(cli_trust, queries_after_a_killed_first_run_see_the_index_as_before)
 	struct busy b = { -1, NULL };
 	char *out = NULL, *err = NULL;
 
-	kill_first_run(db, first_run, info_while_busy, &b);
+	kill_first_run(db, pfi_first_run, info_while_busy, &b);
 	/* Alive, the run kept readers out and said so, in one line. */
 	cr_assert_eq(b.rc, 3, "info: %d, %s", b.rc, b.err);
 	cr_assert_not_null(strstr(b.err, "being written by its first pfi index"

@@ -6,14 +6,11 @@
  * when prometheus or promtool is missing.
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -668,23 +665,6 @@ Test(metrics, the_run_record_is_bounded_and_a_run_with_nothing_new_adds_none)
 	free(text);
 }
 
-/* `pfi --db DB index -` reading fd in: a first run (kill_first_run). */
-static pid_t first_run(const char *path, int in)
-{
-	pid_t pid = fork();
-	int null;
-
-	if (pid != 0)
-		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	null = open("/dev/null", O_WRONLY);
-	dup2(in, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	execl(PFI_BIN, PFI_BIN, "--db", path, "index", "-", (char *)NULL);
-	_exit(127);
-}
-
 static void no_probe(const char *db, void *ctx)
 {
 	(void)db;
@@ -699,7 +679,7 @@ Test(metrics, a_killed_run_leaves_no_record_and_no_lines_per_host,
 	                         SAMPLE_MTIME);
 	const char *info[] = { "--db", db, "info", NULL };
 
-	kill_first_run(db, first_run, no_probe, NULL);
+	kill_first_run(db, pfi_first_run, no_probe, NULL);
 	/* a query rolls the killed run back, as any open does */
 	cr_assert_eq(run_pfi(info, NULL, &out, NULL), 0);
 	free(out);
