@@ -59,13 +59,24 @@ int64_t pfi_store_next_line(pfi_store *st)
 	sqlite3_stmt *s;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(first + count), 1)"
-	                       " FROM chunks", -1, &s, NULL) != SQLITE_OK)
+	/* Line ids are given in increasing order and a chunk holds
+	 * consecutive ones, so the chunk that begins last ends last: one
+	 * seek down the rowid B-tree, where max(first + count) read every
+	 * row of the table (a quarter of a small run's time on a big index). */
+	if (sqlite3_prepare_v2(st->db, "SELECT first + count FROM chunks"
+	                       " ORDER BY first DESC LIMIT 1", -1, &s,
+	                       NULL) != SQLITE_OK)
 		return pfi_store_dberr(st, PFI_ERROR, "cannot read index");
-	if (sqlite3_step(s) == SQLITE_ROW)
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
 		v = sqlite3_column_int64(s, 0);
-	else
+		break;
+	case SQLITE_DONE:
+		v = 1;       /* no lines yet */
+		break;
+	default:
 		pfi_store_dberr(st, PFI_ERROR, "cannot read index");
+	}
 	sqlite3_finalize(s);
 	return v;
 }

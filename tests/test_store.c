@@ -189,6 +189,10 @@ Test(store, a_file_that_grew_is_read_from_where_the_last_run_stopped)
 		cr_assert_str_eq(a, b);
 		cr_assert_eq(db_int(db, "SELECT coalesce(sum(count), 0) FROM chunks"),
 		             db_int(db2, "SELECT coalesce(sum(count), 0) FROM chunks"));
+		/* The second run's line ids go on from the first run's last. */
+		cr_assert_gt(db_int(db, "SELECT count(*) FROM chunks"), 1);
+		cr_assert_eq(db_int(db, "SELECT max(first + count) - min(first)"
+		                    " - sum(count) FROM chunks"), 0);
 		free(a);
 		free(b);
 		free(db2);
