@@ -232,6 +232,17 @@ say "3/9 pfi index (fresh)"
 measure 1 "$PFI" --db "$DB" index "$LOG.zst"
 record index "$(tail -n 1 "$TMP/err" | sed 's/^indexed //' | cut -c1-90)"
 
+# The floor: the same reading, parsing and correlation, nothing stored
+# (bench/floor.c; make bench builds it and sets BENCH_FLOOR).
+if [ -n "${BENCH_FLOOR:-}" ] && [ -x "$BENCH_FLOOR" ]; then
+	say "3/9 floor: read, parse, correlate, nothing stored"
+	measure 1 "$BENCH_FLOOR" "$LOG.zst"
+	record floor "$(head -n 1 "$TMP/out" | cut -c1-90)"
+else
+	SEC[floor]=n/a; CPU[floor]=n/a; RSS[floor]=-
+	NOTE[floor]="bench/floor not built (make bench builds it)"
+fi
+
 say "4/9 pfi index (nothing new)"
 measure "$RUNS" "$PFI" --db "$DB" index "$LOG.zst"
 record index2 "same file again"
@@ -304,6 +315,8 @@ R_SUMM=$(ratio "${SEC[index]}" "${SEC[pflogsumm]}")
 R_ZCAT=$(ratio "${SEC[index]}" "${SEC[zcat]}")
 C_SUMM=$(ratio "${CPU[index]}" "${CPU[pflogsumm]}")
 C_ZCAT=$(ratio "${CPU[index]}" "${CPU[zcat]}")
+R_FLOOR=$(ratio "${SEC[index]}" "${SEC[floor]}")
+C_FLOOR=$(ratio "${CPU[index]}" "${CPU[floor]}")
 R_SIZE=$(ratio "$DB_BYTES" "$LOG_BYTES")
 R_APPEND=$(ratio "${SEC[append]}" "${SEC[append_small]}")
 R_RSS=$(awk -v k="${RSS[index]}" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.0f", k/1024; else print "n/a" }')
@@ -321,6 +334,7 @@ R_RSS=$(awk -v k="${RSS[index]}" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.0f", k/1
 	row "zstdcat FILE.zst \| wc -l (baseline)" zcat
 	row "pflogsumm FILE (incumbent)" pflogsumm
 	row "pfi index FILE.zst (fresh)" index
+	row "floor: read, parse, correlate" floor
 	row "pfi index FILE.zst (nothing new)" index2
 	row "pfi trace QID" trace
 	row "pfi search (selective)" search_sel
@@ -338,6 +352,8 @@ R_RSS=$(awk -v k="${RSS[index]}" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.0f", k/1
 	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index / pflogsumm (cpu)" "$C_SUMM" "<=0.45" "$(verdict "$C_SUMM" "<=" 0.45)"
 	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index / zstdcat\|wc (wall)" "$R_ZCAT" "<=6" "$(verdict "$R_ZCAT" "<=" 6)"
 	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index / zstdcat\|wc (cpu)" "$C_ZCAT" "<=6" "$(verdict "$C_ZCAT" "<=" 6)"
+	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index / floor (wall)" "$R_FLOOR" "-" "-"
+	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index / floor (cpu)" "$C_FLOOR" "-" "-"
 	printf '| %-30s | %6s | %6s | %7s |\n' "index bytes / log bytes" "$R_SIZE" "<=0.40" "$(verdict "$R_SIZE" "<=" 0.40)"
 	printf '| %-30s | %6s | %6s | %7s |\n' "pfi index peak RSS (MiB)" "$R_RSS" "<=150" "$(verdict "$R_RSS" "<=" 150)"
 	printf '| %-30s | %6s | %6s | %7s |\n' "nothing-new index (s)" "${SEC[index2]}" "<0.1" "$(verdict "${SEC[index2]}" "<" 0.1)"
