@@ -370,6 +370,84 @@ static void builder_release(struct builder *b)
 	pfi_buf_release(&b->blob);
 }
 
+/*
+ * Rebuilding every cell goes a day of log time at a time: a row's cells
+ * are those of its delivery time's hour, an arrival's those of its
+ * received hour, so a day's rows and arrivals make that day's cells
+ * whole, and memory holds one day's cells instead of the index's (each
+ * about 150 bytes: 50 MB for the 336,000 cells of a 20M-line log).
+ * Arrivals with no received time have undated cells, made last.
+ */
+#define REBUILD_SLICE (24 * PFI_HOUR)
+
+static const char next_time_sql[] =
+	"SELECT min(t) FROM (SELECT min(time) AS t FROM deliveries"
+	" WHERE time >= ?1 UNION ALL SELECT min(received) FROM messages"
+	" WHERE received >= ?1)";
+
+/* The earliest delivery time or received time from t on in *next;
+ * INT64_MAX when there is none. */
+static int next_time(struct builder *b, sqlite3_stmt *s, int64_t t,
+                     int64_t *next)
+{
+	int step;
+
+	sqlite3_bind_int64(s, 1, t);
+	step = sqlite3_step(s);
+	*next = step == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL
+	        ? sqlite3_column_int64(s, 0) : INT64_MAX;
+	sqlite3_reset(s);
+	return step == SQLITE_ROW ? PFI_OK : build_fail(b);
+}
+
+/* Writes the cells built so far and forgets them. */
+static int flush_cells(struct builder *b)
+{
+	int rc = write_cells(b);
+
+	builder_release(b);
+	builder_init(b, b->st);
+	return rc;
+}
+
+/* The first and last time of the slice t falls in (floored like
+ * pfi_hour_of, so no hour spans two slices), kept within int64_t. */
+static void slice_of(int64_t t, int64_t *first, int64_t *last)
+{
+	int64_t q = t / REBUILD_SLICE - (t % REBUILD_SLICE < 0);
+
+	*first = q >= INT64_MIN / REBUILD_SLICE ? q * REBUILD_SLICE : INT64_MIN;
+	*last = q < INT64_MAX / REBUILD_SLICE ? (q + 1) * REBUILD_SLICE - 1
+	                                      : INT64_MAX;
+}
+
+static int rebuild_dated(struct builder *b)
+{
+	static const char rows_in[] = "d.time BETWEEN ?1 AND ?2";
+	static const char msgs_in[] = "m.received BETWEEN ?1 AND ?2";
+	sqlite3_stmt *s;
+	int64_t t, first, last;
+	int rc;
+
+	if (sqlite3_prepare_v2(b->db, next_time_sql, -1, &s, NULL) != SQLITE_OK)
+		return build_fail(b);
+	rc = next_time(b, s, INT64_MIN, &t);
+	while (rc == PFI_OK && t != INT64_MAX) {
+		slice_of(t, &first, &last);
+		rc = build_rows(b, rows_in, first, last);
+		if (rc == PFI_OK)
+			rc = build_msgs(b, msgs_in, first, last);
+		if (rc == PFI_OK)
+			rc = flush_cells(b);
+		if (rc == PFI_OK && last == INT64_MAX)
+			break;
+		if (rc == PFI_OK)
+			rc = next_time(b, s, last + 1, &t);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int pfi_rollup_rebuild_all(pfi_store *st)
 {
 	struct builder b;
@@ -377,9 +455,9 @@ int pfi_rollup_rebuild_all(pfi_store *st)
 
 	builder_init(&b, st);
 	if (rc == PFI_OK)
-		rc = build_rows(&b, "1", 0, 0);
+		rc = rebuild_dated(&b);
 	if (rc == PFI_OK)
-		rc = build_msgs(&b, "1", 0, 0);
+		rc = build_msgs(&b, "m.received IS NULL", 0, 0);
 	if (rc == PFI_OK)
 		rc = write_cells(&b);
 	builder_release(&b);
