@@ -25,7 +25,7 @@
  * [10.0.0.2]), the host whose copy has the parent's Message-ID or was
  * received from a client named like the parent's host.  Best first per
  * link. */
-#define CANDIDATES_SQL(todo)                                               \
+#define CANDIDATES_SQL(todo, also)                                         \
 	"SELECT l.id, m.id, l.kind, m.host != p.host AS far, l.parent,"      \
 	" l.delivery, abs(coalesce(m.first, 0) - l.time) AS dist"            \
 	" FROM " todo " JOIN messages p ON p.id = l.parent"                  \
@@ -35,7 +35,7 @@
 	"    OR substr(l.hint, 1, length(m.host) + 1) = m.host || '.'"       \
 	"    OR m.message_id = p.message_id OR m.client = p.host"            \
 	"    OR substr(m.client, 1, length(p.host) + 1) = p.host || '.')))"  \
-	" WHERE l.other IS NULL AND dist < 86400000000"                      \
+	" WHERE l.other IS NULL AND dist < 86400000000" also                 \
 	" ORDER BY l.id, far, dist, m.id"
 
 /* The links this run may resolve: new links (?2 = the run's first link
@@ -47,10 +47,17 @@ static const char candidates_sql[] = CANDIDATES_SQL(
 	"(SELECT id FROM links WHERE id >= ?2 AND other IS NULL"
 	" UNION SELECT o.id FROM messages n CROSS JOIN links o"
 	"  ON o.qid = n.queue_id AND o.other IS NULL WHERE n.id >= ?1) todo"
-	" CROSS JOIN links l ON l.id = todo.id");
+	" CROSS JOIN links l ON l.id = todo.id", "");
 /* When every link is new (a first run) only the first part counts, and
- * one scan of the links table is the fastest way to it. */
-static const char all_candidates_sql[] = CANDIDATES_SQL("links l");
+ * a scan of the links table is the fastest way to it: in slices of link
+ * ids (?3 <= id < ?4), whose choices are applied before the next slice
+ * is read, so memory holds one slice's choices, not the run's (40 bytes
+ * a link: 60 MB for the 1.5 million links of a 20M-line log).  Resolving
+ * a link changes no column the query reads, so slices choose what one
+ * query over all links would. */
+static const char all_candidates_sql[] = CANDIDATES_SQL("links l",
+	" AND l.id >= ?3 AND l.id < ?4");
+int64_t pfi_link_slice = 65536;
 
 enum {
 	ST_LINK_SET,        /* ?1 link, ?2 other, ?3 relation */
@@ -204,38 +211,69 @@ static int prepare_all(struct resolver *r)
 	return PFI_OK;
 }
 
+/* Chooses the other side of each link the query c lists, then resolves
+ * them: the choices are applied after the query ends, not under its
+ * cursors. */
+static int choose_and_resolve(struct resolver *r, sqlite3_stmt *c)
+{
+	int64_t last = 0;
+	int rc = PFI_OK, step = SQLITE_DONE;
+	size_t i;
+
+	r->n = 0;
+	/* The first candidate of each link is its best. */
+	while (rc == PFI_OK && (step = sqlite3_step(c)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(c, 0);
+		if (id == last)
+			continue;
+		last = id;
+		rc = choose(r, c);
+	}
+	if (rc == PFI_OK && step != SQLITE_DONE)
+		rc = pfi_store_dberr(r->st, PFI_ERROR, "cannot link messages");
+	sqlite3_reset(c);
+	for (i = 0; i < r->n && rc == PFI_OK; i++)
+		rc = resolve(r, &r->v[i]);
+	return rc;
+}
+
+/* A first run: every link, a slice of link ids at a time. */
+static int resolve_all(struct resolver *r, sqlite3_stmt *c, int64_t from)
+{
+	int64_t top = pfi_store_max_id(r->st, "links");
+	int64_t lo;
+	int rc = top < 0 ? PFI_ERROR : PFI_OK;
+
+	for (lo = from; rc == PFI_OK && lo <= top; lo += pfi_link_slice) {
+		sqlite3_bind_int64(c, 3, lo);
+		sqlite3_bind_int64(c, 4, lo + pfi_link_slice);
+		rc = choose_and_resolve(r, c);
+	}
+	return rc;
+}
+
 int pfi_write_links(struct pfi_write *w, int64_t since_msg,
                     int64_t since_link)
 {
 	pfi_store *st = w->st;
 	struct resolver r = { .st = st, .w = w };
 	sqlite3_stmt *c = NULL;
-	int64_t last = 0;
-	int rc = prepare_all(&r), step = SQLITE_DONE;
+	int all = since_link <= 1;
+	int rc = prepare_all(&r);
 	size_t i;
 
-	if (rc == PFI_OK && sqlite3_prepare_v2(st->db, since_link <= 1
-	                                       ? all_candidates_sql : candidates_sql,
+	if (rc == PFI_OK && sqlite3_prepare_v2(st->db, all ? all_candidates_sql
+	                                                   : candidates_sql,
 	                                       -1, &c, NULL) != SQLITE_OK)
 		rc = pfi_store_dberr(st, PFI_ERROR, "cannot link messages");
-	if (rc == PFI_OK) {
+	if (rc == PFI_OK && all) {
+		rc = resolve_all(&r, c, 1);
+	} else if (rc == PFI_OK) {
 		sqlite3_bind_int64(c, 1, since_msg);
 		sqlite3_bind_int64(c, 2, since_link);
+		rc = choose_and_resolve(&r, c);
 	}
-	/* The first candidate of each link is its best.  The choices are
-	 * applied after the query ends, not under its cursors. */
-	while (rc == PFI_OK && (step = sqlite3_step(c)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(c, 0);
-		if (id == last)
-			continue;
-		last = id;
-		rc = choose(&r, c);
-	}
-	if (rc == PFI_OK && step != SQLITE_DONE)
-		rc = pfi_store_dberr(st, PFI_ERROR, "cannot link messages");
 	sqlite3_finalize(c);
-	for (i = 0; i < r.n && rc == PFI_OK; i++)
-		rc = resolve(&r, &r.v[i]);
 	free(r.v);
 	for (i = 0; i < NSTMT; i++)
 		sqlite3_finalize(r.s[i]);

@@ -129,6 +129,8 @@ const char *pfi_link_relation(int kind, int far);
  * noting both sides of each resolved link as touched. */
 int pfi_write_links(struct pfi_write *w, int64_t since_msg,
                     int64_t since_link);
+/* Link ids a first run resolves at a time (65536; tests make it small). */
+extern int64_t pfi_link_slice;
 
 /* ---- write-merge.c ---- */
 

@@ -125,6 +125,53 @@ Test(links, the_sample_logs_links_are_resolved_in_one_run)
 	free(db);
 }
 
+/* Link ids a first run resolves at a time (lib/write.h; its header
+ * would bring the library's banned-function guards into this file). */
+extern int64_t pfi_link_slice;
+
+/* What resolving links decides: each link's other side and relation,
+ * each message's parent, lifetime and flags, each recipient's status. */
+static const char resolved_sql[] =
+	"SELECT 'l', id, parent, other, relation, NULL, NULL FROM links"
+	" UNION ALL SELECT 'm', id, parent, relation, open, flags, NULL"
+	" FROM messages UNION ALL SELECT 'd', id, message, status, dsn,"
+	" child_qid, response FROM deliveries ORDER BY 1, 2";
+
+/* A first run resolves its links a slice of link ids at a time, the
+ * choices of one slice applied before the next is read: any slice size
+ * decides what one pass over all links does. */
+Test(links, links_resolved_in_slices_are_those_of_one_pass)
+{
+	static const int64_t slices[] = { 1, 2, 3, 5 };
+	int64_t dflt = pfi_link_slice;
+	char *log = sample_part("mail.log", NULL), *db = path_join(dir, "one.db");
+	const char *paths[] = { log };
+	char *want, name[32];
+	size_t i;
+
+	pfi_store_close(index_into(db, paths, 1, NULL));
+	cr_assert_gt(db_int(db, "SELECT count(*) FROM links"), 5);
+	cr_assert_gt(dflt, db_int(db, "SELECT max(id) FROM links"));
+	want = db_rows(db, resolved_sql);
+	for (i = 0; i < sizeof(slices) / sizeof(slices[0]); i++) {
+		char *sliced, *got;
+		snprintf(name, sizeof(name), "slice%zu.db", i);
+		sliced = path_join(dir, name);
+		pfi_link_slice = slices[i];
+		pfi_store_close(index_into(sliced, paths, 1, NULL));
+		pfi_link_slice = dflt;
+		got = db_rows(sliced, resolved_sql);
+		cr_assert_str_eq(got, want, "slices of %lld links",
+		                 (long long)slices[i]);
+		assert_sample_links(sliced);
+		free(got);
+		free(sliced);
+	}
+	free(want);
+	free(log);
+	free(db);
+}
+
 Test(links, a_relay_to_another_hosts_file_is_linked_in_either_order)
 {
 	char *mx1 = sample_part("mx1.log", "mx1"), *mx2 = sample_part("mx2.log", "mx2");
