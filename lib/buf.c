@@ -125,6 +125,23 @@ int pfi_array_reserve(void **arr, size_t *cap, size_t n, size_t elem,
 	return PFI_OK;
 }
 
+size_t pfi_put_int(char *p, int64_t v)
+{
+	char tmp[PFI_INT_DIGITS];
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		tmp[n++] = '-';
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
 int pfi_buf_put_varint(struct pfi_buf *b, uint64_t v)
 {
 	unsigned char tmp[10];

@@ -472,25 +472,6 @@ int pfi_corr_adopt(struct pfi_corr *c, struct pfi_msg *m)
 
 /* ---- sessions ----------------------------------------------------------------------- */
 
-/* Writes "-" or the decimal digits of v at p; returns their count.
- * Every line looks its session up: snprintf cost 5% of parsing. */
-static size_t put_long(char *p, long v)
-{
-	char tmp[24];
-	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u > 0);
-	if (v < 0)
-		tmp[n++] = '-';
-	for (i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
-	return n;
-}
-
 /* The key of a process's session: host NUL program NUL pid. */
 static int session_key(struct pfi_slice host, struct pfi_slice program,
                        long pid, char *buf, size_t size, size_t *len)
@@ -505,7 +486,7 @@ static int session_key(struct pfi_slice host, struct pfi_slice program,
 	memcpy(p, program.p, program.n);
 	p += program.n;
 	*p++ = '\0';
-	p += put_long(p, pid);
+	p += pfi_put_int(p, pid);
 	*p = '\0';
 	*len = (size_t)(p - buf);
 	return PFI_OK;

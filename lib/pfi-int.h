@@ -85,6 +85,11 @@ int pfi_buf_printf(struct pfi_buf *b, const char *fmt, ...)
  * more after `n`, doubling from `first`.  PFI_OK or PFI_ENOMEM. */
 int pfi_array_reserve(void **arr, size_t *cap, size_t n, size_t elem,
                       size_t first);
+/* Writes the decimal digits of v (with "-" when negative) at p, at most
+ * PFI_INT_DIGITS bytes, no NUL; returns their count.  For keys built on
+ * every line, where snprintf shows in profiles. */
+#define PFI_INT_DIGITS 20
+size_t pfi_put_int(char *p, int64_t v);
 /* Appends v as a varint: 7 bits a byte, lowest first, high bit "more". */
 int pfi_buf_put_varint(struct pfi_buf *b, uint64_t v);
 /* Reads a varint at *p, moving *p past it; PFI_EPARSE when it does not

@@ -238,13 +238,13 @@ static int choose_and_resolve(struct resolver *r, sqlite3_stmt *c)
 }
 
 /* A first run: every link, a slice of link ids at a time. */
-static int resolve_all(struct resolver *r, sqlite3_stmt *c, int64_t from)
+static int resolve_all(struct resolver *r, sqlite3_stmt *c)
 {
 	int64_t top = pfi_store_max_id(r->st, "links");
 	int64_t lo;
 	int rc = top < 0 ? PFI_ERROR : PFI_OK;
 
-	for (lo = from; rc == PFI_OK && lo <= top; lo += pfi_link_slice) {
+	for (lo = 1; rc == PFI_OK && lo <= top; lo += pfi_link_slice) {
 		sqlite3_bind_int64(c, 3, lo);
 		sqlite3_bind_int64(c, 4, lo + pfi_link_slice);
 		rc = choose_and_resolve(r, c);
@@ -267,7 +267,7 @@ int pfi_write_links(struct pfi_write *w, int64_t since_msg,
 	                                       -1, &c, NULL) != SQLITE_OK)
 		rc = pfi_store_dberr(st, PFI_ERROR, "cannot link messages");
 	if (rc == PFI_OK && all) {
-		rc = resolve_all(&r, c, 1);
+		rc = resolve_all(&r, c);
 	} else if (rc == PFI_OK) {
 		sqlite3_bind_int64(c, 1, since_msg);
 		sqlite3_bind_int64(c, 2, since_link);
