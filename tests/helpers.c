@@ -481,7 +481,7 @@ static int wait_spilled(const char *db, pid_t pid)
 	return run_spilled(db);
 }
 
-pid_t pfi_first_run(const char *db, int in)
+pid_t fork_first_run(int in)
 {
 	pid_t pid = fork();
 	int null;
@@ -493,6 +493,15 @@ pid_t pfi_first_run(const char *db, int in)
 	dup2(in, 0);
 	dup2(null, 1);
 	dup2(null, 2);
+	return 0;
+}
+
+pid_t pfi_first_run(const char *db, int in)
+{
+	pid_t pid = fork_first_run(in);
+
+	if (pid != 0)
+		return pid;
 	execl(PFI_BIN, PFI_BIN, "--db", db, "index", "-", (char *)NULL);
 	_exit(127);
 }

@@ -126,6 +126,10 @@ int journal_is_hot(const char *db);
  * pipe); returns its pid.  The run should die with the test
  * (PR_SET_PDEATHSIG). */
 typedef pid_t (*first_run_fn)(const char *db, int in);
+/* Forks a child for a first_run_fn: in the child (0 returned) standard
+ * input is fd `in`, output goes to /dev/null, and the child dies with
+ * the test; the parent gets the child's pid. */
+pid_t fork_first_run(int in);
 /* A first_run_fn: the built `pfi --db DB index -`. */
 pid_t pfi_first_run(const char *db, int in);
 /* Starts a first run into db with start(), feeds it messages until its

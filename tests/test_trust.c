@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -465,16 +464,10 @@ static pid_t first_run(const char *db, int in)
 {
 	const char *paths[] = { "-" };
 	pfi_store *st = NULL;
-	pid_t pid = fork();
-	int null;
+	pid_t pid = fork_first_run(in);
 
 	if (pid != 0)
 		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	null = open("/dev/null", O_WRONLY);
-	dup2(in, 0);
-	dup2(null, 1);
-	dup2(null, 2);
 	if (pfi_store_open(&st, db, PFI_OPEN_WRITE) != PFI_OK)
 		_exit(1);
 	pfi_index_paths(st, paths, 1, NULL, NULL);
